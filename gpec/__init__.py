@@ -1,0 +1,44 @@
+"""gpec: skills-needs forecasting for territories (GPEC).
+
+Ingest job profiles, employment, age pyramids, hiring intentions and training offers; forecast
+employment per territory x occupation; derive openings and skill needs; match the training offer;
+report the skill gap per territory, with its uncertainty.
+"""
+
+from importlib import import_module
+
+from gpec._data import GpecData
+from gpec._schema import TABLES, ValidationError
+
+__version__ = "0.1.0"
+
+# Public names served lazily from their modules (as scikit-learn does), so that importing gpec
+# stays fast and each stage is loaded only when used.
+_LAZY = {
+    "Forecaster": "gpec.forecast",
+    "reconcile": "gpec.forecast",
+    "openings": "gpec.demand",
+    "skill_needs": "gpec.demand",
+    "entrants": "gpec.supply",
+    "OfferMatcher": "gpec.matching",
+    "allocate": "gpec.gap",
+    "skill_gaps": "gpec.gap",
+    "transitions": "gpec.gap",
+    "catchment": "gpec.territory",
+    "load_demo": "gpec.datasets",
+    "read_table": "gpec.ingest",
+    "run_pipeline": "gpec.pipeline",
+    "load_config": "gpec.config",
+}
+
+__all__ = ["GpecData", "TABLES", "ValidationError", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gpec' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

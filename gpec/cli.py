@@ -1,0 +1,221 @@
+"""The ``gpec`` command: a thin shell over :mod:`gpec.pipeline`.
+
+Exit codes: 0 success; 1 ``gpec validate`` found rejected rows; 2 user error (missing file, bad
+value, unknown code or key) reported on one line, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gpec._schema import ValidationError
+from gpec.config import ConfigError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR = 0, 1, 2
+
+
+def _user_errors():
+    from gpec.ingest import InputFileError
+
+    errors: tuple[type[BaseException], ...] = (ValidationError, ConfigError, InputFileError,
+                                               FileNotFoundError)
+    try:
+        from gpec.ingest import FormatError
+
+        errors += (FormatError,)
+    except (ImportError, AttributeError):  # pragma: no cover - reader not installed
+        pass
+    return errors
+
+
+def _fail(exc: BaseException) -> None:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    click.echo(f"gpec: error: {msg}", err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _say(ctx: click.Context, msg: str) -> None:
+    if not ctx.obj.get("quiet"):
+        click.echo(msg)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors; no progress bars.")
+@click.version_option(package_name="gpec")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool) -> None:
+    """gpec: skills-needs forecasting for territories (GPEC).
+
+    \b
+    Examples:
+      gpec demo --out demo-output          whole chain on the bundled demo region
+      gpec validate demo-output/inputs/gpec.toml
+      gpec run demo-output/inputs/gpec.toml --out my-run
+      gpec forecast my.toml --out fc       employment forecasts only
+      gpec report my-run                   rebuild report.xlsx and report.html
+
+    Exit codes: 0 success, 1 rows rejected (validate), 2 user error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+
+
+def _run_and_write(ctx, cfg, out: Path, lang: str | None, strict: bool):
+    from gpec.pipeline import load_data, run_pipeline
+
+    data = load_data(cfg)
+    verbose = 0 if ctx.obj.get("quiet") else 1
+    res = run_pipeline(data, cfg, verbose=verbose, strict=strict)
+    files = res.write(out, lang=lang)
+    _say(ctx, f"gpec: wrote {len(files)} files into {out}")
+    g = res.gaps
+    if len(g):
+        last = g["period"].max()
+        tot = g[g["period"] == last][["openings", "entrants_allocated", "gap"]].sum()
+        _say(ctx, f"gpec: {last}: openings {tot['openings']:.0f}, trained entrants allocated "
+                  f"{tot['entrants_allocated']:.0f}, gap {tot['gap']:.0f}")
+    return res
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-output"), show_default=True, help="Output folder.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
+              help="Language of the report labels.")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
+    """Run the whole chain on the bundled demo region (synthetic Normandie + Grand Est).
+
+    Writes the results, the reports and OUT/inputs/ (every input table + gpec.toml, which
+    `gpec run` accepts and which reproduces the same results).
+
+    \b
+    Example:
+      gpec demo --out demo-output
+    """
+    try:
+        from gpec.config import load_config
+        from gpec.datasets import load_demo
+        from gpec.pipeline import write_inputs
+
+        config_path = write_inputs(load_demo(), out / "inputs")
+        cfg = load_config(config_path)
+        _run_and_write(ctx, cfg, out, lang, strict=True)
+    except _user_errors() as exc:
+        _fail(exc)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None)
+@click.option("--lenient", is_flag=True,
+              help="Drop bad rows (listed in rejected.csv) instead of stopping at the first.")
+@click.pass_context
+def run(ctx, config: Path, out: Path, lang: str | None, lenient: bool) -> None:
+    """Run the whole chain from a TOML configuration naming your files.
+
+    \b
+    Example:
+      gpec run gpec.toml --out results
+    """
+    try:
+        from gpec.config import load_config
+
+        _run_and_write(ctx, load_config(config), out, lang, strict=not lenient)
+    except _user_errors() as exc:
+        _fail(exc)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx, config: Path) -> None:
+    """Check the inputs of a configuration and print the rejection report.
+
+    Exit 0 when every row is usable, 1 when rows are rejected, 2 on a user error.
+
+    \b
+    Example:
+      gpec validate gpec.toml
+    """
+    try:
+        from gpec.config import load_config
+        from gpec.pipeline import load_data
+
+        data = load_data(load_config(config))
+        clean, rejected = data.validate(strict=False)
+    except _user_errors() as exc:
+        _fail(exc)
+    for name, table in clean.tables.items():
+        _say(ctx, f"{name}: {len(table)} rows kept")
+    if len(rejected):
+        click.echo(f"{len(rejected)} problem(s):")
+        for _, r in rejected.iterrows():
+            where = r["file"] or r["table"]
+            value = f" (value {r['value']!r})" if r["value"] != "" else ""
+            click.echo(f"  table {r['table']} ({where}), row {r['row']}, column {r['column']}: "
+                       f"{r['reason']}{value}")
+        sys.exit(EXIT_REJECTED)
+    _say(ctx, "no problem found")
+
+
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.pass_context
+def forecast(ctx, config: Path, out: Path) -> None:
+    """Forecast employment only (forecast.csv and backtest.csv).
+
+    \b
+    Example:
+      gpec forecast gpec.toml --out forecasts
+    """
+    try:
+        from gpec.config import load_config
+        from gpec.pipeline import _forecast_stage, load_data
+
+        cfg = load_config(config)
+        data = load_data(cfg).validate()
+        model, fc = _forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
+    except _user_errors() as exc:
+        _fail(exc)
+    out.mkdir(parents=True, exist_ok=True)
+    fc.to_csv(out / "forecast.csv", index=False, float_format="%.6g")
+    model.backtest_.to_csv(out / "backtest.csv", index=False, float_format="%.6g")
+    _say(ctx, f"gpec: wrote forecast.csv and backtest.csv into {out}")
+
+
+@cli.command()
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None)
+@click.pass_context
+def report(ctx, results: Path, lang: str | None) -> None:
+    """Rebuild report.xlsx and report.html from the CSV files of a previous run.
+
+    \b
+    Example:
+      gpec report demo-output --lang fr
+    """
+    try:
+        from gpec.report import load_results, write_excel, write_html
+
+        res = load_results(results)
+    except _user_errors() as exc:
+        _fail(exc)
+    write_excel(res, results / "report.xlsx", lang=lang)
+    write_html(res, results / "report.html", lang=lang)
+    _say(ctx, f"gpec: wrote report.xlsx and report.html into {results}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``gpec`` console script."""
+    cli.main(args=argv, prog_name="gpec")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

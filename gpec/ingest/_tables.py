@@ -1,0 +1,192 @@
+"""Read a user table (CSV, Excel or Parquet) with codes kept as strings.
+
+CSV files from French public bodies come in UTF-8, UTF-8 with BOM or cp1252/latin-1, with ``,``,
+``;`` or tab separators: both are detected and recorded in ``df.attrs``. Every column is read as
+text first so that codes such as "01", "0051" or "2A" keep their leading zeros; numeric columns are
+converted later, by validation, which reports the rows it cannot convert.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["read_table", "detect_encoding", "detect_separator", "InputFileError"]
+
+_ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "latin-1")
+
+
+class InputFileError(ValueError):
+    """Raised when a file cannot be read as a table (missing, wrong kind, unreadable)."""
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Return the first encoding of UTF-8 with BOM, UTF-8, cp1252, latin-1 that decodes ``raw``.
+
+    Examples
+    --------
+    >>> detect_encoding("Métier".encode("cp1252"))
+    'cp1252'
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for enc in _ENCODINGS[1:]:
+        try:
+            raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return "latin-1"  # pragma: no cover - latin-1 decodes every byte
+
+
+def detect_separator(sample: str) -> str:
+    """Return the most plausible field separator among ``;``, ``,``, tab and ``|``.
+
+    Examples
+    --------
+    >>> detect_separator("code;libelle\\n01;Ain\\n")
+    ';'
+    """
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=";,\t|").delimiter
+    except csv.Error:
+        counts = {sep: lines[0].count(sep) for sep in (";", ",", "\t", "|")}
+        return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def read_table(
+    path: str | os.PathLike,
+    *,
+    sheet: str | int | None = None,
+    dtype: dict | None = None,
+    code_columns: list[str] | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV, Excel (.xlsx) or Parquet table, keeping codes as strings.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. The format follows the extension (.csv/.txt/.tsv, .xlsx/.xlsm, .parquet).
+    sheet : str or int, optional
+        Excel sheet (default: the first one).
+    dtype : dict, optional
+        Column -> dtype for columns that should not stay text (rarely needed: validation
+        converts numbers).
+    code_columns : list of str, optional
+        Columns forced to text in Parquet files (CSV and Excel cells are always read as text).
+    encoding, sep : str, optional
+        Override the detected CSV encoding and separator.
+
+    Returns
+    -------
+    DataFrame
+        Text cells (empty cells are null), the index is the row as numbered in the file
+        (header = row 1, first data row = 2), named ``row``. ``attrs`` records ``source``,
+        ``format``, ``encoding`` and ``sep``.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, empty or not a readable table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "dep.csv"
+    >>> _ = p.write_bytes("code;libellé\\n01;Ain\\n2A;Corse-du-Sud\\n".encode("cp1252"))
+    >>> df = read_table(p)
+    >>> df["code"].tolist(), df.attrs["encoding"], df.attrs["sep"]
+    (['01', '2A'], 'cp1252', ';')
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder, expected a table file")
+    suffix = path.suffix.lower()
+    attrs: dict = {"source": str(path), "format": suffix.lstrip("."), "encoding": None, "sep": None}
+    if suffix in (".xlsx", ".xlsm"):
+        df = _read_excel(path, sheet)
+    elif suffix in (".xls",):
+        raise InputFileError(f"{path}: legacy .xls workbooks are not supported; save as .xlsx")
+    elif suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types
+            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+        for col in code_columns or []:
+            if col in df.columns:
+                df[col] = df[col].astype(object).where(df[col].notna(), None).map(
+                    lambda v: v if v is None or isinstance(v, str) else str(v))
+    else:
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise InputFileError(f"{path}: file is empty")
+        if b"\x00" in raw[:4096]:
+            raise InputFileError(f"{path}: not a text table (binary content)")
+        enc = encoding or detect_encoding(raw)
+        text = raw.decode(enc)
+        delim = sep or ("\t" if suffix == ".tsv" else detect_separator(text[:20000]))
+        attrs.update(encoding=enc, sep=delim)
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                             na_values=[""], skipinitialspace=False)
+        except pd.errors.ParserError as exc:
+            raise InputFileError(f"{path}: not a readable CSV table ({exc})") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    if dtype:
+        df = df.astype(dtype)
+    df.index = pd.RangeIndex(2, 2 + len(df), name="row")
+    df = df.astype(object).where(df.notna(), None) if len(df) else df
+    df.attrs.update(attrs)
+    return df
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """Read one sheet of an .xlsx file as text, with openpyxl in read-only mode."""
+    try:
+        from openpyxl import load_workbook
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise InputFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in wb.sheetnames:
+                raise InputFileError(f"{path}: no sheet {sheet!r} (sheets: {wb.sheetnames})")
+            ws = wb[sheet]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
+        width = len(header)
+        data = []
+        for r in rows:
+            r = list(r[:width]) + [None] * (width - len(r))
+            data.append([_cell_text(v) for v in r])
+    finally:
+        wb.close()
+    cols = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+    return pd.DataFrame(data, columns=cols, dtype=object)
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, str):
+        return v if v.strip() else None
+    return str(v)

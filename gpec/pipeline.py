@@ -1,0 +1,371 @@
+"""One call from a configuration to every result: forecast -> openings -> supply -> gaps.
+
+Each stage is a public function of its own module; this module only chains them, records the
+parameters and versions, and writes the output files (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gpec._data import GpecData
+from gpec._schema import TABLES
+from gpec.config import ConfigError, dump_config, resolve_config
+
+__all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "OUTPUT_FILES"]
+
+#: Output tables written by :meth:`Results.write`, file name -> attribute.
+OUTPUT_FILES = {
+    "forecast.csv": "forecast",
+    "backtest.csv": "backtest",
+    "openings.csv": "openings",
+    "skill_needs.csv": "skill_needs",
+    "entrants.csv": "entrants",
+    "gaps.csv": "gaps",
+    "skill_gaps.csv": "skill_gaps",
+    "transitions.csv": "transitions",
+    "surplus.csv": "surplus",
+    "mapping_quality.csv": "mapping_quality",
+    "territory_profile.csv": "profile",
+    "scenarios.csv": "scenarios",
+    "rejected.csv": "rejected",
+}
+
+
+@dataclass
+class Results:
+    """Every table produced by a run, plus the parameters and versions used."""
+
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame
+    openings: pd.DataFrame
+    skill_needs: pd.DataFrame
+    entrants: pd.DataFrame
+    gaps: pd.DataFrame
+    skill_gaps: pd.DataFrame
+    transitions: pd.DataFrame
+    surplus: pd.DataFrame
+    mapping_quality: pd.DataFrame
+    profile: pd.DataFrame
+    scenarios: pd.DataFrame
+    rejected: pd.DataFrame
+    backtest_summary: pd.DataFrame
+    config: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    data: GpecData | None = None
+
+    def write(self, out_dir: str | os.PathLike, *, reports: bool = True,
+              lang: str | None = None) -> list[Path]:
+        """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, attr in OUTPUT_FILES.items():
+            table = getattr(self, attr)
+            if table is None:
+                continue
+            path = out / name
+            table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+            written.append(path)
+        path = out / "provenance.toml"
+        import tomli_w
+
+        path.write_text(tomli_w.dumps(_toml_safe(self.provenance)), encoding="utf-8")
+        written.append(path)
+        if reports:
+            from gpec.report import write_excel, write_html
+
+            written.append(write_excel(self, out / "report.xlsx", lang=lang))
+            written.append(write_html(self, out / "report.html", lang=lang))
+        return written
+
+
+def _toml_safe(obj):
+    if isinstance(obj, dict):
+        return {str(k): _toml_safe(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_toml_safe(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    return obj
+
+
+# ----------------------------------------------------------------------------- loading
+def load_data(cfg: dict[str, Any]) -> GpecData:
+    """Read every input named in ``cfg["data"]`` into one (not yet validated) bundle."""
+    from gpec import ingest
+
+    tables: dict[str, pd.DataFrame] = {}
+    sources: dict[str, str] = {}
+    bundle = GpecData()
+    readers = {"rome": "read_rome", "esco": "read_esco", "onet": "read_onet", "bmo": "read_bmo",
+               "lheo": "read_lheo", "crosswalk": "read_crosswalk", "dares": "read_dares_series",
+               "insee_geography": "read_insee_geography"}
+    for name, spec in cfg["data"].items():
+        spec = {"path": spec, "format": "table"} if isinstance(spec, str) else spec
+        fmt = spec.get("format", "table")
+        if fmt == "table":
+            if name not in TABLES:
+                raise ConfigError(f"[data] {name}: a plain table must be a canonical table name")
+            tables[name] = ingest.read_table(spec["path"], sheet=spec.get("sheet"))
+            sources[name] = spec["path"]
+        else:
+            reader = getattr(ingest, readers[fmt])
+            part = reader(spec["path"])
+            if name in TABLES and getattr(part, name, None) is not None:
+                part = GpecData(**{name: getattr(part, name)}, sources=part.sources,
+                                rejected=part.rejected, meta=part.meta, extra=part.extra)
+            bundle = bundle.merge(part)
+    return bundle.merge(GpecData(**tables, sources=sources))
+
+
+# ----------------------------------------------------------------------------- stages
+def _labels(table: pd.DataFrame, data: GpecData) -> pd.DataFrame:
+    """Insert territory_label / occupation_label / skill_label after their code columns."""
+    out = table.copy()
+    for code, ref in (("territory", "territories"), ("occupation", "occupations"),
+                      ("skill", "skills")):
+        ref_table = getattr(data, ref)
+        if code not in out.columns or ref_table is None or f"{code}_label" in out.columns:
+            continue
+        labels = ref_table.set_index(code)["label"]
+        out.insert(out.columns.get_loc(code) + 1, f"{code}_label", out[code].map(labels))
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    import gpec
+
+    versions = {"gpec": gpec.__version__, "python": platform.python_version()}
+    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "joblib"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = "absent"
+    return versions
+
+
+def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
+    from gpec.forecast import Forecaster
+
+    fc = cfg["forecast"]
+    level = cfg["run"]["level"]
+    emp = data.employment
+    terr = data.territories
+    bottom = set(terr.loc[terr["level"] == level, "territory"])
+    panel = emp[emp["territory"].isin(bottom)][["territory", "occupation", "period", "value"]]
+    if not len(panel):
+        raise ConfigError(f"no employment at the territory level {level!r} ([run] level)")
+    model = Forecaster(models=fc["models"], horizon=fc["horizon"], level=tuple(fc["level"]),
+                       n_jobs=fc["n_jobs"], backend=fc["backend"] or None,
+                       random_state=cfg["run"]["seed"], verbose=verbose)
+    if fc["reconcile"] != "none":
+        from gpec.forecast import reconcile
+        from gpec.territory import aggregate
+
+        levels = [lv for lv in ("nation", "region", "departement") if lv in set(terr["level"])]
+        parts = [panel] + [aggregate(panel, terr, lv, ["value"]) for lv in levels]
+        full = pd.concat(parts, ignore_index=True)
+        model.fit(full)
+        forecast = reconcile(model.predict(), terr, method=fc["reconcile"])
+    else:
+        model.fit(panel)
+        forecast = model.predict()
+    return model, forecast
+
+
+def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: int = 0,
+                 strict: bool = True) -> Results:
+    """Run the whole chain on validated data.
+
+    Parameters
+    ----------
+    data : GpecData
+        Input tables; validated here.
+    cfg : dict, optional
+        Configuration (see :func:`gpec.config.load_config`); defaults when omitted.
+    verbose : int, default 0
+        Progress bars and messages when > 0.
+    strict : bool, default True
+        Raise :class:`gpec.ValidationError` on the first bad row; with False the bad rows are
+        dropped and listed in ``Results.rejected``.
+
+    Returns
+    -------
+    Results
+
+    Examples
+    --------
+    >>> from gpec.datasets import load_demo
+    >>> res = run_pipeline(load_demo(), {"forecast": {"horizon": 3}})  # doctest: +SKIP
+    >>> res.gaps.columns[:4].tolist()  # doctest: +SKIP
+    ['territory', 'territory_label', 'occupation', 'occupation_label']
+    """
+    from gpec import demand, gap, supply, territory
+
+    cfg = resolve_config({k: v for k, v in (cfg or {}).items() if not k.startswith("_")})
+    for name in ("territories", "occupations", "employment"):
+        if getattr(data, name) is None:
+            raise ConfigError(f"the table {name!r} is required ([data] {name} = \"...\")")
+    if strict:
+        data = data.validate()
+        rejected = data.rejected
+    else:
+        data, rejected = data.validate(strict=False)
+    seed = cfg["run"]["seed"]
+    np.random.seed(seed)  # noqa: NPY002 - belt and braces for any third-party global RNG use
+
+    model, forecast = _forecast_stage(data, cfg, verbose)
+    level = cfg["run"]["level"]
+    bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
+    fc_bottom = forecast[forecast["territory"].isin(bottom)]
+
+    dm = cfg["demand"]
+    exit_rates = dm["exit_rates"] or None
+    open_kw = dict(employment=data.employment, exit_rates=exit_rates, net=dm["net"],
+                   level=dm["interval_level"], retirement_shift=dm["retirement_shift"])
+    turnover = None
+    if dm["turnover_rate"]:
+        turnover = float(dm["turnover_rate"])
+    openings = demand.openings(fc_bottom, data.workforce_age, turnover_rates=turnover,
+                               **open_kw)
+    needs = (demand.skill_needs(openings, data.occupation_skills)
+             if data.occupation_skills is not None else pd.DataFrame())
+
+    sp = cfg["supply"]
+    offers = data.training_offers
+    if offers is not None and len(offers):
+        matcher_kw: dict[str, Any] = {}
+        if sp["text_matching"]:
+            from gpec.matching import OfferMatcher, build_profiles
+
+            texts = data.extra.get("occupation_texts")
+            profiles = build_profiles(data.occupations, data.occupation_skills, data.skills,
+                                      texts=texts)
+            matcher_kw = dict(matcher=OfferMatcher(min_score=sp["min_score"]),
+                              profiles=profiles)
+        ent = supply.entrants(offers, data.occupations, crosswalks=data.crosswalks,
+                              completion_default=sp["completion_default"],
+                              placement_default=sp["placement_default"], top_k=sp["top_k"],
+                              **matcher_kw)
+        quality = supply.mapping_quality(ent)
+    else:
+        ent = pd.DataFrame(columns=["offer", "site", "occupation", "share", "entrants", "score",
+                                    "reason"])
+        quality = pd.DataFrame()
+
+    ct = cfg["catchment"]
+    sites = sorted(set(ent["site"].dropna())) if len(ent) else []
+    catch = territory.catchment(data.territories, sites=sites, method=ct["method"],
+                                max_km=ct["max_km"], decay_km=ct["decay_km"],
+                                level=ct["level"], bottom_level=level) if sites else \
+        pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
+    mapped = ent[ent["occupation"].notna()] if len(ent) else ent
+    alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
+    sgaps = (gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
+             if data.occupation_skills is not None else pd.DataFrame())
+    change = openings[["territory", "occupation", "period", "expansion"]]
+    trans = (gap.transitions(alloc.gaps, change, data.occupation_skills,
+                             mobility=data.extra.get("mobility"),
+                             top_n=cfg["gap"]["transitions_top_n"])
+             if data.occupation_skills is not None else pd.DataFrame())
+    hist_last = data.employment[data.employment["territory"].isin(bottom)]
+    profile = territory.profile(hist_last, data.territories)
+
+    scen = _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch)
+
+    backtest = getattr(model, "backtest_", pd.DataFrame())
+    summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
+    provenance = {
+        "run_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seed": seed,
+        "versions": _versions(),
+        "data_meta": {k: str(v) for k, v in data.meta.items() if k != "warnings"},
+        "sources": {k: str(v) for k, v in data.sources.items()},
+        "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
+        "rows": {name: len(t) for name, t in data.tables.items()},
+        "rejected_rows": len(rejected),
+    }
+    return Results(
+        forecast=forecast,
+        backtest=backtest,
+        openings=_labels(openings, data),
+        skill_needs=_labels(needs, data),
+        entrants=_labels(ent, data),
+        gaps=_labels(alloc.gaps, data),
+        skill_gaps=_labels(sgaps, data),
+        transitions=_labels(trans, data),
+        surplus=_labels(alloc.surplus, data),
+        mapping_quality=quality,
+        profile=_labels(profile, data),
+        scenarios=scen,
+        rejected=rejected,
+        backtest_summary=summary,
+        config=cfg,
+        provenance=provenance,
+        data=data,
+    )
+
+
+def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch) -> pd.DataFrame:
+    """Openings and gaps of each configured scenario, beside the baseline."""
+    from gpec import demand, gap
+
+    if not cfg["scenarios"]:
+        return pd.DataFrame()
+    rows = []
+    for sc in [{"name": "baseline"}, *cfg["scenarios"]]:
+        kw = dict(open_kw)
+        if sc["name"] == "baseline":
+            fc = fc_bottom
+        else:
+            fc = demand.apply_scenarios(fc_bottom, [sc])
+            fc = fc.drop(columns=["scenario"], errors="ignore")
+            kw["retirement_shift"] = sc.get("retirement_shift", kw["retirement_shift"])
+        op = demand.openings(fc, data.workforce_age, **kw)
+        al = gap.allocate(op, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
+        g = al.gaps.groupby(["territory", "occupation", "period"], as_index=False)[
+            ["openings", "entrants_allocated", "gap"]].sum()
+        e = op[["territory", "occupation", "period", "employment"]]
+        g = g.merge(e, on=["territory", "occupation", "period"], how="left")
+        g.insert(0, "scenario", sc["name"])
+        rows.append(g)
+    return _labels(pd.concat(rows, ignore_index=True), data)
+
+
+# ----------------------------------------------------------------------------- demo inputs
+def write_inputs(data: GpecData, out_dir: str | os.PathLike,
+                 cfg: dict[str, Any] | None = None) -> Path:
+    """Write every input table as CSV plus a ``gpec.toml`` that reproduces the run.
+
+    Returns
+    -------
+    Path
+        The written configuration file.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = resolve_config({}) if cfg is None else dict(cfg)
+    files = {}
+    for name, table in data.tables.items():
+        path = out / f"{name}.csv"
+        table.to_csv(path, index=False, lineterminator="\n")
+        files[name] = str(path)
+    cfg = {k: v for k, v in cfg.items() if not k.startswith("_")}
+    cfg["data"] = files
+    config_path = out / "gpec.toml"
+    config_path.write_text(dump_config(cfg, relative_to=out), encoding="utf-8")
+    return config_path
+

@@ -1,0 +1,40 @@
+import pytest
+
+from gpec.config import ConfigError, dump_config, load_config, resolve_config
+
+
+def test_defaults_filled():
+    cfg = resolve_config({"forecast": {"horizon": 8}})
+    assert cfg["forecast"]["horizon"] == 8
+    assert cfg["supply"]["completion_default"] == 0.8
+
+
+@pytest.mark.parametrize("raw,match", [
+    ({"forcast": {}}, "did you mean 'forecast'"),
+    ({"forecast": {"horizn": 3}}, "did you mean 'horizon'"),
+    ({"forecast": {"horizon": "five"}}, "must be of type int"),
+    ({"data": {"employmnt": "e.csv"}}, "did you mean 'employment'"),
+    ({"data": {"rome": {"path": "x", "format": "rom"}}}, "did you mean 'rome'"),
+    ({"scenarios": [{"name": "x", "from_yaer": 2026}]}, "did you mean 'from_year'"),
+])
+def test_unknown_keys_are_errors(raw, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve_config(raw)
+
+
+def test_roundtrip_relative_paths(tmp_path):
+    (tmp_path / "gpec.toml").write_text('[data]\nemployment = "sub/e.csv"\n'
+                                        '[forecast]\nlevel = 90\n')
+    cfg = load_config(tmp_path / "gpec.toml")
+    assert cfg["data"]["employment"]["path"] == str((tmp_path / "sub/e.csv").resolve())
+    assert cfg["forecast"]["level"] == [90]
+    text = dump_config(cfg, relative_to=tmp_path)
+    assert 'employment = "sub/e.csv"' in text
+
+
+def test_missing_and_invalid_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("[data\n")
+    with pytest.raises(ConfigError, match="not a valid TOML"):
+        load_config(tmp_path / "bad.toml")
