@@ -26,6 +26,7 @@ __all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "OUTPUT_FILES
 OUTPUT_FILES = {
     "forecast.csv": "forecast",
     "backtest.csv": "backtest",
+    "backtest_summary.csv": "backtest_summary",
     "openings.csv": "openings",
     "skill_needs.csv": "skill_needs",
     "entrants.csv": "entrants",

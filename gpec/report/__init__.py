@@ -1,0 +1,59 @@
+"""Reports for planners: the Excel workbook and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from gpec.report._excel import write_excel
+from gpec.report._html import write_html
+
+__all__ = ["write_excel", "write_html", "load_results"]
+
+
+def load_results(out_dir: str | os.PathLike):
+    """Read back the CSV files of a previous run, to rebuild its reports.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder written by ``gpec demo``/``gpec run`` (with ``provenance.toml``).
+
+    Returns
+    -------
+    gpec.pipeline.Results
+    """
+    from gpec._data import GpecData
+    from gpec.ingest import InputFileError, read_table
+    from gpec.pipeline import OUTPUT_FILES, Results
+
+    out = Path(out_dir)
+    prov_path = out / "provenance.toml"
+    if not prov_path.is_file():
+        raise InputFileError(f"{out}: no provenance.toml here; not the output folder of a run")
+    provenance = tomllib.loads(prov_path.read_text(encoding="utf-8"))
+    tables = {}
+    for name, attr in OUTPUT_FILES.items():
+        path = out / name
+        if path.is_file() and path.stat().st_size > 1:
+            codes = {c: str for c in ("territory", "occupation", "skill", "from_occupation",
+                                      "site", "offer")}
+            tables[attr] = pd.read_csv(path, dtype=codes)
+        else:
+            tables[attr] = pd.DataFrame()
+    data = None
+    inputs = out / "inputs"
+    if inputs.is_dir():
+        parts = {}
+        for name in ("territories", "occupations", "skills", "employment"):
+            p = inputs / f"{name}.csv"
+            if p.is_file():
+                parts[name] = read_table(p)
+        if parts:
+            data = GpecData(**parts).validate(strict=False)[0]
+    return Results(**tables, config=provenance.get("config", {}),
+                   provenance=provenance, data=data)
+

@@ -1,0 +1,228 @@
+"""The self-contained HTML report (``report.html``): no network resource, charts embedded."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from gpec.report import _plots
+from gpec.report._labels import tr
+from gpec.report._summary import assumptions_table, summary_blocks
+
+__all__ = ["write_html"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#222;
+background:#fafafa}
+main{max-width:1100px;margin:0 auto;padding:1.5rem 2rem;background:#fff}
+h1{color:#1f3b5c;margin-bottom:.2rem} h2{color:#1f3b5c;border-bottom:2px solid #dde6f0;
+padding-bottom:.2rem;margin-top:2.2rem} .sub{color:#666;margin-top:0}
+table{border-collapse:collapse;font-size:.82rem;margin:.6rem 0 1rem}
+th,td{border:1px solid #dde6f0;padding:.25rem .5rem;text-align:left}
+th{background:#dde6f0} td.n{text-align:right;font-variant-numeric:tabular-nums}
+nav ol{columns:2} figure{margin:.5rem 0} figure svg{max-width:100%;height:auto}
+.note{background:#fff8e1;border-left:4px solid #f1c40f;padding:.5rem .8rem;font-size:.9rem}
+.kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{background:#eef3f9;padding:.6rem 1rem;
+border-radius:6px}.kpi b{display:block;font-size:1.4rem;color:#1f3b5c}
+"""
+
+
+def _table(df: pd.DataFrame, lang: str | None, max_rows: int = 30) -> str:
+    if df is None or not len(df):
+        return "<p>(no rows)</p>"
+    df = df.head(max_rows)
+    head = "".join(f"<th>{html.escape(tr(str(c), lang))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False, name=None):
+        cells = []
+        for v in rec:
+            if isinstance(v, float):
+                txt = "" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
+                cells.append(f'<td class="n">{txt}</td>')
+            elif isinstance(v, int) and not isinstance(v, bool):
+                cells.append(f'<td class="n">{v}</td>')
+            else:
+                cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _label(df: pd.DataFrame, code: str) -> str:
+    return f"{code}_label" if f"{code}_label" in df.columns else code
+
+
+def _pick_series(results):
+    """Territory x occupation shown in the fan chart: configured, else the largest gap."""
+    rep = results.config.get("report", {})
+    g = results.gaps
+    t, o = rep.get("territory") or None, rep.get("occupation") or None
+    if (t is None or o is None) and g is not None and len(g):
+        cell = g.groupby(["territory", "occupation"])["gap"].sum().sort_values(ascending=False)
+        if len(cell):
+            t0, o0 = cell.index[0]
+            t, o = t or t0, o or o0
+    return t, o
+
+
+def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> Path:
+    """Write the HTML report: summary, charts, tables, backtest accuracy and assumptions.
+
+    Parameters
+    ----------
+    results : gpec.pipeline.Results
+        The run's results (or what :func:`gpec.report.load_results` read back).
+    path : path-like
+        Output ``.html`` file (self-contained: no external resource).
+    lang : {"en", "fr"}, optional
+        Language of the table headers.
+
+    Returns
+    -------
+    Path
+    """
+    lang = lang or results.config.get("run", {}).get("lang", "en")
+    name = results.config.get("run", {}).get("name", "gpec")
+    sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
+    blocks = summary_blocks(results)
+    prov = results.provenance or {}
+
+    # --- summary
+    totals = blocks[0][1]
+    kpi = ""
+    if len(totals):
+        t = totals.sum(numeric_only=True)
+        first, last = int(totals["period"].min()), int(totals["period"].max())
+        kpis = [(f"openings {first}-{last}", t.get("openings", 0)),
+                ("of which end-of-career departures", t.get("replacement", 0)),
+                ("covered by local training", t.get("entrants_allocated", 0)),
+                ("gap (not covered)", t.get("gap", 0))]
+        kpi = '<div class="kpi">' + "".join(
+            f"<div><b>{v:,.0f}</b>{html.escape(k)}</div>" for k, v in kpis) + "</div>"
+    body = kpi + "".join(f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
+                         for title, df in blocks if df is not None and len(df))
+    sections.append(("summary", "Summary", body))
+
+    # --- forecast fan chart
+    t, o = _pick_series(results)
+    hist = results.data.employment if results.data is not None else None
+    fc = results.forecast
+    if t is not None and hist is not None and fc is not None and len(fc):
+        h = hist[(hist["territory"] == t) & (hist["occupation"] == o)]
+        f = fc[(fc["territory"] == t) & (fc["occupation"] == o)]
+        tl = _lookup(results, "territories", "territory", t)
+        ol = _lookup(results, "occupations", "occupation", o)
+        model = f["model"].iloc[0] if len(f) else ""
+        fig = _plots.fan_chart(h, f, f"{ol} — {tl}")
+        body = (f"<p>Employment history and forecast for <b>{html.escape(str(ol))}</b> in "
+                f"<b>{html.escape(str(tl))}</b> (model: {html.escape(str(model))}), with its "
+                "prediction intervals. Choose another series with <code>[report] territory</code>"
+                " and <code>occupation</code> in the configuration.</p>"
+                + _plots.figure_html(fig, alt="forecast fan chart"))
+        sections.append(("forecast", "Employment forecast", body))
+
+    # --- openings decomposition
+    op = results.openings
+    if op is not None and len(op):
+        fig = _plots.openings_chart(op, "Openings per year, all territories")
+        body = ("<p>Openings = expansion (net change in employment) + replacement (end-of-career"
+                " departures computed by ageing each age pyramid).</p>"
+                + _plots.figure_html(fig, alt="openings decomposition"))
+        sections.append(("openings", "Openings: expansion and replacement", body))
+
+    # --- gaps
+    g = results.gaps
+    if g is not None and len(g):
+        lab = _label(g, "territory")
+        keys = ["territory"] + ([lab] if lab != "territory" else [])
+        by_t = g.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
+        by_t = by_t.sort_values(["gap", "territory"], ascending=[False, True]).head(20)
+        fig = _plots.gap_ranking_chart(by_t, "Largest gaps per territory (whole horizon)", lab)
+        body = _plots.figure_html(fig, alt="gap ranking")
+        olab = _label(g, "occupation")
+        cell = g.groupby([lab, olab])[["gap", "openings"]].sum()
+        share = (cell["gap"] / cell["openings"].where(cell["openings"] > 0)).unstack()
+        top_occ = g.groupby(olab)["gap"].sum().sort_values(ascending=False).head(30).index
+        top_terr = by_t[lab].head(25)
+        matrix = share.reindex(index=top_terr, columns=top_occ)
+        fig = _plots.gap_heatmap(matrix, "Gap share (gap / openings), territory x occupation")
+        body += ("<p>Share of openings not covered by the local training offer (the "
+                 "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
+                 "forecast — openings may also be filled by mobility and job seekers.</p>"
+                 + _plots.figure_html(fig, fmt="png", alt="gap heatmap"))
+        sections.append(("gaps", "Gaps per territory", body))
+
+    # --- skills
+    sg = results.skill_gaps
+    if sg is not None and len(sg):
+        slab = _label(sg, "skill")
+        top = (sg.groupby(slab, as_index=False)[["need", "supply_allocated", "gap"]].sum()
+               .sort_values("gap", ascending=False).head(20))
+        fig = _plots.skill_chart(top, "Skills: need against supply (whole horizon)", slab)
+        sections.append(("skills", "Skill needs against training supply",
+                         _plots.figure_html(fig, alt="skills chart") + _table(top, lang)))
+
+    # --- transitions
+    tr_ = results.transitions
+    if tr_ is not None and len(tr_):
+        sections.append(("transitions", "Reconversion paths",
+                         "<p>Occupations losing jobs in the same territory whose skills are "
+                         "closest to an occupation in gap, with the skills to acquire.</p>"
+                         + _table(tr_, lang, max_rows=20)))
+
+    # --- backtest
+    bs = results.backtest_summary
+    if bs is None or not len(bs):
+        bs = results.backtest
+    body = ("<p>Every model is backtested on the history (rolling origin): each past year is "
+            "forecast with the data before it only, and the error is measured. The chosen "
+            "method is shown beside the naive (no change) and constant-share baselines. "
+            "MASE below 1 beats the naive forecast.</p>" + _table(bs, lang, max_rows=40))
+    sections.append(("accuracy", "Forecast accuracy (backtest)", body))
+
+    # --- scenarios
+    sc = results.scenarios
+    if sc is not None and len(sc):
+        s = sc.groupby("scenario", as_index=False, sort=False)[
+            ["openings", "entrants_allocated", "gap"]].sum()
+        sections.append(("scenarios", "Scenarios", _table(s, lang)))
+
+    # --- assumptions & methodology
+    body = (
+        "<p>Method: employment forecasts per territory x occupation (model chosen per series "
+        "from a rolling-origin backtest, intervals calibrated on backtest errors); openings = "
+        "expansion + replacement (BLS; France Stratégie/DARES <i>Les métiers en 2030</i>); "
+        "qualified entrants = seats x completion rate x placement rate; entrants allocated to "
+        "openings inside each site's catchment by a min-cost flow (HiGHS), nearer first; "
+        "gap = openings - allocated entrants; skill gaps through the occupation-skill matrix. "
+        "See docs/methodology.md.</p>"
+        '<p class="note">Projections extend past trends: they are a decision aid, not a '
+        "prediction. Small cells are flagged (<code>flag_small</code>).</p>"
+        + _table(assumptions_table(results), lang, max_rows=200))
+    sections.append(("assumptions", "Assumptions and methodology", body))
+
+    toc = "<nav><h2>Contents</h2><ol>" + "".join(
+        f'<li><a href="#{a}">{html.escape(tr(title, lang))}</a></li>'
+        for a, title, _ in sections) + "</ol></nav>"
+    content = "".join(f'<section id="{a}"><h2>{html.escape(tr(title, lang))}</h2>{b}</section>'
+                      for a, title, b in sections)
+    run_date = prov.get("run_date", "")
+    version = prov.get("versions", {}).get("gpec", "")
+    doc = (f'<!DOCTYPE html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
+           f"<title>{html.escape(name)}</title><style>{_CSS}</style></head><body><main>"
+           f"<h1>{html.escape(name)}</h1><p class=\"sub\">gpec {html.escape(str(version))} — "
+           f"run {html.escape(str(run_date))}</p>{toc}{content}</main></body></html>")
+    path = Path(path)
+    path.write_text(doc, encoding="utf-8")
+    return path
+
+
+def _lookup(results, table: str, code: str, value) -> str:
+    data = results.data
+    ref = getattr(data, table, None) if data is not None else None
+    if ref is None:
+        return str(value)
+    hit = ref.loc[ref[code] == value, "label"]
+    return str(hit.iloc[0]) if len(hit) else str(value)

@@ -1,0 +1,126 @@
+"""Charts of the HTML report (matplotlib, embedded as inline SVG or base64 PNG)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["fan_chart", "openings_chart", "gap_ranking_chart", "gap_heatmap", "skill_chart",
+           "figure_html"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_html(fig, *, fmt: str = "svg", alt: str = "") -> str:
+    """Serialise a figure into a self-contained HTML fragment and close it."""
+    plt = _plt()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=110)
+    plt.close(fig)
+    if fmt == "svg":
+        svg = buf.getvalue().decode("utf-8")
+        svg = svg[svg.index("<svg"):]
+        return f'<figure role="img" aria-label="{alt}">{svg}</figure>'
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"></figure>'
+
+
+def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str):
+    """Employment history and forecast with its intervals (one band per level)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    h = history.sort_values("period")
+    ax.plot(h["period"].astype(float), h["value"], color="#1f3b5c", lw=2, label="observed")
+    f = forecast.sort_values("period")
+    levels = sorted(f["level"].dropna().unique(), reverse=True) if "level" in f else []
+    shades = ["#c8d7ea", "#8fb0d6", "#5d8cc2"]
+    for i, lv in enumerate(levels):
+        fl = f[f["level"] == lv]
+        ax.fill_between(fl["period"].astype(float), fl["lower"], fl["upper"],
+                        color=shades[i % len(shades)], label=f"{int(lv)}% interval")
+    fm = f.drop_duplicates("period")
+    if len(h) and len(fm):
+        xs = np.r_[float(h["period"].iloc[-1]), fm["period"].astype(float)]
+        ys = np.r_[h["value"].iloc[-1], fm["mean"]]
+        ax.plot(xs, ys, color="#c0392b", lw=2, ls="--", label="forecast")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("jobs")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def openings_chart(openings: pd.DataFrame, title: str):
+    """Openings per year split into expansion and replacement (stacked bars)."""
+    plt = _plt()
+    t = openings.groupby("period")[["expansion", "replacement"]].sum()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    x = t.index.astype(float)
+    rep = t["replacement"].to_numpy()
+    exp = t["expansion"].to_numpy()
+    ax.bar(x, rep, color="#5d8cc2", label="replacement (end-of-career departures)")
+    ax.bar(x, np.where(exp > 0, exp, 0), bottom=rep, color="#27ae60", label="expansion (growth)")
+    ax.bar(x, np.where(exp < 0, exp, 0), color="#c0392b", label="net job losses")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("jobs per year")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def gap_ranking_chart(by_territory: pd.DataFrame, title: str, label_col: str):
+    """Horizontal bars: the territories with the largest gaps, with the allocated entrants."""
+    plt = _plt()
+    d = by_territory.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(d) + 1.2))
+    y = np.arange(len(d))
+    ax.barh(y, d["entrants_allocated"], color="#5d8cc2", label="covered by local training")
+    ax.barh(y, d["gap"], left=d["entrants_allocated"], color="#e67e22", label="gap")
+    ax.set_yticks(y, d[label_col].astype(str).str.slice(0, 40), fontsize=8)
+    ax.set_xlabel("openings over the horizon")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def gap_heatmap(matrix: pd.DataFrame, title: str):
+    """Territory x occupation heatmap of the gap share (gap / openings)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.28 * matrix.shape[1] + 3),
+                                    max(3.0, 0.26 * matrix.shape[0] + 1.5)))
+    im = ax.imshow(matrix.to_numpy(dtype=float), aspect="auto", cmap="YlOrRd", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(matrix.shape[1]), [str(c)[:28] for c in matrix.columns], rotation=90,
+                  fontsize=7)
+    ax.set_yticks(np.arange(matrix.shape[0]), [str(r)[:32] for r in matrix.index], fontsize=7)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.03, label="gap / openings")
+    return fig
+
+
+def skill_chart(skills: pd.DataFrame, title: str, label_col: str):
+    """Need against allocated supply for the skills with the largest gaps."""
+    plt = _plt()
+    d = skills.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(d) + 1.2))
+    y = np.arange(len(d))
+    ax.barh(y - 0.2, d["need"], height=0.4, color="#95a5a6", label="need")
+    ax.barh(y + 0.2, d["supply_allocated"], height=0.4, color="#5d8cc2",
+            label="supplied by training")
+    ax.set_yticks(y, d[label_col].astype(str).str.slice(0, 45), fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
