@@ -334,7 +334,8 @@ def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch) -> pd.DataFrame:
         else:
             fc = demand.apply_scenarios(fc_bottom, [sc])
             fc = fc.drop(columns=["scenario"], errors="ignore")
-            kw["retirement_shift"] = sc.get("retirement_shift", kw["retirement_shift"])
+            # apply_scenarios writes the scenario's retirement_shift into the table it returns,
+            # where openings() reads it: passing it again would count it twice
         op = demand.openings(fc, data.workforce_age, **kw)
         al = gap.allocate(op, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
         g = al.gaps.groupby(["territory", "occupation", "period"], as_index=False)[

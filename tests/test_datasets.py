@@ -91,7 +91,7 @@ def test_territory_hierarchy(demo):
     assert set(levels.index) == {"nation", "region", "departement", "epci"}
     assert levels["nation"] == 1 and levels["region"] >= 2
     assert levels["departement"] >= 6 and levels["epci"] >= 30
-    assert {"28", "44"} <= set(terr.index[terr["level"] == "region"])
+    assert {"R28", "R44"} <= set(terr.index[terr["level"] == "region"])
     assert {"14", "27", "50", "61", "76", "08", "54", "57", "67", "68"} <= set(
         terr.index[terr["level"] == "departement"]
     )

@@ -1,0 +1,1175 @@
+"""Labour demand: openings = expansion + replacement (+ turnover), skill needs, scenarios.
+
+Per territory x occupation x forecast year (DESIGN §4, issue 5):
+
+* **expansion** = E(t) − E(t−1), the net change of employment (BLS *occupational growth*,
+  Métiers 2030 *créations nettes*); ``net=False`` gives the non-negative variant max(0, ΔE)
+  used by Lightcast, where declines do not cancel other openings;
+* **replacement** = end-of-career departures, computed by *ageing the age pyramid* of the cell
+  year by year with annual exit probabilities per 5-year age band (Métiers 2030 *départs en fin
+  de carrière*, Cedefop replacement demand). The pyramid gives the age structure, the forecast
+  gives the level: each year the survivors move up the bands, new entrants fill the young bands
+  so that the total matches the forecast employment, and if employment falls faster than
+  departures the whole pyramid shrinks in proportion;
+* **turnover** (optional) = rate x employment at the start of each year (BLS occupational
+  transfers);
+* **openings** = expansion + replacement + turnover (may be negative with ``net=True`` when
+  net job losses exceed departures);
+* **lower / upper** from the forecast interval, computed along the lower and upper employment
+  paths (see :func:`openings`).
+
+See ``docs/methodology.md`` for the formulas, defaults and sources.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AGE_BANDS",
+    "DEFAULT_PYRAMID",
+    "DEFAULT_EXIT_RATES",
+    "DEFAULT_ENTRY_AGES",
+    "parse_age_band",
+    "exit_rate_curve",
+    "openings",
+    "skill_needs",
+    "compare_hiring_intentions",
+    "apply_scenarios",
+    "run_scenarios",
+]
+
+#: Canonical 5-year age bands of the ageing model (the last one is open).
+AGE_BANDS: tuple[str, ...] = (
+    "15-19", "20-24", "25-29", "30-34", "35-39", "40-44",
+    "45-49", "50-54", "55-59", "60-64", "65+",
+)  # fmt: skip
+_NB = len(AGE_BANDS)
+_LOWS = np.arange(15, 70, 5)  # lower age of each band
+
+#: Default age structure of employment (shares, France). Bands 25-29 ... 55-59 and the totals of
+#: 15-24 and 60+ are the national employment by age of Dares, *Portraits statistiques des
+#: métiers*, 2017-2019 (Enquête Emploi, 26.4 million jobs): 15-24 8.34 %, 25-29 10.45 %,
+#: 30-34 11.70 %, 35-39 12.51 %, 40-44 12.65 %, 45-49 13.79 %, 50-54 13.15 %, 55-59 11.38 %,
+#: 60+ 6.04 %. 15-24 is split 18/82 between 15-19 and 20-24 and 60+ is split 78/22 between
+#: 60-64 and 65+ (approximate Insee employment by age, 2019; not re-verified).
+DEFAULT_PYRAMID: pd.Series = pd.Series(
+    [0.0834 * 0.18, 0.0834 * 0.82, 0.1045, 0.1170, 0.1251, 0.1265,
+     0.1379, 0.1315, 0.1138, 0.0604 * 0.78, 0.0604 * 0.22],
+    index=pd.Index(AGE_BANDS, name="age_band"), name="share",
+)  # fmt: skip
+DEFAULT_PYRAMID = DEFAULT_PYRAMID / DEFAULT_PYRAMID.sum()
+
+#: Default annual probability of leaving employment for good (end of career), per age band.
+#: Zero before 50; a few early exits at 50-59 (invalidity, long-career and special regimes);
+#: most departures at 60-64 (legal retirement age 62, rising to 64 with the 2023 reform; mean
+#: age at retirement about 62.5); the remaining workers past 65 leave fast. With the default
+#: pyramid and constant employment these rates give departures of 2.5 % of employment per year
+#: (about 28 % over 11 years), within the 26-31 % of employment that Métiers 2030 (France
+#: Stratégie & Dares, 2022) projects for the regions over 2019-2030, and a mean exit age of
+#: about 62 years. Override with ``exit_rates=``; shift with ``retirement_shift=``.
+DEFAULT_EXIT_RATES: pd.Series = pd.Series(
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.005, 0.03, 0.25, 0.45],
+    index=pd.Index(AGE_BANDS, name="age_band"), name="exit_rate",
+)  # fmt: skip
+
+#: Default age distribution of net entrants into an occupation (young entrants dominate;
+#: mid-career mobility fills the rest). Only matters for departures within the horizon, which
+#: entrants under 50 rarely reach.
+DEFAULT_ENTRY_AGES: pd.Series = pd.Series(
+    [0.12, 0.38, 0.22, 0.12, 0.08, 0.05, 0.03, 0.0, 0.0, 0.0, 0.0],
+    index=pd.Index(AGE_BANDS, name="age_band"), name="share",
+)  # fmt: skip
+
+_OPENINGS_COLUMNS = [
+    "territory", "occupation", "period", "employment", "expansion", "replacement",
+    "turnover", "openings", "lower", "upper", "employment_lower", "employment_upper",
+    "replacement_source",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# age bands
+# --------------------------------------------------------------------------------------
+_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|à|a|to)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
+_OPEN = re.compile(
+    r"^\s*(\d{1,3})\s*(?:\+|ans?\s*(?:ou|et)\s*plus|(?:years?\s*)?(?:and|or)\s*(?:over|more|older)"
+    r"|et\s*plus|ou\s*plus)\s*$",
+    re.I,
+)
+_BELOW = re.compile(
+    r"^\s*(?:<|moins\s*de|under|less\s*than)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I
+)
+_SINGLE = re.compile(r"^\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
+
+
+def parse_age_band(band: str) -> tuple[int, float]:
+    """Parse an age band label into ``(lowest age, highest age)`` (inclusive; ``inf`` if open).
+
+    Accepts "20-24", "15-24 ans", "65+", "60 ans ou plus", "50 and over", "<25", "moins de 25 ans"
+    and single ages ("17"). Ages below 15 are clipped to 15 (the model starts at 15).
+
+    Examples
+    --------
+    >>> parse_age_band("60 ans ou plus")
+    (60, inf)
+    >>> parse_age_band("15-24 ans")
+    (15, 24)
+    """
+    s = str(band)
+    if m := _RANGE.match(s):
+        lo, hi = int(m.group(1)), float(m.group(2))
+    elif m := _OPEN.match(s):
+        lo, hi = int(m.group(1)), np.inf
+    elif m := _BELOW.match(s):
+        lo, hi = 15, float(int(m.group(1)) - 1)
+    elif m := _SINGLE.match(s):
+        lo, hi = int(m.group(1)), float(m.group(1))
+    else:
+        raise ValueError(f"unreadable age band {band!r} (expected e.g. '20-24', '65+')")
+    if hi < lo:
+        raise ValueError(f"age band {band!r}: upper age below lower age")
+    if hi < 15:
+        raise ValueError(f"age band {band!r} lies below 15, the youngest age of the model")
+    lo = max(lo, 15)
+    return lo, (int(hi) if np.isfinite(hi) else np.inf)
+
+
+def _single_age_density() -> np.ndarray:
+    """Default employment density over 51 age units: single ages 15..64, then 65+."""
+    d = np.repeat(DEFAULT_PYRAMID.to_numpy()[:-1] / 5.0, 5)
+    return np.append(d, DEFAULT_PYRAMID.to_numpy()[-1])
+
+
+def _band_weights(band: str) -> np.ndarray:
+    """Split of one input band over the canonical bands (sums to 1), following the default
+    pyramid within the band (so "15-24" goes mostly to 20-24, "60+" mostly to 60-64)."""
+    lo, hi = parse_age_band(band)
+    units = np.zeros(51)
+    top = min(hi, 64)
+    if lo <= 64:
+        units[lo - 15 : int(top) - 15 + 1] = 1.0
+    if hi >= 65:
+        units[50] = 1.0
+    w = units * _single_age_density()
+    w = np.append(w[:50].reshape(10, 5).sum(axis=1), w[50])
+    return w / w.sum()
+
+
+def _rates_to_bands(rates) -> np.ndarray:
+    """Canonical band rates from a mapping {band label: rate}; each canonical band takes the
+    rate of the input band holding its lowest age."""
+    if isinstance(rates, pd.Series):
+        rates = rates.to_dict()
+    parsed = [(parse_age_band(k), float(v)) for k, v in rates.items()]
+    out = np.full(_NB, np.nan)
+    for i, a in enumerate(_LOWS):
+        for (lo, hi), v in parsed:
+            if lo <= a <= hi:
+                out[i] = v
+                break
+    if np.isnan(out).any():
+        missing = [AGE_BANDS[i] for i in np.flatnonzero(np.isnan(out))]
+        raise ValueError(f"exit_rates: no rate given for age band(s) {missing}")
+    if ((out < 0) | (out > 1)).any():
+        raise ValueError("exit_rates: every rate must be a probability in [0, 1]")
+    return out
+
+
+def exit_rate_curve(rates=None, shift: float = 0.0) -> pd.Series:
+    """Annual exit probabilities per canonical band, optionally shifted by ``shift`` years.
+
+    A positive shift models a later retirement age: the probability at age *a* becomes the
+    original probability at age *a − shift* (single-year steps inside each band, averaged back
+    to bands; fractional shifts interpolate linearly).
+
+    Examples
+    --------
+    >>> bool(exit_rate_curve(shift=5)["60-64"] == DEFAULT_EXIT_RATES["55-59"])
+    True
+    """
+    base = DEFAULT_EXIT_RATES.to_numpy() if rates is None else _rates_to_bands(rates)
+    return pd.Series(_shift_rates(base[None, :], float(shift))[0], index=DEFAULT_EXIT_RATES.index)
+
+
+def _shift_rates(q: np.ndarray, shift: float) -> np.ndarray:
+    """Shift band rates (rows of ``q``) by ``shift`` years to older ages."""
+    if shift == 0:
+        return q
+    lo, f = int(np.floor(shift)), shift - np.floor(shift)
+    ages = np.arange(15, 70)  # 65+ represented by ages 65..69
+
+    def one(k: int) -> np.ndarray:
+        src = np.clip(ages - k, 15, 65)
+        idx = np.minimum((src - 15) // 5, _NB - 1)
+        single = q[:, idx]
+        return single.reshape(q.shape[0], _NB, 5).mean(axis=2)
+
+    out = one(lo)
+    if f > 0:
+        out = (1 - f) * out + f * one(lo + 1)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# input preparation
+# --------------------------------------------------------------------------------------
+def _require(df: pd.DataFrame, cols, table: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"table {table!r}: missing column(s) {missing}")
+
+
+def _int_periods(s: pd.Series, table: str) -> pd.Series:
+    if isinstance(s.dtype, pd.PeriodDtype):
+        freq = s.dtype.freq.freqstr
+        if not freq.startswith(("Y", "A")):
+            raise ValueError(f"table {table!r}: openings need annual periods, got {freq!r}")
+        return s.dt.year.astype("int64")
+    v = pd.to_numeric(s, errors="coerce")
+    bad = v.isna() | (v != np.round(v))
+    if bad.any():
+        row = s.index[bad.to_numpy()][0]
+        raise ValueError(
+            f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
+        )
+    return v.astype("int64")
+
+
+def _pyramid_shares(
+    cells: pd.DataFrame, workforce_age: pd.DataFrame | None, territories: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Age structure (n_cells x 11, rows sum to 1) and its source label for each cell.
+
+    Sources, in order: "pyramid" (the cell's own), "ancestor" (same occupation in the nearest
+    ancestor territory, when ``territories`` is given), "occupation" (the occupation summed over
+    every territory of ``workforce_age``), "territory" (every occupation of the territory),
+    "default" (:data:`DEFAULT_PYRAMID`).
+    """
+    n = len(cells)
+    shares = np.tile(DEFAULT_PYRAMID.to_numpy(), (n, 1))
+    source = np.full(n, "default", dtype=object)
+    if workforce_age is None or len(workforce_age) == 0:
+        return shares, source
+    _require(workforce_age, ["territory", "occupation", "age_band", "value"], "workforce_age")
+    wa = workforce_age[["territory", "occupation", "age_band", "value"]].copy()
+    for c in ("territory", "occupation", "age_band"):
+        wa[c] = wa[c].astype("str")
+    wa["value"] = pd.to_numeric(wa["value"], errors="coerce")
+    bad = wa["value"].isna() | (wa["value"] < 0)
+    if bad.any():
+        row = wa.index[bad.to_numpy()][0]
+        raise ValueError(
+            f"table 'workforce_age': missing or negative value (row {row}, column 'value')"
+        )
+    codes, bands = pd.factorize(wa["age_band"])
+    weights = []
+    for i, b in enumerate(bands):
+        try:
+            weights.append(_band_weights(b))
+        except ValueError as exc:
+            row = wa.index[codes == i][0]
+            raise ValueError(
+                f"table 'workforce_age': {exc} (row {row}, column 'age_band')"
+            ) from None
+    W = np.vstack(weights)[codes] * wa["value"].to_numpy()[:, None]
+    canon = pd.DataFrame(W, columns=list(AGE_BANDS))
+    canon["territory"] = wa["territory"].to_numpy()
+    canon["occupation"] = wa["occupation"].to_numpy()
+    own = canon.groupby(["territory", "occupation"], sort=False)[list(AGE_BANDS)].sum()
+    own = own[own.sum(axis=1) > 0]
+
+    def fill(mask: np.ndarray, table: pd.DataFrame, keys: list[np.ndarray], label: str) -> None:
+        if not mask.any() or table.empty:
+            return
+        idx = pd.MultiIndex.from_arrays([k[mask] for k in keys]) if len(keys) > 1 else keys[0][mask]
+        vals = table.reindex(idx).to_numpy()
+        ok = np.isfinite(vals).all(axis=1) & (np.nan_to_num(vals).sum(axis=1) > 0)
+        where = np.flatnonzero(mask)[ok]
+        shares[where] = vals[ok] / vals[ok].sum(axis=1, keepdims=True)
+        source[where] = label
+
+    terr = cells["territory"].to_numpy()
+    occ = cells["occupation"].to_numpy()
+    todo = lambda: source == "default"  # noqa: E731
+    fill(todo(), own, [terr, occ], "pyramid")
+    if territories is not None and todo().any():
+        from gpec.territory import _check_territories
+
+        parent = _check_territories(territories)["parent"]
+        cur = terr.copy()
+        for _ in range(len(parent) + 1):
+            cur = parent.reindex(cur).to_numpy(dtype=object)
+            alive = pd.notna(cur)
+            if not (alive & todo()).any():
+                break
+            fill(alive & todo(), own, [cur.astype(str), occ], "ancestor")
+    fill(todo(), canon.groupby("occupation")[list(AGE_BANDS)].sum(), [occ], "occupation")
+    fill(todo(), canon.groupby("territory")[list(AGE_BANDS)].sum(), [terr], "territory")
+    return shares, source
+
+
+def _exit_matrix(cells: pd.DataFrame, exit_rates) -> np.ndarray:
+    """Exit probabilities (n_cells x 11) from None, a {band: rate} mapping or a DataFrame
+    [age_band, rate] with an optional occupation column."""
+    n = len(cells)
+    if exit_rates is None:
+        return np.tile(DEFAULT_EXIT_RATES.to_numpy(), (n, 1))
+    if isinstance(exit_rates, pd.DataFrame):
+        _require(exit_rates, ["age_band", "rate"], "exit_rates")
+        if "occupation" not in exit_rates.columns:
+            return np.tile(
+                _rates_to_bands(dict(zip(exit_rates["age_band"], exit_rates["rate"], strict=True))),
+                (n, 1),
+            )
+        q = np.tile(DEFAULT_EXIT_RATES.to_numpy(), (n, 1))
+        generic = exit_rates[exit_rates["occupation"].isna()]
+        if len(generic):
+            q[:] = _rates_to_bands(dict(zip(generic["age_band"], generic["rate"], strict=True)))
+        occ = cells["occupation"].to_numpy()
+        for code, g in exit_rates.dropna(subset=["occupation"]).groupby("occupation", sort=True):
+            q[occ == str(code)] = _rates_to_bands(dict(zip(g["age_band"], g["rate"], strict=True)))
+        return q
+    if isinstance(exit_rates, Mapping | pd.Series):
+        return np.tile(_rates_to_bands(exit_rates), (n, 1))
+    raise TypeError("exit_rates must be None, a {age_band: rate} mapping or a DataFrame")
+
+
+def _turnover_vector(cells: pd.DataFrame, turnover_rates) -> np.ndarray:
+    n = len(cells)
+    if turnover_rates is None:
+        return np.zeros(n)
+    if np.isscalar(turnover_rates):
+        r = np.full(n, float(turnover_rates))
+    elif isinstance(turnover_rates, pd.DataFrame):
+        _require(turnover_rates, ["occupation", "rate"], "turnover_rates")
+        tr = turnover_rates.astype({"occupation": "str"})
+        if "territory" in tr.columns:
+            tr = tr.astype({"territory": "str"}).set_index(["territory", "occupation"])["rate"]
+            key = pd.MultiIndex.from_frame(cells[["territory", "occupation"]])
+        else:
+            tr = tr.set_index("occupation")["rate"]
+            key = cells["occupation"]
+        r = tr.reindex(key).fillna(0.0).to_numpy(dtype=float)
+    elif isinstance(turnover_rates, Mapping | pd.Series):
+        tr = pd.Series(
+            dict(turnover_rates) if isinstance(turnover_rates, Mapping) else turnover_rates
+        )
+        tr.index = tr.index.astype("str")
+        r = tr.reindex(cells["occupation"]).fillna(0.0).to_numpy(dtype=float)
+    else:
+        raise TypeError(
+            "turnover_rates must be a number, a {occupation: rate} mapping or a DataFrame"
+        )
+    if ((r < 0) | (r > 1)).any():
+        raise ValueError("turnover_rates: every rate must be in [0, 1]")
+    return r
+
+
+def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
+    _require(forecast, ["territory", "occupation", "period", "mean"], "forecast")
+    f = forecast.copy()
+    if "level" in f.columns:
+        levels = sorted(pd.unique(f["level"].dropna()))
+        if level is None and len(levels) == 1:
+            level = levels[0]
+        if level not in levels:
+            raise ValueError(f"forecast: no interval at level {level!r} (levels: {levels})")
+        f = f[f["level"] == level]
+    if "model" in f.columns:
+        if model is not None:
+            f = f[f["model"] == model]
+            if f.empty:
+                raise ValueError(f"forecast: no rows for model {model!r}")
+        else:
+            keys = ["territory", "occupation"] + (["scenario"] if "scenario" in f.columns else [])
+            n_models = f.groupby(keys)["model"].nunique()
+            if (n_models > 1).any():
+                raise ValueError(
+                    "forecast: several models per series "
+                    f"({sorted(pd.unique(f['model']))}); choose one with model="
+                )
+    for c in ("lower", "upper"):
+        if c not in f.columns:
+            f[c] = f["mean"]
+    f["territory"] = f["territory"].astype("str")
+    f["occupation"] = f["occupation"].astype("str")
+    f["period"] = _int_periods(f["period"], "forecast")
+    for c in ("mean", "lower", "upper"):
+        f[c] = pd.to_numeric(f[c], errors="coerce")
+    bad = f["mean"].isna() | (f["mean"] < 0)
+    if bad.any():
+        row = f.index[bad.to_numpy()][0]
+        raise ValueError(f"forecast: missing or negative mean (row {row}, column 'mean')")
+    f["lower"] = f["lower"].fillna(f["mean"])
+    f["upper"] = f["upper"].fillna(f["mean"])
+    return f
+
+
+# --------------------------------------------------------------------------------------
+# ageing model
+# --------------------------------------------------------------------------------------
+def _age_pyramids(
+    levels: np.ndarray,
+    start: np.ndarray,
+    shares: np.ndarray,
+    q0: np.ndarray,
+    shift: np.ndarray,
+    entry: np.ndarray,
+) -> np.ndarray:
+    """Departures per cell and year by ageing pyramids along employment paths.
+
+    Parameters
+    ----------
+    levels : (n, Y) employment path per cell on an annual grid (NaN outside the cell's years).
+    start : (n,) index of the base year of each cell in the grid.
+    shares : (n, 11) age structure at the base year.
+    q0 : (n, 11) annual exit probabilities per band.
+    shift : (n, Y) retirement shift (years) applied during the year ending at column y.
+    entry : (11,) age distribution of net entrants.
+
+    Returns
+    -------
+    (n, Y) departures during the year ending at each column (0 at and before the base year).
+    """
+    n, n_years = levels.shape
+    pyr = np.zeros((n, _NB))
+    dep = np.zeros((n, n_years))
+    up = 1.0 / 5.0
+    for y in range(n_years):
+        init = start == y
+        if init.any():
+            pyr[init] = shares[init] * levels[init, y, None]
+        act = (start < y) & np.isfinite(levels[:, y])
+        if not act.any():
+            continue
+        whole = bool(act.all())
+        p = pyr if whole else pyr[act]
+        q = q0 if whole else q0[act]
+        sh = shift[:, y] if whole else shift[act, y]
+        if (sh != 0).any():
+            q = q.copy()
+            for val in np.unique(sh[sh != 0]):
+                m = sh == val
+                q[m] = _shift_rates(q[m], float(val))
+        leave = p * q
+        dep[act, y] = leave.sum(axis=1)
+        surv = p - leave
+        flow = surv[:, :-1] * up
+        surv[:, :-1] -= flow
+        surv[:, 1:] += flow
+        target = levels[:, y] if whole else levels[act, y]
+        net = target - surv.sum(axis=1)
+        grow = net >= 0
+        if grow.all():
+            surv += net[:, None] * entry[None, :]
+        else:
+            surv[grow] += net[grow, None] * entry[None, :]
+            shrink = ~grow
+            tot = surv[shrink].sum(axis=1)
+            ratio = np.divide(target[shrink], tot, out=np.zeros_like(tot), where=tot > 0)
+            surv[shrink] *= ratio[:, None]
+        if whole:
+            pyr = surv
+        else:
+            pyr[act] = surv
+    return dep
+
+
+# --------------------------------------------------------------------------------------
+# openings
+# --------------------------------------------------------------------------------------
+def openings(
+    forecast: pd.DataFrame,
+    workforce_age: pd.DataFrame | None = None,
+    *,
+    employment: pd.DataFrame | None = None,
+    exit_rates=None,
+    turnover_rates=None,
+    net: bool = True,
+    level: int | None = 80,
+    base_period: int | None = None,
+    retirement_shift: float = 0,
+    model: str | None = None,
+    territories: pd.DataFrame | None = None,
+    entry_ages: Mapping | pd.Series | None = None,
+    interval: str = "path",
+) -> pd.DataFrame:
+    """Job openings per territory x occupation x forecast year.
+
+    Each output row covers the years from the previous row's period (excluded) to its own
+    period (included): the first row starts at the base period, the last observed employment
+    before the forecast (from ``employment``). Gaps between periods (e.g. 2025, 2030) are
+    filled by linear interpolation of employment and the ageing runs year by year.
+
+    Replacement (end-of-career departures) comes from ageing each cell's age pyramid year by
+    year: departures during a year = Σ_bands pyramid x exit probability; survivors move up one
+    band with probability 1/5 a year; net entrants fill the young bands (``entry_ages``) so that
+    the total equals the employment path; when employment falls faster than departures, the
+    pyramid shrinks in proportion (no entrants). The pyramid sets the age *structure*, scaled
+    to the base employment; the forecast sets the level.
+
+    Interval rule (``interval="path"``, default): the lower (upper) bound is computed, with the
+    same formulas, along the *lower (upper) employment path* starting from the observed base:
+    the path deviation from the mean is made non-decreasing over the horizon (running maximum
+    of mean − lower, resp. upper − mean) and the path is kept >= 0. The bounds summed from the
+    first row to year *t* are thus the openings implied by ending at the forecast bound in *t*
+    (cumulative reading; the yearly bounds are widest in the first year). With
+    ``interval="annual"`` the expansion bound of each row is the central change ± the increment
+    of the deviation assuming independent yearly shocks, sqrt(d(t)² − d(t−1)²), a reading for
+    one year at a time (do not sum those bounds over years). Replacement and turnover bounds
+    follow the lower/upper path in both cases. Bounds are finally clamped so that
+    ``lower <= openings <= upper``.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        Forecaster output: territory, occupation, period, mean, and optionally lower, upper,
+        level, model, scenario (each scenario is a separate series), retirement_shift
+        (years, per row; added to ``retirement_shift``).
+    workforce_age : DataFrame, optional
+        Canonical workforce_age table (territory, occupation, age_band, value). Any readable
+        bands ("15-24 ans", "60 ans ou plus"...) are converted to the canonical 5-year bands.
+        Cells without a pyramid use, in order: the nearest ancestor's pyramid of the occupation
+        (if ``territories`` is given), the occupation's pyramid summed over all territories,
+        the territory's pyramid over all occupations, :data:`DEFAULT_PYRAMID`; the column
+        ``replacement_source`` says which.
+    employment : DataFrame, optional
+        Observed employment (territory, occupation, period, value) giving the base level. If
+        omitted, the first forecast period of each series is used as base and is not reported
+        (a warning says so).
+    exit_rates : mapping or DataFrame, optional
+        Annual exit probability per age band, {band: rate}, or a DataFrame [age_band, rate] with
+        an optional occupation column; default :data:`DEFAULT_EXIT_RATES`.
+    turnover_rates : float, mapping or DataFrame, optional
+        Annual rate of leavers to other occupations, per occupation ({occupation: rate} or a
+        DataFrame [occupation, rate] or [territory, occupation, rate]); missing cells get 0.
+    net : bool, default True
+        Net expansion (declines reduce openings, BLS / Métiers 2030) or max(0, ΔE) (Lightcast).
+    level : int, default 80
+        Interval level of the forecast to use.
+    base_period : int, optional
+        Base period (must exist in ``employment``); default the last observed period before
+        each series' first forecast period. Forecast rows at or before it are ignored.
+    retirement_shift : float, default 0
+        Years by which the exit curve moves to older ages (later retirement scenario).
+    model : str, optional
+        Forecast model to use when the forecast holds several per series.
+    territories : DataFrame, optional
+        Territories table, to borrow a parent territory's pyramid.
+    entry_ages : mapping, optional
+        Age distribution of entrants; default :data:`DEFAULT_ENTRY_AGES`.
+    interval : {"path", "annual"}, default "path"
+        How the forecast interval becomes an openings interval (see above).
+
+    Returns
+    -------
+    DataFrame
+        territory, occupation, period, employment, expansion, replacement, turnover, openings,
+        lower, upper, employment_lower, employment_upper, replacement_source (+ scenario).
+
+    Examples
+    --------
+    >>> fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2024, 2025],
+    ...     "mean": [105.0, 110.0], "lower": [100.0, 100.0], "upper": [110.0, 120.0], "level": 80})
+    >>> emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2023], "value": [100.0]})
+    >>> out = openings(fc, employment=emp)
+    >>> out["expansion"].tolist()
+    [5.0, 5.0]
+    >>> bool((out["lower"] <= out["openings"]).all() and (out["openings"] <= out["upper"]).all())
+    True
+    """
+    if interval not in ("path", "annual"):
+        raise ValueError(f"interval must be 'path' or 'annual', got {interval!r}")
+    f = _select_forecast(forecast, level, model)
+    has_scen = "scenario" in f.columns
+    keys = (["scenario"] if has_scen else []) + ["territory", "occupation"]
+    if has_scen:
+        f["scenario"] = f["scenario"].astype("str")
+    dup = f.duplicated(keys + ["period"])
+    if dup.any():
+        row = f.index[dup.to_numpy()][0]
+        raise ValueError(f"forecast: duplicate series x period (row {row})")
+    if "retirement_shift" not in f.columns:
+        f["retirement_shift"] = 0.0
+    f["retirement_shift"] = pd.to_numeric(f["retirement_shift"]).fillna(0.0) + float(
+        retirement_shift
+    )
+    f = f.sort_values(keys + ["period"], kind="stable").reset_index(drop=True)
+
+    # ---- base employment
+    cells_all = f[["territory", "occupation"]].drop_duplicates()
+    if employment is not None:
+        _require(employment, ["territory", "occupation", "period", "value"], "employment")
+        e = employment[["territory", "occupation", "period", "value"]].copy()
+        e["territory"] = e["territory"].astype("str")
+        e["occupation"] = e["occupation"].astype("str")
+        e["period"] = _int_periods(e["period"], "employment")
+        e["value"] = pd.to_numeric(e["value"], errors="coerce")
+        first = f.groupby(["territory", "occupation"])["period"].min().rename("first")
+        e = e.join(first, on=["territory", "occupation"], how="inner")
+        if base_period is not None:
+            e = e[e["period"] == int(base_period)]
+        else:
+            e = e[e["period"] < e["first"]]
+        e = e.dropna(subset=["value"]).sort_values("period", kind="stable")
+        base = e.groupby(["territory", "occupation"]).tail(1).set_index(["territory", "occupation"])
+        miss = ~pd.MultiIndex.from_frame(cells_all).isin(base.index)
+        if miss.any():
+            t, o = cells_all[miss].iloc[0]
+            raise ValueError(
+                f"employment: no observed value before the forecast for territory {t!r}, "
+                f"occupation {o!r} ({int(miss.sum())} series without a base)"
+            )
+        bidx = pd.MultiIndex.from_frame(f[["territory", "occupation"]])
+        f["base_period"] = base["period"].reindex(bidx).to_numpy()
+        f["base_value"] = base["value"].reindex(bidx).to_numpy()
+        early = f["period"] <= f["base_period"]
+        if early.any():
+            warnings.warn(
+                f"openings: {int(early.sum())} forecast rows at or before the base period are ignored",
+                stacklevel=2,
+            )
+            f = f[~early].reset_index(drop=True)
+    else:
+        warnings.warn(
+            "openings: no employment given; the first forecast period of each series is used "
+            "as base and not reported",
+            stacklevel=2,
+        )
+        g = f.groupby(keys, sort=False)
+        f["base_period"] = g["period"].transform("min")
+        f["base_value"] = g["mean"].transform("first")
+        f = f[f["period"] > f["base_period"]].reset_index(drop=True)
+    if f.empty:
+        raise ValueError("openings: no forecast period after the base period")
+
+    # ---- interval paths: monotone deviations, non-negative
+    dev_lo = (
+        (f["mean"] - f["lower"]).clip(lower=0).groupby([f[k] for k in keys], sort=False).cummax()
+    )
+    dev_up = (
+        (f["upper"] - f["mean"]).clip(lower=0).groupby([f[k] for k in keys], sort=False).cummax()
+    )
+    f["path_lower"] = (f["mean"] - dev_lo).clip(lower=0)
+    f["path_upper"] = f["mean"] + dev_up
+    # increment of the deviation over each row (independent yearly shocks), for interval="annual"
+    skeys = [f[k] for k in keys]
+    step = {}
+    for name, dev in (("l", f["mean"] - f["path_lower"]), ("u", dev_up)):
+        prev = dev.groupby(skeys, sort=False).shift(1).fillna(0.0)
+        step[name] = np.sqrt(np.clip(dev.to_numpy() ** 2 - prev.to_numpy() ** 2, 0.0, None))
+
+    # ---- series on an annual grid
+    series = f[keys + ["base_period", "base_value"]].drop_duplicates(keys).reset_index(drop=True)
+    sid = pd.MultiIndex.from_frame(series[keys])
+    f["sid"] = sid.get_indexer(pd.MultiIndex.from_frame(f[keys]))
+    y0 = int(series["base_period"].min())
+    n_years = int(f["period"].max()) - y0 + 1
+    n = len(series)
+    start = (series["base_period"].to_numpy() - y0).astype(int)
+    rows_y = (f["period"].to_numpy() - y0).astype(int)
+    sidx = f["sid"].to_numpy()
+    prev_y = f.groupby(keys, sort=False)["period"].shift(1)
+    prev_y = prev_y.fillna(f["base_period"]).to_numpy(dtype=int) - y0
+    # each row covers the years (prev_y, rows_y]: linear interpolation inside
+    span = rows_y - prev_y
+    rep_row = np.repeat(np.arange(len(f)), span)
+    offset = np.arange(len(rep_row)) - np.repeat(np.cumsum(span) - span, span) + 1
+    cell_r, cell_y = sidx[rep_row], prev_y[rep_row] + offset
+    frac = offset / span[rep_row]
+    paths = []
+    for col in ("mean", "path_lower", "path_upper"):
+        now = f[col].to_numpy(dtype=float)
+        before = pd.Series(now).groupby(sidx, sort=False).shift(1).to_numpy()
+        before = np.where(np.isnan(before), f["base_value"].to_numpy(dtype=float), before)
+        grid = np.full((n, n_years), np.nan)
+        grid[np.arange(n), start] = series["base_value"].to_numpy()
+        grid[cell_r, cell_y] = before[rep_row] + (now - before)[rep_row] * frac
+        paths.append(grid)
+    shift_grid = np.zeros((n, n_years))
+    shift_grid[cell_r, cell_y] = f["retirement_shift"].to_numpy(dtype=float)[rep_row]
+
+    # ---- pyramids, exit rates, turnover per series
+    shares, source = _pyramid_shares(series, workforce_age, territories)
+    q0 = _exit_matrix(series, exit_rates)
+    tr = _turnover_vector(series, turnover_rates)
+    entry = (
+        (DEFAULT_ENTRY_AGES if entry_ages is None else pd.Series(entry_ages))
+        .reindex(list(AGE_BANDS), fill_value=0.0)
+        .to_numpy(dtype=float)
+    )
+    if entry.sum() <= 0 or (entry < 0).any():
+        raise ValueError("entry_ages: shares must be >= 0 and not all zero")
+    entry = entry / entry.sum()
+
+    levels = np.vstack(paths)
+    dep = _age_pyramids(
+        levels,
+        np.tile(start, 3),
+        np.tile(shares, (3, 1)),
+        np.tile(q0, (3, 1)),
+        np.tile(shift_grid, (3, 1)),
+        entry,
+    )
+    prev_level = np.concatenate([np.full((3 * n, 1), np.nan), levels[:, :-1]], axis=1)
+    active = np.arange(n_years)[None, :] > np.tile(start, 3)[:, None]
+    turn = np.where(active, np.tile(tr, 3)[:, None] * np.nan_to_num(prev_level), 0.0)
+    cdep = np.cumsum(np.nan_to_num(dep), axis=1)
+    cturn = np.cumsum(turn, axis=1)
+
+    # ---- back to rows
+    out = f[keys + ["period"]].copy()
+    out["employment"] = f["mean"].to_numpy()
+    res = {}
+    change = levels[sidx, rows_y] - levels[sidx, prev_y]
+    for k, name in enumerate(("c", "l", "u")):
+        r = sidx + k * n
+        expansion = levels[r, rows_y] - levels[r, prev_y]
+        if interval == "annual" and name != "c":
+            expansion = change + (step[name] if name == "u" else -step[name])
+        if not net:
+            expansion = np.maximum(expansion, 0.0)
+        replacement = cdep[r, rows_y] - cdep[r, prev_y]
+        turnover = cturn[r, rows_y] - cturn[r, prev_y]
+        res[name] = (expansion, replacement, turnover, expansion + replacement + turnover)
+    out["expansion"], out["replacement"], out["turnover"], out["openings"] = res["c"]
+    out["lower"] = np.minimum(res["l"][3], res["c"][3])
+    out["upper"] = np.maximum(res["u"][3], res["c"][3])
+    out["employment_lower"] = f["lower"].to_numpy()
+    out["employment_upper"] = f["upper"].to_numpy()
+    out["replacement_source"] = source[sidx]
+    cols = (["scenario"] if has_scen else []) + _OPENINGS_COLUMNS
+    return out[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# skill needs
+# --------------------------------------------------------------------------------------
+def skill_needs(
+    openings: pd.DataFrame,
+    occupation_skills: pd.DataFrame,
+    *,
+    value: str = "openings",
+    top: int = 3,
+) -> pd.DataFrame:
+    """Skill needs per territory x skill x period through the occupation-skill matrix.
+
+    ``need[r, k, t] = Σ_o openings[r, o, t] x weight[o, k]``, and the same for the bounds
+    (``lower``/``upper`` when ``value="openings"``, ``{value}_lower``/``{value}_upper`` when
+    present, else missing). Occupations without any skill in ``occupation_skills`` contribute
+    nothing; they are listed in a warning and in ``result.attrs["unmapped_occupations"]``.
+
+    Parameters
+    ----------
+    openings : DataFrame
+        Output of :func:`openings` (territory, occupation, period and ``value``; a scenario
+        column is kept).
+    occupation_skills : DataFrame
+        Canonical occupation_skills table (occupation, skill, weight).
+    value : str, default "openings"
+        Column to spread over skills (e.g. "replacement").
+    top : int, default 3
+        Number of largest contributing occupations listed in ``occupations``.
+
+    Returns
+    -------
+    DataFrame
+        territory, skill, period, need, need_lower, need_upper, occupations ('; '-joined codes of
+        the top contributors, largest first) (+ scenario).
+
+    Examples
+    --------
+    >>> op = pd.DataFrame({"territory": "A", "occupation": ["X", "Y"], "period": 2025,
+    ...     "openings": [10.0, 4.0], "lower": [8.0, 3.0], "upper": [12.0, 5.0]})
+    >>> os_ = pd.DataFrame({"occupation": ["X", "Y"], "skill": "K", "weight": [1.0, 0.5]})
+    >>> skill_needs(op, os_)[["need", "occupations"]].values.tolist()
+    [[12.0, 'X; Y']]
+    """
+    _require(openings, ["territory", "occupation", "period", value], "openings")
+    _require(occupation_skills, ["occupation", "skill", "weight"], "occupation_skills")
+    keys = (["scenario"] if "scenario" in openings.columns else []) + ["territory"]
+    if value == "openings":
+        lo_col, up_col = "lower", "upper"
+    else:
+        lo_col, up_col = f"{value}_lower", f"{value}_upper"
+    op = openings[keys + ["occupation", "period", value]].copy()
+    op["_lo"] = openings[lo_col].to_numpy() if lo_col in openings.columns else np.nan
+    op["_up"] = openings[up_col].to_numpy() if up_col in openings.columns else np.nan
+    op["occupation"] = op["occupation"].astype("str")
+    osk = occupation_skills[["occupation", "skill", "weight"]].copy()
+    osk["occupation"] = osk["occupation"].astype("str")
+    osk["skill"] = osk["skill"].astype("str")
+    osk["weight"] = pd.to_numeric(osk["weight"], errors="coerce")
+    bad = osk["weight"].isna() | (osk["weight"] < 0)
+    if bad.any():
+        row = osk.index[bad.to_numpy()][0]
+        raise ValueError(
+            f"table 'occupation_skills': missing or negative weight (row {row}, column 'weight')"
+        )
+    unmapped = sorted(set(op["occupation"]) - set(osk["occupation"]))
+    if unmapped:
+        warnings.warn(
+            f"skill_needs: {len(unmapped)} occupation(s) without skills contribute no need "
+            f"(e.g. {unmapped[:5]})",
+            stacklevel=2,
+        )
+    m = op.merge(osk, on="occupation", how="inner", sort=False)
+    m["c"] = m[value] * m["weight"]
+    m["cl"] = m["_lo"] * m["weight"]
+    m["cu"] = m["_up"] * m["weight"]
+    gkeys = keys + ["skill", "period"]
+    g = m.groupby(gkeys, sort=True)
+    out = (
+        g[["c", "cl", "cu"]]
+        .sum(min_count=1)
+        .rename(columns={"c": "need", "cl": "need_lower", "cu": "need_upper"})
+    )
+    ranked = m.sort_values(
+        gkeys + ["c", "occupation"], ascending=[True] * len(gkeys) + [False, True], kind="stable"
+    )
+    ranked = ranked.groupby(gkeys, sort=True).head(top)
+    out["occupations"] = ranked.groupby(gkeys, sort=True)["occupation"].agg("; ".join)
+    out = out.reset_index()
+    out = out[keys + ["skill", "period", "need", "need_lower", "need_upper", "occupations"]]
+    out.attrs["unmapped_occupations"] = unmapped
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# cross-check with hiring intentions (BMO)
+# --------------------------------------------------------------------------------------
+def compare_hiring_intentions(
+    openings: pd.DataFrame,
+    hiring_intentions: pd.DataFrame,
+    *,
+    territories: pd.DataFrame | None = None,
+    survey_period: int | None = None,
+    openings_period: int | None = None,
+    factor: float = 2.0,
+    min_projects: float = 30.0,
+) -> pd.DataFrame:
+    """Cross-check projected openings with employers' hiring intentions (BMO survey).
+
+    BMO *projets de recrutement* count every intended hire of the year (all contracts, including
+    seasonal jobs and replacements of leavers who change employer), so their level is several
+    times the structural openings; the comparison is therefore on *structure*: within each
+    territory, an occupation's share of non-seasonal projects (all projects where the seasonal
+    count is masked) against its share of positive openings.
+
+    * ``share_ratio = projects_share / openings_share``;
+    * ``flag``: "survey_higher" if ``share_ratio >= factor``, "projection_higher" if
+      ``<= 1/factor``, "agree" otherwise, "not_comparable" when the projects are masked, below
+      ``min_projects`` (BMO small-cell convention) or one side is missing;
+    * ``difficult_share = difficult / projects`` (share of hires judged difficult) and
+      ``seasonal_share``, missing where masked (never 0).
+
+    Parameters
+    ----------
+    openings : DataFrame
+        Output of :func:`openings`.
+    hiring_intentions : DataFrame
+        Canonical hiring_intentions table (territory, occupation, period, projects, difficult,
+        seasonal). Its territories may be the openings' own, or a higher level (bassin,
+        département) when ``territories`` is given: openings are then summed up to it.
+    territories : DataFrame, optional
+        Territories table, needed when the survey is at another level.
+    survey_period : int, optional
+        Survey year used; default the latest.
+    openings_period : int, optional
+        Openings year compared; default ``survey_period`` if projected, else the first projected
+        year.
+    factor : float, default 2
+        Ratio of shares beyond which the two sources disagree.
+    min_projects : float, default 30
+        Smallest number of projects for a comparison.
+
+    Returns
+    -------
+    DataFrame
+        territory, occupation, survey_period, period, openings, projects, projects_nonseasonal,
+        difficult_share, seasonal_share, openings_share, projects_share, share_ratio, flag.
+
+    Examples
+    --------
+    >>> op = pd.DataFrame({"territory": "A", "occupation": ["X", "Y"], "period": 2025,
+    ...     "openings": [50.0, 50.0]})
+    >>> bmo = pd.DataFrame({"territory": "A", "occupation": ["X", "Y"], "period": 2024,
+    ...     "projects": [300.0, 40.0], "difficult": [150.0, None], "seasonal": [0.0, 0.0]})
+    >>> compare_hiring_intentions(op, bmo)["flag"].tolist()
+    ['agree', 'projection_higher']
+    """
+    _require(openings, ["territory", "occupation", "period", "openings"], "openings")
+    _require(
+        hiring_intentions, ["territory", "occupation", "period", "projects"], "hiring_intentions"
+    )
+    if factor <= 1:
+        raise ValueError("factor must be > 1")
+    hi = hiring_intentions.copy()
+    for c in ("territory", "occupation"):
+        hi[c] = hi[c].astype("str")
+    hi["period"] = _int_periods(hi["period"], "hiring_intentions")
+    for c in ("projects", "difficult", "seasonal"):
+        hi[c] = pd.to_numeric(hi[c], errors="coerce") if c in hi.columns else np.nan
+    op = openings[["territory", "occupation", "period", "openings"]].copy()
+    for c in ("territory", "occupation"):
+        op[c] = op[c].astype("str")
+    op["period"] = _int_periods(op["period"], "openings")
+    survey_period = int(hi["period"].max()) if survey_period is None else int(survey_period)
+    hi = hi[hi["period"] == survey_period]
+    if hi.empty:
+        raise ValueError(f"hiring_intentions: no survey for period {survey_period}")
+    if openings_period is None:
+        periods = set(op["period"])
+        openings_period = survey_period if survey_period in periods else int(op["period"].min())
+    op = op[op["period"] == int(openings_period)]
+    if not set(hi["territory"]) <= set(op["territory"]):
+        if territories is None:
+            raise ValueError(
+                "hiring_intentions: territories differ from the openings'; pass territories= to "
+                "sum openings up to the survey's level"
+            )
+        from gpec.territory import _check_territories, aggregate
+
+        t = _check_territories(territories)
+        unknown = sorted(set(hi["territory"]) - set(t.index))
+        if unknown:
+            raise ValueError(
+                f"hiring_intentions: territories {unknown[:5]} not in table 'territories'"
+            )
+        levels = sorted(set(t.loc[sorted(set(hi["territory"])), "level"]))
+        if len(levels) != 1:
+            raise ValueError(f"hiring_intentions: several territory levels {levels}")
+        op = aggregate(op, territories, levels[0], "openings")
+    m = op.merge(hi, on=["territory", "occupation"], how="outer", suffixes=("", "_survey"))
+    m["survey_period"] = survey_period
+    m["period"] = int(openings_period)
+    m["projects_nonseasonal"] = (m["projects"] - m["seasonal"]).where(
+        m["seasonal"].notna(), m["projects"]
+    )
+    proj = m["projects"].where(m["projects"] > 0)
+    m["difficult_share"] = m["difficult"] / proj
+    m["seasonal_share"] = m["seasonal"] / proj
+    pos = m["openings"].clip(lower=0)
+    m["openings_share"] = pos / pos.groupby(m["territory"]).transform("sum").where(lambda v: v > 0)
+    pn = m["projects_nonseasonal"].clip(lower=0)
+    m["projects_share"] = pn / pn.groupby(m["territory"]).transform("sum").where(lambda v: v > 0)
+    m["share_ratio"] = m["projects_share"] / m["openings_share"].where(m["openings_share"] > 0)
+    comparable = (
+        (m["projects"] >= min_projects) & m["openings"].notna() & m["projects_share"].notna()
+    )
+    flag = np.where(
+        m["share_ratio"] >= factor,
+        "survey_higher",
+        np.where(m["share_ratio"] <= 1.0 / factor, "projection_higher", "agree"),
+    )
+    # a comparable cell with no positive openings: the survey sees hires the projection does not
+    flag = np.where(m["openings_share"].fillna(0) <= 0, "survey_higher", flag)
+    m["flag"] = np.where(comparable, flag, "not_comparable")
+    cols = [
+        "territory", "occupation", "survey_period", "period", "openings", "projects",
+        "projects_nonseasonal", "difficult_share", "seasonal_share", "openings_share",
+        "projects_share", "share_ratio", "flag",
+    ]  # fmt: skip
+    return m[cols].sort_values(["territory", "occupation"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# scenarios
+# --------------------------------------------------------------------------------------
+_SCENARIO_KEYS = {
+    "name", "territories", "occupations", "from_year", "change", "absolute",
+    "retirement_shift", "description",
+}  # fmt: skip
+
+
+def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
+    """Group scenario entries by name (entries sharing a name form one scenario)."""
+    if isinstance(scenarios, Mapping):
+        scenarios = [scenarios]
+    out: dict[str, list[dict]] = {}
+    for i, sc in enumerate(scenarios):
+        if not isinstance(sc, Mapping):
+            raise TypeError(f"scenario entry {i}: expected a dict, got {type(sc).__name__}")
+        unknown = set(sc) - _SCENARIO_KEYS
+        if unknown:
+            raise ValueError(f"scenario entry {i}: unknown key(s) {sorted(unknown)}")
+        name = sc.get("name")
+        if not name or not isinstance(name, str):
+            raise ValueError(f"scenario entry {i}: a non-empty 'name' is required")
+        if name == "baseline":
+            raise ValueError(f"scenario entry {i}: 'baseline' is reserved")
+        if sc.get("change") is not None and sc.get("absolute") is not None:
+            raise ValueError(f"scenario {name!r}: give 'change' (relative) or 'absolute', not both")
+        if (
+            sc.get("change") is None
+            and sc.get("absolute") is None
+            and not sc.get("retirement_shift")
+        ):
+            raise ValueError(
+                f"scenario {name!r}: nothing to change (change, absolute or retirement_shift)"
+            )
+        if sc.get("change") is not None and float(sc["change"]) < -1:
+            raise ValueError(f"scenario {name!r}: change below -1 (-100 %)")
+        out.setdefault(name, []).append(dict(sc))
+    return out
+
+
+def _target_mask(df: pd.DataFrame, sc: Mapping, name: str) -> np.ndarray:
+    mask = np.ones(len(df), dtype=bool)
+    for key, col in (("territories", "territory"), ("occupations", "occupation")):
+        sel = sc.get(key, "*")
+        if sel is None or sel == "*":
+            continue
+        codes = [sel] if isinstance(sel, str) else list(sel)
+        codes = [str(c) for c in codes]
+        missing = sorted(set(codes) - set(df[col].astype("str")))
+        if missing:
+            raise ValueError(f"scenario {name!r}: {key} {missing} not found in the table")
+        mask &= df[col].astype("str").isin(codes).to_numpy()
+    if sc.get("from_year") is not None:
+        mask &= df["period"].to_numpy() >= int(sc["from_year"])
+    return mask
+
+
+def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataFrame:
+    """Apply scenario shocks to a forecast (mean, lower, upper) or an employment table (value).
+
+    A scenario entry is a dict (a ``[[scenarios]]`` table of the config)::
+
+        {"name": "closure_plant_x", "territories": ["200066793"], "occupations": ["H2913"],
+         "from_year": 2027, "change": -1.0}        # relative: -1 = every job of the cells
+        {"name": "new_gigafactory", "territories": ["200071025"], "occupations": ["H2913", "H1206"],
+         "from_year": 2026, "absolute": 800}       # jobs, spread over the targeted cells
+        {"name": "retire_64", "territories": "*", "occupations": "*", "from_year": 2025,
+         "retirement_shift": 2}                    # exit curve 2 years later
+
+    ``territories`` / ``occupations`` are lists of codes or ``"*"`` (all); ``from_year`` the first
+    period shocked (default all). ``change`` multiplies the level by ``1 + change``;
+    ``absolute`` adds a number of jobs, spread over the targeted cells in proportion to their
+    level in the first shocked period (evenly if zero), the same in every later period (a lasting
+    level shift). Levels are clipped at 0. ``retirement_shift`` is written in a column that
+    :func:`openings` reads. Entries sharing a name are combined into one scenario, in order
+    (e.g. a closure and a new site in the same scenario). Cells must exist in the table: add a
+    new occupation to a territory with zero employment first.
+
+    Parameters
+    ----------
+    forecast_or_employment : DataFrame
+        Forecast (mean, lower, upper) or employment (value) table.
+    scenarios : dict or list of dict
+        Scenario entries.
+
+    Returns
+    -------
+    DataFrame
+        The shocked table of every scenario stacked, with a ``scenario`` column first.
+
+    Examples
+    --------
+    >>> fc = pd.DataFrame({"territory": ["A", "A", "B"], "occupation": "X",
+    ...     "period": [2025, 2026, 2026], "mean": [100.0, 100.0, 50.0]})
+    >>> s = apply_scenarios(fc, {"name": "closure", "territories": ["A"], "from_year": 2026,
+    ...     "change": -0.3})
+    >>> s["mean"].tolist()
+    [100.0, 70.0, 50.0]
+    """
+    df = forecast_or_employment
+    cols = (
+        [c for c in ("mean", "lower", "upper") if c in df.columns]
+        if "mean" in df.columns
+        else ["value"]
+    )
+    _require(df, ["territory", "occupation", "period", *cols], "forecast_or_employment")
+    if "scenario" in df.columns:
+        raise ValueError("forecast_or_employment already has a 'scenario' column")
+    groups = _normalise_scenarios(scenarios)
+    base = df.copy()
+    base["period"] = _int_periods(base["period"], "forecast_or_employment")
+    out = []
+    for name, entries in groups.items():
+        s = base.copy()
+        for c in cols:
+            s[c] = pd.to_numeric(s[c], errors="coerce").astype(float)
+        for sc in entries:
+            mask = _target_mask(s, sc, name)
+            if sc.get("change") is not None:
+                for c in cols:
+                    s.loc[mask, c] = s.loc[mask, c] * (1.0 + float(sc["change"]))
+            if sc.get("absolute") is not None:
+                amount = float(sc["absolute"])
+                first = int(s.loc[mask, "period"].min()) if mask.any() else None
+                if first is not None:
+                    ref_col = cols[0]
+                    ref = s.loc[mask & (s["period"].to_numpy() == first)]
+                    ref = ref.groupby(["territory", "occupation"])[ref_col].sum()
+                    share = ref / ref.sum() if ref.sum() > 0 else ref * 0 + 1.0 / len(ref)
+                    cell = pd.MultiIndex.from_frame(s.loc[mask, ["territory", "occupation"]])
+                    add = amount * share.reindex(cell).fillna(0.0).to_numpy()
+                    for c in cols:
+                        s.loc[mask, c] = s.loc[mask, c].to_numpy() + add
+            if sc.get("retirement_shift"):
+                if "retirement_shift" not in s.columns:
+                    s["retirement_shift"] = 0.0
+                s.loc[mask, "retirement_shift"] = s.loc[mask, "retirement_shift"] + float(
+                    sc["retirement_shift"]
+                )
+            for c in cols:
+                s[c] = s[c].clip(lower=0.0)
+        s.insert(0, "scenario", name)
+        out.append(s)
+    return pd.concat(out, ignore_index=True)
+
+
+def run_scenarios(
+    forecast: pd.DataFrame,
+    scenarios,
+    workforce_age: pd.DataFrame | None = None,
+    **openings_kwargs,
+) -> pd.DataFrame:
+    """Openings of the baseline and of every scenario, stacked with a ``scenario`` column.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        Forecaster output (the baseline).
+    scenarios : dict or list of dict
+        Scenario entries (see :func:`apply_scenarios`).
+    workforce_age : DataFrame, optional
+        Passed to :func:`openings`.
+    **openings_kwargs
+        Other arguments of :func:`openings` (employment, exit_rates, level...).
+
+    Returns
+    -------
+    DataFrame
+        :func:`openings` output with ``scenario`` first ("baseline", then the scenarios in the
+        order given).
+
+    Examples
+    --------
+    >>> fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2025, 2026],
+    ...     "mean": [100.0, 100.0]})
+    >>> emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2024], "value": [100.0]})
+    >>> out = run_scenarios(fc, {"name": "closure", "from_year": 2026, "change": -0.5},
+    ...     employment=emp, level=None)
+    >>> out.groupby("scenario", sort=False)["expansion"].sum().to_dict()
+    {'baseline': 0.0, 'closure': -50.0}
+    """
+    if "level" in forecast.columns and openings_kwargs.get("level", 80) is not None:
+        forecast = forecast[forecast["level"] == openings_kwargs.get("level", 80)]
+    shocked = apply_scenarios(forecast, scenarios)
+    baseline = forecast.copy()
+    baseline.insert(0, "scenario", "baseline")
+    both = pd.concat([baseline, shocked], ignore_index=True)
+    order = ["baseline", *pd.unique(shocked["scenario"])]
+    out = openings(both, workforce_age, **openings_kwargs)
+    out["scenario"] = pd.Categorical(out["scenario"], categories=order, ordered=True)
+    out = out.sort_values(["scenario", "territory", "occupation", "period"], kind="stable")
+    out["scenario"] = out["scenario"].astype("str")
+    return out.reset_index(drop=True)

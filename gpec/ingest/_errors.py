@@ -1,0 +1,120 @@
+"""Errors, rejections and row accounting shared by the official-file readers.
+
+Every reader accounts for each data row it reads: a row is either *kept* (its content reaches an
+output table, as a row, a label or a flag) or *rejected* (reported in the ``rejected`` table with a
+reason). :class:`RowLedger` collects both and checks that ``read == kept + rejected`` per file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+from gpec._schema import REJECTION_COLUMNS
+
+__all__ = ["FormatError", "RowLedger", "check_pattern"]
+
+
+class FormatError(ValueError):
+    """Raised when a file is not of the kind a reader expects (a ROME folder given to read_bmo...).
+
+    The message is one line naming the file and what was expected.
+    """
+
+
+class RowLedger:
+    """Rejected rows and row counts of one reader call.
+
+    Examples
+    --------
+    >>> led = RowLedger()
+    >>> led.read("a.csv", 3)
+    >>> led.reject("occupations", "a.csv", [4], "code_rome", ["Z"], "bad code")
+    >>> led.keep("a.csv", 2)
+    >>> led.accounting()["a.csv"]
+    {'read': 3, 'kept': 2, 'rejected': 1}
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self._read: dict[str, int] = {}
+        self._kept: dict[str, int] = {}
+        self._rejected_rows: dict[str, set] = {}
+
+    def read(self, file: str, n: int) -> None:
+        """Record that ``n`` data rows were read from ``file``."""
+        self._read[file] = self._read.get(file, 0) + int(n)
+        self._kept.setdefault(file, 0)
+        self._rejected_rows.setdefault(file, set())
+
+    def keep(self, file: str, n: int) -> None:
+        """Record that ``n`` rows of ``file`` reached the output."""
+        self._kept[file] = self._kept.get(file, 0) + int(n)
+
+    def reject(
+        self,
+        table: str,
+        file: str,
+        rows: Iterable,
+        column: str,
+        values: Iterable,
+        reason: str,
+    ) -> None:
+        """Report rows as rejected (one rejection row each)."""
+        rows = list(rows)
+        if not rows:
+            return
+        values = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "file": file,
+                    "row": rows,
+                    "column": column,
+                    "value": values,
+                    "reason": reason,
+                },
+                columns=REJECTION_COLUMNS,
+            )
+        )
+        self._rejected_rows.setdefault(file, set()).update(rows)
+
+    def frame(self) -> pd.DataFrame:
+        """All rejections, in the order they were reported."""
+        if not self._parts:
+            return pd.DataFrame(columns=REJECTION_COLUMNS)
+        out = pd.concat(self._parts, ignore_index=True)
+        out["row"] = out["row"].astype(object)
+        return out
+
+    def accounting(self) -> dict[str, dict[str, int]]:
+        """Per file: rows read, kept and rejected (distinct rejected rows)."""
+        return {
+            f: {
+                "read": n,
+                "kept": self._kept.get(f, 0),
+                "rejected": len(self._rejected_rows.get(f, ())),
+            }
+            for f, n in self._read.items()
+        }
+
+    def unbalanced(self) -> dict[str, dict[str, int]]:
+        """Files where ``read != kept + rejected`` (empty when the accounting is exact)."""
+        return {
+            f: c for f, c in self.accounting().items() if c["read"] != c["kept"] + c["rejected"]
+        }
+
+
+def check_pattern(values: pd.Series, pattern: str) -> pd.Series:
+    """Boolean mask of the values that fully match ``pattern`` (null never matches).
+
+    Examples
+    --------
+    >>> check_pattern(pd.Series(["M1805", "m1805", None]), r"[A-N]\\d{4}").tolist()
+    [True, False, False]
+    """
+    rx = re.compile(pattern.strip("^$"))
+    return values.map(lambda v: isinstance(v, str) and rx.fullmatch(v) is not None).astype(bool)

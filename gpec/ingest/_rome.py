@@ -1,0 +1,949 @@
+"""Read the ROME open-data CSV export (France Travail), ROME 4.0 (``v4NN``) and ROME v3 (``v3NN``).
+
+The export is a folder (or the ``RefRomeCsv.zip`` archive) of ``unix_<table>_v<NNN>_utf8.csv``
+files: comma separated, every field quoted, UTF-8, apostrophes doubled inside the data
+(``d''études``). :func:`read_rome` turns it into the canonical tables of gpec:
+
+* ``occupations``: the fiches (system ``ROME4`` or ``ROME3``) under their domaine professionnel
+  (``A11``) and grand domaine (``A``), with a ``level`` column;
+* ``skills``: compétences, macro-compétences and savoirs (ROME 4.0), or savoirs and activités
+  (v3), plus the nodes of the ROME 4.0 skill tree (domaine ``1`` -> enjeu ``1A`` -> objectif
+  ``1A1``; macro-compétences keep their OGR code and their ``code_fonctionnel`` ``1A101``);
+  ``parent`` links each skill to its node of the tree;
+* ``occupation_skills``: weight ``core_weight`` for a core link (ROME 4.0 ``coeur_metier`` =
+  ``Principale``; ROME v3 "compétences de base"), ``other_weight`` for the others;
+* ``crosswalks``: ROME 4.0 fiche -> the v3 fiche it derives from (``code_rome_parent``);
+* extra tables ``appellations``, ``mobility``, ``occupation_texts``, ``occupation_contexts`` and
+  ``occupation_sectors`` (ROME 4.0 links to NAF divisions).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gpec._data import GpecData
+from gpec.ingest._errors import FormatError, RowLedger, check_pattern
+
+__all__ = ["read_rome", "GRANDS_DOMAINES", "DOMAINES_COMPETENCES"]
+
+_FILE_RX = re.compile(r"(?:.*/)?unix_(?P<table>[a-z_]+)_v(?P<version>[34]\d{2})_utf8\.csv$")
+_ROME_RX = r"[A-Z]\d{4}"
+_OGR_RX = r"\d{1,7}"
+
+#: The 14 grands domaines of the ROME (same letters in v3 and 4.0).
+GRANDS_DOMAINES = {
+    "A": "Agriculture et Pêche, Espaces naturels et Espaces verts, Soins aux animaux",
+    "B": "Arts et Façonnage d'ouvrages d'art",
+    "C": "Banque, Assurance, Immobilier",
+    "D": "Commerce, Vente et Grande distribution",
+    "E": "Communication, Média et Multimédia",
+    "F": "Construction, Bâtiment et Travaux publics",
+    "G": "Hôtellerie-Restauration, Tourisme, Loisirs et Animation",
+    "H": "Industrie",
+    "I": "Installation et Maintenance",
+    "J": "Santé",
+    "K": "Services à la personne et à la collectivité",
+    "L": "Spectacle",
+    "M": "Support à l'entreprise",
+    "N": "Transport et Logistique",
+}
+
+#: The 6 domaines de compétences of ROME 4.0 (``code_fonctionnel`` 1 to 6).
+DOMAINES_COMPETENCES = {
+    "1": "Management, Social, Soin",
+    "2": "Communication, Création, Innovation, Nouvelles technologies",
+    "3": "Production, Construction, Qualité, Logistique",
+    "4": "Pilotage, Gestion, Cadre réglementaire",
+    "5": "Développement économique",
+    "6": "Coopération, Organisation et Développement de ses compétences",
+}
+
+_V4_ATTRS = [
+    "code_ogr",
+    "code_rome_parent",
+    "transition_eco",
+    "transition_num",
+    "transition_demo",
+    "emploi_reglemente",
+    "emploi_cadre",
+]
+
+
+# --------------------------------------------------------------------------------------- files
+class _Export:
+    """The CSV files of one ROME export, in a folder or a zip archive."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        if path.is_dir():
+            names = [
+                str(p.relative_to(path)).replace(os.sep, "/")
+                for p in path.rglob("*")
+                if p.is_file()
+            ]
+        elif path.is_file() and zipfile.is_zipfile(path):
+            self._zip = zipfile.ZipFile(path)
+            names = self._zip.namelist()
+        elif path.exists():
+            raise FormatError(
+                f"{path}: not a ROME export (expected a folder or a .zip of "
+                "unix_*_vNNN_utf8.csv files)"
+            )
+        else:
+            raise FormatError(f"{path}: file or folder not found")
+        self.tables: dict[str, str] = {}
+        versions = set()
+        for name in sorted(names):
+            m = _FILE_RX.match(name)
+            if m:
+                self.tables.setdefault(m["table"], name)
+                if m["table"] == "referentiel_code_rome":
+                    versions.add(m["version"])
+        if not versions:
+            raise FormatError(
+                f"{path}: not a ROME export (no unix_referentiel_code_rome_vNNN_utf8.csv file)"
+            )
+        if len(versions) > 1:
+            raise FormatError(f"{path}: several ROME versions in one export: {sorted(versions)}")
+        self.version = versions.pop()
+        self.others = sorted(n for n in names if not _FILE_RX.match(n))
+
+    def raw(self, name: str) -> bytes:
+        if self._zip is not None:
+            return self._zip.read(name)
+        return (self.path / name).read_bytes()
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+def _decode(raw: bytes, file: str, meta: dict) -> str:
+    """Decode UTF-8; lines that are not valid UTF-8 are read as ISO-8859-15 and reported."""
+    try:
+        text = raw.decode("utf-8-sig")
+        meta["encodings"][file] = "utf-8"
+        return text
+    except UnicodeDecodeError:
+        pass
+    lines = raw.split(b"\n")
+    bad = []
+    out = []
+    for i, line in enumerate(lines, start=1):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("iso-8859-15"))
+            bad.append(i)
+    meta["encodings"][file] = "utf-8 (iso-8859-15 fallback)"
+    meta["encoding_fallbacks"][file] = {
+        "encoding": "iso-8859-15",
+        "lines": len(bad),
+        "first_lines": bad[:10],
+        "note": "not valid UTF-8: these lines were decoded as ISO-8859-15 (Latin-9)",
+    }
+    return "\n".join(out).lstrip("\ufeff")
+
+
+def _csv(
+    export: _Export, table: str, meta: dict, ledger: RowLedger, required: list[str]
+) -> tuple[pd.DataFrame, str] | tuple[None, None]:
+    """Read one table of the export (text cells, '' for empty; index = row in file)."""
+    name = export.tables.get(table)
+    if name is None:
+        return None, None
+    file = name.rsplit("/", 1)[-1]
+    text = _decode(export.raw(name), file, meta)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=",", dtype=str, keep_default_na=False, quotechar='"'
+        )
+    except pd.errors.ParserError as exc:
+        raise FormatError(f"{file}: not a readable ROME CSV file ({exc})") from exc
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise FormatError(f"{file}: missing column(s) {missing} (found {list(df.columns)})")
+    df.index = pd.RangeIndex(2, 2 + len(df), name="row")
+    for col in df.columns:
+        s = df[col]
+        if s.str.contains("''", regex=False).any():
+            df[col] = s.str.replace("''", "'", regex=False)
+    df = df.apply(lambda s: s.str.strip()) if len(df) else df
+    meta["files"].append(file)
+    ledger.read(file, len(df))
+    return df, file
+
+
+def _none(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as object with None for empty cells; numeric columns untouched."""
+    df = df.copy()
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col].dtype):
+            s = df[col].astype(object)
+            df[col] = s.where(s.notna() & s.ne(""), None)
+    return df
+
+
+def _drop(at: tuple, df: pd.DataFrame, mask, column: str, reason: str) -> pd.DataFrame:
+    """Reject the rows of ``df`` under ``mask``; ``at`` = (ledger, table, file)."""
+    ledger, table, file = at
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        ledger.reject(table, file, df.index[mask], column, df.loc[mask, column], reason)
+    return df[~mask]
+
+
+def _bad_code(at: tuple, df: pd.DataFrame, column: str, pattern: str, reason: str):
+    """Reject the rows whose ``column`` does not fully match ``pattern``."""
+    return _drop(at, df, ~check_pattern(df[column], pattern), column, reason)
+
+
+def _dedupe(at: tuple, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Reject the repeats of a key (the first row is kept)."""
+    ledger, table, file = at
+    dup = df.duplicated(subset=key, keep="first").to_numpy()
+    if dup.any():
+        vals = df.loc[dup, key].astype(str).agg("|".join, axis=1)
+        ledger.reject(table, file, df.index[dup], "+".join(key), vals, "duplicate key")
+    return df[~dup]
+
+
+def _parse_version(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        if ":" in line:
+            key, value = line.split(":", 1)
+            key, value = key.strip(), value.strip()
+            if key and value and key not in out:
+                out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------------------- occupations
+def _occupations(export, meta, ledger, system, v4) -> pd.DataFrame:
+    req = ["code_rome", "code_ogr", "libelle_rome"]
+    df, file = _csv(export, "referentiel_code_rome", meta, ledger, req)
+    at = (ledger, "occupations", file)
+    df = _bad_code(at, df, "code_rome", _ROME_RX, "not a ROME code (letter + 4 digits)")
+    df = _drop(at, df, df["libelle_rome"].eq(""), "libelle_rome", "missing label")
+    df = _dedupe(at, df, ["code_rome"])
+    ledger.keep(file, len(df))
+    fiches = pd.DataFrame(
+        {
+            "occupation": df["code_rome"],
+            "label": df["libelle_rome"],
+            "system": system,
+            "parent": df["code_rome"].str[:3],
+            "level": "fiche",
+        }
+    )
+    for col in _V4_ATTRS if v4 else ["code_ogr", "statut"]:
+        if col in df.columns:
+            fiches[col] = df[col]
+
+    # grands domaines and domaines professionnels
+    gd_labels, dp_labels = dict(GRANDS_DOMAINES), {}
+    gd, gfile = _csv(
+        export, "grand_domaine", meta, ledger, ["code_grand_domaine", "libelle_grand_domaine"]
+    )
+    if gd is not None:
+        at_g = (ledger, "occupations", gfile)
+        gd = _bad_code(
+            at_g, gd, "code_grand_domaine", "[A-Z]", "not a grand domaine code (one letter)"
+        )
+        gd = _dedupe(at_g, gd, ["code_grand_domaine"])
+        ledger.keep(gfile, len(gd))
+        gd_labels.update(zip(gd["code_grand_domaine"], gd["libelle_grand_domaine"], strict=True))
+    dp, dfile = _csv(
+        export,
+        "domaine_professionnel",
+        meta,
+        ledger,
+        ["code_domaine_professionnel", "libelle_domaine_professionnel"],
+    )
+    if dp is not None:
+        at_d = (ledger, "occupations", dfile)
+        dp = _bad_code(
+            at_d,
+            dp,
+            "code_domaine_professionnel",
+            r"[A-Z]\d{2}",
+            "not a domaine code (letter + 2 digits)",
+        )
+        dp = _dedupe(at_d, dp, ["code_domaine_professionnel"])
+        ledger.keep(dfile, len(dp))
+        dp_labels.update(
+            zip(dp["code_domaine_professionnel"], dp["libelle_domaine_professionnel"], strict=True)
+        )
+    arbo, afile = _csv(
+        export,
+        "item_arborescence",
+        meta,
+        ledger,
+        [
+            "code_type_referentiel",
+            "code_pere",
+            "code_noeud",
+            "libelle_item_arbo",
+            "libelle_type_noeud",
+        ],
+    )
+    if arbo is not None:  # ROME v3 tree: type 6 = arborescence principale
+        at_a = (ledger, "occupations", afile)
+        arbo = _drop(
+            at_a,
+            arbo,
+            arbo["code_type_referentiel"].ne("6"),
+            "code_type_referentiel",
+            "thematic tree (type 7) not used",
+        )
+        node = arbo["code_noeud"]
+        is_gd = check_pattern(node, "[A-Z]")
+        is_dp = check_pattern(node, r"[A-Z]\d{2}")
+        is_fiche = check_pattern(node, _ROME_RX) & node.isin(set(fiches["occupation"]))
+        arbo = _drop(
+            at_a, arbo, ~(is_gd | is_dp | is_fiche), "code_noeud", "unknown node of the ROME tree"
+        )
+        ledger.keep(afile, len(arbo))
+        for code, label in zip(arbo["code_noeud"], arbo["libelle_item_arbo"], strict=True):
+            if len(code) == 1:
+                gd_labels.setdefault(code, label)
+            elif len(code) == 3:
+                dp_labels[code] = label
+    needed_dp = sorted(set(fiches["parent"]) | set(dp_labels))
+    missing_dp = [c for c in needed_dp if c not in dp_labels]
+    if missing_dp:
+        meta.setdefault("notes", []).append(
+            f"{len(missing_dp)} domaine professionnel label(s) not in the export: label set to "
+            "'Domaine professionnel <code>'"
+        )
+    domaines = pd.DataFrame(
+        {
+            "occupation": needed_dp,
+            "label": [dp_labels.get(c, f"Domaine professionnel {c}") for c in needed_dp],
+            "system": system,
+            "parent": [c[0] for c in needed_dp],
+            "level": "domaine_professionnel",
+        }
+    )
+    needed_gd = sorted(set(domaines["parent"]) | (set(gd_labels) if gd is not None else set()))
+    grands = pd.DataFrame(
+        {
+            "occupation": needed_gd,
+            "label": [gd_labels.get(c, f"Grand domaine {c}") for c in needed_gd],
+            "system": system,
+            "parent": None,
+            "level": "grand_domaine",
+        }
+    )
+    occ = pd.concat([grands, domaines, fiches], ignore_index=True)
+    return _none(occ)
+
+
+# ------------------------------------------------------------------------------------ skills
+def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
+    parts = []
+    comp, cfile = _csv(
+        export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
+    )
+    if comp is not None:
+        at_c = (ledger, "skills", cfile)
+        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        comp = _drop(
+            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
+        )
+        comp = _dedupe(at_c, comp, ["code_ogr"])
+        nature = comp.get("nature", pd.Series("", index=comp.index)).str.lower()
+        is_macro = nature.str.startswith("macro")
+        cat = comp.get("cat_comp", pd.Series("", index=comp.index)).str.lower()
+        kind = np.where(
+            is_macro,
+            "macro_competence",
+            np.where(cat.str.contains("être|etre", regex=True), "savoir_etre", "savoir_faire"),
+        )
+        func = comp.get("code_macro_comp", pd.Series("", index=comp.index))
+        bad_func = is_macro & ~check_pattern(func, r"\d[A-Z]\d{3}")
+        comp = _drop(
+            at_c,
+            comp,
+            bad_func,
+            "code_macro_comp",
+            "macro-compétence without a code_fonctionnel like 1A101",
+        )
+        kind = kind[~bad_func.to_numpy()]
+        is_macro = is_macro[~bad_func]
+        func = func[~bad_func]
+        parent = np.where(
+            is_macro, func.str[:3], comp.get("code_ogr_macro_comp", pd.Series("", index=comp.index))
+        )
+        ledger.keep(cfile, len(comp))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": comp["code_ogr"],
+                    "label": comp["libelle_competence"],
+                    "kind": kind,
+                    "system": system,
+                    "parent": parent,
+                    "code_fonctionnel": np.where(is_macro, func, ""),
+                    "category": comp.get("sous_cat_comp", ""),
+                    "subcategory": "",
+                }
+            )
+        )
+    sav, sfile = _csv(
+        export, "referentiel_savoir", meta, ledger, ["code_ogr_savoir", "libelle_savoir"]
+    )
+    if sav is not None:
+        at_s = (ledger, "skills", sfile)
+        sav = _bad_code(at_s, sav, "code_ogr_savoir", _OGR_RX, "not an OGR code (digits)")
+        sav = _drop(at_s, sav, sav["libelle_savoir"].eq(""), "libelle_savoir", "missing label")
+        sav = _dedupe(at_s, sav, ["code_ogr_savoir"])
+        taken = set(comp["code_ogr"]) if comp is not None else set()
+        sav = _drop(
+            at_s,
+            sav,
+            sav["code_ogr_savoir"].isin(taken),
+            "code_ogr_savoir",
+            "OGR code already used by a compétence",
+        )
+        ledger.keep(sfile, len(sav))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": sav["code_ogr_savoir"],
+                    "label": sav["libelle_savoir"],
+                    "kind": "savoir",
+                    "system": system,
+                    "parent": "",
+                    "code_fonctionnel": "",
+                    "category": sav.get("categorie_savoir", ""),
+                    "subcategory": sav.get("sous_categorie_savoir", ""),
+                }
+            )
+        )
+    skills = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=[
+                "skill",
+                "label",
+                "kind",
+                "system",
+                "parent",
+                "code_fonctionnel",
+                "category",
+                "subcategory",
+            ]
+        )
+    )
+
+    # nodes of the tree: from the arborescence file when present, else from code_fonctionnel
+    labels = {"domaine_competence": dict(DOMAINES_COMPETENCES), "enjeu": {}, "objectif": {}}
+    arbo, afile = _csv(
+        export,
+        "arborescence_competences",
+        meta,
+        ledger,
+        [
+            "code_domaine_competence",
+            "domaine_competence",
+            "code_enjeu",
+            "enjeu",
+            "code_objectif",
+            "objectif",
+        ],
+    )
+    if arbo is not None:
+        ok = (
+            check_pattern(arbo["code_domaine_competence"], r"\d")
+            & check_pattern(arbo["code_enjeu"], r"\d[A-Z]")
+            & check_pattern(arbo["code_objectif"], r"\d[A-Z]\d")
+        )
+        at_a = (ledger, "skills", afile)
+        arbo = _drop(
+            at_a, arbo, ~ok, "code_objectif", "codes of the skill tree do not match 1 / 1A / 1A1"
+        )
+        ledger.keep(afile, len(arbo))
+        for code, lab, level in (
+            ("code_domaine_competence", "domaine_competence", "domaine_competence"),
+            ("code_enjeu", "enjeu", "enjeu"),
+            ("code_objectif", "objectif", "objectif"),
+        ):
+            labels[level].update(zip(arbo[code], arbo[lab], strict=True))
+        if "code_ogr_macro_competence" in arbo.columns and "code_macro_competence" in arbo.columns:
+            macro_func = dict(
+                zip(arbo["code_ogr_macro_competence"], arbo["code_macro_competence"], strict=True)
+            )
+            m = skills["kind"].eq("macro_competence") & skills["code_fonctionnel"].eq("")
+            skills.loc[m, "code_fonctionnel"] = skills.loc[m, "skill"].map(macro_func).fillna("")
+            skills.loc[m, "parent"] = skills.loc[m, "code_fonctionnel"].str[:3]
+    objectifs = sorted(
+        set(skills.loc[skills["kind"].eq("macro_competence"), "parent"]) - {""}
+        | set(labels["objectif"])
+    )
+    enjeux = sorted({c[:2] for c in objectifs} | set(labels["enjeu"]))
+    domaines = sorted({c[:1] for c in enjeux})
+    missing = [c for c in enjeux if c not in labels["enjeu"]]
+    if missing:
+        meta.setdefault("notes", []).append(
+            "labels of the enjeux and objectifs of the skill tree are not in the export "
+            "(unix_arborescence_competences file absent): set to 'Enjeu <code>' / "
+            "'Objectif <code>'"
+        )
+    nodes = pd.DataFrame(
+        {
+            "skill": domaines + enjeux + objectifs,
+            "label": [
+                labels["domaine_competence"].get(c, f"Domaine de compétences {c}") for c in domaines
+            ]
+            + [labels["enjeu"].get(c, f"Enjeu {c}") for c in enjeux]
+            + [labels["objectif"].get(c, f"Objectif {c}") for c in objectifs],
+            "kind": ["domaine_competence"] * len(domaines)
+            + ["enjeu"] * len(enjeux)
+            + ["objectif"] * len(objectifs),
+            "system": system,
+            "parent": [""] * len(domaines) + [c[:1] for c in enjeux] + [c[:2] for c in objectifs],
+            "code_fonctionnel": domaines + enjeux + objectifs,
+            "category": "",
+            "subcategory": "",
+        }
+    )
+    clash = nodes["skill"].isin(set(skills["skill"]))
+    if clash.any():  # pragma: no cover - OGR codes have 5+ digits in every known release
+        raise FormatError(
+            f"skill tree code(s) {nodes.loc[clash, 'skill'].tolist()} clash with OGR codes"
+        )
+    return _none(pd.concat([nodes, skills], ignore_index=True))
+
+
+def _skills_v3(export, meta, ledger, system) -> pd.DataFrame:
+    parts = []
+    comp, cfile = _csv(
+        export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
+    )
+    if comp is not None:
+        at_c = (ledger, "skills", cfile)
+        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        comp = _drop(
+            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
+        )
+        comp = _dedupe(at_c, comp, ["code_ogr"])
+        ledger.keep(cfile, len(comp))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": comp["code_ogr"],
+                    "label": comp["libelle_competence"],
+                    "kind": "savoir",
+                    "system": system,
+                    "category": comp.get("libelle_type_competence", ""),
+                }
+            )
+        )
+    act, afile = _csv(
+        export, "referentiel_activite", meta, ledger, ["code_ogr", "libelle_activite"]
+    )
+    if act is not None:
+        at_a = (ledger, "skills", afile)
+        act = _bad_code(at_a, act, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        act = _drop(at_a, act, act["libelle_activite"].eq(""), "libelle_activite", "missing label")
+        act = _dedupe(at_a, act, ["code_ogr"])
+        ledger.keep(afile, len(act))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": act["code_ogr"],
+                    "label": act["libelle_activite"],
+                    "kind": "savoir_faire",
+                    "system": system,
+                    "category": act.get("libelle_type_activite", ""),
+                }
+            )
+        )
+    skills = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["skill", "label", "kind", "system", "category"])
+    )
+    skills = skills.drop_duplicates("skill", keep="first")
+    skills["parent"] = ""
+    return _none(skills)
+
+
+def _contexts(export, meta, ledger, v4) -> pd.DataFrame | None:
+    if v4:
+        df, file = _csv(
+            export,
+            "referentiel_contexte_travail",
+            meta,
+            ledger,
+            ["code_ogr", "libelle_cont_travail"],
+        )
+        cols = ("code_ogr", "libelle_cont_travail", "libelle_type_cont_trav")
+    else:
+        df, file = _csv(
+            export, "referentiel_env_travail", meta, ledger, ["code_ogr", "libelle_env_travail"]
+        )
+        cols = ("code_ogr", "libelle_env_travail", "libelle_type_section_env_trav")
+    if df is None:
+        return None
+    at = (ledger, "occupation_contexts", file)
+    df = _bad_code(at, df, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+    df = _dedupe(at, df, ["code_ogr"])
+    ledger.keep(file, len(df))
+    return pd.DataFrame(
+        {"context": df[cols[0]], "label": df[cols[1]], "context_type": df.get(cols[2], "")}
+    )
+
+
+# --------------------------------------------------------------------------------- links
+def _links(
+    export, meta, ledger, fiches: set, skills: pd.DataFrame, contexts, v4, core_weight, other_weight
+):
+    """occupation_skills and occupation_contexts from the ROME <-> item link file."""
+    ctx_codes = set(contexts["context"]) if contexts is not None else set()
+    skill_codes = set(skills["skill"])
+    if v4:
+        df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
+        if df is None:
+            return None, None
+        if "coeur_metier" not in df.columns:
+            df["coeur_metier"] = ""
+        core = df["coeur_metier"].str.lower().str.startswith("princip")
+        table = "occupation_skills"
+    else:
+        df, file = _csv(
+            export,
+            "liens_rome_referentiels",
+            meta,
+            ledger,
+            ["code_rome", "code_ogr", "code_type_referentiel", "code_compo_bloc"],
+        )
+        if df is None:
+            df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
+            if df is None:
+                return None, None
+            meta.setdefault("notes", []).append(
+                "ROME v3 without unix_liens_rome_referentiels: every link gets core_weight"
+            )
+            df["code_type_referentiel"] = ""
+            core = pd.Series(True, index=df.index)
+        else:
+            # type 1 compétences, 2 activités, 3 the fiche itself, 4 appellations, 5 environnements
+            # bloc 8 = compétences de base (core), bloc 9 = compétences spécifiques
+            core = df["code_compo_bloc"].eq("8")
+            df["coeur_metier"] = np.where(
+                core, "base", np.where(df["code_compo_bloc"].eq("9"), "specifique", "")
+            )
+        table = "occupation_skills"
+    at = (ledger, table, file)
+    df = _drop(at, df, ~df["code_rome"].isin(fiches), "code_rome", "unknown ROME fiche")
+    core = core[df.index]
+    kept_other = 0
+    if not v4 and df["code_type_referentiel"].ne("").any():
+        # fiche and appellation rows restate the code_rome and appellation files (whose content
+        # is in the output): counted as kept
+        t = df["code_type_referentiel"]
+        restate = t.isin(["3", "4"])
+        kept_other += int(restate.sum())
+        df, core = df[~restate], core[~restate]
+    is_skill = df["code_ogr"].isin(skill_codes)
+    is_ctx = df["code_ogr"].isin(ctx_codes) & ~is_skill
+    unknown = ~(is_skill | is_ctx)
+    reason = (
+        "unknown item code (not in the compétence, savoir or contexte files)"
+        if v4
+        else "unknown item code (not in the compétence, activité or env_travail files; the "
+        "v3 activité file may be incomplete)"
+    )
+    df = _drop(at, df, unknown, "code_ogr", reason)
+    core, is_skill, is_ctx = core[df.index], is_skill[df.index], is_ctx[df.index]
+    osk = df[is_skill]
+    osk = _dedupe(at, osk, ["code_rome", "code_ogr"])
+    occ_skills = pd.DataFrame(
+        {
+            "occupation": osk["code_rome"],
+            "skill": osk["code_ogr"],
+            "weight": np.where(core[osk.index], core_weight, other_weight).astype(float),
+            "coeur_metier": osk["coeur_metier"],
+        }
+    )
+    ctx = df[is_ctx]
+    at_contexts = (ledger, "occupation_contexts", file)
+    ctx = _dedupe(at_contexts, ctx, ["code_rome", "code_ogr"])
+    occ_ctx = pd.DataFrame({"occupation": ctx["code_rome"], "context": ctx["code_ogr"]})
+    if contexts is not None:
+        occ_ctx = occ_ctx.merge(contexts, on="context", how="left")
+    ledger.keep(file, len(occ_skills) + len(occ_ctx) + kept_other)
+    return (_none(occ_skills.reset_index(drop=True)), _none(occ_ctx.reset_index(drop=True)))
+
+
+def _appellations(export, meta, ledger, fiches: set, v4) -> pd.DataFrame | None:
+    df, file = _csv(
+        export,
+        "referentiel_appellation",
+        meta,
+        ledger,
+        ["code_ogr", "libelle_appellation_long", "code_rome"],
+    )
+    if df is None:
+        return None
+    at = (ledger, "appellations", file)
+    df = _bad_code(at, df, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+    df = _drop(at, df, ~df["code_rome"].isin(fiches), "code_rome", "unknown ROME fiche")
+    df = _dedupe(at, df, ["code_ogr"])
+    ledger.keep(file, len(df))
+    out = pd.DataFrame(
+        {
+            "appellation": df["code_ogr"],
+            "label": df["libelle_appellation_long"],
+            "short_label": df.get("libelle_appellation_court", ""),
+            "occupation": df["code_rome"],
+        }
+    )
+    cls = "classification" if v4 else "libelle_type_section_appellation"
+    out["classification"] = df.get(cls, "")
+    for col in ("emploi_cadre", "emploi_reglemente", "peu_usite"):
+        if col in df.columns:
+            out[col] = df[col]
+    return _none(out.reset_index(drop=True))
+
+
+def _mobility(export, meta, ledger, fiches: set) -> pd.DataFrame | None:
+    df, file = _csv(export, "rubrique_mobilite", meta, ledger, ["code_rome", "code_rome_cible"])
+    if df is None:
+        return None
+    at = (ledger, "mobility", file)
+    df = _drop(at, df, ~df["code_rome"].isin(fiches), "code_rome", "unknown ROME fiche")
+    df = _drop(at, df, ~df["code_rome_cible"].isin(fiches), "code_rome_cible", "unknown ROME fiche")
+    key = ["code_rome", "code_rome_cible"] + [
+        c for c in ("code_appellation_source", "code_appellation_cible") if c in df.columns
+    ]
+    df = _dedupe(at, df, key)
+    ledger.keep(file, len(df))
+    out = pd.DataFrame(
+        {
+            "occupation": df["code_rome"],
+            "target": df["code_rome_cible"],
+            "rank": df.get("numero_ordre", ""),
+            "mobility_type": df.get("libelle_type_mobilite", ""),
+        }
+    )
+    for src, dst in (
+        ("code_appellation_source", "source_appellation"),
+        ("code_appellation_cible", "target_appellation"),
+    ):
+        if src in df.columns:
+            out[dst] = df[src]
+    return _none(out.reset_index(drop=True))
+
+
+_TEXT_TYPES = {
+    "definition": "definition",
+    "acces_metier": "access",
+    "acces_a_em": "access",
+    "cond_exercice_activite": "conditions",
+}
+
+
+def _texts(export, meta, ledger, occupations: pd.DataFrame, v4) -> pd.DataFrame:
+    fiches = occupations[occupations["level"].eq("fiche")]
+    out = pd.DataFrame(
+        {"occupation": fiches["occupation"].to_numpy(), "label": fiches["label"].to_numpy()}
+    )
+    for col in ("definition", "access", "conditions"):
+        out[col] = None
+    df, file = _csv(
+        export, "texte", meta, ledger, ["code_rome", "libelle_texte", "libelle_type_texte"]
+    )
+    if df is None:
+        return out
+    pos = "position_phrase" if "position_phrase" in df.columns else "position_libelle_txt"
+    at = (ledger, "occupation_texts", file)
+    df = _drop(
+        at, df, ~df["code_rome"].isin(set(fiches["occupation"])), "code_rome", "unknown ROME fiche"
+    )
+    kind = df["libelle_type_texte"].map(_TEXT_TYPES)
+    df = _drop(at, df, kind.isna(), "libelle_type_texte", "unknown text type")
+    kind = kind[df.index]
+    ledger.keep(file, len(df))
+    df = df.assign(
+        kind=kind, _pos=pd.to_numeric(df.get(pos, 0), errors="coerce").fillna(0), _row=df.index
+    )
+    df = df.sort_values(["code_rome", "kind", "_pos", "_row"])
+    joined = df.groupby(["code_rome", "kind"], sort=True)["libelle_texte"].agg(
+        lambda s: "\n".join(t for t in s if t)
+    )
+    wide = joined.unstack("kind")
+    for col in ("definition", "access", "conditions"):
+        if col in wide.columns:
+            out[col] = out["occupation"].map(wide[col]).astype(object)
+    return _none(out)
+
+
+def _sectors(export, meta, ledger, fiches: set) -> pd.DataFrame | None:
+    df, file = _csv(
+        export,
+        "arborescence_secteur_naf",
+        meta,
+        ledger,
+        ["code_secteur_naf", "libelle_secteur_naf", "code_rome"],
+    )
+    if df is None:
+        return None
+    at = (ledger, "occupation_sectors", file)
+    df = _drop(at, df, ~df["code_rome"].isin(fiches), "code_rome", "unknown ROME fiche")
+    df = _bad_code(at, df, "code_secteur_naf", r"\d{1,2}", "not a NAF division (1-2 digits)")
+    df = _dedupe(at, df, ["code_secteur_naf", "code_rome"])
+    ledger.keep(file, len(df))
+    return _none(
+        pd.DataFrame(
+            {
+                "sector": df["code_secteur_naf"].str.zfill(2),
+                "sector_label": df["libelle_secteur_naf"],
+                "occupation": df["code_rome"],
+                "occupation_label": df.get("libelle_rome", ""),
+            }
+        ).reset_index(drop=True)
+    )
+
+
+# ------------------------------------------------------------------------------------ main
+def read_rome(
+    path: str | os.PathLike, *, core_weight: float = 1.0, other_weight: float = 0.5
+) -> GpecData:
+    """Read a ROME open-data CSV export (ROME 4.0 ``v4NN`` or ROME v3 ``v3NN``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The folder of ``unix_*_vNNN_utf8.csv`` files, or the ``RefRomeCsv.zip`` archive.
+    core_weight : float, default 1.0
+        ``occupation_skills`` weight of a core link: ``coeur_metier`` = ``Principale`` in ROME
+        4.0, a "compétence de base" in ROME v3.
+    other_weight : float, default 0.5
+        Weight of the other links (``Émergente`` or empty ``coeur_metier``; v3 "compétences
+        spécifiques"): a skill that the job may use, counted at this fraction of a core skill.
+
+    Returns
+    -------
+    GpecData
+        Tables ``occupations``, ``skills``, ``occupation_skills`` and (ROME 4.0) ``crosswalks``
+        (ROME4 -> ROME3 through ``code_rome_parent``); extra tables ``appellations``,
+        ``mobility``, ``occupation_texts`` [occupation, label, definition, access, conditions],
+        ``occupation_contexts`` and (ROME 4.0) ``occupation_sectors`` (NAF divisions).
+        ``meta`` holds ``version`` (e.g. ``"460"``), ``version_info`` (``version.txt``),
+        ``encodings`` per file, ``encoding_fallbacks``, ``separator``, ``row_accounting``
+        (per file: read, kept, rejected), ``files`` read and ``files_ignored``.
+
+    Raises
+    ------
+    FormatError
+        When ``path`` is not a ROME export (no ``unix_referentiel_code_rome_vNNN_utf8.csv``) or a
+        required column is missing.
+
+    Examples
+    --------
+    >>> data = read_rome("RefRomeCsv.zip")  # doctest: +SKIP
+    >>> data.occupations.query("level == 'fiche'").shape[0]  # doctest: +SKIP
+    1584
+    """
+    for name, w in (("core_weight", core_weight), ("other_weight", other_weight)):
+        if not 0 <= w <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {w}")
+    path = Path(path)
+    export = _Export(path)
+    try:
+        v4 = export.version.startswith("4")
+        system = "ROME4" if v4 else "ROME3"
+        meta: dict = {
+            "source": str(path),
+            "format": "rome",
+            "system": system,
+            "version": export.version,
+            "separator": ",",
+            "encodings": {},
+            "encoding_fallbacks": {},
+            "files": [],
+            "weights": {"core": core_weight, "other": other_weight},
+        }
+        version_txt = [n for n in export.others if n.rsplit("/", 1)[-1].lower() == "version.txt"]
+        if version_txt:
+            raw = export.raw(version_txt[0])
+            try:
+                txt = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                txt = raw.decode("iso-8859-15")
+            meta["version_info"] = _parse_version(txt)
+        ledger = RowLedger()
+        occupations = _occupations(export, meta, ledger, system, v4)
+        fiche_codes = set(occupations.loc[occupations["level"].eq("fiche"), "occupation"])
+        skills = (
+            _skills_v4(export, meta, ledger, system)
+            if v4
+            else _skills_v3(export, meta, ledger, system)
+        )
+        contexts = _contexts(export, meta, ledger, v4)
+        occ_skills, occ_ctx = _links(
+            export, meta, ledger, fiche_codes, skills, contexts, v4, core_weight, other_weight
+        )
+        extra = {
+            "appellations": _appellations(export, meta, ledger, fiche_codes, v4),
+            "mobility": _mobility(export, meta, ledger, fiche_codes),
+            "occupation_texts": _texts(export, meta, ledger, occupations, v4),
+            "occupation_contexts": occ_ctx,
+        }
+        crosswalks = None
+        if v4:
+            extra["occupation_sectors"] = _sectors(export, meta, ledger, fiche_codes)
+            f = (
+                occupations[
+                    occupations["level"].eq("fiche") & occupations["code_rome_parent"].notna()
+                ]
+                if "code_rome_parent" in occupations
+                else None
+            )
+            if f is not None and len(f):
+                crosswalks = pd.DataFrame(
+                    {
+                        "source_system": "ROME4",
+                        "source": f["occupation"],
+                        "target_system": "ROME3",
+                        "target": f["code_rome_parent"],
+                        "weight": 1.0,
+                    }
+                ).reset_index(drop=True)
+        used = set(meta["files"])
+        meta["files_ignored"] = sorted(
+            n.rsplit("/", 1)[-1] for n in export.tables.values() if n.rsplit("/", 1)[-1] not in used
+        )
+        meta["row_accounting"] = ledger.accounting()
+        unbalanced = ledger.unbalanced()
+        if unbalanced:  # pragma: no cover - a bug in this reader, never in the data
+            raise RuntimeError(f"row accounting does not balance: {unbalanced}")
+    finally:
+        export.close()
+    sources = {
+        t: meta["source"] for t in ("occupations", "skills", "occupation_skills", "crosswalks")
+    }
+    return GpecData(
+        occupations=occupations,
+        skills=skills,
+        occupation_skills=occ_skills,
+        crosswalks=crosswalks,
+        sources=sources,
+        rejected=ledger.frame(),
+        meta=meta,
+        extra={k: v for k, v in extra.items() if v is not None},
+    )
