@@ -1,0 +1,701 @@
+"""Allocation of entrants to openings: :func:`allocate` and its exact transportation solver.
+
+The public names are re-exported by :mod:`gpec.gap`, which documents the conventions.
+
+The allocation of qualified entrants to openings is a bipartite *transportation* problem: supply
+nodes (one offer x occupation x period) send flow along arcs to demand nodes (one territory x
+occupation x period) inside the offer site's catchment, never more than a node's capacity. The
+objective is lexicographic — first the largest total flow, then the smallest total distance among
+the largest flows — and is solved exactly as one linear programme per block with a single weighted
+objective (see :func:`solve_transport`).
+
+Blocks are the connected pieces the problem falls into by construction (one per occupation and
+period); each is solved by HiGHS through :func:`scipy.optimize.linprog`, or in closed form when
+it has a single supply or a single demand node (fill nearest first, which is exact there).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from gpec._schema import ValidationError
+
+__all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
+
+#: Flows below this value are set to zero (solver tolerance noise).
+FLOW_EPS = 1e-9
+
+
+@dataclass
+class TransportSolution:
+    """Result of :func:`solve_transport`.
+
+    Attributes
+    ----------
+    flow : ndarray
+        Flow on each arc (same order as the arcs given), >= 0, within every capacity.
+    supply_used, demand_filled : ndarray
+        Flow out of each supply node / into each demand node (clipped to the capacity).
+    n_blocks, n_lp, n_closed_form : int
+        Blocks with at least one arc; blocks solved by HiGHS; blocks solved in closed form.
+    objective : float
+        Sum over blocks of the weighted objective actually minimised (see :func:`solve_transport`).
+    dual_gap : float
+        Largest relative difference between the primal and the dual objective over the LP blocks
+        (an optimality certificate that does not trust the solver's status alone).
+    """
+
+    flow: np.ndarray
+    supply_used: np.ndarray
+    demand_filled: np.ndarray
+    n_blocks: int
+    n_lp: int
+    n_closed_form: int
+    objective: float
+    dual_gap: float
+
+
+def lexicographic_weight(cost: np.ndarray, n_supply: int, n_demand: int) -> float:
+    """Weight ``big`` that makes ``min sum (cost - big) x flow`` a lexicographic objective.
+
+    With ``big > max(cost) * min(n_supply, n_demand)``, every augmenting path of the residual
+    network has a negative weighted cost (it carries one more forward arc than backward arcs and at
+    most ``min(n_supply, n_demand)`` forward arcs), so an optimum of the weighted objective is a
+    maximum flow; among maximum flows the ``- big x total flow`` term is constant, so it is also a
+    minimum-cost one. The returned value adds 1 to stay strictly above the bound.
+    """
+    cmax = float(np.max(cost)) if cost.size else 0.0
+    return cmax * (min(n_supply, n_demand) + 1) + 1.0
+
+
+def _greedy_single(caps_other: np.ndarray, cost: np.ndarray, total: float) -> np.ndarray:
+    """Exact min-cost max-flow from one node with ``total`` units to sinks of capacity ``caps_other``.
+
+    Filling the cheapest arcs first (ties broken by arc order) is optimal for one source.
+    """
+    order = np.lexsort((np.arange(cost.size), cost))
+    caps = caps_other[order]
+    before = np.cumsum(caps) - caps
+    sent = np.clip(total - before, 0.0, caps)
+    out = np.empty_like(sent)
+    out[order] = sent
+    return out
+
+
+def _local_index(block: np.ndarray, node: np.ndarray, n_nodes: int):
+    """Rank the distinct (block, node) pairs met by the arcs (arrays sorted by block).
+
+    Returns the node and the block of each distinct pair, in (block, node) order, and the rank of
+    each arc's pair; subtracting the rank of a block's first pair gives the node's index within
+    its block.
+    """
+    key = block.astype(np.int64) * np.int64(n_nodes) + node.astype(np.int64)
+    uniq, inv = np.unique(key, return_inverse=True)
+    ublock = uniq // n_nodes
+    unode = uniq % n_nodes
+    return unode, ublock, inv
+
+
+def solve_transport(
+    supply_cap: np.ndarray,
+    demand_cap: np.ndarray,
+    arc_supply: np.ndarray,
+    arc_demand: np.ndarray,
+    arc_cost: np.ndarray,
+    arc_block: np.ndarray,
+    *,
+    max_batch_arcs: int = 5_000,
+    tie_break: bool = True,
+) -> TransportSolution:
+    """Solve a transportation problem block by block, maximum flow first then minimum cost.
+
+    Parameters
+    ----------
+    supply_cap, demand_cap : ndarray of float
+        Capacity of each supply node and each demand node (>= 0).
+    arc_supply, arc_demand : ndarray of int
+        End nodes of each arc (indices into the capacity arrays).
+    arc_cost : ndarray of float
+        Cost per unit of flow on each arc (>= 0), best as integers, e.g. the distance in metres.
+    arc_block : ndarray of int
+        Block of each arc. Arcs of different blocks must never share a node: each block is then
+        an independent problem.
+    max_batch_arcs : int, default 5_000
+        Consecutive blocks are solved together, as one block-diagonal LP of about this many arcs
+        (a block is never split): fewer solver calls, the same optimum. A batch of a single block
+        with one supply or one demand node is solved in closed form (nearest first).
+    tie_break : bool, default True
+        Add ``rank / n`` (in [0, 1)) to the cost of the arcs into the demand node of rank ``rank``
+        among the ``n`` demand nodes of its block. With integer costs (e.g. metres), this breaks
+        ties between equally costly solutions without changing the cost optimum, and makes the
+        flow into each demand node unique: it then never decreases when supplies grow.
+
+    Returns
+    -------
+    TransportSolution
+
+    Notes
+    -----
+    Each block minimises ``sum_a (cost_a - big_b) x flow_a`` subject to the node capacities, where
+    ``big_b`` is the :func:`lexicographic_weight` of block ``b``. This single solve is exactly
+    the lexicographic optimum (largest total flow, then smallest total cost), with the costs kept at
+    their own scale so that the solver's tolerances apply to metres, not to a tiny epsilon.
+
+    Why the tie-break gives a unique and monotone demand side: two optimal flows differ by
+    zero-cost cycles of the residual network. A cycle that moves flow from demand node ``d'`` to
+    ``d`` costs an integer plus ``tau_d - tau_d'`` with ``0 < |tau_d - tau_d'| < 1``, so it is
+    never zero: all optima fill each demand node the same. When supplies grow, the successive
+    shortest path argument reaches a new optimum by augmenting paths from the old one, which never
+    lower the flow into a demand node; by uniqueness that is *the* new demand side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sol = solve_transport(np.array([2.0]), np.array([1.0, 5.0]), np.array([0, 0]),
+    ...                       np.array([0, 1]), np.array([10_000.0, 0.0]), np.array([0, 0]))
+    >>> sol.flow.tolist()
+    [0.0, 2.0]
+    """
+    supply_cap = np.asarray(supply_cap, dtype=float)
+    demand_cap = np.asarray(demand_cap, dtype=float)
+    arc_supply = np.asarray(arc_supply, dtype=np.int64)
+    arc_demand = np.asarray(arc_demand, dtype=np.int64)
+    arc_cost = np.asarray(arc_cost, dtype=float)
+    arc_block = np.asarray(arc_block, dtype=np.int64)
+    n_arcs = arc_supply.size
+    flow = np.zeros(n_arcs)
+
+    order = np.lexsort((arc_demand, arc_supply, arc_block))
+    blk = arc_block[order]
+    s_node, s_block, s_loc_arc = _local_index(blk, arc_supply[order], max(supply_cap.size, 1))
+    d_node, d_block, d_loc_arc = _local_index(blk, arc_demand[order], max(demand_cap.size, 1))
+    # local index within the block = global unique rank - rank of the block's first node
+    b_values, b_start = np.unique(blk, return_index=True)
+    b_end = np.append(b_start[1:], n_arcs)
+    s_first = np.searchsorted(s_block, b_values)
+    s_last = np.searchsorted(s_block, b_values, side="right")
+    d_first = np.searchsorted(d_block, b_values)
+    d_last = np.searchsorted(d_block, b_values, side="right")
+    blk_pos = np.searchsorted(b_values, blk)
+    cost_sorted = arc_cost[order]
+    flow_sorted = np.zeros(n_arcs)
+
+    n_s_blk = s_last - s_first
+    n_d_blk = d_last - d_first
+    if tie_break:  # + rank / n in [0, 1) for the demand node, by node order within the block
+        cost_sorted = cost_sorted + (d_loc_arc - d_first[blk_pos]) / n_d_blk[blk_pos]
+    # lexicographic weight of each block, broadcast to its arcs
+    cmax = np.maximum.reduceat(cost_sorted, b_start) if n_arcs else np.zeros(0)
+    big_blk = cmax * (np.minimum(n_s_blk, n_d_blk) + 1) + 1.0
+    c_all = cost_sorted - big_blk[blk_pos]
+
+    # batches of consecutive blocks (block-diagonal LPs): fewer solver calls, same optimum
+    cum = np.cumsum(b_end - b_start)
+    batch_of = (cum - 1) // max(int(max_batch_arcs), 1)
+    # a block never splits: start a new batch where the batch number changes
+    cut = np.flatnonzero(np.diff(batch_of)) + 1
+    batches = np.split(np.arange(b_values.size), cut) if b_values.size else []
+
+    n_lp = n_closed = 0
+    dual_gap = 0.0
+    for blocks in batches:
+        b0, b1 = blocks[0], blocks[-1]
+        a0, a1 = b_start[b0], b_end[b1]
+        srow0, drow0 = s_first[b0], d_first[b0]
+        scap = supply_cap[s_node[srow0 : s_last[b1]]]
+        dcap = demand_cap[d_node[drow0 : d_last[b1]]]
+        if scap.sum() <= 0 or dcap.sum() <= 0:
+            continue
+        c = c_all[a0:a1]
+        n_s, n_d, n = scap.size, dcap.size, a1 - a0
+        if b0 == b1 and n_s == 1:
+            x = _greedy_single(dcap[d_loc_arc[a0:a1] - drow0], c, scap[0])
+            n_closed += 1
+        elif b0 == b1 and n_d == 1:
+            x = _greedy_single(scap[s_loc_arc[a0:a1] - srow0], c, dcap[0])
+            n_closed += 1
+        else:
+            ls = s_loc_arc[a0:a1] - srow0
+            ld = d_loc_arc[a0:a1] - drow0
+            cols = np.arange(n)
+            a_ub = sp.csr_array(
+                (np.ones(2 * n), (np.concatenate([ls, n_s + ld]), np.concatenate([cols, cols]))),
+                shape=(n_s + n_d, n),
+            )
+            b_ub = np.concatenate([scap, dcap])
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+            if res.status != 0:  # pragma: no cover - a transportation LP is always feasible
+                raise RuntimeError(f"HiGHS failed on allocation blocks {b0}-{b1}: {res.message}")
+            x = res.x
+            n_lp += 1
+            # duality certificate: dual objective b'y with y <= 0, reduced costs c - A'y >= 0;
+            # a valid lower bound even when some reduced costs are slightly negative, since
+            # x_a <= min(supply, demand capacity) on every arc
+            y = res.ineqlin.marginals
+            red = c - a_ub.T @ y
+            ub = np.minimum(scap[ls], dcap[ld])
+            dual_obj = float(b_ub @ y) + float(np.minimum(red, 0.0) @ ub)
+            dual_gap = max(dual_gap, abs(res.fun - dual_obj) / max(1.0, abs(res.fun)))
+        flow_sorted[a0:a1] = np.where(x < FLOW_EPS, 0.0, x)
+    objective = float(c_all @ flow_sorted)
+
+    flow[order] = flow_sorted
+    supply_used, demand_filled = _enforce_caps(flow, supply_cap, demand_cap, arc_supply, arc_demand)
+    return TransportSolution(
+        flow=flow,
+        supply_used=supply_used,
+        demand_filled=demand_filled,
+        n_blocks=int(b_values.size),
+        n_lp=n_lp,
+        n_closed_form=n_closed,
+        objective=objective,
+        dual_gap=dual_gap,
+    )
+
+
+def _enforce_caps(flow, supply_cap, demand_cap, arc_supply, arc_demand):
+    """Scale down nodes that exceed a capacity by solver tolerance; snap near-full nodes to full.
+
+    Works in place on ``flow``; returns the flow out of each supply node and into each demand node,
+    both guaranteed ``<= capacity``.
+    """
+    for node, cap in ((arc_supply, supply_cap), (arc_demand, demand_cap)):
+        tot = np.bincount(node, weights=flow, minlength=cap.size)
+        over = tot > cap
+        if over.any():
+            scale = np.ones(cap.size)
+            scale[over] = cap[over] / tot[over]
+            flow *= scale[node]
+    supply_used = np.minimum(
+        np.bincount(arc_supply, weights=flow, minlength=supply_cap.size), supply_cap
+    )
+    demand_filled = np.minimum(
+        np.bincount(arc_demand, weights=flow, minlength=demand_cap.size), demand_cap
+    )
+    # nodes filled up to solver noise count as full
+    for used, cap in ((supply_used, supply_cap), (demand_filled, demand_cap)):
+        near = (cap - used) < FLOW_EPS
+        used[near] = cap[near]
+    return supply_used, demand_filled
+
+
+GAPS_COLUMNS = [
+    "territory", "occupation", "period", "openings", "entrants_allocated", "gap", "gap_share",
+    "gap_lower", "gap_upper", "flag_small",
+]  # fmt: skip
+FLOWS_COLUMNS = ["offer", "site", "territory", "occupation", "period", "entrants", "distance_km"]
+SURPLUS_COLUMNS = ["offer", "site", "occupation", "period", "entrants", "allocated", "surplus"]
+
+
+@dataclass
+class Allocation:
+    """Result of :func:`allocate`.
+
+    Attributes
+    ----------
+    gaps : DataFrame
+        One row per territory x occupation x period of the openings table: territory, occupation,
+        period, openings, entrants_allocated, gap, gap_share, gap_lower, gap_upper, flag_small
+        (then employment and label columns when given).
+    flows : DataFrame
+        Non-zero flows: offer, site, territory, occupation, period, entrants, distance_km.
+    surplus : DataFrame
+        One row per offer x occupation x period: offer, site, occupation, period, entrants,
+        allocated, surplus (= entrants - allocated); entrants repeat every period when the
+        entrants table has no period column. Offers without an occupation (unmapped) are kept
+        with occupation null and all their entrants in surplus.
+    params : dict
+        Options used and solver diagnostics: arcs, supply / demand nodes (and how many have no
+        arc: offers whose site reaches no opening of their occupation, openings no offer
+        reaches), blocks, LPs solved, closed-form blocks, duality gap, seconds.
+    """
+
+    gaps: pd.DataFrame
+    flows: pd.DataFrame
+    surplus: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Totals per period: openings, entrants, entrants_allocated, gap, gap_share, surplus.
+
+        ``entrants_allocated`` is the same whether counted on the openings or on the offers
+        side; ``gap_share`` is the total gap over the total openings.
+        """
+        g = self.gaps.groupby("period", sort=True)[["openings", "entrants_allocated", "gap"]].sum()
+        s = self.surplus.groupby("period", sort=True)[["entrants", "surplus"]].sum()
+        out = g.join(s, how="outer").fillna(0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["gap_share"] = np.where(out["openings"] > 0, out["gap"] / out["openings"], np.nan)
+        cols = ["openings", "entrants", "entrants_allocated", "gap", "gap_share", "surplus"]
+        return out[cols].reset_index()
+
+    def site_surplus(self) -> pd.DataFrame:
+        """Surplus summed per site and period: site, period, entrants, allocated, surplus."""
+        cols = ["entrants", "allocated", "surplus"]
+        return self.surplus.groupby(["site", "period"], as_index=False, sort=True)[cols].sum()
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks
+
+
+def _require(df: pd.DataFrame, table: str, columns: list[str]) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValidationError(f"{table}: missing column(s) {missing}; has {list(df.columns)}")
+
+
+def _fail_rows(table: str, df: pd.DataFrame, mask: np.ndarray, column: str, reason: str) -> None:
+    if np.any(mask):
+        pos = int(np.flatnonzero(mask)[0])
+        row = df.index[pos]
+        value = df[column].iloc[pos] if column in df.columns else None
+        raise ValidationError(
+            f"{table}: row {row}, column {column!r}: {reason} (value {value!r}; "
+            f"{int(np.sum(mask))} row(s) in all)"
+        )
+
+
+def _codes(s: pd.Series) -> pd.Series:
+    """Codes as pandas strings (dtype ``str``), nulls kept as null."""
+    return s if s.dtype == "str" else s.astype("str")
+
+
+def _code_index(columns: list[pd.Series]) -> pd.Index:
+    """Sorted index of the distinct codes of several columns (hash first, then sort the few)."""
+    return pd.Index(pd.unique(pd.concat(columns, ignore_index=True))).sort_values()
+
+
+def _numeric(df: pd.DataFrame, table: str, column: str, *, nonneg: bool) -> np.ndarray:
+    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    _fail_rows(
+        table, df, ~np.isfinite(values) & df[column].notna().to_numpy(), column, "not a number"
+    )
+    _fail_rows(table, df, np.isnan(values), column, "missing value")
+    if nonneg:
+        _fail_rows(table, df, values < 0, column, "negative value")
+    return values
+
+
+def _check_unique(df: pd.DataFrame, table: str, key: list[str]) -> None:
+    dup = df.duplicated(key, keep="first").to_numpy()
+    _fail_rows(table, df, dup, key[-1], f"duplicate key {key}")
+
+
+def _prepare_openings(openings, employment, small_threshold):
+    _require(openings, "openings", ["territory", "occupation", "period", "openings"])
+    op = pd.DataFrame(
+        {
+            "territory": _codes(openings["territory"]),
+            "occupation": _codes(openings["occupation"]),
+            "period": openings["period"].to_numpy(),
+        },
+        index=openings.index,
+    )
+    for col in ("territory", "occupation", "period"):
+        _fail_rows("openings", op, op[col].isna().to_numpy(), col, "missing code")
+    _check_unique(op, "openings", ["territory", "occupation", "period"])
+    raw = _numeric(openings, "openings", "openings", nonneg=False)
+    op["openings"] = np.maximum(raw, 0.0)
+    for bound in ("lower", "upper"):
+        if bound in openings.columns:
+            v = pd.to_numeric(openings[bound], errors="coerce").to_numpy(dtype=float)
+            op[bound] = np.where(np.isnan(v), np.nan, np.maximum(v, 0.0))
+        else:
+            op[bound] = op["openings"].to_numpy()
+    bad_lo = op["lower"].to_numpy() > op["openings"].to_numpy() + 1e-9
+    bad_hi = op["upper"].to_numpy() < op["openings"].to_numpy() - 1e-9
+    _fail_rows("openings", openings, bad_lo, "lower", "lower bound above openings")
+    _fail_rows("openings", openings, bad_hi, "upper", "upper bound below openings")
+    if employment is not None:
+        _require(employment, "employment", ["territory", "occupation", "value"])
+        key = ["territory", "occupation"] + (["period"] if "period" in employment.columns else [])
+        emp = employment[key].copy()
+        emp["territory"] = _codes(emp["territory"])
+        emp["occupation"] = _codes(emp["occupation"])
+        emp["employment"] = pd.to_numeric(employment["value"], errors="coerce")
+        _check_unique(emp, "employment", key)
+        op = op.reset_index(drop=True).merge(emp, on=key, how="left")
+    elif "employment" in openings.columns:
+        op["employment"] = pd.to_numeric(openings["employment"], errors="coerce").to_numpy()
+    if small_threshold is not None:
+        if "employment" not in op.columns:
+            raise ValidationError(
+                "openings: small_threshold needs an 'employment' column or the employment table"
+            )
+        op["flag_small"] = (op["employment"].to_numpy(dtype=float) < small_threshold) & op[
+            "employment"
+        ].notna().to_numpy()
+    else:
+        op["flag_small"] = False
+    for col in ("territory_label", "occupation_label"):
+        if col in openings.columns:
+            op[col] = openings[col].to_numpy()
+    # canonical order: the same problem (whatever the row order) gives the same LP
+    op = op.sort_values(["period", "territory", "occupation"], kind="stable")
+    return op.reset_index(drop=True)
+
+
+def _prepare_entrants(entrants):
+    _require(entrants, "entrants", ["offer", "site", "occupation", "entrants"])
+    has_period = "period" in entrants.columns
+    en = pd.DataFrame(
+        {
+            "offer": _codes(entrants["offer"]),
+            "site": _codes(entrants["site"]),
+            "occupation": _codes(entrants["occupation"]),
+        },
+        index=entrants.index,
+    )
+    if has_period:
+        en["period"] = entrants["period"].to_numpy()
+        _fail_rows("entrants", en, en["period"].isna().to_numpy(), "period", "missing period")
+    _fail_rows("entrants", en, en["offer"].isna().to_numpy(), "offer", "missing code")
+    en["entrants"] = _numeric(entrants, "entrants", "entrants", nonneg=True)
+    mapped = en["occupation"].notna().to_numpy()
+    _fail_rows("entrants", en, mapped & en["site"].isna().to_numpy(), "site", "missing site")
+    key = ["offer", "site", "occupation"] + (["period"] if has_period else [])
+    # several rows of one offer x occupation (e.g. a code and a text match) add up
+    sup = en[mapped].groupby(key, as_index=False, sort=True, dropna=False)["entrants"].sum()
+    unmapped = (
+        en[~mapped]
+        .groupby([k for k in key if k != "occupation"], as_index=False, sort=True, dropna=False)[
+            "entrants"
+        ]
+        .sum()
+    )
+    return sup, unmapped, has_period
+
+
+def _prepare_catchment(catchment):
+    _require(catchment, "catchment", ["site", "territory"])
+    ca = pd.DataFrame(
+        {"site": _codes(catchment["site"]), "territory": _codes(catchment["territory"])},
+        index=catchment.index,
+    )
+    for col in ("site", "territory"):
+        _fail_rows("catchment", ca, ca[col].isna().to_numpy(), col, "missing code")
+    _check_unique(ca, "catchment", ["site", "territory"])
+    if "distance_km" in catchment.columns:
+        d = pd.to_numeric(catchment["distance_km"], errors="coerce").to_numpy(dtype=float)
+        _fail_rows("catchment", catchment, d < 0, "distance_km", "negative distance")
+        # arcs without a distance (e.g. same-parent catchments without centroids) are all
+        # equally near: cost 0
+        ca["distance_km"] = np.where(np.isnan(d), 0.0, d)
+    else:
+        ca["distance_km"] = 0.0
+    return ca.sort_values(["site", "territory"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# allocation
+
+
+def allocate(
+    openings: pd.DataFrame,
+    entrants: pd.DataFrame,
+    catchment: pd.DataFrame,
+    *,
+    small_threshold: float | None = None,
+    distance_cost: float = 1.0,
+    employment: pd.DataFrame | None = None,
+) -> Allocation:
+    """Allocate qualified entrants to openings within catchments, nearer first.
+
+    For each period and occupation, the yearly entrants of every offer x occupation (a supply
+    node, at the offer's site) may go to the openings of that occupation in any territory of the
+    site's catchment (a demand node). The flows solve, exactly and deterministically, a
+    transportation problem with a lexicographic objective: **first** the largest total number of
+    entrants placed, **then** the smallest total distance travelled (entrants x km, to the
+    metre) among those placements, **then**, among equally near placements, territories in code
+    order. Both are reached with one HiGHS solve per independent block
+    (:func:`gpec._allocation.solve_transport`), whose weighted objective provably has the
+    lexicographic optimum as its optimum. The last level makes the entrants allocated to each
+    territory x occupation unique, so that more entrants never raise a gap.
+
+    Parameters
+    ----------
+    openings : DataFrame
+        territory, occupation, period, openings (+ lower, upper, employment, labels) as returned
+        by :func:`gpec.demand.openings`. Negative openings count as 0. Without lower/upper the
+        gap bounds equal the gap.
+    entrants : DataFrame
+        offer, site, occupation, entrants (+ share, score, reason) as returned by
+        :func:`gpec.supply.entrants`: yearly qualified entrants, the same every period unless a
+        ``period`` column is given. Rows without an occupation (unmapped offers) are never
+        allocated; they appear in the surplus.
+    catchment : DataFrame
+        site, territory, distance_km (+ weight) as returned by :func:`gpec.territory.catchment`.
+        A site only serves the territories listed for it (list the site itself, at distance 0,
+        for it to serve its own territory). Missing distances count as 0.
+    small_threshold : float, optional
+        Cells whose employment is below this size get ``flag_small = True``.
+    distance_cost : float, default 1.0
+        Weight of the distance in the second level of the objective: any value > 0 prefers
+        nearer territories (distances compared to the metre), 0 ignores distances. As the first
+        level is the number of entrants placed, every positive value gives the same allocation.
+    employment : DataFrame, optional
+        territory, occupation, (period,) value; used for ``flag_small`` when the openings table
+        has no ``employment`` column.
+
+    Returns
+    -------
+    Allocation
+        ``.gaps``, ``.flows``, ``.surplus`` tables and ``.params``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> op = pd.DataFrame({"territory": ["A", "B"], "occupation": ["X", "X"],
+    ...                    "period": [2030, 2030], "openings": [10.0, 5.0]})
+    >>> en = pd.DataFrame({"offer": ["o1"], "site": ["A"], "occupation": ["X"],
+    ...                    "entrants": [12.0]})
+    >>> ca = pd.DataFrame({"site": ["A", "A"], "territory": ["A", "B"],
+    ...                    "distance_km": [0.0, 30.0]})
+    >>> res = allocate(op, en, ca)
+    >>> res.gaps[["territory", "entrants_allocated", "gap"]].to_dict("list")
+    {'territory': ['A', 'B'], 'entrants_allocated': [10.0, 2.0], 'gap': [0.0, 3.0]}
+    """
+    t0 = time.perf_counter()
+    if not np.isfinite(distance_cost) or distance_cost < 0:
+        raise ValueError(f"distance_cost must be a finite number >= 0, got {distance_cost!r}")
+    op = _prepare_openings(openings, employment, small_threshold)
+    sup, unmapped, has_period = _prepare_entrants(entrants)
+    ca = _prepare_catchment(catchment)
+
+    periods = pd.Index(pd.unique(op["period"])).sort_values()
+    if has_period:
+        periods = periods.union(pd.Index(pd.unique(sup["period"]))).sort_values()
+    else:  # the same entrants every period
+        n_sup = len(sup)
+        sup = sup.loc[np.tile(np.arange(n_sup), len(periods))].reset_index(drop=True)
+        sup["period"] = np.repeat(periods.to_numpy(), n_sup)
+        if len(unmapped):
+            n_un = len(unmapped)
+            unmapped = unmapped.loc[np.tile(np.arange(n_un), len(periods))].reset_index(drop=True)
+            unmapped["period"] = np.repeat(periods.to_numpy(), n_un)
+
+    terr = _code_index([op["territory"], ca["site"], ca["territory"], sup["site"]])
+    occ = _code_index([op["occupation"], sup["occupation"]])
+    n_occ, n_per = len(occ), max(len(periods), 1)
+
+    d_terr = terr.get_indexer(op["territory"]).astype(np.int64)
+    d_occ = occ.get_indexer(op["occupation"]).astype(np.int64)
+    d_per = periods.get_indexer(op["period"]).astype(np.int64)
+    d_key = (d_terr * n_occ + d_occ) * n_per + d_per
+    s_site = terr.get_indexer(sup["site"]).astype(np.int64)
+    s_occ = occ.get_indexer(sup["occupation"]).astype(np.int64)
+    s_per = periods.get_indexer(sup["period"]).astype(np.int64)
+
+    # arcs: supply node x catchment territory of its site, kept where a demand node exists
+    c_site = terr.get_indexer(ca["site"]).astype(np.int64)
+    c_terr = terr.get_indexer(ca["territory"]).astype(np.int64)
+    c_order = np.argsort(c_site, kind="stable")
+    c_site, c_terr = c_site[c_order], c_terr[c_order]
+    c_dist = ca["distance_km"].to_numpy(dtype=float)[c_order]
+    start = np.searchsorted(c_site, s_site)
+    count = np.searchsorted(c_site, s_site, side="right") - start
+    arc_sup = np.repeat(np.arange(len(sup), dtype=np.int64), count)
+    offs = np.arange(arc_sup.size) - np.repeat(np.cumsum(count) - count, count)
+    c_idx = np.repeat(start, count) + offs
+    a_key = (c_terr[c_idx] * n_occ + s_occ[arc_sup]) * n_per + s_per[arc_sup]
+    d_index = pd.Index(d_key)
+    arc_dem = d_index.get_indexer(a_key)
+    keep = arc_dem >= 0
+    arc_sup, arc_dem, c_idx = arc_sup[keep], arc_dem[keep].astype(np.int64), c_idx[keep]
+    arc_dist = c_dist[c_idx]
+    arc_block = s_occ[arc_sup] * n_per + s_per[arc_sup]
+    t_build = time.perf_counter() - t0
+
+    sol = solve_transport(
+        sup["entrants"].to_numpy(dtype=float),
+        op["openings"].to_numpy(dtype=float),
+        arc_sup,
+        arc_dem,
+        # integer metres (the tie-break needs integer costs); 0 when distances are ignored
+        np.round(arc_dist * 1000.0) if distance_cost > 0 else np.zeros(arc_dist.size),
+        arc_block,
+    )
+    t_solve = time.perf_counter() - t0 - t_build
+
+    # gaps
+    gaps = op
+    cap = gaps["openings"].to_numpy(dtype=float)
+    alloc = sol.demand_filled
+    gap = cap - alloc
+    gap[gap < FLOW_EPS] = 0.0
+    alloc = cap - gap
+    gaps["entrants_allocated"] = alloc
+    gaps["gap"] = gap
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps["gap_share"] = np.where(cap > 0, gap / np.where(cap > 0, cap, 1.0), np.nan)
+    lo, hi = gaps["lower"].to_numpy(dtype=float), gaps["upper"].to_numpy(dtype=float)
+    gaps["gap_lower"] = np.minimum(np.maximum(lo - alloc, 0.0), gap)
+    gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc, 0.0), gap)
+    gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
+    gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
+    extra = [c for c in ("employment", "territory_label", "occupation_label") if c in gaps.columns]
+    gaps = gaps[GAPS_COLUMNS + extra]  # already in (period, territory, occupation) order
+
+    # flows
+    on = sol.flow > 0
+    fa_sup, fa_dem = arc_sup[on], arc_dem[on]
+    flows = pd.DataFrame(
+        {
+            "offer": sup["offer"].array.take(fa_sup),
+            "site": sup["site"].array.take(fa_sup),
+            "territory": op["territory"].array.take(fa_dem),
+            "occupation": sup["occupation"].array.take(fa_sup),
+            "period": sup["period"].array.take(fa_sup),
+            "entrants": sol.flow[on],
+            "distance_km": arc_dist[on],
+        }
+    )
+    flows = flows.sort_values(["period", "occupation", "offer", "site", "territory"])
+    flows = flows.reset_index(drop=True)
+
+    # surplus
+    surplus = sup[["offer", "site", "occupation", "period", "entrants"]].copy()
+    surplus["allocated"] = sol.supply_used
+    surplus["surplus"] = surplus["entrants"] - surplus["allocated"]
+    if len(unmapped):
+        um = unmapped.assign(occupation=pd.Series(pd.NA, index=unmapped.index, dtype="str"))
+        um["allocated"] = 0.0
+        um["surplus"] = um["entrants"]
+        surplus = pd.concat([surplus, um[SURPLUS_COLUMNS]], ignore_index=True)
+    surplus = surplus[SURPLUS_COLUMNS].sort_values(
+        ["period", "offer", "site", "occupation"], na_position="last"
+    )
+    surplus = surplus.reset_index(drop=True)
+
+    params = {
+        "small_threshold": small_threshold,
+        "distance_cost": distance_cost,
+        "objective": (
+            "lexicographic: max entrants allocated, then min entrants x km (to the metre), "
+            "then territory code order"
+        ),
+        "n_arcs": int(arc_sup.size),
+        "n_supply_nodes": int(len(sup)),
+        "n_demand_nodes": int(len(op)),
+        "n_supply_without_arc": int(len(sup) - np.unique(arc_sup).size),
+        "n_demand_without_arc": int(len(op) - np.unique(arc_dem).size),
+        "n_blocks": sol.n_blocks,
+        "n_lp": sol.n_lp,
+        "n_closed_form": sol.n_closed_form,
+        "weighted_objective": sol.objective,
+        "dual_gap": sol.dual_gap,
+        "seconds_build": t_build,
+        "seconds_solve": t_solve,
+        "seconds_total": time.perf_counter() - t0,
+    }
+    return Allocation(gaps=gaps, flows=flows, surplus=surplus, params=params)

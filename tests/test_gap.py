@@ -1,0 +1,563 @@
+"""Tests of gpec.gap: allocation of entrants to openings, skill gaps, reconversion paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from gpec._schema import ValidationError
+from gpec.gap import Allocation, allocate, skill_gaps, transitions, weighted_jaccard
+
+TOL = 1e-7
+HSET = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: keep the file fast
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# small hand-made problems
+
+
+def _tables():
+    """Two territories 30 km apart, two occupations, one period."""
+    openings = pd.DataFrame(
+        {
+            "territory": ["01", "01", "02", "02"],
+            "occupation": ["A1101", "B2201", "A1101", "B2201"],
+            "period": [2030] * 4,
+            "openings": [10.0, 4.0, 6.0, 0.0],
+            "lower": [8.0, 3.0, 5.0, 0.0],
+            "upper": [13.0, 6.0, 8.0, 1.0],
+            "employment": [200.0, 40.0, 90.0, 5.0],
+        }
+    )
+    entrants = pd.DataFrame(
+        {
+            "offer": ["F1", "F1", "F2", "F3"],
+            "site": ["01", "01", "02", None],
+            "occupation": ["A1101", "B2201", "A1101", None],
+            "share": [0.5, 0.5, 1.0, 1.0],
+            "entrants": [7.0, 7.0, 12.0, 3.0],
+            "score": [1.0, 1.0, 1.0, np.nan],
+            "reason": ["code", "code", "code", "unmapped"],
+        }
+    )
+    catchment = pd.DataFrame(
+        {
+            "site": ["01", "01", "02", "02"],
+            "territory": ["01", "02", "02", "01"],
+            "distance_km": [0.0, 30.0, 0.0, 30.0],
+            "weight": [1.0, 0.3, 1.0, 0.3],
+        }
+    )
+    return openings, entrants, catchment
+
+
+def test_allocate_hand_example():
+    op, en, ca = _tables()
+    res = allocate(op, en, ca, small_threshold=50)
+    assert isinstance(res, Allocation)
+    g = res.gaps.set_index(["territory", "occupation"])
+    # A1101: 7 (site 01) + 12 (site 02) entrants for 10 + 6 openings: all filled, nearer first:
+    # F1 fills 01 with 7, F2 fills 02 (6) and sends 3 to 01 (30 km), 3 left at F2
+    assert g.loc[("01", "A1101"), "entrants_allocated"] == pytest.approx(10.0)
+    assert g.loc[("02", "A1101"), "gap"] == 0.0
+    # B2201: 7 entrants at 01 for 4 openings in 01
+    assert g.loc[("01", "B2201"), "gap"] == 0.0
+    assert g.loc[("02", "B2201"), "gap_share"] != g.loc[("02", "B2201"), "gap_share"]  # NaN
+    assert list(res.gaps.columns[:10]) == [
+        "territory", "occupation", "period", "openings", "entrants_allocated", "gap",
+        "gap_share", "gap_lower", "gap_upper", "flag_small",
+    ]  # fmt: skip
+    assert g.loc[("02", "B2201"), "flag_small"] and not g.loc[("01", "A1101"), "flag_small"]
+    # upper bound of a filled cell carries the extra openings
+    assert g.loc[("01", "A1101"), "gap_upper"] == pytest.approx(3.0)
+    assert g.loc[("02", "B2201"), "gap_upper"] == pytest.approx(1.0)
+    # flows: nearer first, total distance minimal (only 3 entrants travel 30 km)
+    km = (res.flows["entrants"] * res.flows["distance_km"]).sum()
+    assert km == pytest.approx(3 * 30.0)
+    # surplus: 3 of F2/A1101 + 3 of F1/B2201 + the unmapped F3 kept with occupation null
+    s = res.surplus
+    assert s["surplus"].sum() == pytest.approx(3.0 + 3.0 + 3.0)
+    assert s.loc[s["offer"] == "F3", "occupation"].isna().all()
+    assert res.site_surplus()["surplus"].sum() == pytest.approx(6.0)  # the unmapped has no site
+    assert res.params["n_arcs"] == 6
+    summ = res.summary()
+    assert summ.shape[0] == 1 and summ["entrants"].iloc[0] == pytest.approx(7 + 7 + 12 + 3)
+    assert summ["entrants_allocated"].iloc[0] == pytest.approx(
+        summ["entrants"].iloc[0] - summ["surplus"].iloc[0]
+    )
+    assert summ["gap"].iloc[0] == pytest.approx(0.0)
+
+
+def test_codes_stay_strings_and_output_sorted():
+    op, en, ca = _tables()
+    res = allocate(op, en, ca)
+    assert res.gaps["territory"].tolist() == ["01", "01", "02", "02"]
+    assert res.flows["territory"].map(type).eq(str).all()
+    assert res.gaps.equals(res.gaps.sort_values(["period", "territory", "occupation"]))
+
+
+def test_negative_openings_count_as_zero_and_no_bounds():
+    op, en, ca = _tables()
+    op = op.drop(columns=["lower", "upper"])
+    op.loc[3, "openings"] = -5.0
+    res = allocate(op, en, ca)
+    g = res.gaps
+    assert (g["openings"] >= 0).all()
+    assert np.allclose(g["gap_lower"], g["gap"]) and np.allclose(g["gap_upper"], g["gap"])
+
+
+def test_entrants_with_period_and_employment_table():
+    op, en, ca = _tables()
+    op2 = pd.concat([op, op.assign(period=2031)], ignore_index=True)
+    en2 = pd.concat([en.assign(period=2030), en.assign(period=2031, entrants=0.0)])
+    emp = op2[["territory", "occupation", "period", "employment"]].rename(
+        columns={"employment": "value"}
+    )
+    res = allocate(op2.drop(columns="employment"), en2, ca, small_threshold=50, employment=emp)
+    g = res.gaps.set_index("period")
+    assert np.allclose(g.loc[2031, "gap"], g.loc[2031, "openings"])
+    assert g.loc[2030, "gap"].sum() < g.loc[2030, "openings"].sum()
+    assert g["flag_small"].sum() == 4
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "message"),
+    [
+        ("openings", lambda t: t.drop(columns="period"), "missing column"),
+        ("openings", lambda t: pd.concat([t, t.iloc[[0]]]), "duplicate key"),
+        ("openings", lambda t: t.assign(lower=t["openings"] + 1), "lower bound above"),
+        ("entrants", lambda t: t.assign(entrants=[1.0, -1.0, 1.0, 1.0]), "negative value"),
+        ("entrants", lambda t: t.assign(entrants=["1", "x", "2", "3"]), "not a number"),
+        ("catchment", lambda t: t.assign(distance_km=[0.0, -3.0, 0.0, 1.0]), "negative"),
+    ],
+)
+def test_bad_input_names_table_row_column(table, change, message):
+    tables = dict(zip(["openings", "entrants", "catchment"], _tables(), strict=True))
+    tables[table] = change(tables[table])
+    with pytest.raises(ValidationError, match=message) as err:
+        allocate(tables["openings"], tables["entrants"], tables["catchment"])
+    assert table in str(err.value)
+
+
+def test_small_threshold_needs_employment():
+    op, en, ca = _tables()
+    with pytest.raises(ValidationError, match="employment"):
+        allocate(op.drop(columns="employment"), en, ca, small_threshold=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# exactness against an independent two-stage solve
+
+
+def _two_stage(op, en, ca):
+    """Max flow, then min km at that flow: two LPs per period over everything (reference)."""
+    out = [_two_stage_one(g.reset_index(drop=True), en, ca) for _, g in op.groupby("period")]
+    return tuple(np.sum(out, axis=0)) if out else (0.0, 0.0)
+
+
+def _two_stage_one(op, en, ca):
+    en = en[en["occupation"].notna()].reset_index(drop=True)
+    arcs = (
+        en.reset_index()
+        .merge(ca, on="site")
+        .merge(op.reset_index(), on=["territory", "occupation"], suffixes=("_s", "_d"))
+    )
+    n = len(arcs)
+    if n == 0:
+        return 0.0, 0.0
+    cols = np.arange(n)
+    rows = np.r_[arcs["index_s"], len(en) + arcs["index_d"]]
+    a = sp.csr_array((np.ones(2 * n), (rows, np.r_[cols, cols])), shape=(len(en) + len(op), n))
+    b = np.r_[en["entrants"].to_numpy(float), np.maximum(op["openings"].to_numpy(float), 0)]
+    r1 = linprog(-np.ones(n), A_ub=a, b_ub=b, bounds=(0, None), method="highs")
+    fmax = -r1.fun
+    a2 = sp.vstack([a, sp.csr_array(-np.ones((1, n)))])
+    r2 = linprog(
+        arcs["distance_km"].to_numpy(float),
+        A_ub=a2,
+        b_ub=np.r_[b, -fmax + 1e-9],
+        bounds=(0, None),
+        method="highs",
+    )
+    return fmax, r2.fun
+
+
+# ---------------------------------------------------------------------------------------------
+# hypothesis: random small problems
+
+
+@st.composite
+def problems(draw):
+    n_t = draw(st.integers(1, 4))
+    n_o = draw(st.integers(1, 2))
+    terrs = [f"{i:02d}" for i in range(1, n_t + 1)]
+    occs = [f"M{j}" for j in range(n_o)]
+    amounts = st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 7.5, 10.0])
+    periods = [2030, 2031][: draw(st.integers(1, 2))]
+    cells = [(t, o) for t in terrs for o in occs if draw(st.booleans()) or o == "M0"]
+    op_rows = [(t, o, p, draw(amounts)) for p in periods for t, o in cells]
+    op = pd.DataFrame(op_rows, columns=["territory", "occupation", "period", "openings"])
+    op["lower"] = op["openings"] * 0.5
+    op["upper"] = op["openings"] * 2.0
+    n_f = draw(st.integers(0, 4))
+    en_rows = []
+    for f in range(n_f):
+        site = draw(st.sampled_from(terrs))
+        for o in draw(st.lists(st.sampled_from(occs), min_size=1, max_size=2, unique=True)):
+            en_rows.append((f"F{f}", site, o, draw(amounts)))
+    en = pd.DataFrame(en_rows, columns=["offer", "site", "occupation", "entrants"])
+    dists = st.sampled_from([0.0, 10.0, 10.0, 25.0, 40.0])
+    ca_rows = [(s, t, draw(dists)) for s in terrs for t in terrs if s == t or draw(st.booleans())]
+    ca = pd.DataFrame(ca_rows, columns=["site", "territory", "distance_km"])
+    return op, en, ca
+
+
+def _check_invariants(op, en, ca, res):
+    g, f, s = res.gaps, res.flows, res.surplus
+    assert len(g) == len(op)
+    # gap + allocated = openings, 0 <= gap <= openings, ordered bounds
+    assert np.allclose(g["gap"] + g["entrants_allocated"], g["openings"], rtol=0, atol=1e-9)
+    assert (g["gap"] >= 0).all() and (g["entrants_allocated"] >= 0).all()
+    assert (g["entrants_allocated"] <= g["openings"]).all()
+    assert (g["gap_lower"] <= g["gap"]).all() and (g["gap"] <= g["gap_upper"]).all()
+    # allocated <= entrants, per offer x occupation
+    assert (s["allocated"] <= s["entrants"]).all() and (s["surplus"] >= 0).all()
+    # flows consistent with both sides
+    if len(f):
+        by_dem = f.groupby(["territory", "occupation", "period"])["entrants"].sum()
+        gi = g.set_index(["territory", "occupation", "period"])["entrants_allocated"]
+        assert np.allclose(by_dem.reindex(gi.index, fill_value=0.0), gi, atol=TOL)
+        by_sup = f.groupby(["offer", "occupation", "period"])["entrants"].sum()
+        si = s.set_index(["offer", "occupation", "period"])["allocated"]
+        assert np.allclose(by_sup.reindex(si.index, fill_value=0.0), si, atol=TOL)
+        # flows only inside catchments
+        inside = f.merge(ca, on=["site", "territory"], how="left", indicator=True)
+        assert (inside["_merge"] == "both").all()
+    else:
+        assert np.allclose(g["entrants_allocated"], 0.0)
+    # totals preserved: allocated entrants = allocated openings
+    assert g["entrants_allocated"].sum() == pytest.approx(s["allocated"].sum(), abs=1e-6)
+
+
+@HSET
+@given(problems())
+def test_invariants_and_exact_lexicographic_optimum(prob):
+    op, en, ca = prob
+    res = allocate(op, en, ca)
+    _check_invariants(op, en, ca, res)
+    fmax, km = _two_stage(op, en, ca)
+    assert res.gaps["entrants_allocated"].sum() == pytest.approx(fmax, abs=1e-6)
+    got_km = float((res.flows["entrants"] * res.flows["distance_km"]).sum())
+    assert got_km == pytest.approx(km, abs=1e-5)
+
+
+@HSET
+@given(problems(), st.sampled_from([1.0, 1.5, 2.0, 10.0]))
+def test_more_seats_never_raise_a_gap(prob, factor):
+    op, en, ca = prob
+    base = allocate(op, en, ca).gaps
+    more = allocate(op, en.assign(entrants=en["entrants"] * factor), ca).gaps
+    assert (more["gap"].to_numpy() <= base["gap"].to_numpy() + 1e-9).all()
+    assert more["gap"].sum() <= base["gap"].sum() + 1e-9
+
+
+@settings(HSET, max_examples=20)
+@given(problems())
+def test_no_seats_gap_equals_openings(prob):
+    op, en, ca = prob
+    g = allocate(op, en.assign(entrants=0.0), ca).gaps
+    assert np.array_equal(g["gap"].to_numpy(), g["openings"].to_numpy())
+    assert (g["entrants_allocated"] == 0).all()
+
+
+@settings(HSET, max_examples=15)
+@given(problems(), st.randoms(use_true_random=False))
+def test_deterministic_and_row_order_free(prob, rnd):
+    op, en, ca = prob
+    a = allocate(op, en, ca)
+    b = allocate(op, en, ca)
+    pd.testing.assert_frame_equal(a.gaps, b.gaps)
+    pd.testing.assert_frame_equal(a.flows, b.flows)
+    pd.testing.assert_frame_equal(a.surplus, b.surplus)
+
+    def shuffle(df):
+        idx = list(range(len(df)))
+        rnd.shuffle(idx)
+        return df.iloc[idx]
+
+    c = allocate(shuffle(op), shuffle(en), shuffle(ca))
+    pd.testing.assert_frame_equal(a.gaps, c.gaps)
+    pd.testing.assert_frame_equal(a.flows, c.flows)
+
+
+# ---------------------------------------------------------------------------------------------
+# skill gaps
+
+OCC_SKILLS = pd.DataFrame(
+    {
+        "occupation": ["A1101", "A1101", "A1101", "B2201", "B2201", "C3301", "C3301"],
+        "skill": ["S01", "S02", "S03", "S01", "S04", "S02", "S03"],
+        "weight": [1.0, 1.0, 0.5, 0.5, 1.0, 1.0, 1.0],
+    }
+)
+SKILLS = pd.DataFrame(
+    {"skill": ["S01", "S02", "S03", "S04"], "label": ["Souder", "Lire un plan", "Usiner", "Vendre"]}
+)
+
+
+def test_skill_gaps_hand_example():
+    op, en, ca = _tables()
+    res = allocate(op, en, ca)
+    sg = skill_gaps(res, OCC_SKILLS, skills=SKILLS)
+    assert list(sg.columns[:10]) == [
+        "territory", "skill", "skill_label", "period", "need", "supply_allocated", "gap",
+        "gap_lower", "gap_upper", "n_occupations",
+    ]  # fmt: skip
+    row = sg.set_index(["territory", "skill"]).loc[("01", "S01")]
+    # S01: A1101 (weight 1, 10 openings) + B2201 (weight 0.5, 4 openings) in territory 01
+    assert row["need"] == pytest.approx(10.0 + 2.0)
+    assert row["skill_label"] == "Souder" and row["n_occupations"] == 2
+    assert np.allclose(sg["need"], sg["supply_allocated"] + sg["gap"])
+    assert (sg["gap_lower"] <= sg["gap"] + 1e-12).all() and (sg["gap"] <= sg["gap_upper"]).all()
+
+
+def test_skill_gaps_reports_occupations_without_skills():
+    op, en, ca = _tables()
+    res = allocate(op, en, ca)
+    sg = skill_gaps(res, OCC_SKILLS[OCC_SKILLS["occupation"] != "B2201"])
+    assert sg.attrs["occupations_without_skills"] == ["B2201"]
+    assert set(sg["skill"]) == {"S01", "S02", "S03"}
+
+
+@settings(HSET, max_examples=20)
+@given(problems(), st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=6, max_size=6))
+def test_skill_need_equals_supply_plus_gap(prob, weights):
+    op, en, ca = prob
+    res = allocate(op, en, ca)
+    osk = pd.DataFrame(
+        {
+            "occupation": ["M0", "M0", "M0", "M1", "M1", "M1"],
+            "skill": list("abcabd"),
+            "weight": weights,
+        }
+    )
+    sg = skill_gaps(res, osk)
+    assert np.allclose(sg["need"], sg["supply_allocated"] + sg["gap"], atol=1e-9)
+    # totals preserved: need summed over skills = openings x total weight per occupation
+    wsum = osk.groupby("occupation")["weight"].sum()
+    expect = (res.gaps["openings"] * res.gaps["occupation"].map(wsum)).sum()
+    assert sg["need"].sum() == pytest.approx(expect)
+
+
+# ---------------------------------------------------------------------------------------------
+# transitions
+
+
+def test_weighted_jaccard_matches_definition():
+    from gpec.gap import weighted_jaccard
+
+    pairs = pd.DataFrame(
+        {"t": ["A1101", "A1101", "C3301", "A1101"], "s": ["B2201", "C3301", "B2201", "X"]}
+    )
+    got = weighted_jaccard(OCC_SKILLS, pairs)
+    wide = OCC_SKILLS.pivot(index="occupation", columns="skill", values="weight").fillna(0.0)
+    wide.loc["X"] = 0.0
+    for (t, s), v in zip(pairs.itertuples(index=False), got, strict=True):
+        a, b = wide.loc[t].to_numpy(), wide.loc[s].to_numpy()
+        den = np.maximum(a, b).sum()
+        assert v == pytest.approx(np.minimum(a, b).sum() / den if den else 0.0)
+
+
+def test_transitions_ranking_and_skills_to_acquire():
+    gaps = pd.DataFrame(
+        {
+            "territory": ["01", "01", "02"],
+            "occupation": ["A1101", "B2201", "A1101"],
+            "period": [2030, 2030, 2030],
+            "gap": [5.0, 0.0, 2.0],
+        }
+    )
+    change = pd.DataFrame(
+        {
+            "territory": ["01", "01", "01", "02"],
+            "occupation": ["B2201", "C3301", "A1101", "C3301"],
+            "change": [-10.0, -3.0, 4.0, 2.0],
+        }
+    )
+    tr = transitions(gaps, change, OCC_SKILLS, min_overlap=0.1)
+    assert list(tr.columns) == [
+        "territory", "occupation", "from_occupation", "overlap", "mobility_link", "score", "rank",
+        "jobs_lost", "gap", "skills_to_acquire", "n_skills_to_acquire",
+    ]  # fmt: skip
+    # only territory 01 has occupations losing jobs; C3301 shares 1.5 of 2.5 with A1101
+    assert tr["territory"].tolist() == ["01", "01"]
+    assert tr["from_occupation"].tolist() == ["C3301", "B2201"]
+    assert tr["overlap"].iloc[0] == pytest.approx(1.5 / 3.0)
+    assert tr["skills_to_acquire"].iloc[0] == "S01"
+    # B2201 has S01 at 0.5 only (weaker), lacks S02 and S03; most important first
+    assert tr["skills_to_acquire"].iloc[1] == "S01; S02; S03"
+    assert tr["n_skills_to_acquire"].tolist() == [1, 3]
+    assert tr["overlap"].iloc[1] == pytest.approx(0.5 / 3.5)
+    assert tr["jobs_lost"].tolist() == [3.0, 10.0]
+    # a mobility link lifts B2201 above C3301
+    mob = pd.DataFrame({"source": ["B2201"], "target": ["A1101"]})
+    tr2 = transitions(gaps, change, OCC_SKILLS, mobility=mob, mobility_bonus=1.0, min_overlap=0.1)
+    assert tr2["from_occupation"].tolist() == ["B2201", "C3301"]
+    assert tr2["mobility_link"].tolist() == [True, False]
+    # top_n and min_overlap filter
+    assert len(transitions(gaps, change, OCC_SKILLS, top_n=1, min_overlap=0.1)) == 1
+    assert transitions(gaps, change, OCC_SKILLS, min_overlap=0.9).empty
+
+
+def test_transitions_from_openings_expansion():
+    gaps = pd.DataFrame(
+        {"territory": ["01"], "occupation": ["A1101"], "period": [2030], "gap": [5.0]}
+    )
+    openings = pd.DataFrame(
+        {
+            "territory": ["01", "01", "01"],
+            "occupation": ["C3301", "C3301", "A1101"],
+            "period": [2030, 2031, 2030],
+            "expansion": [-2.0, -1.0, 3.0],
+        }
+    )
+    tr = transitions(gaps, openings, OCC_SKILLS)
+    assert tr["from_occupation"].tolist() == ["C3301"]
+    assert tr["jobs_lost"].tolist() == [3.0]
+
+
+def test_maximum_flow_before_distance():
+    """Nearest-first would place 1 entrant; the allocation places 2 (longer trips)."""
+    op = pd.DataFrame(
+        {"territory": ["T1", "T2"], "occupation": ["X", "X"], "period": 2030, "openings": 1.0}
+    )
+    en = pd.DataFrame(
+        {"offer": ["F1", "F2"], "site": ["T1", "T3"], "occupation": "X", "entrants": 1.0}
+    )
+    ca = pd.DataFrame(
+        {
+            "site": ["T1", "T1", "T3"],
+            "territory": ["T1", "T2", "T1"],
+            "distance_km": [0.0, 50.0, 50.0],
+        }
+    )
+    res = allocate(op, en, ca)
+    assert res.gaps["gap"].tolist() == [0.0, 0.0]
+    assert (res.flows["entrants"] * res.flows["distance_km"]).sum() == pytest.approx(100.0)
+    # without distances any maximum allocation is fine
+    assert allocate(op, en, ca, distance_cost=0.0).gaps["gap"].sum() == 0.0
+
+
+@HSET
+@given(st.integers(0, 2**32 - 1))
+def test_batched_and_per_block_solves_agree(seed):
+    """Block-diagonal batches give the same optimum as one solve per block."""
+    from gpec._allocation import solve_transport
+
+    rng = np.random.default_rng(seed)
+    s_parts, d_parts, c_parts, b_parts = [], [], [], []
+    n_s = n_d = 0
+    for b in range(4):  # 4 independent blocks with their own nodes
+        ns, nd, na = rng.integers(1, 5), rng.integers(1, 5), rng.integers(1, 10)
+        pairs = np.unique(np.c_[rng.integers(0, ns, na), rng.integers(0, nd, na)], axis=0)
+        s_parts.append(pairs[:, 0] + n_s)
+        d_parts.append(pairs[:, 1] + n_d)
+        c_parts.append(rng.choice([0.0, 10.0, 20.0, 45.0], len(pairs)))
+        b_parts.append(np.full(len(pairs), b))
+        n_s, n_d = n_s + ns, n_d + nd
+    s_cap = rng.choice([0.0, 1.0, 2.5, 4.0], n_s)
+    d_cap = rng.choice([0.0, 1.0, 3.0], n_d)
+    args = (s_cap, d_cap, *map(np.concatenate, (s_parts, d_parts, c_parts, b_parts)))
+    cost = args[4]
+    one = solve_transport(*args, max_batch_arcs=1)
+    many = solve_transport(*args, max_batch_arcs=10**6)
+    assert one.flow.sum() == pytest.approx(many.flow.sum(), abs=1e-9)
+    assert one.flow @ cost == pytest.approx(many.flow @ cost, abs=1e-7)
+    assert many.n_lp + many.n_closed_form <= 1 and many.dual_gap < 1e-9
+    for sol in (one, many):
+        assert (sol.supply_used <= s_cap).all() and (sol.demand_filled <= d_cap).all()
+
+
+def test_transitions_on_real_rome(real_data):
+    """ROME 4.0 mobility links (expert-made) share more skills than other pairs of fiches."""
+    rome = real_data / "rome4-v460"
+    if not rome.is_dir():
+        pytest.skip("ROME 4.0 export absent")
+    read_rome = pytest.importorskip("gpec.ingest._rome").read_rome
+    data = read_rome(rome)
+    osk, mob = data.occupation_skills, data.extra["mobility"]
+    fiches = np.sort(osk["occupation"].unique())
+    targets = fiches[:: len(fiches) // 40][:40]
+    gaps = pd.DataFrame({"territory": "01", "occupation": targets, "gap": 10.0})
+    change = pd.DataFrame({"territory": "01", "occupation": fiches, "change": -5.0})
+    tr = transitions(gaps, change, osk, mobility=mob, top_n=3, min_overlap=0.0)
+    assert set(tr["occupation"]) == set(targets) and (tr["rank"] <= 3).all()
+    assert tr["overlap"].between(0, 1).all() and (tr["from_occupation"] != tr["occupation"]).all()
+    # every pair of a target with every other fiche
+    pairs = pd.DataFrame({"t": np.repeat(targets, len(fiches)), "s": np.tile(fiches, len(targets))})
+    pairs = pairs[pairs["t"] != pairs["s"]]
+    pairs["overlap"] = weighted_jaccard(osk, pairs)
+    linked = pairs.merge(
+        mob.rename(columns={"occupation": "s", "target": "t"})[["s", "t"]].drop_duplicates()
+    )
+    assert len(linked) > 20
+    assert linked["overlap"].mean() > 2 * pairs["overlap"].mean()
+    # the best candidate of each target is at least as close as its best mobility link
+    best = pairs.groupby("t")["overlap"].max()
+    assert (tr[tr["rank"] == 1].set_index("occupation")["overlap"] >= best.loc[targets] - 0.1).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10))
+def test_larger_random_problems_optimal_and_monotone(seed):
+    """Bigger problems with many distance ties: exact optimum and per-cell monotonicity."""
+    rng = np.random.default_rng(seed)
+    nt, no, nf = rng.integers(2, 10), rng.integers(1, 4), rng.integers(2, 12)
+    terrs = [f"{i:02d}" for i in range(nt)]
+    occs = [f"M{j}" for j in range(no)]
+    op = pd.DataFrame(
+        [
+            (t, o, p, float(rng.choice([0, 1, 2, 3.5, 10])))
+            for p in (2030, 2031)
+            for t in terrs
+            for o in occs
+        ],
+        columns=["territory", "occupation", "period", "openings"],
+    )
+    en = pd.DataFrame(
+        [
+            (f"F{f}", rng.choice(terrs), o, float(rng.choice([0, 0.5, 1, 2, 5])))
+            for f in range(nf)
+            for o in occs
+            if rng.random() < 0.7
+        ],
+        columns=["offer", "site", "occupation", "entrants"],
+    )
+    ca = pd.DataFrame(
+        [
+            (s, t, 0.0 if s == t else float(rng.choice([5, 10, 10, 20])))
+            for s in terrs
+            for t in terrs
+            if s == t or rng.random() < 0.5
+        ],
+        columns=["site", "territory", "distance_km"],
+    )
+    base = allocate(op, en, ca)
+    _check_invariants(op, en, ca, base)
+    fmax, km = _two_stage(op, en, ca)
+    assert base.gaps["entrants_allocated"].sum() == pytest.approx(fmax, abs=1e-6)
+    assert (base.flows["entrants"] * base.flows["distance_km"]).sum() == pytest.approx(km, abs=1e-5)
+    for factor in (1.2, 2.0, 5.0):
+        more = allocate(op, en.assign(entrants=en["entrants"] * factor), ca).gaps
+        assert (more["gap"].to_numpy() <= base.gaps["gap"].to_numpy() + 1e-9).all()
