@@ -7,6 +7,7 @@ value, unknown code or key) reported on one line, never with a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -68,7 +69,11 @@ def _run_and_write(ctx, cfg, out: Path, lang: str | None, strict: bool):
 
     data = load_data(cfg)
     verbose = 0 if ctx.obj.get("quiet") else 1
-    res = run_pipeline(data, cfg, verbose=verbose, strict=strict)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_pipeline(data, cfg, verbose=verbose, strict=strict)
+    for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
+        _say(ctx, f"gpec: note: {msg}")
     files = res.write(out, lang=lang)
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
     g = res.gaps
@@ -185,8 +190,8 @@ def forecast(ctx, config: Path, out: Path) -> None:
     except _user_errors() as exc:
         _fail(exc)
     out.mkdir(parents=True, exist_ok=True)
-    fc.to_csv(out / "forecast.csv", index=False, float_format="%.6g")
-    model.backtest_.to_csv(out / "backtest.csv", index=False, float_format="%.6g")
+    fc.to_csv(out / "forecast.csv", index=False, float_format="%.10g")
+    model.backtest_.to_csv(out / "backtest.csv", index=False, float_format="%.10g")
     _say(ctx, f"gpec: wrote forecast.csv and backtest.csv into {out}")
 
 

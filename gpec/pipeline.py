@@ -74,7 +74,7 @@ class Results:
             if table is None:
                 continue
             path = out / name
-            table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+            table.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
             written.append(path)
         path = out / "provenance.toml"
         import tomli_w

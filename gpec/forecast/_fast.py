@@ -1,0 +1,359 @@
+"""Vectorised forecasting models over a whole panel at once (numpy).
+
+Every function takes a matrix ``Y`` of shape ``(n_series, T)`` prepared by
+:func:`prepare_matrix` (internal gaps interpolated, trailing gaps carried
+forward, leading gaps back-filled with the first observation) and returns a
+forecast matrix of shape ``(n_series, h)``. Parameter searches run on
+parameter grids as array operations, so that the cost is a few passes over
+the panel whatever the number of series.
+
+Backfilling the leading gap with the first observed value makes the
+exponential smoothing recursions start exactly at each series' first
+observation: on a constant prefix the one-step errors are zero, so neither
+the state nor the sum of squared errors moves before the series starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "FAST_MODELS",
+    "prepare_matrix",
+    "naive",
+    "seasonal_naive",
+    "mean",
+    "drift",
+    "ses",
+    "holt",
+    "theta",
+    "constant_share",
+]
+
+# Parameter grids (error-correction form, beta given as a fraction of alpha).
+SES_ALPHAS = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0])
+HOLT_ALPHAS = np.array([0.2, 0.5, 0.8, 1.0])
+HOLT_BETA_FRACTIONS = np.array([0.05, 0.2, 0.5, 1.0])
+HOLT_PHIS = np.array([0.8, 0.9, 0.98])
+THETA_ALPHAS = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+
+_CHUNK = 20_000
+_HOLT_CHUNK = 1_000  # keeps the (series x grid) state arrays in cache
+
+
+def prepare_matrix(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill gaps so that the vectorised recursions can run.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_series, T)
+        Observations, NaN where missing.
+
+    Returns
+    -------
+    X : ndarray of shape (n_series, T)
+        Leading gaps back-filled with the first observation, internal gaps
+        linearly interpolated, trailing gaps carried forward. All-NaN rows
+        become zeros.
+    start : ndarray of int, shape (n_series,)
+        Index of the first observation (``T`` for all-NaN rows).
+    n_obs : ndarray of int, shape (n_series,)
+        Number of observed (non-NaN) values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, start, n_obs = prepare_matrix(np.array([[np.nan, 1.0, np.nan, 3.0, np.nan]]))
+    >>> X.tolist(), start.tolist(), n_obs.tolist()
+    ([[1.0, 1.0, 2.0, 3.0, 3.0]], [1], [2])
+    """
+    Y = np.asarray(Y, dtype=float)
+    n, T = Y.shape
+    obs = np.isfinite(Y)
+    n_obs = obs.sum(axis=1)
+    start = np.where(n_obs > 0, obs.argmax(axis=1), T)
+    X = Y.copy()
+    if obs.all():
+        return X, start, n_obs
+    cols = np.arange(T)
+    # index of the previous and next observation for every cell
+    prev_idx = np.where(obs, cols, -1)
+    np.maximum.accumulate(prev_idx, axis=1, out=prev_idx)
+    next_idx = np.where(obs, cols, T)
+    next_idx = np.minimum.accumulate(next_idx[:, ::-1], axis=1)[:, ::-1]
+    rows = np.arange(n)[:, None]
+    Yz = np.where(obs, Y, 0.0)
+    prev_val = Yz[rows, np.clip(prev_idx, 0, T - 1)]
+    next_val = Yz[rows, np.clip(next_idx, 0, T - 1)]
+    has_prev = prev_idx >= 0
+    has_next = next_idx < T
+    span = np.where(has_prev & has_next, np.maximum(next_idx - prev_idx, 1), 1)
+    frac = np.where(has_prev & has_next, (cols - prev_idx) / span, 0.0)
+    interp = prev_val + frac * (next_val - prev_val)
+    fill = np.where(has_prev & has_next, interp, np.where(has_prev, prev_val, next_val))
+    fill = np.where(has_prev | has_next, fill, 0.0)
+    X = np.where(obs, Y, fill)
+    return X, start, n_obs
+
+
+def _steps(h: int) -> np.ndarray:
+    return np.arange(1, h + 1, dtype=float)
+
+
+def naive(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Naive forecast: the last value, repeated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> naive(np.array([[1.0, 2.0, 3.0]]), 2).tolist()
+    [[3.0, 3.0]]
+    """
+    return np.repeat(X[:, -1:], h, axis=1)
+
+
+def seasonal_naive(
+    X: np.ndarray, h: int, start: np.ndarray | None = None, *, season_length: int = 1, **_
+) -> np.ndarray:
+    """Seasonal naive forecast: the value one season before."""
+    m = max(int(season_length), 1)
+    if m == 1 or X.shape[1] < m:
+        return naive(X, h)
+    last = X[:, -m:]
+    reps = int(np.ceil(h / m))
+    return np.tile(last, reps)[:, :h]
+
+
+def mean(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Mean of the observed history, repeated."""
+    T = X.shape[1]
+    start = np.zeros(X.shape[0], dtype=int) if start is None else np.minimum(start, T - 1)
+    csum = np.cumsum(X[:, ::-1], axis=1)[:, ::-1]  # sum from t to the end
+    total = csum[np.arange(X.shape[0]), start]
+    m = total / (T - start)
+    return np.repeat(m[:, None], h, axis=1)
+
+
+def drift(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Random walk with drift: last value plus the average change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drift(np.array([[1.0, 2.0, 3.0]]), 2).tolist()
+    [[4.0, 5.0]]
+    """
+    T = X.shape[1]
+    start = np.zeros(X.shape[0], dtype=int) if start is None else np.minimum(start, T - 1)
+    first = X[np.arange(X.shape[0]), start]
+    span = (T - 1 - start).astype(float)
+    slope = np.divide(X[:, -1] - first, span, out=np.zeros(X.shape[0]), where=span > 0)
+    return X[:, -1:] + slope[:, None] * _steps(h)[None, :]
+
+
+def _ses_grid(X: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run simple exponential smoothing for every alpha; return levels and SSE."""
+    n, T = X.shape
+    a = alphas[None, :]
+    level = np.repeat(X[:, :1], len(alphas), axis=1)
+    sse = np.zeros((n, len(alphas)))
+    for t in range(1, T):
+        err = X[:, t : t + 1] - level
+        sse += err * err
+        level += a * err
+    return level, sse
+
+
+def ses(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Simple exponential smoothing, alpha chosen on a grid by in-sample SSE."""
+    out = np.empty((X.shape[0], h))
+    for sl in _chunks(X.shape[0]):
+        level, sse = _ses_grid(X[sl], SES_ALPHAS)
+        best = sse.argmin(axis=1)
+        out[sl] = level[np.arange(level.shape[0]), best][:, None]
+    return out
+
+
+def _holt_grid():
+    a, bf, p = np.meshgrid(HOLT_ALPHAS, HOLT_BETA_FRACTIONS, HOLT_PHIS, indexing="ij")
+    return a.ravel(), (a * bf).ravel(), p.ravel()
+
+
+_HOLT_A, _HOLT_B, _HOLT_P = _holt_grid()
+
+
+def holt(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Additive damped-trend exponential smoothing (Gardner & McKenzie).
+
+    Recursions, for every (alpha, beta, phi) of the grid at once::
+
+        e_t = y_t - (l_{t-1} + phi b_{t-1})
+        l_t = l_{t-1} + phi b_{t-1} + alpha e_t
+        b_t = phi b_{t-1} + alpha beta e_t
+
+    with ``l_0 = y_0``, ``b_0 = 0``; the parameters minimising the in-sample
+    sum of squared one-step errors are kept. Forecast
+    ``l_T + (phi + ... + phi^k) b_T``.
+    """
+    n, T = X.shape
+    out = np.empty((n, h))
+    A, B, P = _HOLT_A[None, :], _HOLT_B[None, :], _HOLT_P[None, :]
+    k = _steps(h)
+    for sl in _chunks(n, _HOLT_CHUNK):
+        x = X[sl]
+        m = x.shape[0]
+        G = A.shape[1]
+        level = np.repeat(x[:, :1], G, axis=1)
+        trend = np.zeros_like(level)
+        sse = np.zeros_like(level)
+        fc = np.empty_like(level)
+        err = np.empty_like(level)
+        tmp = np.empty_like(level)
+        for t in range(1, T):
+            trend *= P
+            np.add(level, trend, out=fc)
+            np.subtract(x[:, t : t + 1], fc, out=err)
+            np.multiply(err, err, out=tmp)
+            sse += tmp
+            np.multiply(A, err, out=tmp)
+            np.add(fc, tmp, out=level)
+            np.multiply(B, err, out=tmp)
+            trend += tmp
+        best = sse.argmin(axis=1)
+        rows = np.arange(m)
+        phi = _HOLT_P[best]
+        damp = np.cumsum(phi[:, None] ** k[None, :], axis=1)
+        out[sl] = level[rows, best][:, None] + damp * trend[rows, best][:, None]
+    return out
+
+
+def theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Standard Theta method (Assimakopoulos & Nikolopoulos, 2000).
+
+    Equivalent to simple exponential smoothing with a drift equal to half the
+    slope of the least-squares line (Hyndman & Billah, 2003)::
+
+        yhat_{T+k} = l_T + b/2 * (k - 1 + 1/alpha - (1 - alpha)^n / alpha)
+
+    where ``b`` is the OLS slope over the observed span and ``n`` the number of
+    observations; alpha is chosen on a grid by in-sample SSE.
+    """
+    n, T = X.shape
+    start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
+    out = np.empty((n, h))
+    k = _steps(h)
+    t_idx = np.arange(T, dtype=float)
+    for sl in _chunks(n):
+        x = X[sl]
+        s = start[sl]
+        w = (t_idx[None, :] >= s[:, None]).astype(float)
+        cnt = w.sum(axis=1)
+        tm = (w * t_idx).sum(axis=1) / cnt
+        ym = (w * x).sum(axis=1) / cnt
+        dt = (t_idx[None, :] - tm[:, None]) * w
+        sxx = (dt * dt).sum(axis=1)
+        sxy = (dt * (x - ym[:, None])).sum(axis=1)
+        slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 0)
+        level, sse = _ses_grid(x, THETA_ALPHAS)
+        best = sse.argmin(axis=1)
+        alpha = THETA_ALPHAS[best]
+        lev = level[np.arange(x.shape[0]), best]
+        adj = (k[None, :] - 1) + 1 / alpha[:, None] - ((1 - alpha) ** cnt / alpha)[:, None]
+        out[sl] = lev[:, None] + 0.5 * slope[:, None] * adj
+    return out
+
+
+def constant_share(
+    X: np.ndarray,
+    h: int,
+    start: np.ndarray | None = None,
+    *,
+    groups: np.ndarray | None = None,
+    total_model: Callable | None = None,
+    **_,
+) -> np.ndarray:
+    """Constant share: each series keeps its last share of its group's total.
+
+    The group total (e.g. all occupations of a territory) is forecast with
+    ``total_model`` (default: the mean of damped Holt and Theta, a robust
+    combination) and each series gets ``share_T * total_forecast``. Series
+    without a group (``groups is None``) are their own total, which reduces to
+    the total model itself.
+    """
+    n = X.shape[0]
+    if total_model is None:
+
+        def total_model(Z, hh):
+            return 0.5 * (holt(Z, hh) + theta(Z, hh))
+
+    if groups is None:
+        return total_model(X, h)
+    groups = np.asarray(groups)
+    uniq, inv = np.unique(groups, return_inverse=True)
+    totals = np.zeros((len(uniq), X.shape[1]))
+    np.add.at(totals, inv, X)
+    tot_fc = np.maximum(total_model(totals, h), 0.0)
+    last_tot = totals[inv, -1]
+    share = np.divide(X[:, -1], last_tot, out=np.zeros(n), where=last_tot > 0)
+    return share[:, None] * tot_fc[inv]
+
+
+def _chunks(n: int, size: int = 0):
+    size = size or _CHUNK
+    for i in range(0, max(n, 1), size):
+        yield slice(i, min(i + size, n))
+
+
+FAST_MODELS: dict[str, Callable[..., np.ndarray]] = {
+    "naive": naive,
+    "snaive": seasonal_naive,
+    "mean": mean,
+    "drift": drift,
+    "ses": ses,
+    "holt": holt,
+    "theta": theta,
+    "cshare": constant_share,
+}
+"""Vectorised models by name; all share the signature ``f(X, h, start, **kw)``."""
+
+
+def seasonal_indices(X: np.ndarray, start: np.ndarray, m: int) -> np.ndarray:
+    """Additive seasonal indices by classical decomposition.
+
+    The trend is a centred moving average (2 x m for even ``m``); the index of
+    season ``j`` is the mean of ``X - trend`` over the columns ``t`` with
+    ``t % m == j`` (column 0 being the first period of the panel), centred to
+    sum to zero. Series with fewer than ``2 m`` observations get zeros.
+
+    Returns
+    -------
+    ndarray of shape (n_series, m)
+    """
+    n, T = X.shape
+    out = np.zeros((n, m))
+    if m <= 1 or T < 2 * m + 1:
+        return out
+    if m % 2 == 0:
+        wts = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        wts = np.ones(m) / m
+    k = len(wts)
+    half = k // 2
+    trend = np.full((n, T), np.nan)
+    acc = np.zeros((n, T - k + 1))
+    for j, wj in enumerate(wts):
+        acc += wj * X[:, j : T - k + 1 + j]
+    trend[:, half : T - half] = acc
+    cols = np.arange(T)
+    valid = (cols[None, :] - half >= start[:, None]) & np.isfinite(trend)
+    detr = np.where(valid, X - np.nan_to_num(trend), 0.0)
+    for j in range(m):
+        sel = cols % m == j
+        cnt = valid[:, sel].sum(axis=1)
+        out[:, j] = np.divide(detr[:, sel].sum(axis=1), cnt, out=np.zeros(n), where=cnt > 0)
+    out -= out.mean(axis=1, keepdims=True)
+    enough = (T - start) >= 2 * m
+    out[~enough] = 0.0
+    return out

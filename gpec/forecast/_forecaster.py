@@ -1,0 +1,667 @@
+"""The panel :class:`Forecaster`: backtest, select or combine, forecast with intervals."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ._backtest import mase_scale, metric_arrays, rolling_origin
+from ._fast import FAST_MODELS, prepare_matrix, seasonal_indices
+from ._intervals import apply_intervals, conformal_quantiles, fallback_scale, loo_coverage
+from ._panel import PanelMatrix, future_periods, to_matrix
+from ._select import FALLBACK_MODEL, combination_weights, fallback_reasons, window_scores
+
+__all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
+
+BASELINES = ("naive", "drift", "mean", "cshare")
+"""Models always computed and backtested, whatever ``models`` says."""
+
+AUTO_CANDIDATES = ("naive", "drift", "holt", "theta", "cshare")
+"""Vectorised candidates of ``models="auto"``."""
+
+SLOW_MODELS = ("ets", "arima", "theta_sm")
+"""Per-series statsmodels models (see :mod:`gpec.forecast._models`)."""
+
+GLOBAL_MODELS = ("global",)
+_SAVE_FORMAT = 1
+
+
+def _gpec_version() -> str:
+    try:
+        from gpec import __version__
+
+        return str(__version__)
+    except Exception:  # pragma: no cover - partial installs
+        try:
+            from importlib.metadata import version
+
+            return version("gpec")
+        except Exception:
+            return "0.1.0"
+
+
+def _progress(total: int, verbose: int, desc: str):
+    show = bool(verbose) and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+class Forecaster(BaseEstimator):
+    """Forecast every series of an employment panel, with backtest and intervals.
+
+    ``fit`` pivots the long table to a (series x period) matrix, runs a
+    rolling-origin backtest of every candidate model (all series at once for
+    the vectorised models), then per series combines the ``top_k`` best
+    candidates (or keeps the best one), with a fallback chain for degenerate
+    series. Prediction intervals are conformal: quantiles of the pooled,
+    scale-free backtest errors of the selected forecasts, per horizon step.
+
+    Parameters
+    ----------
+    models : "auto", str or list of str, default="auto"
+        ``"auto"``: select/combine among ``AUTO_CANDIDATES`` (naive, drift,
+        damped Holt, Theta, constant share), plus the statsmodels models when
+        the panel has at most ``max_series_slow`` series. A list: select/combine
+        among these names (vectorised: naive, snaive, mean, drift, ses, holt,
+        theta, cshare; per series: ets, arima, theta_sm; global: global). A
+        single name: use that model for every series.
+    horizon : int, default=5
+        Number of periods forecast.
+    level : sequence of int, default=(80, 95)
+        Nominal coverage of the prediction intervals, in percent.
+    n_jobs : int, default=1
+        Workers for the per-series (statsmodels) models.
+    backend : str, optional
+        joblib backend for the per-series models, or ``"dask"``.
+    random_state : int, default=0
+        Seed of the global model.
+    verbose : int, default=1
+        Progress bar on stderr when > 0 and stderr is a terminal.
+    id_cols : tuple of str, default=("territory", "occupation")
+        Columns identifying a series.
+    value_col, period_col : str, default "value", "period"
+        Value and period columns of the long table.
+    group_col : str or None, default="territory"
+        Column defining the total used by the constant-share model (each
+        occupation keeps its share of its territory's total). ``None``: one
+        total over the whole panel.
+    n_windows : int, default=3
+        Number of rolling forecast origins in the backtest.
+    step : int, default=1
+        Distance between origins.
+    top_k : int, default=5
+        Number of best candidates combined per series (with the default
+        ``AUTO_CANDIDATES``, all five).
+    combine : {"auto", "equal", "inverse", "best"}, default="inverse"
+        How the ``top_k`` best are combined (equal weights, inverse-MASE
+        weights) or ``"best"``: keep only the best. ``"auto"`` picks, for the
+        whole panel, the strategy among best-only, equal top-2, equal top-3
+        and equal weights over all candidates with the lowest
+        leave-one-window-out backtest MASE (``top_k`` is then ignored).
+    min_obs : int, default=6
+        Series with fewer observations go to the fallback chain.
+    max_series_slow : int, default=20
+        With ``models="auto"``, the statsmodels models join the candidates
+        only on panels with at most this many series.
+
+    Attributes
+    ----------
+    selected_ : DataFrame
+        Per series: model used, weights of the candidates, fallback reason,
+        number of observations and backtest MASE of the selected forecast.
+    backtest_ : DataFrame
+        Per series x model x horizon step: mase, smape, wape, bias, direction,
+        n (windows); model ``"auto"`` is the selected forecast, evaluated with
+        weights chosen without the window being scored.
+    coverage_ : DataFrame
+        Leave-one-window-out empirical coverage of the intervals per level and
+        horizon step.
+    rejected_ : DataFrame
+        Series that cannot be forecast (no observed value), with the reason.
+    candidates_ : list of str
+        Models selected from.
+    strategy_ : DataFrame
+        Selection strategies tried (combine, top_k), their honest backtest
+        MASE, and which one was chosen.
+    weights_ : ndarray of shape (n_models, n_series)
+        Weight of each computed model in each series' forecast.
+    periods_ : list
+        Periods of the training panel.
+    gpec_version_ : str
+        Version of gpec that fitted the model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"territory": "01", "occupation": ["A"] * 10 + ["B"] * 10,
+    ...                       "period": list(range(2010, 2020)) * 2,
+    ...                       "value": [float(v) for v in range(10, 20)] + [5.0] * 10})
+    >>> fc = Forecaster(horizon=2, level=(80,), verbose=0).fit(panel)
+    >>> out = fc.predict()
+    >>> list(out.columns)
+    ['territory', 'occupation', 'period', 'model', 'mean', 'lower', 'upper', 'level']
+    >>> out["period"].tolist()
+    [2020, 2021, 2020, 2021]
+    """
+
+    def __init__(
+        self,
+        models="auto",
+        horizon: int = 5,
+        *,
+        level: Sequence[int] = (80, 95),
+        n_jobs: int = 1,
+        backend: str | None = None,
+        random_state: int = 0,
+        verbose: int = 1,
+        id_cols: Sequence[str] = ("territory", "occupation"),
+        value_col: str = "value",
+        period_col: str = "period",
+        group_col: str | None = "territory",
+        n_windows: int = 3,
+        step: int = 1,
+        top_k: int = 5,
+        combine: str = "inverse",
+        min_obs: int = 6,
+        max_series_slow: int = 20,
+    ) -> None:
+        self.models = models
+        self.horizon = horizon
+        self.level = level
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.random_state = random_state
+        self.verbose = verbose
+        self.id_cols = id_cols
+        self.value_col = value_col
+        self.period_col = period_col
+        self.group_col = group_col
+        self.n_windows = n_windows
+        self.step = step
+        self.top_k = top_k
+        self.combine = combine
+        self.min_obs = min_obs
+        self.max_series_slow = max_series_slow
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        h = self.horizon
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"horizon must be a positive integer, got {h!r}")
+        levels = [self.level] if np.isscalar(self.level) else list(self.level)
+        if not levels or any(not (0 < float(v) < 100) for v in levels):
+            raise ValueError(f"level must be percentages in (0, 100), got {self.level!r}")
+        if self.combine not in ("auto", "equal", "inverse", "best"):
+            raise ValueError(
+                f"combine must be 'auto', 'equal', 'inverse' or 'best', got {self.combine!r}"
+            )
+        for name in ("n_windows", "step", "top_k", "min_obs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(self.id_cols, str):
+            raise ValueError("id_cols must be a sequence of column names, e.g. ('territory',)")
+
+    def _resolve_models(self, n_series: int) -> tuple[list[str], bool]:
+        known = (*FAST_MODELS, *SLOW_MODELS, *GLOBAL_MODELS)
+        if isinstance(self.models, str) and self.models == "auto":
+            cands = list(AUTO_CANDIDATES)
+            if n_series <= self.max_series_slow:
+                try:
+                    from ._models import PER_SERIES_MODELS  # noqa: F401
+
+                    cands += list(SLOW_MODELS)
+                except ImportError:  # pragma: no cover
+                    pass
+            return cands, True
+        names = [self.models] if isinstance(self.models, str) else list(self.models)
+        bad = [m for m in names if m not in known]
+        if bad or not names:
+            raise ValueError(f"unknown model(s) {bad}; choose among 'auto' or {sorted(known)}")
+        return list(dict.fromkeys(names)), not isinstance(self.models, str)
+
+    # -------------------------------------------------------------- model runs
+    def _run_models(self, train: np.ndarray, h: int, prepared=None) -> dict[str, np.ndarray]:
+        X, start, _ = prepare_matrix(train) if prepared is None else prepared
+        m = self._season_length
+        s_idx = seasonal_indices(X, start, m) if m > 1 else None
+        T = X.shape[1]
+        if s_idx is not None and np.any(s_idx):
+            cols = np.arange(T) % m
+            Xd = X - s_idx[:, cols]
+            fut = s_idx[:, np.arange(T, T + h) % m]
+        else:
+            Xd, fut = X, 0.0
+        out: dict[str, np.ndarray] = {}
+        for name in self._computed:
+            if name in FAST_MODELS:
+                if name == "snaive":
+                    fc = FAST_MODELS[name](X, h, start, season_length=m)
+                elif name == "cshare":
+                    fc = FAST_MODELS[name](Xd, h, start, groups=self._groups) + fut
+                else:
+                    fc = FAST_MODELS[name](Xd, h, start) + fut
+            elif name in SLOW_MODELS:
+                fc = self._run_slow(name, Xd, start, h) + fut
+            else:
+                fc = self._run_global(train, h)
+            out[name] = np.maximum(np.nan_to_num(fc, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+        return out
+
+    def _run_slow(self, name: str, X: np.ndarray, start: np.ndarray, h: int) -> np.ndarray:
+        from ._models import PER_SERIES_MODELS
+        from ._parallel import map_series
+
+        series = [X[i, start[i] :] for i in range(X.shape[0])]
+        try:
+            return map_series(
+                PER_SERIES_MODELS[name],
+                series,
+                h,
+                n_jobs=self.n_jobs,
+                backend=self.backend,
+                verbose=0,
+            )
+        except Exception as exc:  # a failing helper must not stop the whole panel
+            warnings.warn(f"model {name!r} failed ({exc}); using naive instead", stacklevel=3)
+            return FAST_MODELS["naive"](X, h)
+
+    def _run_global(self, train: np.ndarray, h: int) -> np.ndarray:
+        from ._regression import GlobalRegressor
+
+        est = GlobalRegressor(horizon=h, random_state=self.random_state)
+        try:
+            est.fit(train, groups=self._group_codes)
+            return est.predict(h)
+        except Exception as exc:
+            warnings.warn(f"global model failed ({exc}); using naive instead", stacklevel=3)
+            X, _, _ = prepare_matrix(train)
+            return FAST_MODELS["naive"](X, h)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, panel: pd.DataFrame, y=None) -> Forecaster:
+        """Backtest the candidates, select per series and fit the final forecasts.
+
+        Parameters
+        ----------
+        panel : DataFrame or GpecData
+            Long table with ``id_cols``, ``period_col`` and ``value_col``
+            (e.g. the canonical ``employment`` table), or a ``GpecData`` bundle
+            whose ``employment`` table is used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Forecaster
+        """
+        self._check_params()
+        tables = getattr(panel, "tables", None)
+        if isinstance(tables, dict) and not isinstance(panel, pd.DataFrame):
+            if tables.get("employment") is None:
+                raise ValueError("GpecData has no employment table to forecast")
+            panel = tables["employment"]
+        id_cols = tuple(self.id_cols)
+        pm = to_matrix(panel, id_cols, self.value_col, self.period_col)
+        n_obs_all = np.isfinite(pm.Y).sum(axis=1)
+        empty = n_obs_all == 0
+        self.rejected_ = pm.ids[empty].assign(reason="no observed value").reset_index(drop=True)
+        if empty.all():
+            raise ValueError("employment: no series has an observed value")
+        pm = PanelMatrix(
+            pm.ids[~empty].reset_index(drop=True),
+            pm.Y[~empty],
+            pm.periods,
+            pm.kind,
+            pm.freq,
+            pm.season_length,
+        )
+        self._pm = pm
+        Y = pm.Y
+        n, T = Y.shape
+        h = int(self.horizon)
+        self._season_length = pm.season_length
+        if self.group_col is not None and self.group_col in pm.ids.columns:
+            self._groups = pd.factorize(pm.ids[self.group_col], sort=True)[0]
+        else:
+            self._groups = np.zeros(n, dtype=int)
+        self._group_codes = {c: pd.factorize(pm.ids[c], sort=True)[0] for c in id_cols}
+
+        cands, select = self._resolve_models(n)
+        extra = ["ses"] + (["snaive"] if pm.season_length > 1 else [])
+        self._computed = list(dict.fromkeys([*cands, *BASELINES, *extra]))
+        self.candidates_ = cands
+        self.levels_ = [int(v) for v in np.atleast_1d(self.level)]
+
+        bar = _progress(self.n_windows + 1, self.verbose, "gpec forecast")
+
+        def run(train, hh, prepared=None):
+            out = self._run_models(train, hh, prepared)
+            if bar is not None:
+                bar.update(1)
+            return out
+
+        bt = rolling_origin(
+            Y,
+            h,
+            run,
+            n_windows=self.n_windows,
+            step=self.step,
+            season_length=pm.season_length,
+        )
+        final = run(Y, h)
+        if bar is not None:
+            bar.close()
+
+        reasons = fallback_reasons(Y, min_obs=self.min_obs)
+        if not select and len(cands) == 1:
+            reasons[:] = ""  # one model asked for: use it everywhere
+        names = list(final)
+        cidx = [names.index(c) for c in cands]
+        W = len(bt.origins)
+        scores_c = window_scores(bt, cands) if W else np.full((len(cands), 0, n), np.nan)
+
+        def weights(combine, k, exclude=None):
+            wc = combination_weights(scores_c, top_k=k, combine=combine, exclude_window=exclude)
+            w = np.zeros((len(names), n))
+            w[cidx] = wc
+            for reason, model in FALLBACK_MODEL.items():
+                sel = reasons == reason
+                if sel.any():
+                    w[:, sel] = 0.0
+                    w[names.index(model), sel] = 1.0
+            return w
+
+        def honest(combine, k):
+            """Leave-one-window-out backtest forecasts of a selection strategy."""
+            out = np.zeros((W, n, h))
+            for w in range(W):
+                ww = weights(combine, k, exclude=w)
+                for i, name in enumerate(names):
+                    if (ww[i] > 0).any():
+                        out[w] += ww[i][:, None] * bt.forecasts[name][w]
+            return out
+
+        self._bt = bt
+        if self.combine == "auto":
+            strategies = [("best", 1), ("equal", 2), ("equal", 3), ("equal", len(cands))]
+        else:
+            strategies = [(self.combine, int(self.top_k))]
+        strategies = list(dict.fromkeys((c, min(k, len(cands))) for c, k in strategies))
+        results = []
+        for combine, k in strategies:
+            fc = honest(combine, k)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                score = np.nanmean(metric_arrays(fc, bt)["mase"]) if W else np.nan
+            results.append((combine, k, score, fc))
+        best = min(range(len(results)), key=lambda i: (np.nan_to_num(results[i][2], nan=np.inf), i))
+        combine, k, _, auto_bt = results[best]
+        self.strategy_ = pd.DataFrame(
+            [{"combine": c, "top_k": kk, "mase": sc} for c, kk, sc, _ in results]
+        ).assign(chosen=lambda d: d.index == best)
+        self.weights_ = weights(combine, k)
+        self._names = names
+        self._reasons = reasons
+        self._final = final
+        self._auto_bt = auto_bt
+        scaled = self._scaled_errors(auto_bt)
+        self._quantiles = conformal_quantiles(scaled, self.levels_)
+        cov = loo_coverage(scaled, self.levels_)
+        self.coverage_ = pd.DataFrame(
+            [
+                {"level": lev, "horizon": k + 1, "coverage": c[0, k], "n": int(c[1, k])}
+                for lev, c in cov.items()
+                for k in range(h)
+            ]
+        )
+
+        X, start, n_obs = prepare_matrix(Y)
+        self._scale = fallback_scale(mase_scale(X, start, pm.season_length), X[:, -1])
+        self._mean = np.einsum("mn,mnh->nh", self.weights_, np.stack([final[k] for k in names]))
+        self._labels = self._model_labels(self.weights_)
+        auto_scores = metric_arrays(auto_bt, bt)["mase"] if W else np.full((n, h), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            auto_mase = np.nanmean(auto_scores, axis=1)
+        self.selected_ = pm.ids.assign(
+            model=self._labels,
+            weights=self._weight_strings(self.weights_),
+            reason=reasons.astype(str),
+            n_obs=n_obs,
+            backtest_mase=auto_mase,
+        )
+        self.periods_ = list(pm.periods)
+        self.gpec_version_ = _gpec_version()
+        self._backtest_df = None
+        self._model_quantiles = {}
+        return self
+
+    # ----------------------------------------------------------------- helpers
+    def _scaled_errors(self, fc: np.ndarray) -> np.ndarray:
+        bt = self._bt
+        scale = np.where(bt.scale > 0, bt.scale, np.nan)[:, :, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (bt.actual - fc) / scale
+
+    def _model_labels(self, w: np.ndarray) -> np.ndarray:
+        names = self._names
+        bits = (w > 0).astype(np.int64)
+        key = (bits * (1 << np.arange(len(names)))[:, None]).sum(axis=0)
+        uniq, inv = np.unique(key, return_inverse=True)
+        labels = []
+        for u in uniq:
+            used = [names[i] for i in range(len(names)) if u >> i & 1]
+            labels.append(used[0] if len(used) == 1 else "combo(" + "+".join(sorted(used)) + ")")
+        return np.asarray(labels, dtype=object)[inv]
+
+    def _weight_strings(self, w: np.ndarray) -> np.ndarray:
+        names = self._names
+        rounded = np.round(w, 3)
+        keys, inv = np.unique(rounded.T, axis=0, return_inverse=True)
+        strs = [
+            ";".join(f"{names[i]}={row[i]:g}" for i in np.argsort(names) if row[i] > 0)
+            for row in keys
+        ]
+        return np.asarray(strs, dtype=object)[np.ravel(inv)]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "selected_"):
+            raise RuntimeError("this Forecaster is not fitted yet; call fit(panel) first")
+
+    def _long(self, mean: np.ndarray, scale: np.ndarray, q: dict, model) -> pd.DataFrame:
+        pm = self._pm
+        n, h = mean.shape
+        periods = future_periods(pm, h)
+        levels = self.levels_
+        L = len(levels)
+        lows, ups = [], []
+        for lev in levels:
+            lo, up = apply_intervals(mean, scale, q[lev])
+            lows.append(lo)
+            ups.append(up)
+        lower = np.stack(lows, axis=2)  # (n, h, L)
+        upper = np.stack(ups, axis=2)
+        rep = h * L
+        out = pm.ids.iloc[np.repeat(np.arange(n), rep)].reset_index(drop=True)
+        per_idx = np.tile(np.repeat(np.arange(h), L), n)
+        if pm.kind == "period":
+            out[self.period_col] = pd.PeriodIndex(periods)[per_idx]
+        else:
+            out[self.period_col] = np.asarray(periods, dtype=np.int64)[per_idx]
+        out["model"] = np.repeat(np.asarray(model, dtype=object), rep) if np.ndim(model) else model
+        out["model"] = out["model"].astype("str")
+        out["mean"] = np.repeat(mean.ravel(), L)
+        out["lower"] = lower.ravel()
+        out["upper"] = upper.ravel()
+        out["level"] = np.tile(np.asarray(levels, dtype=np.int64), n * h)
+        return out
+
+    # ----------------------------------------------------------------- predict
+    def predict(self, all_models: bool = False) -> pd.DataFrame:
+        """Forecasts with prediction intervals, one row per series x period x level.
+
+        Parameters
+        ----------
+        all_models : bool, default=False
+            If True, also return every computed model's forecast (baselines and
+            candidates, each with intervals from its own backtest errors); a
+            column ``selected`` flags the rows of the selected forecast.
+
+        Returns
+        -------
+        DataFrame
+            Columns: id columns, period, model, mean, lower, upper, level.
+        """
+        self._check_fitted()
+        out = self._long(self._mean, self._scale, self._quantiles, self._labels)
+        if not all_models:
+            return out
+        frames = [out.assign(selected=True)]
+        for name in self._names:
+            if name not in self._model_quantiles:
+                self._model_quantiles[name] = conformal_quantiles(
+                    self._scaled_errors(self._bt.forecasts[name]), self.levels_
+                )
+            frames.append(
+                self._long(
+                    self._final[name], self._scale, self._model_quantiles[name], name
+                ).assign(selected=False)
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    # ---------------------------------------------------------------- backtest
+    @property
+    def backtest_(self) -> pd.DataFrame:
+        """Per series x model x horizon metrics of the rolling-origin backtest."""
+        self._check_fitted()
+        if self._backtest_df is None:
+            self._backtest_df = self._build_backtest()
+        return self._backtest_df
+
+    def _metrics(self) -> dict[str, dict[str, np.ndarray]]:
+        mets = {name: metric_arrays(self._bt.forecasts[name], self._bt) for name in self._names}
+        mets["auto"] = metric_arrays(self._auto_bt, self._bt)
+        return mets
+
+    def _build_backtest(self) -> pd.DataFrame:
+        pm = self._pm
+        n = len(pm.ids)
+        h = int(self.horizon)
+        frames = []
+        for name, met in self._metrics().items():
+            df = pm.ids.iloc[np.repeat(np.arange(n), h)].reset_index(drop=True)
+            df["model"] = name
+            df["horizon"] = np.tile(np.arange(1, h + 1), n)
+            for k in ("mase", "smape", "wape", "bias", "direction"):
+                df[k] = met[k].ravel()
+            df["n"] = met["n"].ravel()
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    def backtest_summary(self) -> pd.DataFrame:
+        """Backtest accuracy per model, compared with naive and constant share.
+
+        Returns
+        -------
+        DataFrame
+            One row per model (``auto`` is the selected forecast): mean MASE,
+            sMAPE, WAPE (pooled), bias, direction accuracy over series and
+            horizon steps; ``mase_vs_naive`` and ``mase_vs_cshare`` (ratio of
+            mean MASE, < 1 is better); ``win_vs_naive`` (share of series where
+            the model's MASE is lower than naive's); and ``coverage_<level>``
+            for ``auto``.
+        """
+        self._check_fitted()
+        mets = self._metrics()
+        rows = []
+        y = self._bt.actual
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            base = {k: np.nanmean(mets[k]["mase"], axis=1) for k in ("naive", "cshare")}
+            for name, met in mets.items():
+                fc = self._auto_bt if name == "auto" else self._bt.forecasts[name]
+                ok = np.isfinite(y) & np.isfinite(fc)
+                per_series = np.nanmean(met["mase"], axis=1)
+                both = np.isfinite(per_series) & np.isfinite(base["naive"])
+                row = {
+                    "model": name,
+                    "mase": np.nanmean(met["mase"]),
+                    "smape": np.nanmean(met["smape"]),
+                    "wape": np.abs(np.where(ok, fc - y, 0)).sum()
+                    / np.abs(np.where(ok, y, 0)).sum(),
+                    "bias": np.nanmean(met["bias"]),
+                    "direction": np.nanmean(met["direction"]),
+                    "win_vs_naive": np.mean(per_series[both] < base["naive"][both] - 1e-12)
+                    if both.any()
+                    else np.nan,
+                }
+                rows.append(row)
+        out = pd.DataFrame(rows)
+        ref = out.set_index("model")["mase"]
+        out["mase_vs_naive"] = out["mase"] / ref["naive"]
+        out["mase_vs_cshare"] = out["mase"] / ref["cshare"]
+        for lev in self.levels_:
+            cov = self.coverage_[self.coverage_["level"] == lev]
+            val = np.average(cov["coverage"], weights=cov["n"]) if cov["n"].sum() else np.nan
+            out[f"coverage_{lev}"] = np.where(out["model"] == "auto", val, np.nan)
+        return out
+
+    # --------------------------------------------------------------- save/load
+    def save(self, path: str | Path) -> Path:
+        """Save the fitted forecaster with joblib, recording the gpec version.
+
+        Examples
+        --------
+        >>> import pandas as pd, tempfile, os
+        >>> panel = pd.DataFrame({"territory": "01", "occupation": "A",
+        ...                       "period": range(2000, 2010), "value": range(10, 20)})
+        >>> fc = Forecaster(horizon=1, verbose=0).fit(panel)
+        >>> path = fc.save(os.path.join(tempfile.mkdtemp(), "fc.joblib"))
+        >>> Forecaster.load(path).predict().equals(fc.predict())
+        True
+        """
+        self._check_fitted()
+        path = Path(path)
+        payload = {
+            "kind": "gpec.Forecaster",
+            "format": _SAVE_FORMAT,
+            "gpec_version": _gpec_version(),
+            "estimator": self,
+        }
+        joblib.dump(payload, path, compress=3)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecaster:
+        """Load a forecaster saved by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a saved gpec Forecaster, or was written by a gpec
+            version with another major.minor version than the running one.
+        """
+        path = Path(path)
+        payload = joblib.load(path)
+        if not isinstance(payload, dict) or payload.get("kind") != "gpec.Forecaster":
+            raise ValueError(f"{path}: not a gpec Forecaster file (saved by Forecaster.save)")
+        saved = str(payload.get("gpec_version", "unknown"))
+        current = _gpec_version()
+        if payload.get("format") != _SAVE_FORMAT or saved.split(".")[:2] != current.split(".")[:2]:
+            raise ValueError(
+                f"{path}: saved with gpec {saved} (file format {payload.get('format')}), "
+                f"incompatible with the installed gpec {current} (format {_SAVE_FORMAT}); "
+                "refit the forecaster with this version"
+            )
+        return payload["estimator"]

@@ -1,0 +1,731 @@
+"""Text matching of training offers (or any short French text) to occupations.
+
+Three pieces:
+
+* :func:`normalize_text` turns a French text into a canonical string of tokens: lower case,
+  accents removed, inclusive and gendered forms folded ("Soudeur / Soudeuse", "infirmier(ère)",
+  "agent·e" all give the masculine form once), elisions (l', d', qu'...) and stop words removed,
+  and a light stemmer that folds plural and feminine endings (-euse, -trice, -ière, -enne...);
+* :func:`build_profiles` writes one profile per occupation from its label, its free texts
+  (definition, access...) and the labels of its skills;
+* :class:`OfferMatcher` is a scikit-learn style estimator: ``fit(profiles)`` learns TF-IDF
+  channels (words and character n-grams within word boundaries, separately for the label and for
+  the rest of the profile), ``match(texts)`` returns the top-k occupations of each text with a
+  cosine score in [0, 1], computed by sparse matrix products in chunks.
+
+The score of a text ``q`` against an occupation ``o`` is a weighted mean of cosine similarities,
+
+.. math:: s(q, o) = \\sum_{f, a} w_f\\, v_a \\cos(x^{f,a}_q, x^{f,a}_o),
+
+over the profile fields ``f`` (``label``, ``text``) and the analyzers ``a`` (``word``, ``char``),
+with weights ``w_f`` (``field_weights``) and ``v_a`` (``char_weight``) each summing to 1. Every
+channel uses sublinear term frequencies (1 + log tf) and smoothed idf learnt on the profiles.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
+
+#: French stop words (accents removed, as after :func:`normalize_text`), with the "H/F" marks.
+FRENCH_STOP_WORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette d dans de des du en et est il ils l la le les leur leurs lui
+    m ma mais me meme mes n ne ni nos notre nous on ou par pas pour qu que qui s sa se ses son
+    sont sur t ta te tes ton tu un une vos votre vous y c j afin ainsi autre autres chez comme
+    dont elle elles entre etre hors lors etc selon sous tout tous toute toutes tres vers via
+    plus moins h f hf fh
+    """.split()
+)
+
+_TRANSLATE = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u0153": "oe",
+        "\u00e6": "ae",
+        "\u0152": "oe",
+        "\u00c6": "ae",
+        "\u00ab": " ",
+        "\u00bb": " ",
+        "\u2013": " ",
+        "\u2014": " ",
+    }
+)
+_LETTERS = "a-zàâäçéèêëîïôöûùüÿ"
+# "infirmier(ère)", "technicien(ne)", "salarié(e)s": a parenthesised ending glued to a word.
+_INCLUSIVE_PAREN = re.compile(rf"(?<=\w)\([{_LETTERS}]{{1,6}}\)")
+# "agent·e", "salarié·e·s" (middle dot and its look-alikes).
+_INCLUSIVE_DOT = re.compile(rf"(?<=\w\w)[·•∙⋅]([{_LETTERS}]{{1,6}})(?:[·•∙⋅]s)?\b")
+# "salarié.e.s", "conseiller.ère": only with a feminine ending after the dot.
+_INCLUSIVE_POINT = re.compile(
+    r"(?<=\w\w\w)\.(?:e|fe|ne|le|se|te|euse|rice|trice|ere|ère|iere|ière|eure)(?:\.s)?\b"
+)
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'")
+_NON_WORD = re.compile(r"[^a-z0-9/]+")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+# Feminine (and feminine plural) endings -> masculine, tried in this order.
+_FEMININE = (
+    ("trices", "teur"),
+    ("trice", "teur"),
+    ("euses", "eur"),
+    ("euse", "eur"),
+    ("ieres", "ier"),
+    ("iere", "ier"),
+    ("eures", "eur"),
+    ("eure", "eur"),
+    ("ennes", "en"),
+    ("enne", "en"),
+    ("onnes", "on"),
+    ("onne", "on"),
+    ("ettes", "et"),
+    ("ette", "et"),
+    ("ffes", "f"),
+    ("ffe", "f"),
+    ("eres", "er"),
+    ("ere", "er"),
+    ("ees", "e"),
+    ("ee", "e"),
+    ("ives", "if"),
+    ("ive", "if"),
+    ("esses", "e"),
+    ("esse", "e"),
+)
+
+
+@lru_cache(maxsize=500_000)
+def _stem(token: str) -> str:
+    """Light French stemmer: plural, feminine and final-e folding (same stem for both genders)."""
+    if len(token) <= 3 or token.isdigit():
+        return token
+    if token.endswith("eaux"):
+        return token[:-1]
+    if token.endswith("aux") and len(token) > 4:
+        return token[:-3] + "al"
+    for suffix, repl in _FEMININE:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+            token = token[: -len(suffix)] + repl
+            break
+    if len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):
+        token = token[:-1]
+    if len(token) > 3 and token.endswith("e"):
+        token = token[:-1]
+    if len(token) > 3 and token[-1] == "s" and not token.endswith("ss"):
+        token = token[:-1]
+    return token
+
+
+def _accent_table() -> dict[int, str]:
+    table = {}
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if base != ch:
+            table[code] = base
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    text = text.translate(_ACCENTS)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _tokens(segment: str, stop_words: frozenset, stemming: bool) -> list[str]:
+    out = []
+    for tok in _TOKEN.findall(segment):
+        if (len(tok) < 2 and not tok.isdigit()) or tok in stop_words:
+            continue
+        out.append(_stem(tok) if stemming else tok)
+    return out
+
+
+def normalize_text(
+    text,
+    *,
+    stop_words: bool | Iterable[str] = True,
+    stemming: bool = True,
+    fold_gender: bool = True,
+) -> str:
+    """Normalise a French text for matching: one string of space-separated tokens.
+
+    Steps: lower case; typographic apostrophes; inclusive endings removed ("infirmier(ère)",
+    "agent·e", "salarié.e.s"); accents removed (``œ`` -> ``oe``); elisions removed (``l'``,
+    ``d'``, ``qu'``...); punctuation and hyphens become spaces; stop words and one-letter tokens
+    removed; light stemming (plural, feminine endings, final ``e``), so that the masculine and
+    feminine forms of a job title give the same tokens; finally the doubled gendered form of a
+    title ("Soudeur / Soudeuse à l'arc", "Chef d'équipe / Cheffe d'équipe") is kept once.
+
+    Parameters
+    ----------
+    text : str or None
+        The text (``None`` and NaN give ``""``).
+    stop_words : bool or iterable of str, default True
+        ``True`` removes :data:`FRENCH_STOP_WORDS`; an iterable gives another list (compared
+        after accent removal); ``False`` keeps every word.
+    stemming : bool, default True
+        Apply the light stemmer.
+    fold_gender : bool, default True
+        Keep once the two gendered halves of an ``X / Y`` title when they give the same tokens.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> normalize_text("Soudeur / Soudeuse à l'arc électrique")
+    'soudeur arc electriqu'
+    >>> normalize_text("Infirmier(ère) de bloc") == normalize_text("Infirmière de bloc")
+    True
+    >>> normalize_text("Agent·e d’entretien (H/F)")
+    'agent entretien'
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    if stop_words is True:
+        stops = FRENCH_STOP_WORDS
+    elif stop_words is False or stop_words is None:
+        stops = frozenset()
+    else:
+        stops = frozenset(_strip_accents(str(w).lower()) for w in stop_words)
+    text = str(text).lower().translate(_TRANSLATE)
+    text = _INCLUSIVE_PAREN.sub("", text)
+    text = _INCLUSIVE_DOT.sub("", text)
+    text = _INCLUSIVE_POINT.sub("", text)
+    text = _strip_accents(text)
+    text = _ELISION.sub(" ", text)
+    text = _NON_WORD.sub(" ", text)
+    parts = [_tokens(seg, stops, stemming) for seg in text.split("/")]
+    if fold_gender and len(parts) > 1:
+        merged = [parts[0]]
+        for toks in parts[1:]:
+            prev = merged[-1]
+            if prev and toks[: len(prev)] == prev:
+                merged[-1] = toks  # "Chargé / Chargée d'études": the right half extends the left
+            elif toks and prev[-len(toks) :] == toks:
+                continue  # "Maître d'hôtel / Maîtresse d'hôtel" already said
+            else:
+                merged.append(toks)
+        parts = merged
+    return " ".join(t for toks in parts for t in toks)
+
+
+def _normalize_many(texts: Iterable, **kw) -> list[str]:
+    return [normalize_text(t, **kw) for t in texts]
+
+
+# ----------------------------------------------------------------------------- profiles
+def build_profiles(
+    occupations: pd.DataFrame,
+    occupation_skills: pd.DataFrame | None = None,
+    skills: pd.DataFrame | None = None,
+    texts: pd.DataFrame | pd.Series | None = None,
+    *,
+    text_columns: Iterable[str] | None = None,
+    max_skills: int | None = None,
+) -> pd.DataFrame:
+    """One text profile per occupation: its label, its free texts and its skill labels.
+
+    Parameters
+    ----------
+    occupations : DataFrame
+        Canonical ``occupations`` table (``occupation``, ``label``).
+    occupation_skills : DataFrame, optional
+        ``occupation``, ``skill``, ``weight``: the skills of each occupation (heaviest first).
+    skills : DataFrame, optional
+        ``skill``, ``label``: labels of the skills (needed with ``occupation_skills``).
+    texts : DataFrame or Series, optional
+        Free texts per occupation: a DataFrame with ``occupation`` and text columns (such as
+        ``definition``, ``access``; as in the ``occupation_texts`` table of
+        :func:`gpec.ingest.read_rome`), or a Series indexed by occupation.
+    text_columns : iterable of str, optional
+        Columns of ``texts`` to use (default: every column but ``occupation`` and ``label``).
+    max_skills : int, optional
+        Keep at most this many skills per occupation (heaviest weight first, then code order).
+
+    Returns
+    -------
+    DataFrame
+        ``occupation``, ``label`` and ``text`` (free texts and skill labels, one per line), one
+        row per occupation, in the order of ``occupations``.
+
+    Examples
+    --------
+    >>> occ = pd.DataFrame({"occupation": ["H2913"], "label": ["Soudeur / Soudeuse"]})
+    >>> txt = pd.DataFrame({"occupation": ["H2913"], "definition": ["Assemble des pièces."]})
+    >>> build_profiles(occ, texts=txt)["text"].tolist()
+    ['Assemble des pièces.']
+    """
+    for col in ("occupation", "label"):
+        if col not in occupations.columns:
+            raise ValueError(f"build_profiles: occupations table has no column {col!r}")
+    occ = occupations["occupation"].astype(str).str.strip()
+    if occ.duplicated().any():
+        dup = occ[occ.duplicated()].iloc[0]
+        raise ValueError(f"build_profiles: occupation {dup!r} appears twice in occupations")
+    labels = occupations["label"].where(occupations["label"].notna(), "").astype(str)
+    pieces: dict[str, list[str]] = {o: [] for o in occ}
+
+    if texts is not None:
+        if isinstance(texts, pd.Series):
+            frame = pd.DataFrame({"occupation": texts.index.astype(str), "text": texts.to_numpy()})
+        else:
+            if "occupation" not in texts.columns:
+                raise ValueError("build_profiles: texts table has no column 'occupation'")
+            frame = texts
+        cols = (
+            list(text_columns)
+            if text_columns is not None
+            else [c for c in frame.columns if c not in ("occupation", "label")]
+        )
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise ValueError(f"build_profiles: texts table has no column {missing[0]!r}")
+        codes = frame["occupation"].astype(str).str.strip().to_numpy()
+        for col in cols:
+            values = frame[col].to_numpy(dtype=object)
+            for code, value in zip(codes, values, strict=True):
+                if code in pieces and isinstance(value, str) and value.strip():
+                    pieces[code].append(value.strip())
+
+    if occupation_skills is not None and len(occupation_skills):
+        if skills is None:
+            raise ValueError("build_profiles: occupation_skills needs the skills table (labels)")
+        skill_label = dict(zip(skills["skill"].astype(str), skills["label"], strict=True))
+        links = occupation_skills[["occupation", "skill"]].astype(str).copy()
+        links["weight"] = (
+            pd.to_numeric(occupation_skills["weight"], errors="coerce").fillna(1.0).to_numpy()
+            if "weight" in occupation_skills
+            else 1.0
+        )
+        links["label"] = links["skill"].map(skill_label)
+        links = links[links["label"].notna() & links["occupation"].isin(pieces)]
+        links = links.sort_values(
+            ["occupation", "weight", "skill"], ascending=[True, False, True], kind="mergesort"
+        )
+        if max_skills is not None:
+            links = links.groupby("occupation", sort=False).head(max_skills)
+        joined = links.groupby("occupation", sort=False)["label"].agg("\n".join)
+        for code, value in joined.items():
+            pieces[code].append(value)
+
+    return pd.DataFrame(
+        {
+            "occupation": occ.to_numpy(dtype=object),
+            "label": labels.to_numpy(dtype=object),
+            "text": ["\n".join(pieces[o]) for o in occ],
+        }
+    )
+
+
+# ----------------------------------------------------------------------------- matcher
+
+
+class _Channel:
+    """TF-IDF of normalised texts on words or on character n-grams within words.
+
+    Character n-grams are computed once per distinct word and summed through a sparse
+    word x n-gram matrix (the same counts as scikit-learn's ``char_wb`` analyzer, much faster on
+    long profiles). Sublinear tf, smooth idf, l2-normalised rows; features present in more than
+    ``max_df`` of the profiles are dropped (they weigh little and cost most in the products).
+    """
+
+    def __init__(self, kind: str, ngram_range: tuple[int, int], sublinear_tf: bool, max_df: float):
+        self.kind = kind
+        self.ngram_range = ngram_range
+        self.sublinear_tf = sublinear_tf
+        self.max_df = max_df
+
+    def _counts(self, docs: list[str], fit: bool) -> sp.csr_matrix:
+        if self.kind == "word":
+            if fit:
+                self.words_ = CountVectorizer(
+                    token_pattern=r"\S+", lowercase=False, dtype=np.float32
+                )
+                return self.words_.fit_transform(docs).tocsr()
+            return self.words_.transform(docs).tocsr()
+        cv = CountVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
+        C = cv.fit_transform(docs).tocsr()
+        words = cv.get_feature_names_out()
+        if fit:
+            self.vocabulary_ = {}
+        vocab = self.vocabulary_
+        lo, hi = self.ngram_range
+        rows, cols = [], []
+        for i, w in enumerate(words):
+            padded = f" {w} "
+            n = len(padded)
+            for size in range(lo, min(hi, n) + 1):
+                for start in range(n - size + 1):
+                    g = padded[start : start + size]
+                    j = vocab.get(g)
+                    if j is None:
+                        if not fit:
+                            continue
+                        j = vocab[g] = len(vocab)
+                    rows.append(i)
+                    cols.append(j)
+            if n < lo and fit:  # word shorter than the smallest n-gram: the word itself
+                j = vocab.setdefault(padded, len(vocab))
+                rows.append(i)
+                cols.append(j)
+            elif n < lo and padded in vocab:
+                rows.append(i)
+                cols.append(vocab[padded])
+        W = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(words), len(vocab))
+        )
+        return (C @ W).tocsr()
+
+    def _weight(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        X = X.astype(np.float32)
+        if self.sublinear_tf:
+            np.log(X.data, out=X.data)
+            X.data += 1
+        X = X @ self.idf_
+        return normalize(X, norm="l2", copy=False).tocsr()
+
+    def fit_transform(self, docs: list[str]) -> sp.csr_matrix:
+        X = self._counts(docs, fit=True)
+        n = X.shape[0]
+        df = np.bincount(X.indices, minlength=X.shape[1])
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        keep = df > 0
+        if self.max_df < 1.0 and n >= 20:
+            keep &= df <= max(1.0, self.max_df * n)
+        idf[~keep] = 0.0
+        self.idf_ = sp.diags(idf.astype(np.float32)).tocsr()
+        self.n_dropped_ = int((~keep).sum())
+        if not keep.any():
+            raise ValueError("empty vocabulary")
+        return self._weight(X)
+
+    def transform(self, docs: list[str]) -> sp.csr_matrix:
+        return self._weight(self._counts(docs, fit=False))
+
+
+class OfferMatcher(BaseEstimator):
+    """Match short French texts (training offers, job titles) to occupation profiles.
+
+    Parameters
+    ----------
+    analyzer : {"word+char", "word", "char"}, default "word+char"
+        Word tokens, character n-grams within word boundaries, or both (two channels).
+    ngram_range : tuple of int, default (3, 5)
+        Lengths of the character n-grams.
+    min_score : float, default 0.1
+        Matches scoring below this are dropped.
+    top_k : int, default 5
+        Matches kept per text (overridable in :meth:`match`).
+    field_weights : dict, optional
+        Weight of each profile field (``label`` and ``text`` by default, ``{"label": 0.4,
+        "text": 0.6}``). Fields absent from the profiles are ignored; weights are rescaled to sum
+        to 1 over the fields present, so that scores stay in [0, 1].
+    char_weight : float, default 0.7
+        Share of the character channel when ``analyzer="word+char"``.
+    sublinear_tf : bool, default True
+        Use 1 + log(tf) instead of raw counts.
+    max_df : float or dict, default 0.1
+        Features (words, n-grams) found in more than this share of the profiles are ignored
+        (applied when there are at least 20 profiles): they carry little information and make
+        most of the cost of the sparse products. A dict gives one value per analyzer
+        (``{"word": 0.2, "char": 0.1}``).
+    stop_words, stemming : see :func:`normalize_text`.
+    chunk_size : int, default 2000
+        Texts scored at once (memory: ``chunk_size`` x occupations floats).
+
+    Attributes
+    ----------
+    occupations_ : ndarray of str
+        Occupation codes, in profile order (also the tie-breaking order).
+    fields_ : list of str
+        Profile fields used.
+    vectorizers_ : dict
+        Fitted TF-IDF channel per (field, analyzer).
+    weights_ : dict
+        Weight of each (field, analyzer) channel (sum 1).
+    profile_matrix_ : scipy.sparse.csr_matrix
+        Stacked, weighted profile vectors, shape (n_features, n_occupations).
+    n_features_ : int
+
+    Examples
+    --------
+    >>> profiles = pd.DataFrame({
+    ...     "occupation": ["H2913", "J1506"],
+    ...     "label": ["Soudeur / Soudeuse", "Infirmier / Infirmière en soins généraux"],
+    ...     "text": ["Assemble des pièces métalliques par soudage", "Réalise des soins"]})
+    >>> m = OfferMatcher(min_score=0.05).fit(profiles)
+    >>> m.match(["Formation soudeuse TIG"], top_k=1)[["query", "occupation", "rank"]]
+       query occupation  rank
+    0      0      H2913     1
+    """
+
+    def __init__(
+        self,
+        *,
+        analyzer: str = "word+char",
+        ngram_range: tuple[int, int] = (3, 5),
+        min_score: float = 0.1,
+        top_k: int = 5,
+        field_weights: Mapping[str, float] | None = None,
+        char_weight: float = 0.7,
+        sublinear_tf: bool = True,
+        max_df: float | Mapping[str, float] = 0.1,
+        stop_words: bool | Iterable[str] = True,
+        stemming: bool = True,
+        chunk_size: int = 2000,
+    ):
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.min_score = min_score
+        self.top_k = top_k
+        self.field_weights = field_weights
+        self.char_weight = char_weight
+        self.sublinear_tf = sublinear_tf
+        self.max_df = max_df
+        self.stop_words = stop_words
+        self.stemming = stemming
+        self.chunk_size = chunk_size
+
+    # -- helpers
+    def _norm(self, texts) -> list[str]:
+        return _normalize_many(texts, stop_words=self.stop_words, stemming=self.stemming)
+
+    def _analyzers(self) -> dict[str, float]:
+        if self.analyzer == "word":
+            return {"word": 1.0}
+        if self.analyzer == "char":
+            return {"char": 1.0}
+        if self.analyzer == "word+char":
+            if not 0 <= self.char_weight <= 1:
+                raise ValueError(f"char_weight must be in [0, 1], got {self.char_weight}")
+            return {"word": 1.0 - self.char_weight, "char": float(self.char_weight)}
+        raise ValueError(f"analyzer must be 'word', 'char' or 'word+char', got {self.analyzer!r}")
+
+    def _vectorizer(self, kind: str) -> _Channel:
+        lo, hi = self.ngram_range
+        if not (1 <= lo <= hi):
+            raise ValueError(
+                f"ngram_range must be (min, max) with 1 <= min <= max, got {self.ngram_range}"
+            )
+        max_df = self.max_df.get(kind, 1.0) if isinstance(self.max_df, Mapping) else self.max_df
+        if not 0 < max_df <= 1:
+            raise ValueError(f"max_df must be in (0, 1], got {max_df}")
+        return _Channel(kind, (lo, hi), self.sublinear_tf, max_df)
+
+    @staticmethod
+    def _as_profiles(profiles) -> pd.DataFrame:
+        if isinstance(profiles, pd.Series):
+            return pd.DataFrame(
+                {"occupation": profiles.index.astype(str), "text": profiles.to_numpy(dtype=object)}
+            )
+        if not isinstance(profiles, pd.DataFrame):
+            raise TypeError(
+                "profiles must be a DataFrame [occupation, text...] or a Series "
+                "of texts indexed by occupation"
+            )
+        if "occupation" not in profiles.columns:
+            raise ValueError("profiles table has no column 'occupation'")
+        return profiles
+
+    # -- estimator API
+    def fit(self, profiles, y=None) -> OfferMatcher:
+        """Learn the vocabularies and idf weights of the occupation profiles.
+
+        Parameters
+        ----------
+        profiles : DataFrame or Series
+            ``occupation`` and text fields (``label``, ``text``, as made by
+            :func:`build_profiles`; any other text column is a field too when named in
+            ``field_weights``), or a Series of texts indexed by occupation.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        prof = self._as_profiles(profiles)
+        occ = prof["occupation"]
+        if occ.isna().any():
+            row = int(np.flatnonzero(occ.isna().to_numpy())[0])
+            raise ValueError(f"profiles: missing occupation at row {row}")
+        occ = occ.astype(str).str.strip()
+        if occ.duplicated().any():
+            raise ValueError(
+                f"profiles: occupation {occ[occ.duplicated()].iloc[0]!r} appears "
+                "more than once (one profile per occupation)"
+            )
+        if len(occ) == 0:
+            raise ValueError("profiles: no occupation to match against")
+        weights = (
+            dict(self.field_weights)
+            if self.field_weights is not None
+            else {"label": 0.4, "text": 0.6}
+        )
+        fields = [f for f in weights if f in prof.columns and weights[f] > 0]
+        if not fields:
+            raise ValueError(
+                f"profiles: none of the fields {sorted(weights)} is a column "
+                f"(columns: {list(prof.columns)})"
+            )
+        if any(w < 0 for w in weights.values()):
+            raise ValueError("field_weights must be >= 0")
+        total = sum(weights[f] for f in fields)
+        analyzers = self._analyzers()
+        self.vectorizers_ = {}
+        self.weights_ = {}
+        blocks = []
+        for field in fields:
+            docs = self._norm(prof[field].to_numpy(dtype=object))
+            if not any(docs):
+                continue
+            for kind, aw in analyzers.items():
+                if aw == 0:
+                    continue
+                vec = self._vectorizer(kind)
+                try:
+                    X = vec.fit_transform(docs)
+                except ValueError:  # empty vocabulary (e.g. only stop words)
+                    continue
+                w = weights[field] / total * aw
+                self.vectorizers_[(field, kind)] = vec
+                self.weights_[(field, kind)] = w
+                blocks.append((X * np.float32(w)).T.tocsr())
+        if not blocks:
+            raise ValueError("profiles: every profile text is empty after normalisation")
+        s = sum(self.weights_.values())
+        if s > 0 and not np.isclose(s, 1.0):
+            blocks = [b * np.float32(1.0 / s) for b in blocks]
+            self.weights_ = {k: v / s for k, v in self.weights_.items()}
+        self.profile_matrix_ = sp.vstack(blocks, format="csr")
+        self.occupations_ = occ.to_numpy(dtype=object)
+        self.fields_ = fields
+        self.n_features_ = self.profile_matrix_.shape[0]
+        return self
+
+    def transform(self, texts) -> sp.csr_matrix:
+        """Stacked query vectors of ``texts`` (rows), one block per channel."""
+        check_is_fitted(self, "profile_matrix_")
+        docs = self._norm(_as_list(texts))
+        blocks = [vec.transform(docs) for vec in self.vectorizers_.values()]
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def score(self, texts) -> np.ndarray:
+        """Dense score matrix (texts x occupations); fine for small inputs only."""
+        return np.asarray((self.transform(texts) @ self.profile_matrix_).todense())
+
+    def match(
+        self, texts, top_k: int | None = None, min_score: float | None = None
+    ) -> pd.DataFrame:
+        """Top-k occupations of each text.
+
+        Parameters
+        ----------
+        texts : Series, list, array or dict of str
+            The texts; a Series' index (a dict's keys) gives the ``query`` id, else the position.
+        top_k : int, optional
+            Matches per text (default ``self.top_k``).
+        min_score : float, optional
+            Threshold (default ``self.min_score``).
+
+        Returns
+        -------
+        DataFrame
+            ``query``, ``occupation``, ``score`` (in [0, 1]), ``rank`` (1 = best), ordered by
+            query (input order) then rank. Ties are broken by profile order, so the result is
+            deterministic. Texts with no match above the threshold have no row.
+        """
+        check_is_fitted(self, "profile_matrix_")
+        k = self.top_k if top_k is None else top_k
+        thr = self.min_score if min_score is None else min_score
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"top_k must be a positive integer, got {k!r}")
+        ids, values = _ids_and_texts(texts)
+        n_occ = len(self.occupations_)
+        k = min(int(k), n_occ)
+        q_rows, o_cols, scores, ranks = [], [], [], []
+        chunk = max(1, int(self.chunk_size))
+        Q_all = self.transform(values)  # sparse; normalise and vectorise once
+        for start in range(0, len(values), chunk):
+            Q = Q_all[start : start + chunk]
+            S = (Q @ self.profile_matrix_).toarray()
+            if k < n_occ:
+                kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]
+            else:
+                kth = S.min(axis=1)
+            # 1e-6 slack: ties that differ only by float noise are broken by profile order
+            cut = np.maximum(kth - 1e-6, np.float32(thr - 1e-6))[:, None]
+            rows, cols = np.nonzero((S >= cut) & (S > 0))
+            vals = np.round(S[rows, cols].astype(np.float64), 6)
+            ok = vals >= thr
+            rows, cols, vals = rows[ok], cols[ok], vals[ok]
+            order = np.lexsort((cols, -vals, rows))
+            rows, cols, vals = rows[order], cols[order], vals[order]
+            if rows.size:
+                first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+                counts = np.diff(np.r_[first, rows.size])
+                rank = np.arange(rows.size) - np.repeat(first, counts) + 1
+                keep = rank <= k
+                q_rows.append(rows[keep] + start)
+                o_cols.append(cols[keep])
+                scores.append(vals[keep])
+                ranks.append(rank[keep])
+        if q_rows:
+            qi = np.concatenate(q_rows)
+            oi = np.concatenate(o_cols)
+            sc = np.concatenate(scores).astype(float)
+            rk = np.concatenate(ranks)
+        else:
+            qi = oi = rk = np.zeros(0, dtype=np.int64)
+            sc = np.zeros(0)
+        return pd.DataFrame(
+            {
+                "query": ids[qi] if len(ids) else ids[:0],
+                "occupation": self.occupations_[oi],
+                "score": sc,
+                "rank": rk.astype(np.int64),
+            }
+        )
+
+
+def _as_list(texts) -> list:
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, pd.Series):
+        return texts.tolist()
+    return list(texts)
+
+
+def _ids_and_texts(texts) -> tuple[np.ndarray, list]:
+    if isinstance(texts, str):
+        raise TypeError("match() takes a list or Series of texts, not a single string")
+    if isinstance(texts, pd.Series):
+        return texts.index.to_numpy(), texts.tolist()
+    if isinstance(texts, Mapping):
+        return np.asarray(list(texts.keys()), dtype=object), list(texts.values())
+    values = list(texts)
+    return np.arange(len(values)), values

@@ -1,0 +1,475 @@
+"""Training supply: qualified entrants per year of each training offer, mapped to occupations.
+
+For every offer (a row of the canonical ``training_offers`` table):
+
+* qualified entrants per year = ``seats x completion_rate x placement_rate``; a missing rate
+  takes the default (``completion_default`` = 0.8, ``placement_default`` = 0.7, orders of
+  magnitude of the completion and six-month employment rates published for French vocational
+  training, InserJeunes / InserSup), and the ``defaulted`` column says which rates were defaulted;
+* the offer is mapped to one or several occupations, with shares summing to 1, by the first
+  method that gives an answer, in this order:
+
+  1. ``user``: the user's flexibility matrix ``[offer, occupation, share]`` (share of the trainees
+     of the offer that end up in each occupation; shares rescaled to sum to 1);
+  2. ``code``: the ROME codes written on the offer (``rome``, ';'-separated, optionally
+     ``code:weight``); else its RNCP codes, else its Formacode codes, translated to ROME through
+     the ``crosswalks`` rows with ``source_system`` ``RNCP`` / ``FORMACODE`` and a ROME
+     ``target_system`` (crosswalk weights; several codes count equally);
+  3. ``text``: title + description matched by :class:`gpec.matching.OfferMatcher` against the
+     occupation profiles, the ``top_k`` matches above ``min_score`` with shares proportional to
+     their score;
+  4. ``unmapped``: kept with a null occupation (never dropped).
+
+Codes that are not in the ``occupations`` table are not used; they are listed in the ``warning``
+column of the offer and in ``result.attrs["rejected"]`` (offer, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ENTRANTS_COLUMNS", "entrants", "mapping_quality"]
+
+#: Columns of the :func:`entrants` table (the first seven are the contract of the gap stage).
+ENTRANTS_COLUMNS = [
+    "offer",
+    "site",
+    "occupation",
+    "share",
+    "entrants",
+    "score",
+    "reason",
+    "seats",
+    "completion_rate",
+    "placement_rate",
+    "defaulted",
+    "source",
+    "warning",
+]
+REASONS = ("user", "code", "text", "unmapped")
+_SPLIT = re.compile(r"[;,|\s]+")
+
+
+def _is_missing(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return v.strip() == ""
+    if isinstance(v, (list, tuple, set, np.ndarray)):
+        return len(v) == 0
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _parse_codes(value) -> list[tuple[str, float]]:
+    """``"H2913; H2914:2"`` or a list -> [(code, weight)] (weight 1 when not given)."""
+    if _is_missing(value):
+        return []
+    items = value if isinstance(value, (list, tuple, set, np.ndarray)) else _SPLIT.split(str(value))
+    out: list[tuple[str, float]] = []
+    for item in items:
+        item = str(item).strip()
+        if not item:
+            continue
+        code, _, weight = item.partition(":")
+        code = code.strip()
+        try:
+            w = float(weight) if weight.strip() else 1.0
+        except ValueError as exc:
+            raise ValueError(f"code {item!r}: weight after ':' is not a number") from exc
+        if not np.isfinite(w) or w < 0:
+            raise ValueError(f"code {item!r}: weight must be a finite number >= 0")
+        if code and all(c != code for c, _ in out):
+            out.append((code, w))
+    return out
+
+
+def _rate(
+    offers: pd.DataFrame, col: str, default: float, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    if not 0 <= default <= 1:
+        raise ValueError(f"{name} must be in [0, 1], got {default}")
+    if col not in offers.columns:
+        return np.full(len(offers), float(default)), np.ones(len(offers), dtype=bool)
+    raw = pd.to_numeric(offers[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    given = offers[col].map(lambda v: not _is_missing(v)).to_numpy(dtype=bool)
+    bad = given & (np.isnan(raw) | (raw < 0) | (raw > 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"training_offers: row {offers.index[i]}, column {col!r}: "
+            f"{offers[col].iloc[i]!r} is not a rate in [0, 1]"
+        )
+    missing = np.isnan(raw)
+    return np.where(missing, float(default), raw), missing
+
+
+def _crosswalk_maps(
+    crosswalks: pd.DataFrame | None, target_system: str | None
+) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    maps: dict[str, dict[str, list[tuple[str, float]]]] = {"RNCP": {}, "FORMACODE": {}}
+    if crosswalks is None or len(crosswalks) == 0:
+        return maps
+    need = ["source_system", "source", "target_system", "target"]
+    missing = [c for c in need if c not in crosswalks.columns]
+    if missing:
+        raise ValueError(f"crosswalks table has no column {missing[0]!r}")
+    cw = crosswalks
+    src = cw["source_system"].astype(str).str.strip().str.upper()
+    tgt = cw["target_system"].astype(str).str.strip().str.upper()
+    ok_t = tgt.eq(target_system.upper()) if target_system else tgt.str.startswith("ROME")
+    weight = (
+        pd.to_numeric(cw["weight"], errors="coerce").fillna(1.0)
+        if "weight" in cw.columns
+        else pd.Series(1.0, index=cw.index)
+    )
+    for system in maps:
+        sel = src.eq(system) & ok_t
+        for s, t, w in zip(
+            cw.loc[sel, "source"].astype(str).str.strip(),
+            cw.loc[sel, "target"].astype(str).str.strip(),
+            weight[sel],
+            strict=True,
+        ):
+            maps[system].setdefault(s, []).append((t, float(w)))
+    return maps
+
+
+def _normalise(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    agg: dict[str, float] = {}
+    for code, w in pairs:
+        agg[code] = agg.get(code, 0.0) + w
+    total = sum(agg.values())
+    if total <= 0:
+        n = len(agg)
+        return [(c, 1.0 / n) for c in agg] if n else []
+    return [(c, w / total) for c, w in agg.items()]
+
+
+def entrants(
+    offers: pd.DataFrame,
+    occupations: pd.DataFrame | None = None,
+    *,
+    flexibility: pd.DataFrame | None = None,
+    crosswalks: pd.DataFrame | None = None,
+    matcher=None,
+    profiles: pd.DataFrame | pd.Series | None = None,
+    completion_default: float = 0.8,
+    placement_default: float = 0.7,
+    top_k: int = 3,
+    min_score: float | None = None,
+    target_system: str | None = None,
+) -> pd.DataFrame:
+    """Qualified entrants per year of each training offer, split over occupations.
+
+    Parameters
+    ----------
+    offers : DataFrame
+        Canonical ``training_offers`` table: ``offer``, ``site``, ``seats`` and optionally
+        ``title``, ``description``, ``rome``, ``rncp``, ``formacode``, ``completion_rate``,
+        ``placement_rate`` (per-offer rates override the defaults).
+    occupations : DataFrame, optional
+        Canonical ``occupations`` table; when given, codes outside it are rejected (reported).
+    flexibility : DataFrame, optional
+        User mapping ``[offer, occupation, share]``; it wins over codes and text.
+    crosswalks : DataFrame, optional
+        Canonical ``crosswalks`` table; rows ``RNCP`` -> ROME and ``FORMACODE`` -> ROME are used.
+    matcher : OfferMatcher, optional
+        Text matcher; fitted on ``profiles`` when not fitted yet. Default: a new
+        :class:`gpec.matching.OfferMatcher` when ``profiles`` is given.
+    profiles : DataFrame or Series, optional
+        Occupation profiles (see :func:`gpec.matching.build_profiles`). Without ``profiles`` and
+        without a fitted matcher, offers with no code stay unmapped.
+    completion_default, placement_default : float
+        Rates used where an offer has none (see the module notes).
+    top_k : int, default 3
+        Occupations kept per offer in text matching.
+    min_score : float, optional
+        Text-matching threshold (default: the matcher's ``min_score``).
+    target_system : str, optional
+        Occupation system of the crosswalk targets (default: any system starting with "ROME").
+
+    Returns
+    -------
+    DataFrame
+        ``offer, site, occupation, share, entrants, score, reason`` then ``seats,
+        completion_rate, placement_rate, defaulted, source, warning``. One row per offer x
+        occupation; the shares of one offer sum to 1 and ``entrants`` = offer entrants x share.
+        ``score`` is 1 for ``user`` and ``code`` rows, the cosine score for ``text`` rows, NaN
+        when unmapped. ``defaulted`` lists the rates that took their default (``completion``,
+        ``placement``, ';'-separated). ``source`` tells which input gave the mapping (``rome``,
+        ``rncp``, ``formacode``, ``flexibility``, ``title+description``). ``attrs["rejected"]``
+        lists the codes that were not used.
+
+    Examples
+    --------
+    >>> offers = pd.DataFrame({"offer": ["F1", "F2"], "site": ["14118", "76540"],
+    ...                        "seats": [12, 20], "rome": ["H2913", "J1506;J1507"],
+    ...                        "completion_rate": [0.9, None]})
+    >>> t = entrants(offers)
+    >>> t[["offer", "occupation", "share", "entrants", "reason"]]
+      offer occupation  share  entrants reason
+    0    F1      H2913    1.0      7.56   code
+    1    F2      J1506    0.5      5.60   code
+    2    F2      J1507    0.5      5.60   code
+    """
+    for col in ("offer", "site", "seats"):
+        if col not in offers.columns:
+            raise ValueError(f"training_offers: required column {col!r} is missing")
+    off = offers.reset_index(drop=False) if offers.index.name else offers.reset_index(drop=True)
+    if off["offer"].map(_is_missing).any():
+        i = int(np.flatnonzero(off["offer"].map(_is_missing).to_numpy())[0])
+        raise ValueError(f"training_offers: row {offers.index[i]}, column 'offer': missing value")
+    ids = off["offer"].astype(str).str.strip()
+    if ids.duplicated().any():
+        i = int(np.flatnonzero(ids.duplicated().to_numpy())[0])
+        raise ValueError(
+            f"training_offers: row {offers.index[i]}, column 'offer': duplicate "
+            f"offer {ids.iloc[i]!r}"
+        )
+    seats = pd.to_numeric(off["seats"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(seats) | (seats < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"training_offers: row {offers.index[i]}, column 'seats': "
+            f"{offers['seats'].iloc[i]!r} is not a number >= 0"
+        )
+    completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
+    placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
+    total = seats * completion * placement
+    defaulted = np.array(
+        [
+            ";".join(n for n, d in (("completion", cd), ("placement", pd_)) if d)
+            for cd, pd_ in zip(c_def, p_def, strict=True)
+        ],
+        dtype=object,
+    )
+    sites = off["site"].map(lambda v: None if _is_missing(v) else str(v).strip()).to_numpy()
+
+    known: set[str] | None = None
+    if occupations is not None:
+        if "occupation" not in occupations.columns:
+            raise ValueError("occupations table has no column 'occupation'")
+        known = set(occupations["occupation"].astype(str).str.strip())
+    rejected: list[tuple[str, str, str, str]] = []
+    warn: dict[str, list[str]] = {o: [] for o in ids}
+
+    def check(offer: str, column: str, pairs):
+        if known is None:
+            return pairs
+        good = []
+        for code, w in pairs:
+            if code in known:
+                good.append((code, w))
+            else:
+                rejected.append((offer, column, code, "occupation not in the occupations table"))
+                warn[offer].append(f"{column} {code}: unknown occupation")
+        return good
+
+    mapping: dict[str, tuple[str, str, list[tuple[str, float, float]]]] = {}
+
+    # 1. user flexibility matrix
+    if flexibility is not None and len(flexibility):
+        for col in ("offer", "occupation", "share"):
+            if col not in flexibility.columns:
+                raise ValueError(f"flexibility table has no column {col!r}")
+        share = pd.to_numeric(flexibility["share"], errors="coerce")
+        badf = share.isna() | (share < 0)
+        if badf.any():
+            i = flexibility.index[np.flatnonzero(badf.to_numpy())[0]]
+            raise ValueError(f"flexibility: row {i}, column 'share': not a number >= 0")
+        fl = pd.DataFrame(
+            {
+                "offer": flexibility["offer"].astype(str).str.strip(),
+                "occupation": flexibility["occupation"].astype(str).str.strip(),
+                "share": share.to_numpy(dtype=float),
+            }
+        )
+        unknown_offers = sorted(set(fl["offer"]) - set(ids))
+        for o in unknown_offers:
+            rejected.append((o, "flexibility", o, "offer not in training_offers"))
+        for offer, grp in fl.groupby("offer", sort=False):
+            if offer not in warn:
+                continue
+            pairs = check(
+                offer, "flexibility", list(zip(grp["occupation"], grp["share"], strict=True))
+            )
+            pairs = [(c, w) for c, w in pairs if w > 0]
+            if pairs:
+                mapping[offer] = (
+                    "user",
+                    "flexibility",
+                    [(c, s, 1.0) for c, s in _normalise(pairs)],
+                )
+
+    # 2. codes
+    maps = _crosswalk_maps(crosswalks, target_system)
+    code_cols = [c for c in ("rome", "rncp", "formacode") if c in off.columns]
+    for i, offer in enumerate(ids):
+        if offer in mapping:
+            continue
+        for col in code_cols:
+            parsed = _parse_codes(off[col].iloc[i])
+            if not parsed:
+                continue
+            if col == "rome":
+                pairs = check(offer, col, [(c.upper(), w) for c, w in parsed])
+            else:
+                table = maps["RNCP" if col == "rncp" else "FORMACODE"]
+                pairs = []
+                for code, w in parsed:
+                    key = code.upper() if col == "rncp" else code
+                    targets = table.get(key) or table.get(code)
+                    if not targets and col == "rncp" and not key.startswith("RNCP"):
+                        targets = table.get("RNCP" + key)
+                    if not targets and col == "rncp" and key.startswith("RNCP"):
+                        targets = table.get(key[4:])
+                    if not targets:
+                        rejected.append((offer, col, code, "no crosswalk to ROME"))
+                        warn[offer].append(f"{col} {code}: no crosswalk to ROME")
+                        continue
+                    pairs.extend((t, w * tw) for t, tw in _normalise(targets))
+                pairs = check(offer, col, pairs)
+            if pairs:
+                mapping[offer] = ("code", col, [(c, s, 1.0) for c, s in _normalise(pairs)])
+                break
+
+    # 3. text
+    todo = [o for o in ids if o not in mapping]
+    if todo and (matcher is not None or profiles is not None):
+        from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
+
+        if matcher is None:
+            from gpec.matching import OfferMatcher
+
+            matcher = OfferMatcher()
+        try:
+            check_is_fitted(matcher, "profile_matrix_")
+        except NotFittedError:
+            if profiles is None:
+                raise ValueError(
+                    "entrants: the matcher is not fitted and no profiles given"
+                ) from None
+            matcher.fit(profiles)
+        pos = {o: i for i, o in enumerate(ids)}
+        title = off["title"] if "title" in off.columns else pd.Series("", index=off.index)
+        desc = off["description"] if "description" in off.columns else None
+        texts = {}
+        for o in todo:
+            i = pos[o]
+            parts = [title.iloc[i], desc.iloc[i] if desc is not None else None]
+            text = " ".join(str(p) for p in parts if not _is_missing(p))
+            if text:
+                texts[o] = text
+        if texts:
+            res = matcher.match(texts, top_k=top_k, min_score=min_score)
+            if known is not None and len(res):
+                res = res[res["occupation"].astype(str).isin(known)]
+            for offer, grp in res.groupby("query", sort=False):
+                sc = grp["score"].to_numpy(dtype=float)
+                occ = grp["occupation"].astype(str).to_numpy()
+                mapping[offer] = (
+                    "text",
+                    "title+description",
+                    [(c, s / sc.sum(), s) for c, s in zip(occ, sc, strict=True)],
+                )
+
+    rows = []
+    for i, offer in enumerate(ids):
+        reason, source, pairs = mapping.get(offer, ("unmapped", None, [(None, 1.0, np.nan)]))
+        note = "; ".join(warn[offer]) or None
+        for occ, share, score in pairs:
+            rows.append(
+                (
+                    offer,
+                    sites[i],
+                    occ,
+                    share,
+                    total[i] * share,
+                    score,
+                    reason,
+                    seats[i],
+                    completion[i],
+                    placement[i],
+                    defaulted[i],
+                    source,
+                    note,
+                )
+            )
+    out = pd.DataFrame(rows, columns=ENTRANTS_COLUMNS)
+    out["occupation"] = out["occupation"].astype(object)
+    out.attrs["rejected"] = pd.DataFrame(rejected, columns=["offer", "column", "value", "reason"])
+    unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
+    if unknown:
+        warnings.warn(
+            f"entrants: {unknown} code(s) not in the occupations table were not used (see the "
+            "'warning' column and .attrs['rejected'])",
+            stacklevel=2,
+        )
+    return out
+
+
+def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
+    """How the seats of the offers were mapped to occupations: by user, code, text, or not.
+
+    Parameters
+    ----------
+    entrants_table : DataFrame
+        Output of :func:`entrants` (``offer``, ``share``, ``reason``, ``seats``; without
+        ``seats`` the ``entrants`` column is used as the volume).
+
+    Returns
+    -------
+    DataFrame
+        One row per reason (``user``, ``code``, ``text``, ``unmapped``, always all four):
+        ``offers`` (count), ``seats`` and ``seats_share`` (sums to 1 when there are seats),
+        ``entrants`` and ``entrants_share``.
+
+    Examples
+    --------
+    >>> offers = pd.DataFrame({"offer": ["F1", "F2"], "site": ["1", "2"], "seats": [30, 10],
+    ...                        "rome": ["H2913", None]})
+    >>> mapping_quality(entrants(offers))[["reason", "offers", "seats_share"]]
+         reason  offers  seats_share
+    0      user       0         0.00
+    1      code       1         0.75
+    2      text       0         0.00
+    3  unmapped       1         0.25
+    """
+    t = entrants_table
+    for col in ("offer", "share", "reason", "entrants"):
+        if col not in t.columns:
+            raise ValueError(f"entrants table has no column {col!r}")
+    share = pd.to_numeric(t["share"], errors="coerce").fillna(0.0)
+    vol = (
+        pd.to_numeric(t["seats"], errors="coerce").fillna(0.0) * share
+        if "seats" in t.columns
+        else pd.to_numeric(t["entrants"], errors="coerce").fillna(0.0)
+    )
+    ent = pd.to_numeric(t["entrants"], errors="coerce").fillna(0.0)
+    frame = pd.DataFrame(
+        {
+            "offer": t["offer"].to_numpy(),
+            "reason": t["reason"].to_numpy(),
+            "seats": vol.to_numpy(),
+            "entrants": ent.to_numpy(),
+        }
+    )
+    g = frame.groupby("reason", sort=False).agg(
+        offers=("offer", "nunique"), seats=("seats", "sum"), entrants=("entrants", "sum")
+    )
+    g = g.reindex(list(REASONS) + sorted(set(g.index) - set(REASONS))).fillna(0.0)
+    g["offers"] = g["offers"].astype(np.int64)
+    s_tot, e_tot = g["seats"].sum(), g["entrants"].sum()
+    g["seats_share"] = g["seats"] / s_tot if s_tot > 0 else 0.0
+    g["entrants_share"] = g["entrants"] / e_tot if e_tot > 0 else 0.0
+    out = g.reset_index().rename(columns={"index": "reason"})
+    return out[["reason", "offers", "seats", "seats_share", "entrants", "entrants_share"]]

@@ -1,0 +1,135 @@
+"""Every script of examples/ runs as it is, in an empty folder, and writes what it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _check_ardenne(folder: Path) -> None:
+    """Openings are expansion + replacement (+ turnover) per row; codes stay strings."""
+    op = pd.read_csv(folder / "ardenne_openings.csv", dtype=str)
+    assert set(op["territory"]) == {"200041630"}
+    assert op["period"].astype(int).between(2025, 2030).all()
+    num = op[["expansion", "replacement", "turnover", "openings"]].astype(float)
+    total = num["expansion"] + num["replacement"] + num["turnover"]
+    assert ((total - num["openings"]).abs() < 0.11).all()  # rounded to 0.1 in the file
+    needs = pd.read_csv(folder / "ardenne_skill_needs.csv", dtype={"skill": str})
+    assert needs["skill"].str.fullmatch(r"\d+").all()
+    assert needs["label"].notna().all()
+
+
+def _check_forecast(folder: Path) -> None:
+    fc = pd.read_csv(folder / "forecast_rouen.csv", dtype={"territory": str})
+    assert set(fc["territory"]) == {"200023414"}
+    assert set(fc["level"]) == {80, 95}
+    assert (fc["lower"] <= fc["mean"] + 0.05).all() and (fc["mean"] <= fc["upper"] + 0.05).all()
+    assert (fc["lower"] >= 0).all()
+
+
+def _check_gaps(folder: Path) -> None:
+    g = pd.read_csv(folder / "training_gaps.csv", dtype={"territory": str})
+    assert (g["gap"] >= -0.05).all()
+    assert (g["gap"] <= g["openings"].clip(lower=0) + 0.05).all()
+    assert g["territory_label"].notna().all()
+
+
+def _check_scenario(folder: Path) -> None:
+    d = pd.read_csv(folder / "scenario_comparison.csv", dtype={"territory": str})
+    cells = d[(d["territory"] == "200041630") & d["occupation"].isin(["H2907", "H2910"])]
+    late = cells[cells["period"] >= 2027].groupby("period")["employment_change"].sum()
+    assert len(late) and (late.round() == -250).all()  # the closure removes 250 jobs
+    assert (d.loc[d["period"] < 2027, "employment_change"].abs() < 0.05).all()
+
+
+CHECKS = {
+    "forecast_territory.py": _check_forecast,
+    "ardenne_openings_2030.py": _check_ardenne,
+    "training_gaps.py": _check_gaps,
+    "plant_closure_scenario.py": _check_scenario,
+}
+
+# script -> (extra arguments, files it must write, text its output must contain, slow?)
+CASES = {
+    "forecast_territory.py": (
+        [],
+        ["forecast_rouen.csv", "forecast_rouen.png"],
+        "Backtest accuracy",
+        False,
+    ),
+    "ardenne_openings_2030.py": (
+        [],
+        ["ardenne_openings.csv", "ardenne_skill_needs.csv"],
+        "Openings 2025-2030",
+        False,
+    ),
+    "training_gaps.py": (
+        [],
+        ["training_entrants.csv", "training_gaps.csv", "training_surplus.csv"],
+        "Largest gaps",
+        True,
+    ),
+    "plant_closure_scenario.py": (
+        [],
+        ["scenario_comparison.csv"],
+        "Change against the baseline",
+        True,
+    ),
+    "national_dask.py": (
+        ["--n-series", "1000", "--n-slow", "10"],
+        ["national_forecast.csv"],
+        "series/s",
+        True,
+    ),
+}
+
+
+def _params():
+    for name, (args, files, text, slow) in CASES.items():
+        marks = [pytest.mark.slow] if slow else []
+        yield pytest.param(name, args, files, text, id=name, marks=marks)
+
+
+def test_every_example_is_tested():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    for name in CASES:
+        assert name in readme, f"{name} is not listed in examples/README.md"
+
+
+@pytest.mark.parametrize(("script", "args", "files", "text"), list(_params()))
+def test_example_runs(script, args, files, text, tmp_path):
+    if script == "national_dask.py":
+        pytest.importorskip("distributed", reason="needs dask[distributed] (the 'dask' extra)")
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    assert text in proc.stdout
+    assert "Traceback" not in proc.stderr
+    for name in files:
+        path = tmp_path / name
+        assert path.is_file() and path.stat().st_size > 0, f"{script} did not write {name}"
+        if name.endswith(".csv"):
+            table = pd.read_csv(path, dtype={"territory": str, "occupation": str})
+            assert len(table) > 0
+            assert not table.columns.str.startswith("Unnamed").any()  # no index column
+        if name.endswith(".png"):
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if script in CHECKS:
+        CHECKS[script](tmp_path)
+    # nothing else is left behind in the folder than what the script announces
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)

@@ -1,0 +1,360 @@
+"""Tests of gpec.forecast: vectorised models, backtest, selection, intervals, Forecaster."""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpec.forecast import Forecaster, coverage, mase_scale, prepare_matrix
+from gpec.forecast import _fast as fast
+from gpec.forecast._intervals import apply_intervals, conformal_quantiles, fallback_scale
+from gpec.forecast._select import combination_weights, fallback_reasons
+
+
+def FC(*args, **kwargs) -> Forecaster:
+    """A quiet Forecaster without the (slow) per-series statsmodels candidates."""
+    kwargs.setdefault("verbose", 0)
+    kwargs.setdefault("max_series_slow", 0)
+    return Forecaster(*args, **kwargs)
+
+
+COLUMNS = ["territory", "occupation", "period", "model", "mean", "lower", "upper", "level"]
+
+
+def _panel(series: dict[tuple[str, str], list[float]], start: int = 2000) -> pd.DataFrame:
+    rows = []
+    for (terr, occ), values in series.items():
+        for k, v in enumerate(values):
+            rows.append((terr, occ, start + k, v))
+    return pd.DataFrame(rows, columns=["territory", "occupation", "period", "value"])
+
+
+@pytest.fixture
+def trend_panel(rng) -> pd.DataFrame:
+    series = {}
+    for i in range(30):
+        level = 50 + 20 * i
+        slope = rng.normal(0, 2)
+        noise = rng.normal(0, 3, 15).cumsum() * 0.5
+        series[(f"{i % 3:02d}", f"A{i:03d}")] = list(
+            np.maximum(level + slope * np.arange(15) + noise, 0)
+        )
+    return _panel(series)
+
+
+# ----------------------------------------------------------------- fast models
+def test_naive_and_drift_exact():
+    X = np.array([[1.0, 2.0, 3.0, 5.0], [4.0, 4.0, 4.0, 4.0]])
+    assert fast.naive(X, 3).tolist() == [[5.0] * 3, [4.0] * 3]
+    np.testing.assert_allclose(fast.drift(X, 2), [[5 + 4 / 3, 5 + 8 / 3], [4.0, 4.0]])
+    np.testing.assert_allclose(fast.mean(X, 1), [[2.75], [4.0]])
+
+
+def test_drift_and_mean_respect_series_start():
+    X, start, n_obs = prepare_matrix(np.array([[np.nan, np.nan, 10.0, 12.0, 14.0]]))
+    assert start.tolist() == [2] and n_obs.tolist() == [3]
+    np.testing.assert_allclose(fast.drift(X, 2, start), [[16.0, 18.0]])
+    np.testing.assert_allclose(fast.mean(X, 1, start), [[12.0]])
+
+
+def test_prepare_matrix_fills_gaps():
+    X, start, n_obs = prepare_matrix(np.array([[np.nan, 2.0, np.nan, np.nan, 8.0, np.nan]]))
+    np.testing.assert_allclose(X, [[2.0, 2.0, 4.0, 6.0, 8.0, 8.0]])
+    X, start, n_obs = prepare_matrix(np.full((1, 3), np.nan))
+    assert start.tolist() == [3] and n_obs.tolist() == [0] and np.isfinite(X).all()
+
+
+def test_holt_and_ses_on_known_series():
+    line = np.arange(20.0)[None, :] * 3 + 10
+    fc = fast.holt(line, 3)
+    # exact linear data: one-step errors are 0 once the trend is learnt; damping only
+    np.testing.assert_allclose(fc[0, 0], 70.0, rtol=0.02)
+    assert np.all(np.diff(fc[0]) > 0)
+    const = np.full((1, 10), 7.0)
+    np.testing.assert_allclose(fast.holt(const, 4), 7.0)
+    np.testing.assert_allclose(fast.ses(const, 4), 7.0)
+
+
+def test_theta_is_ses_with_half_slope_drift():
+    line = np.arange(10.0)[None, :] * 2 + 5  # slope 2
+    fc = fast.theta(line, 3)
+    # alpha = 1 fits perfectly: l_T + b/2 * k
+    np.testing.assert_allclose(fc, [[23 + 1.0, 23 + 2.0, 23 + 3.0]], rtol=1e-9)
+
+
+def test_constant_share_keeps_last_share():
+    t = np.arange(12.0)
+    X = np.vstack([10 + 2 * t, 20 + 4 * t, 100 + 0 * t])
+    groups = np.array([0, 0, 1])
+    fc = fast.constant_share(X, 3, groups=groups)
+    np.testing.assert_allclose(fc[0] / fc[1], X[0, -1] / X[1, -1])
+    np.testing.assert_allclose(fc[2], 100.0)
+    assert np.all(fc[0] > X[0, -1])  # the total's trend is extrapolated
+
+
+def test_seasonal_indices_recover_pattern():
+    pattern = np.array([5.0, -2.0, -4.0, 1.0])
+    X = (100 + np.arange(24) * 0.5 + np.tile(pattern, 6))[None, :]
+    s = fast.seasonal_indices(X, np.array([0]), 4)
+    np.testing.assert_allclose(s[0], pattern, atol=0.2)
+
+
+# -------------------------------------------------------------------- metrics
+def test_mase_scale_and_coverage():
+    assert mase_scale(np.array([[1.0, 3.0, 2.0]]), np.array([0])).tolist() == [1.5]
+    assert coverage(np.array([1.0, 2.0, 3.0, 4.0]), np.zeros(4), np.array([5, 5, 2.5, 5.0])) == 0.75
+    assert np.isnan(coverage(np.array([np.nan]), np.zeros(1), np.ones(1)))
+
+
+def test_conformal_quantiles_and_intervals():
+    e = np.random.default_rng(1).normal(size=(3, 2000, 2))
+    q = conformal_quantiles(e, [80, 95])
+    assert q[80][0, 0] == pytest.approx(-1.2816, abs=0.1)
+    assert np.all(q[95][0] < q[80][0]) and np.all(q[95][1] > q[80][1])
+    mean = np.array([[1.0, 2.0], [100.0, 100.0]])
+    lo, up = apply_intervals(mean, np.array([5.0, 1.0]), q[80])
+    assert np.all(lo >= 0) and np.all(lo <= mean) and np.all(up >= mean)
+    assert fallback_scale(np.array([0.0, 2.0]), np.array([10.0, 20.0])).tolist() == [1.0, 2.0]
+
+
+def test_combination_weights():
+    scores = np.array([[[1.0, np.nan]], [[2.0, np.nan]], [[4.0, np.nan]]]).reshape(3, 1, 2)
+    w = combination_weights(scores, top_k=2, combine="inverse")
+    np.testing.assert_allclose(w[:, 0], [2 / 3, 1 / 3, 0])
+    np.testing.assert_allclose(w[:, 1], [1, 0, 0])  # no score: first candidate
+    np.testing.assert_allclose(combination_weights(scores, combine="best")[:, 0], [1, 0, 0])
+
+
+def test_fallback_reasons():
+    Y = np.array(
+        [
+            [np.nan] * 8,
+            [0.0] * 8,
+            [5.0] * 8,
+            [1.0, 2.0] + [np.nan] * 6,
+            [0, 3, 0, 0, 4, 0, 0, 2.0],
+            list(np.arange(8.0)),
+        ]
+    )
+    assert fallback_reasons(Y).tolist() == [
+        "empty",
+        "zero",
+        "constant",
+        "short",
+        "intermittent",
+        "",
+    ]
+
+
+# ----------------------------------------------------------------- Forecaster
+def test_forecaster_output_contract(trend_panel):
+    fc = FC(horizon=4).fit(trend_panel)
+    out = fc.predict()
+    assert list(out.columns) == COLUMNS
+    assert len(out) == 30 * 4 * 2
+    assert sorted(out["level"].unique().tolist()) == [80, 95]
+    assert out["period"].min() == 2015 and out["period"].max() == 2018
+    assert (out["lower"] <= out["mean"]).all() and (out["mean"] <= out["upper"]).all()
+    assert (out["lower"] >= 0).all()
+    wide = out.pivot_table(
+        index=["occupation", "period"], columns="level", values=["lower", "upper"]
+    )
+    assert (wide[("lower", 95)] <= wide[("lower", 80)] + 1e-12).all()
+    assert (wide[("upper", 95)] >= wide[("upper", 80)] - 1e-12).all()
+    assert out["territory"].dtype == trend_panel["territory"].dtype  # codes stay strings
+    assert set(fc.selected_.columns) >= {"territory", "occupation", "model", "reason", "weights"}
+
+
+def test_naive_and_drift_via_forecaster():
+    panel = _panel({("01", "A"): [1.0, 2, 3, 4, 5, 6, 7], ("01", "B"): [9.0, 9, 8, 9, 10, 9, 11]})
+    out = FC(models="naive", horizon=2).fit(panel).predict()
+    assert out.drop_duplicates(["occupation", "period"])["mean"].tolist() == [7.0, 7.0, 11.0, 11.0]
+    out = FC(models="drift", horizon=2).fit(panel).predict()
+    got = out.drop_duplicates(["occupation", "period"])["mean"].to_numpy()
+    np.testing.assert_allclose(got, [8, 9, 11 + 2 / 6, 11 + 4 / 6])
+    assert set(out["model"]) == {"drift"}
+
+
+def test_degenerate_series_never_crash():
+    nan = np.nan
+    panel = _panel(
+        {
+            ("01", "one"): [nan] * 9 + [4.0],
+            ("01", "two"): [nan] * 8 + [4.0, 6.0],
+            ("01", "const"): [3.0] * 10,
+            ("01", "zeros"): [0.0] * 10,
+            ("01", "gaps"): [1.0, nan, 3.0, nan, nan, 6.0, 7.0, nan, 9.0, 10.0],
+            ("01", "intermittent"): [0, 0, 2, 0, 0, 0, 1, 0, 3, 0.0],
+            ("01", "normal"): list(np.linspace(10, 20, 10)),
+            ("02", "empty"): [nan] * 10,
+            ("02", "tail_gap"): [5.0, 6, 7, 8, 9, 10, 11, nan, nan, nan],
+        }
+    )
+    fc = FC(horizon=3).fit(panel)
+    out = fc.predict()
+    assert np.isfinite(out[["mean", "lower", "upper"]].to_numpy()).all()
+    assert (out[["mean", "lower", "upper"]].to_numpy() >= 0).all()
+    reasons = fc.selected_.set_index("occupation")["reason"]
+    assert reasons["one"] == "short" and reasons["two"] == "short"
+    assert reasons["const"] == "constant" and reasons["zeros"] == "zero"
+    assert reasons["intermittent"] == "intermittent" and reasons["normal"] == ""
+    means = out.groupby("occupation")["mean"].first()
+    assert means["zeros"] == 0 and means["const"] == 3.0 and means["one"] == 4.0
+    assert fc.rejected_["occupation"].tolist() == ["empty"]
+    assert "empty" not in set(out["occupation"])
+    zeros = out[out["occupation"] == "zeros"]
+    assert (zeros["upper"] == 0).all()
+
+
+def test_tiny_panels():
+    one = _panel({("01", "A"): [5.0]})
+    out = FC(horizon=2).fit(one).predict()
+    assert out["mean"].tolist() == [5.0] * 4 and (out["lower"] <= 5).all()
+    two = _panel({("01", "A"): [5.0, 7.0], ("01", "B"): [0.0, 0.0]})
+    out = FC(horizon=1).fit(two).predict()
+    assert np.isfinite(out["upper"]).all()
+
+
+def test_backtest_tables(trend_panel):
+    fc = FC(horizon=3).fit(trend_panel)
+    bt = fc.backtest_
+    assert {"mase", "smape", "wape", "bias", "direction", "n", "horizon", "model"} <= set(
+        bt.columns
+    )
+    assert {"naive", "drift", "mean", "cshare", "holt", "theta", "auto"} <= set(bt["model"])
+    assert len(bt) == 30 * 3 * bt["model"].nunique()
+    naive = bt[(bt["model"] == "naive") & (bt["n"] > 0)]
+    assert (naive["direction"].between(0, 1)).all() and (naive["mase"] >= 0).all()
+    summ = fc.backtest_summary().set_index("model")
+    assert summ.loc["naive", "mase_vs_naive"] == pytest.approx(1.0)
+    assert summ.loc["cshare", "mase_vs_cshare"] == pytest.approx(1.0)
+    assert 0 <= summ.loc["auto", "coverage_80"] <= 1
+    assert set(fc.coverage_.columns) == {"level", "horizon", "coverage", "n"}
+
+
+def test_all_models_output(trend_panel):
+    fc = FC(horizon=2, level=(80,)).fit(trend_panel)
+    out = fc.predict(all_models=True)
+    assert {"naive", "drift", "mean", "cshare", "holt", "theta"} <= set(out["model"])
+    assert out["selected"].sum() == 30 * 2
+    assert (out["lower"] >= 0).all() and (out["lower"] <= out["upper"]).all()
+
+
+def test_coverage_close_to_nominal():
+    from gpec.datasets import make_panel
+
+    panel = make_panel(10, 60, 20, random_state=3)
+    fc = FC(horizon=3, level=(80,)).fit(panel)
+    cov = fc.coverage_
+    assert cov["coverage"].between(0.7, 0.9).all()
+
+
+def test_quarterly_periods():
+    periods = pd.period_range("2015Q1", periods=24, freq="Q")
+    pattern = np.tile([10.0, -5.0, -8.0, 3.0], 6)
+    panel = pd.DataFrame(
+        {
+            "territory": "01",
+            "occupation": ["A"] * 24 + ["B"] * 24,
+            "period": list(periods) * 2,
+            "value": np.r_[100 + np.arange(24) + pattern, 50 + pattern],
+        }
+    )
+    fc = FC(horizon=4, level=(80,)).fit(panel)
+    out = fc.predict()
+    assert isinstance(out["period"].dtype, pd.PeriodDtype)
+    assert str(out["period"].iloc[0]) == "2021Q1"
+    b = out[out["occupation"] == "B"]["mean"].to_numpy()
+    np.testing.assert_allclose(b, 50 + np.array([10.0, -5.0, -8.0, 3.0]), atol=1.5)
+
+
+def test_determinism(trend_panel):
+    a = FC(horizon=3).fit(trend_panel).predict()
+    b = FC(horizon=3).fit(trend_panel.sample(frac=1, random_state=1)).predict()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_save_load_roundtrip_and_version_refusal(trend_panel, tmp_path):
+    fc = FC(horizon=2).fit(trend_panel)
+    path = fc.save(tmp_path / "fc.joblib")
+    back = Forecaster.load(path)
+    pd.testing.assert_frame_equal(back.predict(), fc.predict())
+    payload = joblib.load(path)
+    payload["gpec_version"] = "99.0.0"
+    joblib.dump(payload, tmp_path / "old.joblib")
+    with pytest.raises(ValueError, match="incompatible"):
+        Forecaster.load(tmp_path / "old.joblib")
+    joblib.dump({"something": 1}, tmp_path / "other.joblib")
+    with pytest.raises(ValueError, match="not a gpec Forecaster"):
+        Forecaster.load(tmp_path / "other.joblib")
+
+
+def test_bad_input_errors():
+    good = _panel({("01", "A"): [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="missing column"):
+        FC().fit(good.drop(columns="value"))
+    bad = good.copy()
+    bad.loc[1, "value"] = -1
+    with pytest.raises(ValueError, match=r"'value', row\(s\) 1: negative"):
+        FC().fit(bad)
+    dup = pd.concat([good, good.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ValueError, match="duplicated"):
+        FC().fit(dup)
+    with pytest.raises(ValueError, match="horizon"):
+        FC(horizon=0).fit(good)
+    with pytest.raises(ValueError, match="unknown model"):
+        FC(models=["nope"]).fit(good)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Forecaster().predict()
+
+
+def test_custom_columns():
+    panel = _panel({("01", "A"): [1.0, 2, 3, 4, 5, 6, 7, 8]}).rename(
+        columns={"occupation": "skill", "value": "jobs", "period": "year"}
+    )
+    out = (
+        FC(horizon=1, id_cols=("territory", "skill"), value_col="jobs", period_col="year")
+        .fit(panel)
+        .predict()
+    )
+    assert list(out.columns[:3]) == ["territory", "skill", "year"]
+
+
+def test_statsmodels_and_global_candidates(trend_panel):
+    pytest.importorskip("gpec.forecast._models")
+    small = trend_panel[trend_panel["occupation"].isin(["A000", "A001", "A002"])]
+    auto = Forecaster(horizon=2, verbose=0, max_series_slow=5).fit(small)
+    assert {"ets", "arima", "theta_sm"} <= set(auto.candidates_)
+    assert np.isfinite(auto.predict()["mean"]).all()
+    fc = FC(models=["ets", "theta_sm", "naive"], horizon=2).fit(small)
+    out = fc.predict(all_models=True)
+    assert {"ets", "theta_sm"} <= set(out["model"])
+    assert np.isfinite(out["mean"]).all() and (out["mean"] >= 0).all()
+    pytest.importorskip("gpec.forecast._regression")
+    fc = FC(models=["global", "drift"], horizon=2).fit(trend_panel)
+    assert "global" in set(fc.predict(all_models=True)["model"])
+
+
+def test_real_dares_series(real_data):
+    path = real_data / "dares-portrait-stat-metiers" / "effectifs_3niv.csv"
+    if not path.is_file():
+        pytest.skip("DARES effectifs_3niv.csv absent")
+    raw = pd.read_csv(path)
+    cols = [c for c in raw.columns if len(c) == 3 and c != "Annee"]
+    long = raw.melt(id_vars="Annee", value_vars=cols, var_name="occupation").dropna()
+    long = long.rename(columns={"Annee": "period"}).assign(territory="FR")
+    fc = FC(horizon=5).fit(long)
+    summ = fc.backtest_summary().set_index("model")
+    assert summ.loc["auto", "mase"] < summ.loc["naive", "mase"]
+    assert summ.loc["auto", "mase"] < summ.loc["cshare", "mase"]
+    assert len(fc.predict()) == len(cols) * 5 * 2
+
+
+def test_fit_accepts_gpecdata(trend_panel):
+    from gpec import GpecData
+
+    data = GpecData(employment=trend_panel)
+    out = FC(horizon=1, level=(80,)).fit(data).predict()
+    assert len(out) == 30

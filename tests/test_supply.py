@@ -1,0 +1,183 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpec.matching import OfferMatcher
+from gpec.supply import entrants, mapping_quality
+
+
+@pytest.fixture
+def occupations():
+    return pd.DataFrame(
+        {
+            "occupation": ["H2913", "J1506", "G1602", "F1703"],
+            "label": [
+                "Soudeur / Soudeuse",
+                "Infirmier / Infirmière en soins généraux",
+                "Cuisinier / Cuisinière",
+                "Maçon / Maçonne",
+            ],
+            "system": "ROME4",
+        }
+    )
+
+
+@pytest.fixture
+def profiles(occupations):
+    p = occupations[["occupation", "label"]].copy()
+    p["text"] = [
+        "Assemble des pièces métalliques par soudage à l'arc ou TIG",
+        "Réalise des soins infirmiers auprès des patients à l'hôpital",
+        "Prépare et cuisine des plats en restaurant",
+        "Construit des murs en parpaing, briques, béton",
+    ]
+    return p
+
+
+def test_entrants_arithmetic_and_defaults():
+    offers = pd.DataFrame(
+        {
+            "offer": ["A", "B", "C"],
+            "site": ["14118", "76540", "14118"],
+            "seats": [10, 20, 0],
+            "rome": ["H2913", "G1602", "F1703"],
+            "completion_rate": [0.5, None, 1.0],
+            "placement_rate": [0.5, 0.9, None],
+        }
+    )
+    t = entrants(offers, completion_default=0.8, placement_default=0.7).set_index("offer")
+    assert t.loc["A", "entrants"] == pytest.approx(10 * 0.5 * 0.5)
+    assert t.loc["B", "entrants"] == pytest.approx(20 * 0.8 * 0.9)
+    assert t.loc["C", "entrants"] == 0
+    assert t.loc["A", "defaulted"] == "" and t.loc["B", "defaulted"] == "completion"
+    assert t.loc["C", "defaulted"] == "placement"
+    assert t.loc["B", "completion_rate"] == 0.8
+    # no rate columns at all -> both defaulted
+    t2 = entrants(offers.drop(columns=["completion_rate", "placement_rate"]))
+    assert (t2["defaulted"] == "completion;placement").all()
+    assert t2["entrants"].tolist() == pytest.approx([10 * 0.56, 20 * 0.56, 0])
+    assert list(t2.columns[:7]) == [
+        "offer",
+        "site",
+        "occupation",
+        "share",
+        "entrants",
+        "score",
+        "reason",
+    ]
+
+
+def test_code_beats_text_and_shares_sum_to_one(occupations, profiles):
+    offers = pd.DataFrame(
+        {
+            "offer": ["A", "B", "C", "D"],
+            "site": ["1", "2", "3", "4"],
+            "seats": [10, 10, 10, 10],
+            "title": ["Soudeur TIG", "Soudeur TIG", "CAP cuisine", "Philosophie antique"],
+            "description": [None, None, "cuisinier en restaurant", None],
+            "rome": ["J1506", "H2913;F1703:3", None, None],
+        }
+    )
+    m = OfferMatcher(min_score=0.15)
+    t = entrants(offers, occupations, matcher=m, profiles=profiles, top_k=3)
+    # code wins over text: the title says welder but the code says nurse
+    a = t[t["offer"] == "A"]
+    assert a["occupation"].tolist() == ["J1506"] and a["reason"].tolist() == ["code"]
+    b = t[t["offer"] == "B"].set_index("occupation")["share"]
+    assert b.to_dict() == pytest.approx({"H2913": 0.25, "F1703": 0.75})
+    c = t[t["offer"] == "C"]
+    assert (c["reason"] == "text").all() and c.iloc[0]["occupation"] == "G1602"
+    assert (c["score"] >= 0.15).all()
+    d = t[t["offer"] == "D"]
+    assert d["reason"].tolist() == ["unmapped"] and d["occupation"].isna().all()
+    assert d["entrants"].iloc[0] == pytest.approx(10 * 0.56)
+    # every offer kept, shares sum to 1, entrants preserved
+    assert set(t["offer"]) == set(offers["offer"])
+    assert t.groupby("offer")["share"].sum().to_numpy() == pytest.approx(np.ones(4))
+    assert t["entrants"].sum() == pytest.approx(40 * 0.56)
+
+
+def test_user_flexibility_wins(occupations):
+    offers = pd.DataFrame({"offer": ["A"], "site": ["1"], "seats": [100], "rome": ["H2913"]})
+    flex = pd.DataFrame({"offer": ["A", "A"], "occupation": ["H2913", "F1703"], "share": [3, 1]})
+    t = entrants(offers, occupations, flexibility=flex)
+    assert (t["reason"] == "user").all()
+    assert t.set_index("occupation")["share"].to_dict() == pytest.approx(
+        {"H2913": 0.75, "F1703": 0.25}
+    )
+
+
+def test_crosswalk_mapping_and_rejected_codes(occupations):
+    cw = pd.DataFrame(
+        {
+            "source_system": ["RNCP", "RNCP", "FORMACODE", "ROME3"],
+            "source": ["RNCP1234", "RNCP1234", "22454", "H2913"],
+            "target_system": ["ROME4", "ROME4", "ROME4", "ROME4"],
+            "target": ["H2913", "F1703", "G1602", "J1506"],
+            "weight": [0.6, 0.4, 1.0, 1.0],
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "offer": ["A", "B", "C", "D"],
+            "site": ["1"] * 4,
+            "seats": [10] * 4,
+            "rome": [None, None, "Z9999;H2913", "Z9999"],
+            "rncp": ["RNCP1234", None, None, None],
+            "formacode": ["22454", "22454", None, None],
+        }
+    )
+    with pytest.warns(UserWarning, match="not in the occupations table"):
+        t = entrants(offers, occupations, crosswalks=cw)
+    a = t[t["offer"] == "A"].set_index("occupation")
+    assert a["share"].to_dict() == pytest.approx({"H2913": 0.6, "F1703": 0.4})  # RNCP first
+    assert (a["source"] == "rncp").all() and (a["reason"] == "code").all()
+    b = t[t["offer"] == "B"]
+    assert b["occupation"].tolist() == ["G1602"] and b["source"].iloc[0] == "formacode"
+    c = t[t["offer"] == "C"]
+    assert c["occupation"].tolist() == ["H2913"] and "Z9999" in c["warning"].iloc[0]
+    d = t[t["offer"] == "D"]
+    assert d["reason"].tolist() == ["unmapped"] and "Z9999" in d["warning"].iloc[0]
+    rej = t.attrs["rejected"]
+    assert set(rej["offer"]) == {"C", "D"} and set(rej["value"]) == {"Z9999"}
+
+
+def test_mapping_quality_sums_to_one(occupations, profiles):
+    offers = pd.DataFrame(
+        {
+            "offer": ["A", "B", "C", "D"],
+            "site": ["1"] * 4,
+            "seats": [10, 30, 40, 20],
+            "title": ["x", "y", "Soudeuse à l'arc", "zzz"],
+            "rome": ["H2913", None, None, None],
+        }
+    )
+    flex = pd.DataFrame({"offer": ["B"], "occupation": ["J1506"], "share": [1.0]})
+    t = entrants(
+        offers,
+        occupations,
+        flexibility=flex,
+        profiles=profiles,
+        matcher=OfferMatcher(min_score=0.1),
+    )
+    q = mapping_quality(t).set_index("reason")
+    assert q.index.tolist() == ["user", "code", "text", "unmapped"]
+    assert q["seats_share"].sum() == pytest.approx(1.0)
+    assert q["entrants_share"].sum() == pytest.approx(1.0)
+    assert q["offers"].to_dict() == {"user": 1, "code": 1, "text": 1, "unmapped": 1}
+    assert q.loc["text", "seats_share"] == pytest.approx(0.4)
+    assert q.loc["unmapped", "seats"] == pytest.approx(20)
+
+
+def test_bad_input_named():
+    good = pd.DataFrame({"offer": ["A", "A"], "site": ["1", "2"], "seats": [1, 2]})
+    with pytest.raises(ValueError, match="duplicate offer 'A'"):
+        entrants(good)
+    with pytest.raises(ValueError, match="seats"):
+        entrants(pd.DataFrame({"offer": ["A"], "site": ["1"], "seats": [-1]}))
+    with pytest.raises(ValueError, match="completion_rate"):
+        entrants(
+            pd.DataFrame({"offer": ["A"], "site": ["1"], "seats": [1], "completion_rate": [1.5]})
+        )
+    with pytest.raises(ValueError, match="site"):
+        entrants(pd.DataFrame({"offer": ["A"], "seats": [1]}))
