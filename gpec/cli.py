@@ -6,6 +6,7 @@ value, unknown code or key) reported on one line, never with a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -21,8 +22,10 @@ EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR = 0, 1, 2
 def _user_errors():
     from gpec.ingest import InputFileError
 
+    # ValueError covers the stages' checks of their inputs (they name table, row and column);
+    # set GPEC_DEBUG=1 to see the traceback instead.
     errors: tuple[type[BaseException], ...] = (ValidationError, ConfigError, InputFileError,
-                                               FileNotFoundError)
+                                               FileNotFoundError, ValueError)
     try:
         from gpec.ingest import FormatError
 
@@ -33,6 +36,8 @@ def _user_errors():
 
 
 def _fail(exc: BaseException) -> None:
+    if os.environ.get("GPEC_DEBUG"):
+        raise exc
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     click.echo(f"gpec: error: {msg}", err=True)
     sys.exit(EXIT_USER_ERROR)
@@ -106,7 +111,9 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
         from gpec.datasets import load_demo
         from gpec.pipeline import write_inputs
 
-        config_path = write_inputs(load_demo(), out / "inputs")
+        demo_cfg = {"run": {"name": "gpec demo: SYNTHETIC data modelled on Normandie and "
+                                   "Grand Est (not real figures)"}}
+        config_path = write_inputs(load_demo(), out / "inputs", demo_cfg)
         cfg = load_config(config_path)
         _run_and_write(ctx, cfg, out, lang, strict=True)
     except _user_errors() as exc:

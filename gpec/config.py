@@ -29,6 +29,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "seed": 0,
         "level": "epci",  # territory level at which gaps are computed
         "lang": "en",
+        "occupation_system": "",  # convert every table to this system through the crosswalks
+        "occupation_level": "",  # keep only the occupations of this `level` (e.g. "fap225")
+        "exclude_occupations": [],  # codes left out (e.g. aggregates such as "T2Z60")
     },
     "data": {},  # canonical table name -> file (or {path=..., format=..., sheet=...})
     "forecast": {
@@ -52,6 +55,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "text_matching": True,
         "min_score": 0.2,
         "top_k": 3,
+        "seats_default": 0.0,  # seats of offers whose seats are unknown (0: they count for none)
+        "site_level": "",  # move each offer's site to its ancestor at this territory level
     },
     "catchment": {
         "method": "distance",
@@ -73,7 +78,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 _SCENARIO_KEYS = {"name", "territories", "occupations", "from_year", "change", "absolute",
                   "retirement_shift", "description"}
-_DATA_KEYS = {"path", "format", "sheet"}
+_DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
 DATA_FORMATS = ("table", "rome", "esco", "onet", "bmo", "lheo", "crosswalk", "dares",
                 "insee_geography")
 
@@ -147,6 +152,13 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
                                           f"{_suggest(fmt, DATA_FORMATS)}")
                     if "path" not in spec:
                         raise ConfigError(f"{where}: [data.{name}] needs a 'path'")
+                    tables = spec.get("tables", [])
+                    if not isinstance(tables, list) or any(t not in TABLES for t in tables):
+                        bad = [t for t in tables if t not in TABLES] if isinstance(tables, list) else tables
+                        raise ConfigError(f"{where}: [data.{name}] tables must list canonical "
+                                          f"table names, got {bad!r}")
+                    if not isinstance(spec.get("options", {}), dict):
+                        raise ConfigError(f"{where}: [data.{name}] options must be a table")
                 elif not isinstance(spec, str):
                     raise ConfigError(f"{where}: [data] {name} must be a file path")
             cfg["data"] = dict(values)

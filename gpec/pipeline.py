@@ -122,12 +122,24 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
             sources[name] = spec["path"]
         else:
             reader = getattr(ingest, readers[fmt])
-            part = reader(spec["path"])
-            if name in TABLES and getattr(part, name, None) is not None:
-                part = GpecData(**{name: getattr(part, name)}, sources=part.sources,
+            try:
+                part = reader(spec["path"], **spec.get("options", {}))
+            except TypeError as exc:  # an option the reader does not take
+                raise ConfigError(f"[data.{name}] options: {exc}") from exc
+            want = spec.get("tables") or ([name] if name in TABLES else [])
+            if want:
+                missing = [t for t in want if getattr(part, t, None) is None]
+                if missing:
+                    raise ConfigError(f"[data.{name}] the {fmt} reader gives no table "
+                                      f"{missing[0]!r} from {spec['path']} (it gives "
+                                      f"{sorted(part.tables)})")
+                part = GpecData(**{t: getattr(part, t) for t in want}, sources=part.sources,
                                 rejected=part.rejected, meta=part.meta, extra=part.extra)
             bundle = bundle.merge(part)
-    return bundle.merge(GpecData(**tables, sources=sources))
+    data = bundle.merge(GpecData(**tables, sources=sources))
+    from gpec.harmonise import harmonise
+
+    return harmonise(data, cfg)
 
 
 # ----------------------------------------------------------------------------- stages

@@ -25,6 +25,7 @@ __all__ = [
     "make_crosswalk",
     "compose_crosswalks",
     "apply_crosswalk",
+    "convert_profiles",
 ]
 
 #: Regular expressions of the codes of each system (formats.md §8.2), full match.
@@ -354,3 +355,32 @@ def _largest_remainder(v: np.ndarray, w: np.ndarray, row: np.ndarray) -> np.ndar
     out = np.where(rank < short, base + 1, base)
     out[np.isnan(v)] = np.nan
     return out
+
+
+def convert_profiles(profiles: pd.DataFrame, crosswalk: pd.DataFrame, *,
+                     code_col: str = "occupation", item_col: str = "skill",
+                     weight_col: str = "weight") -> pd.DataFrame:
+    """Convert occupation profiles (occupation x skill weights) to another occupation system.
+
+    The weight of skill ``s`` in target ``f`` is the mean of the source weights over the sources
+    ``r`` of ``f``, weighted by the crosswalk: ``sum_r a(r, f) w(r, s) / sum_r a(r, f)`` (0 when
+    ``r`` does not list ``s``). Weights stay in [0, 1]; a target with one source gets its
+    profile. Sources without a crosswalk entry are left out (the caller reports them).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"occupation": ["R1", "R2"], "skill": ["s", "s"],
+    ...                      "weight": [1.0, 0.5]})
+    >>> cw = pd.DataFrame({"source": ["R1", "R2"], "target": ["F", "F"], "weight": [1.0, 1.0]})
+    >>> convert_profiles(prof, cw)["weight"].tolist()
+    [0.75]
+    """
+    cw = crosswalk[["source", "target", "weight"]].rename(
+        columns={"source": code_col, "weight": "_link"})
+    cw = cw[cw[code_col].isin(set(profiles[code_col]))]
+    mass = cw.groupby("target")["_link"].sum()
+    m = profiles[[code_col, item_col, weight_col]].merge(cw, on=code_col)
+    m[weight_col] = m[weight_col] * m["_link"]
+    out = m.groupby(["target", item_col], as_index=False, sort=True)[weight_col].sum()
+    out[weight_col] = (out[weight_col] / out["target"].map(mass)).clip(upper=1.0)
+    return out.rename(columns={"target": code_col})[[code_col, item_col, weight_col]]

@@ -23,31 +23,49 @@ padding-bottom:.2rem;margin-top:2.2rem} .sub{color:#666;margin-top:0}
 table{border-collapse:collapse;font-size:.82rem;margin:.6rem 0 1rem}
 th,td{border:1px solid #dde6f0;padding:.25rem .5rem;text-align:left}
 th{background:#dde6f0} td.n{text-align:right;font-variant-numeric:tabular-nums}
-nav ol{columns:2} figure{margin:.5rem 0} figure svg{max-width:100%;height:auto}
+nav ol{columns:2} figure{margin:.5rem 0} figure svg,figure img{max-width:100%;height:auto}
+.scroll{overflow-x:auto}
 .note{background:#fff8e1;border-left:4px solid #f1c40f;padding:.5rem .8rem;font-size:.9rem}
 .kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{background:#eef3f9;padding:.6rem 1rem;
 border-radius:6px}.kpi b{display:block;font-size:1.4rem;color:#1f3b5c}
 """
 
 
+_PERCENT = ("share", "growth", "overlap", "coverage", "direction", "win_vs_naive")
+
+
 def _table(df: pd.DataFrame, lang: str | None, max_rows: int = 30) -> str:
+    """An HTML table; numbers formatted per column (same decimals down a column)."""
     if df is None or not len(df):
         return "<p>(no rows)</p>"
     df = df.head(max_rows)
     head = "".join(f"<th>{html.escape(tr(str(c), lang))}</th>" for c in df.columns)
+    formats = {}
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+            continue
+        name = str(c)
+        if any(name.endswith(p) or name.startswith(p) for p in _PERCENT):
+            formats[c] = "{:.0%}"
+        elif name in ("period", "level", "horizon", "rank", "offers", "n_series"):
+            formats[c] = "{:.0f}"
+        else:
+            big = s.abs().max()
+            formats[c] = "{:,.0f}" if pd.notna(big) and big >= 100 else "{:,.2f}"
     rows = []
-    for rec in df.itertuples(index=False, name=None):
+    for rec in df.to_dict("records"):
         cells = []
-        for v in rec:
-            if isinstance(v, float):
-                txt = "" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
+        for c in df.columns:
+            v = rec[c]
+            if c in formats:
+                txt = "" if v is None or pd.isna(v) else formats[c].format(v)
                 cells.append(f'<td class="n">{txt}</td>')
-            elif isinstance(v, int) and not isinstance(v, bool):
-                cells.append(f'<td class="n">{v}</td>')
             else:
                 cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _label(df: pd.DataFrame, code: str) -> str:
@@ -95,8 +113,9 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     if len(totals):
         t = totals.sum(numeric_only=True)
         first, last = int(totals["period"].min()), int(totals["period"].max())
-        kpis = [(f"openings {first}-{last}", t.get("openings", 0)),
-                ("of which end-of-career departures", t.get("replacement", 0)),
+        to_fill = t.get("entrants_allocated", 0) + t.get("gap", 0)
+        kpis = [(f"openings to fill {first}-{last}", to_fill),
+                ("end-of-career departures", t.get("replacement", 0)),
                 ("covered by local training", t.get("entrants_allocated", 0)),
                 ("gap (not covered)", t.get("gap", 0))]
         kpi = '<div class="kpi">' + "".join(
@@ -168,9 +187,10 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     tr_ = results.transitions
     if tr_ is not None and len(tr_):
         sections.append(("transitions", "Reconversion paths",
-                         "<p>Occupations losing jobs in the same territory whose skills are "
-                         "closest to an occupation in gap, with the skills to acquire.</p>"
-                         + _table(tr_, lang, max_rows=20)))
+                         "<p>For the largest gaps: occupations losing jobs in the same territory "
+                         "whose skills are closest (weighted Jaccard overlap), with the skills "
+                         "to acquire. Full list in transitions.csv.</p>"
+                         + _table(_transitions_view(results), lang, max_rows=20)))
 
     # --- backtest
     bs = results.backtest_summary
@@ -178,8 +198,10 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         bs = results.backtest
     body = ("<p>Every model is backtested on the history (rolling origin): each past year is "
             "forecast with the data before it only, and the error is measured. The chosen "
-            "method is shown beside the naive (no change) and constant-share baselines. "
-            "MASE below 1 beats the naive forecast.</p>" + _table(bs, lang, max_rows=40))
+            "method (<code>auto</code>) is shown beside the naive (no change) and constant-share "
+            "baselines. <code>mase_vs_naive</code> below 1 means more accurate than the naive "
+            "forecast; <code>coverage_80</code> is the share of backtest values that fell inside "
+            "the 80% interval.</p>" + _table(bs, lang, max_rows=40))
     sections.append(("accuracy", "Forecast accuracy (backtest)", body))
 
     # --- scenarios
@@ -226,3 +248,32 @@ def _lookup(results, table: str, code: str, value) -> str:
         return str(value)
     hit = ref.loc[ref[code] == value, "label"]
     return str(hit.iloc[0]) if len(hit) else str(value)
+
+
+def _transitions_view(results) -> pd.DataFrame:
+    """Reconversion paths of the largest gaps, with labels instead of codes."""
+    t = results.transitions.sort_values(["gap", "overlap"], ascending=[False, False]).head(20)
+    data = results.data
+    occ = data.occupations.set_index("occupation")["label"] if data is not None and \
+        data.occupations is not None else pd.Series(dtype=object)
+    skills = data.skills.set_index("skill")["label"] if data is not None and \
+        data.skills is not None else pd.Series(dtype=object)
+
+    def skill_names(codes) -> str:
+        if not isinstance(codes, str) or not codes:
+            return ""
+        parts = [c.strip() for c in codes.split(";") if c.strip()]
+        names = [str(skills.get(c, c)) for c in parts[:4]]
+        more = f" (+{len(parts) - 4} more)" if len(parts) > 4 else ""
+        return "; ".join(names) + more
+
+    out = pd.DataFrame({
+        "territory_label": t.get("territory_label", t["territory"]),
+        "occupation_label": t.get("occupation_label", t["occupation"]),
+        "gap": t["gap"],
+        "from_occupation": t["from_occupation"].map(lambda c: str(occ.get(c, c))),
+        "jobs_lost": t.get("jobs_lost"),
+        "overlap": t["overlap"],
+        "skills_to_acquire": t["skills_to_acquire"].map(skill_names),
+    })
+    return out

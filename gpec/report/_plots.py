@@ -66,16 +66,18 @@ def openings_chart(openings: pd.DataFrame, title: str):
     plt = _plt()
     t = openings.groupby("period")[["expansion", "replacement"]].sum()
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    x = t.index.astype(float)
+    x = np.arange(len(t))
     rep = t["replacement"].to_numpy()
     exp = t["expansion"].to_numpy()
     ax.bar(x, rep, color="#5d8cc2", label="replacement (end-of-career departures)")
     ax.bar(x, np.where(exp > 0, exp, 0), bottom=rep, color="#27ae60", label="expansion (growth)")
-    ax.bar(x, np.where(exp < 0, exp, 0), color="#c0392b", label="net job losses")
+    if (exp < 0).any():
+        ax.bar(x, np.where(exp < 0, exp, 0), color="#c0392b", label="net job losses")
     ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, [str(p) for p in t.index])
     ax.set_title(title, fontsize=10)
     ax.set_ylabel("jobs per year")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -88,7 +90,7 @@ def gap_ranking_chart(by_territory: pd.DataFrame, title: str, label_col: str):
     y = np.arange(len(d))
     ax.barh(y, d["entrants_allocated"], color="#5d8cc2", label="covered by local training")
     ax.barh(y, d["gap"], left=d["entrants_allocated"], color="#e67e22", label="gap")
-    ax.set_yticks(y, d[label_col].astype(str).str.slice(0, 40), fontsize=8)
+    ax.set_yticks(y, [_short(v, 40) for v in d[label_col]], fontsize=8)
     ax.set_xlabel("openings over the horizon")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
@@ -97,17 +99,36 @@ def gap_ranking_chart(by_territory: pd.DataFrame, title: str, label_col: str):
 
 
 def gap_heatmap(matrix: pd.DataFrame, title: str):
-    """Territory x occupation heatmap of the gap share (gap / openings)."""
+    """Territory x occupation heatmap of the gap share (gap / openings); grey = no openings."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.28 * matrix.shape[1] + 3),
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["YlOrRd"].copy()
+    cmap.set_bad("#e6e6e6")
+    values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
+    fig, ax = plt.subplots(figsize=(min(11.0, max(6.0, 0.3 * matrix.shape[1] + 3)),
                                     max(3.0, 0.26 * matrix.shape[0] + 1.5)))
-    im = ax.imshow(matrix.to_numpy(dtype=float), aspect="auto", cmap="YlOrRd", vmin=0, vmax=1)
-    ax.set_xticks(np.arange(matrix.shape[1]), [str(c)[:28] for c in matrix.columns], rotation=90,
-                  fontsize=7)
-    ax.set_yticks(np.arange(matrix.shape[0]), [str(r)[:32] for r in matrix.index], fontsize=7)
+    im = ax.imshow(values, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(np.arange(matrix.shape[1]), [_short(c, 34) for c in matrix.columns],
+                  rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(matrix.shape[0]), [_short(r, 34) for r in matrix.index], fontsize=7)
     ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.03, label="gap / openings")
+    fig.colorbar(im, ax=ax, fraction=0.03, label="gap / openings (grey: no openings)")
     return fig
+
+
+def _short(text, n: int) -> str:
+    """Shorten a label at a word boundary; gendered ROME labels keep their first form."""
+    text = str(text)
+    if " / " in text and len(text) > n:
+        first, _, rest = text.partition(" / ")
+        # "Technicien / Technicienne d'exploitation" -> "Technicien d'exploitation"
+        tail = rest.split(" ", 1)[1] if " " in rest else ""
+        text = f"{first} {tail}".strip()
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1].rsplit(" ", 1)[0]
+    return cut + "…"
 
 
 def skill_chart(skills: pd.DataFrame, title: str, label_col: str):
@@ -119,7 +140,7 @@ def skill_chart(skills: pd.DataFrame, title: str, label_col: str):
     ax.barh(y - 0.2, d["need"], height=0.4, color="#95a5a6", label="need")
     ax.barh(y + 0.2, d["supply_allocated"], height=0.4, color="#5d8cc2",
             label="supplied by training")
-    ax.set_yticks(y, d[label_col].astype(str).str.slice(0, 45), fontsize=8)
+    ax.set_yticks(y, [_short(v, 48) for v in d[label_col]], fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="x", alpha=0.3)

@@ -107,5 +107,8 @@ def _flatten(prefix: str, obj, rows: list) -> None:
 def assumptions_table(results) -> pd.DataFrame:
     """Key/value table of the run's configuration, versions, sources, date and seed."""
     rows: list = []
-    _flatten("", results.provenance, rows)
+    prov = dict(results.provenance or {})
+    if isinstance(prov.get("config"), dict):  # the sources list the files already
+        prov["config"] = {k: v for k, v in prov["config"].items() if k != "data"}
+    _flatten("", prov, rows)
     return pd.DataFrame(rows, columns=["key", "value"])
