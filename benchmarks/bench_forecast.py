@@ -73,11 +73,12 @@ def panel_series(panel: pd.DataFrame) -> list[np.ndarray]:
     return [vals[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def dares_panel() -> pd.DataFrame | None:
+def dares_panel(code_length: int = 3) -> pd.DataFrame | None:
+    """DARES employment by FAP: 3-character FAP87 families or 5-character FAP225 (from 2004)."""
     if not DARES.is_file():
         return None
     raw = pd.read_csv(DARES, dtype={"Annee": int})
-    cols = [c for c in raw.columns if c != "Annee" and len(c) == 3]  # the 90 FAP87 families
+    cols = [c for c in raw.columns if c != "Annee" and len(c) == code_length]
     long = raw.melt(id_vars="Annee", value_vars=cols, var_name="occupation", value_name="value")
     long = long.rename(columns={"Annee": "period"}).dropna(subset=["value"])
     long.insert(0, "territory", "FR")
@@ -173,11 +174,13 @@ def _scale(y_train: np.ndarray) -> float:
     return float(d.mean()) if len(d) and d.mean() > 0 else np.nan
 
 
-def dares_accuracy(first_origin: int = 1999, with_sf: bool = True, **params) -> pd.DataFrame:
+def dares_accuracy(
+    first_origin: int = 1999, with_sf: bool = True, code_length: int = 3, **params
+) -> pd.DataFrame:
     """Rolling-origin accuracy on the DARES FAP87 series; one row per method."""
     from gpec.forecast import Forecaster
 
-    panel = dares_panel()
+    panel = dares_panel(code_length)
     if panel is None:
         return pd.DataFrame()
     wide = panel.pivot(index="occupation", columns="period", values="value").sort_index()
@@ -293,6 +296,8 @@ def main(argv=None) -> None:
     big_run = run_job("gpec-auto", big) if big else None
     print("  accuracy on the DARES series...", file=sys.stderr)
     acc = dares_accuracy(first_origin=2009 if args.quick else 1999, with_sf=sf and not args.quick)
+    print("  accuracy on the short DARES FAP225 series...", file=sys.stderr)
+    acc225 = dares_accuracy(first_origin=2010, with_sf=sf and not args.quick, code_length=5)
 
     names = {
         "gpec-auto": "gpec auto",
@@ -338,8 +343,12 @@ def main(argv=None) -> None:
             )
         print(
             table.round(
-                {"series/s": 0, "peak RSS (GB)": 2, "mase": 3, "smape": 3, "cov80": 3}
-            ).to_string()
+                {"series/s": 0, f"s per {n:,}": 1, "peak RSS (GB)": 2, "mase": 3, "smape": 3}
+            )
+            .round({"cov80": 3})
+            .astype(object)
+            .where(table.notna(), "")
+            .to_string()
         )
         print()
         g = speed["gpec-auto"]["series_per_s"]
@@ -356,6 +365,14 @@ def main(argv=None) -> None:
             others = acc.drop(index=[i for i in acc.index if "(gpec)" in i or i == "gpec auto"])
             beats = all(auto["mase"] < others["mase"]) and all(auto["smape"] < others["smape"])
             print(f"gpec auto beats {', '.join(others.index)} on MASE and sMAPE: {beats}")
+    if acc225.size:
+        a = acc225.attrs
+        print()
+        print(
+            f"Short series: DARES FAP225 ({a['n_series']} series from 2004, 6-10 training "
+            f"years), origins {a['origins'][0]}-{a['origins'][1]}, h=1..{H}:"
+        )
+        print(acc225.round(3).to_string())
     print(
         f"(benchmark wall time {time.perf_counter() - t_start:.0f} s; timings are noisy on a "
         "shared machine)"

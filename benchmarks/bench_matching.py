@@ -169,11 +169,16 @@ def speed(n_texts: int = 20_000, n_profiles: int = 5_000, seed: int = 0):
     t1, c1 = time.perf_counter(), time.process_time()
     res = m.match(queries, top_k=5)
     t2, c2 = time.perf_counter(), time.process_time()
+    m.set_params(n_jobs=-1)
+    res2 = m.match(queries, top_k=5)
+    t3, c3 = time.perf_counter(), time.process_time()
+    assert res2.equals(res), "n_jobs changed the result"
     table = pd.DataFrame(
         [
             ("fit 5,000 profiles", t1 - t0, c1 - c0),
             ("match 20,000 texts", t2 - t1, c2 - c1),
             ("fit + match", t2 - t0, c2 - c0),
+            ("match 20,000 texts, n_jobs=-1", t3 - t2, c3 - c2),
         ],
         columns=["step", "wall_seconds", "cpu_seconds"],
     )

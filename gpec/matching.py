@@ -19,14 +19,26 @@ The score of a text ``q`` against an occupation ``o`` is a weighted mean of cosi
 
 over the profile fields ``f`` (``label``, ``text``) and the analyzers ``a`` (``word``, ``char``),
 with weights ``w_f`` (``field_weights``) and ``v_a`` (``char_weight``) each summing to 1. Every
-channel uses sublinear term frequencies (1 + log tf) and smoothed idf learnt on the profiles.
+channel uses sublinear term frequencies (1 + log tf) and smoothed idf learnt on the profiles;
+features found in more than ``max_df`` of the profiles are ignored. Character n-grams are counted
+once per distinct word (as scikit-learn's ``char_wb``), and the k-th best score of each row is
+found by k passes of ``max`` rather than a full partition, so that 20,000 texts are matched
+against 5,000 profiles in about 4 s on one core (``benchmarks/bench_matching.py``).
+
+Accuracy on a real case (job titles of ROME 4.0 v460 -> their fiche, profiles from label,
+definition, access text and skills only): top-1 0.43, top-5 0.66, against 0.32 / 0.58 for a
+plain word TF-IDF on the same profiles. What helps: a separate label channel (+16 points of
+top-1 over one pooled field), character n-grams beside words (+2.6), gender/plural folding
+(+0.3 top-1, +2.5 top-5).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -34,7 +46,6 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
@@ -360,28 +371,31 @@ class _Channel:
         self.sublinear_tf = sublinear_tf
         self.max_df = max_df
 
-    def _counts(self, docs: list[str], fit: bool) -> sp.csr_matrix:
-        if self.kind == "word":
-            if fit:
-                self.words_ = CountVectorizer(
-                    token_pattern=r"\S+", lowercase=False, dtype=np.float32
-                )
-                return self.words_.fit_transform(docs).tocsr()
-            return self.words_.transform(docs).tocsr()
-        cv = CountVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
-        C = cv.fit_transform(docs).tocsr()
-        words = cv.get_feature_names_out()
+    def _map(self, words, fit: bool) -> sp.csr_matrix:
+        """Sparse matrix sending each distinct word to its features (itself or its n-grams)."""
         if fit:
             self.vocabulary_ = {}
         vocab = self.vocabulary_
-        lo, hi = self.ngram_range
         rows, cols = [], []
-        for i, w in enumerate(words):
-            padded = f" {w} "
-            n = len(padded)
-            for size in range(lo, min(hi, n) + 1):
-                for start in range(n - size + 1):
-                    g = padded[start : start + size]
+        if self.kind == "word":
+            for i, w in enumerate(words):
+                j = vocab.get(w)
+                if j is None and fit:
+                    j = vocab[w] = len(vocab)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        else:
+            lo, hi = self.ngram_range
+            for i, w in enumerate(words):
+                padded = f" {w} "
+                n = len(padded)
+                grams = [
+                    padded[st : st + size]
+                    for size in range(lo, min(hi, n) + 1)
+                    for st in range(n - size + 1)
+                ] or [padded]
+                for g in grams:
                     j = vocab.get(g)
                     if j is None:
                         if not fit:
@@ -389,28 +403,22 @@ class _Channel:
                         j = vocab[g] = len(vocab)
                     rows.append(i)
                     cols.append(j)
-            if n < lo and fit:  # word shorter than the smallest n-gram: the word itself
-                j = vocab.setdefault(padded, len(vocab))
-                rows.append(i)
-                cols.append(j)
-            elif n < lo and padded in vocab:
-                rows.append(i)
-                cols.append(vocab[padded])
-        W = sp.csr_matrix(
+        return sp.csr_matrix(
             (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(words), len(vocab))
         )
-        return (C @ W).tocsr()
 
     def _weight(self, X: sp.csr_matrix) -> sp.csr_matrix:
         X = X.astype(np.float32)
         if self.sublinear_tf:
             np.log(X.data, out=X.data)
             X.data += 1
-        X = X @ self.idf_
-        return normalize(X, norm="l2", copy=False).tocsr()
+        X = (X @ self.idf_).tocsr()
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags((1.0 / norms).astype(np.float32)) @ X).tocsr()
 
-    def fit_transform(self, docs: list[str]) -> sp.csr_matrix:
-        X = self._counts(docs, fit=True)
+    def fit_transform(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        X = (counts @ self._map(words, fit=True)).tocsr()
         n = X.shape[0]
         df = np.bincount(X.indices, minlength=X.shape[1])
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
@@ -424,8 +432,18 @@ class _Channel:
             raise ValueError("empty vocabulary")
         return self._weight(X)
 
-    def transform(self, docs: list[str]) -> sp.csr_matrix:
-        return self._weight(self._counts(docs, fit=False))
+    def transform(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        return self._weight((counts @ self._map(words, fit=False)).tocsr())
+
+
+def _word_counts(docs: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Counts of the distinct words of normalised texts (texts x words), and those words."""
+    cv = CountVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
+    try:
+        counts = cv.fit_transform(docs).tocsr()
+    except ValueError:  # every text empty
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
+    return counts, cv.get_feature_names_out()
 
 
 class OfferMatcher(BaseEstimator):
@@ -435,7 +453,7 @@ class OfferMatcher(BaseEstimator):
     ----------
     analyzer : {"word+char", "word", "char"}, default "word+char"
         Word tokens, character n-grams within word boundaries, or both (two channels).
-    ngram_range : tuple of int, default (3, 5)
+    ngram_range : tuple of int, default (3, 4)
         Lengths of the character n-grams.
     min_score : float, default 0.1
         Matches scoring below this are dropped.
@@ -456,7 +474,10 @@ class OfferMatcher(BaseEstimator):
         (``{"word": 0.2, "char": 0.1}``).
     stop_words, stemming : see :func:`normalize_text`.
     chunk_size : int, default 2000
-        Texts scored at once (memory: ``chunk_size`` x occupations floats).
+        Texts scored at once (memory: ``chunk_size`` x occupations floats per thread).
+    n_jobs : int, optional
+        Threads scoring chunks in parallel in :meth:`match` (``None`` = 1, ``-1`` = all
+        cores). The result does not depend on it.
 
     Attributes
     ----------
@@ -488,7 +509,7 @@ class OfferMatcher(BaseEstimator):
         self,
         *,
         analyzer: str = "word+char",
-        ngram_range: tuple[int, int] = (3, 5),
+        ngram_range: tuple[int, int] = (3, 4),
         min_score: float = 0.1,
         top_k: int = 5,
         field_weights: Mapping[str, float] | None = None,
@@ -498,6 +519,7 @@ class OfferMatcher(BaseEstimator):
         stop_words: bool | Iterable[str] = True,
         stemming: bool = True,
         chunk_size: int = 2000,
+        n_jobs: int | None = None,
     ):
         self.analyzer = analyzer
         self.ngram_range = ngram_range
@@ -510,6 +532,7 @@ class OfferMatcher(BaseEstimator):
         self.stop_words = stop_words
         self.stemming = stemming
         self.chunk_size = chunk_size
+        self.n_jobs = n_jobs
 
     # -- helpers
     def _norm(self, texts) -> list[str]:
@@ -603,12 +626,13 @@ class OfferMatcher(BaseEstimator):
             docs = self._norm(prof[field].to_numpy(dtype=object))
             if not any(docs):
                 continue
+            counts, words = _word_counts(docs)
             for kind, aw in analyzers.items():
                 if aw == 0:
                     continue
                 vec = self._vectorizer(kind)
                 try:
-                    X = vec.fit_transform(docs)
+                    X = vec.fit_transform(counts, words)
                 except ValueError:  # empty vocabulary (e.g. only stop words)
                     continue
                 w = weights[field] / total * aw
@@ -630,8 +654,8 @@ class OfferMatcher(BaseEstimator):
     def transform(self, texts) -> sp.csr_matrix:
         """Stacked query vectors of ``texts`` (rows), one block per channel."""
         check_is_fitted(self, "profile_matrix_")
-        docs = self._norm(_as_list(texts))
-        blocks = [vec.transform(docs) for vec in self.vectorizers_.values()]
+        counts, words = _word_counts(self._norm(_as_list(texts)))
+        blocks = [vec.transform(counts, words) for vec in self.vectorizers_.values()]
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def score(self, texts) -> np.ndarray:
@@ -667,16 +691,14 @@ class OfferMatcher(BaseEstimator):
         ids, values = _ids_and_texts(texts)
         n_occ = len(self.occupations_)
         k = min(int(k), n_occ)
-        q_rows, o_cols, scores, ranks = [], [], [], []
+        thr = 0.0 if thr is None else float(thr)
         chunk = max(1, int(self.chunk_size))
         Q_all = self.transform(values)  # sparse; normalise and vectorise once
-        for start in range(0, len(values), chunk):
-            Q = Q_all[start : start + chunk]
-            S = (Q @ self.profile_matrix_).toarray()
-            if k < n_occ:
-                kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]
-            else:
-                kth = S.min(axis=1)
+        P = self.profile_matrix_
+
+        def top_chunk(start: int):
+            S = (Q_all[start : start + chunk] @ P).toarray()
+            kth = _kth_largest(S, k)
             # 1e-6 slack: ties that differ only by float noise are broken by profile order
             cut = np.maximum(kth - 1e-6, np.float32(thr - 1e-6))[:, None]
             rows, cols = np.nonzero((S >= cut) & (S > 0))
@@ -685,15 +707,27 @@ class OfferMatcher(BaseEstimator):
             rows, cols, vals = rows[ok], cols[ok], vals[ok]
             order = np.lexsort((cols, -vals, rows))
             rows, cols, vals = rows[order], cols[order], vals[order]
-            if rows.size:
-                first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
-                counts = np.diff(np.r_[first, rows.size])
-                rank = np.arange(rows.size) - np.repeat(first, counts) + 1
-                keep = rank <= k
-                q_rows.append(rows[keep] + start)
-                o_cols.append(cols[keep])
-                scores.append(vals[keep])
-                ranks.append(rank[keep])
+            if not rows.size:
+                return None
+            first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+            counts = np.diff(np.r_[first, rows.size])
+            rank = np.arange(rows.size) - np.repeat(first, counts) + 1
+            keep = rank <= k
+            return rows[keep] + start, cols[keep], vals[keep], rank[keep]
+
+        starts = range(0, len(values), chunk)
+        n_jobs = _effective_jobs(self.n_jobs)
+        if n_jobs > 1 and len(starts) > 1:
+            # the sparse products release the GIL: threads share the profile matrix
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                parts = list(pool.map(top_chunk, starts))
+        else:
+            parts = [top_chunk(s) for s in starts]
+        parts = [p for p in parts if p is not None]
+        q_rows = [p[0] for p in parts]
+        o_cols = [p[1] for p in parts]
+        scores = [p[2] for p in parts]
+        ranks = [p[3] for p in parts]
         if q_rows:
             qi = np.concatenate(q_rows)
             oi = np.concatenate(o_cols)
@@ -710,6 +744,28 @@ class OfferMatcher(BaseEstimator):
                 "rank": rk.astype(np.int64),
             }
         )
+
+
+def _kth_largest(S: np.ndarray, k: int) -> np.ndarray:
+    """k-th largest value of each row (with multiplicity)."""
+    n = S.shape[1]
+    if k >= n:
+        return S.min(axis=1)
+    if k > 16:  # np.partition is slow on rows full of ties (zeros): few passes of max instead
+        return np.partition(S, n - k, axis=1)[:, n - k]
+    work = S.copy()
+    rows = np.arange(S.shape[0])
+    for _ in range(k - 1):
+        work[rows, work.argmax(axis=1)] = -np.inf
+    return work.max(axis=1)
+
+
+def _effective_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return max(1, int(n_jobs))
 
 
 def _as_list(texts) -> list:

@@ -234,7 +234,10 @@ def entrants(
             f"offer {ids.iloc[i]!r}"
         )
     seats = pd.to_numeric(off["seats"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(seats) | (seats < 0)
+    # an unknown seat count (empty cell, as in many LHEO feeds) is allowed: the offer is kept,
+    # supplies no entrant and is flagged; text or a negative number is an error
+    unknown_seats = off["seats"].map(_is_missing).to_numpy(dtype=bool)
+    bad = ~unknown_seats & (~np.isfinite(seats) | (seats < 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
@@ -243,6 +246,7 @@ def entrants(
         )
     completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
     placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
+    seats = np.where(unknown_seats, 0.0, seats)
     total = seats * completion * placement
     defaulted = np.array(
         [
@@ -260,6 +264,8 @@ def entrants(
         known = set(occupations["occupation"].astype(str).str.strip())
     rejected: list[tuple[str, str, str, str]] = []
     warn: dict[str, list[str]] = {o: [] for o in ids}
+    for o in ids[unknown_seats]:
+        warn[o].append("seats unknown: no entrants counted (set [supply] seats_default)")
 
     def check(offer: str, column: str, pairs):
         if known is None:

@@ -181,3 +181,26 @@ def test_bad_input_named():
         )
     with pytest.raises(ValueError, match="site"):
         entrants(pd.DataFrame({"offer": ["A"], "seats": [1]}))
+
+
+def test_unknown_seats_are_kept_and_flagged():
+    import numpy as np
+    import pandas as pd
+
+    from gpec.supply import entrants
+
+    offers = pd.DataFrame({"offer": ["A", "B"], "title": ["Soudage", "Soudage"],
+                           "site": ["14", "14"], "seats": [None, 10.0], "rome": ["H2913", "H2913"]})
+    occ = pd.DataFrame({"occupation": ["H2913"], "label": ["Soudeur"]})
+    out = entrants(offers, occ)
+    a = out[out["offer"] == "A"]
+    assert len(a) == 1 and a["entrants"].iloc[0] == 0.0
+    assert "seats unknown" in a["warning"].iloc[0]
+    assert np.isclose(out.loc[out["offer"] == "B", "entrants"].sum(), 10 * 0.8 * 0.7)
+    bad = offers.assign(seats=["douze", 10.0])
+    try:
+        entrants(bad, occ)
+    except ValueError as exc:
+        assert "row" in str(exc) and "seats" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("text seats must be refused")

@@ -17,6 +17,7 @@ from ._fast import prepare_matrix
 
 __all__ = [
     "BacktestArrays",
+    "backtest_origins",
     "rolling_origin",
     "mase_scale",
     "metric_arrays",
@@ -88,6 +89,35 @@ def mase_scale(X: np.ndarray, start: np.ndarray, season_length: int = 1) -> np.n
     return np.divide(tot, cnt, out=np.zeros(n), where=cnt > 0)
 
 
+def backtest_origins(T: int, h: int, n_windows: int = 3, step: int = 1, min_train: int = 3):
+    """Forecast origins (first forecast column) of the rolling-origin backtest.
+
+    Origins are ``T - h - step * j`` for ``j < n_windows`` so that every window
+    is scored on a full horizon. On short panels, origins that would leave
+    fewer than ``min_train`` training periods are replaced by later origins
+    (``T - 1``, ``T - 2``, ...), scored on the periods that remain.
+
+    Examples
+    --------
+    >>> backtest_origins(20, 5, 3).tolist()
+    [13, 14, 15]
+    >>> backtest_origins(6, 5, 3).tolist()
+    [3, 4, 5]
+    >>> backtest_origins(2, 5, 3).tolist()
+    [1]
+    """
+    full = [T - h - step * j for j in range(n_windows)]
+    chosen = [o for o in full if o >= min_train]
+    later = T - 1
+    while len(chosen) < n_windows and later >= min_train:
+        if later not in chosen:
+            chosen.append(later)
+        later -= 1
+    if not chosen and T >= 2:
+        chosen = [T - 1]
+    return np.array(sorted(chosen), dtype=int)
+
+
 def rolling_origin(
     Y: np.ndarray,
     h: int,
@@ -99,7 +129,8 @@ def rolling_origin(
 ) -> BacktestArrays:
     """Refit and forecast at ``n_windows`` origins ending ``h`` periods before the end.
 
-    The last window forecasts the last ``h`` observed periods; earlier windows
+    Origins come from :func:`backtest_origins`: the last window forecasts the
+    last ``h`` observed periods; earlier windows
     move back ``step`` periods each time.
 
     Parameters
@@ -124,10 +155,7 @@ def rolling_origin(
     BacktestArrays
     """
     n, T = Y.shape
-    origins = np.array([T - h - step * j for j in range(n_windows - 1, -1, -1)], dtype=int)
-    origins = origins[origins >= 2]
-    if len(origins) == 0:
-        origins = np.array([max(T - 1, 1)]) if T >= 2 else np.array([], dtype=int)
+    origins = backtest_origins(T, h, n_windows, step)
     W = len(origins)
     actual = np.full((W, n, h), np.nan)
     last = np.full((W, n), np.nan)

@@ -113,6 +113,10 @@ class Forecaster(BaseEstimator):
     max_series_slow : int, default=20
         With ``models="auto"``, the statsmodels models join the candidates
         only on panels with at most this many series.
+    shrink : float in [0, 1], default=0.5
+        Shrinkage of each series' backtest scores towards the panel-wide
+        relative performance of each model before weighting (see
+        :func:`~gpec.forecast._select.combination_weights`).
 
     Attributes
     ----------
@@ -174,6 +178,7 @@ class Forecaster(BaseEstimator):
         combine: str = "inverse",
         min_obs: int = 6,
         max_series_slow: int = 20,
+        shrink: float = 0.5,
     ) -> None:
         self.models = models
         self.horizon = horizon
@@ -192,6 +197,7 @@ class Forecaster(BaseEstimator):
         self.combine = combine
         self.min_obs = min_obs
         self.max_series_slow = max_series_slow
+        self.shrink = shrink
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -372,7 +378,9 @@ class Forecaster(BaseEstimator):
         scores_c = window_scores(bt, cands) if W else np.full((len(cands), 0, n), np.nan)
 
         def weights(combine, k, exclude=None):
-            wc = combination_weights(scores_c, top_k=k, combine=combine, exclude_window=exclude)
+            wc = combination_weights(
+                scores_c, top_k=k, combine=combine, exclude_window=exclude, shrink=self.shrink
+            )
             w = np.zeros((len(names), n))
             w[cidx] = wc
             for reason, model in FALLBACK_MODEL.items():

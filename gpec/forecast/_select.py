@@ -46,7 +46,12 @@ def window_scores(bt: BacktestArrays, names: list[str]) -> np.ndarray:
 
 
 def combination_weights(
-    scores: np.ndarray, *, top_k: int = 3, combine: str = "equal", exclude_window: int | None = None
+    scores: np.ndarray,
+    *,
+    top_k: int = 3,
+    combine: str = "equal",
+    exclude_window: int | None = None,
+    shrink: float = 0.0,
 ) -> np.ndarray:
     """Weights of each candidate per series from its backtest scores.
 
@@ -61,6 +66,12 @@ def combination_weights(
         1 / score, or the single best model.
     exclude_window : int, optional
         Ignore this window (leave-one-window-out weights, for honest errors).
+    shrink : float in [0, 1], default=0
+        Shrink each series' scores towards the panel: with ``s_im`` the score of
+        model ``m`` on series ``i``, ``r_m`` the median over series of
+        ``s_im / mean_m(s_im)``, the score used is
+        ``(1 - shrink) s_im + shrink r_m mean_m(s_im)``. Few, short windows
+        make per-series scores noisy; the panel tells which models tend to work.
 
     Returns
     -------
@@ -81,6 +92,15 @@ def combination_weights(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(scores, axis=1)
+    if shrink > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            avg = np.nanmean(mean, axis=0)
+            rel = mean / np.where(avg > 0, avg, np.nan)
+            r = np.nanmedian(rel, axis=1)
+        r = np.where(np.isfinite(r), r, 1.0)
+        pooled = r[:, None] * avg[None, :]
+        mean = np.where(np.isfinite(pooled), (1 - shrink) * mean + shrink * pooled, mean)
     mean = np.where(np.isfinite(mean), mean, np.inf)
     k = 1 if combine == "best" else max(1, min(int(top_k), M))
     order = np.argsort(mean, axis=0, kind="stable")[:k]
