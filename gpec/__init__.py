@@ -15,19 +15,39 @@ __version__ = "0.1.0"
 # Public names served lazily from their modules (as scikit-learn does), so that importing gpec
 # stays fast and each stage is loaded only when used.
 _LAZY = {
+    # forecasting
     "Forecaster": "gpec.forecast",
     "reconcile": "gpec.forecast",
+    # demand
     "openings": "gpec.demand",
     "skill_needs": "gpec.demand",
+    "apply_scenarios": "gpec.demand",
+    "run_scenarios": "gpec.demand",
+    # supply and matching
     "entrants": "gpec.supply",
+    "mapping_quality": "gpec.supply",
     "OfferMatcher": "gpec.matching",
+    "build_profiles": "gpec.matching",
+    "normalize_text": "gpec.matching",
+    # territories
+    "catchment": "gpec.territory",
+    "aggregate": "gpec.territory",
+    "ancestors": "gpec.territory",
+    "profile": "gpec.territory",
+    # allocation and gaps
     "allocate": "gpec.gap",
+    "Allocation": "gpec.gap",
     "skill_gaps": "gpec.gap",
     "transitions": "gpec.gap",
-    "catchment": "gpec.territory",
+    # referentials
+    "apply_crosswalk": "gpec.referentials",
+    "make_crosswalk": "gpec.referentials",
+    "compose_crosswalks": "gpec.referentials",
+    # data, pipeline, configuration
     "load_demo": "gpec.datasets",
     "read_table": "gpec.ingest",
     "run_pipeline": "gpec.pipeline",
+    "Results": "gpec.pipeline",
     "load_config": "gpec.config",
 }
 

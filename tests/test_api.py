@@ -1,0 +1,30 @@
+"""The public API: every name listed in gpec.__all__ resolves, and the list is what we expect."""
+
+import gpec
+
+EXPECTED = {
+    "GpecData", "TABLES", "ValidationError", "__version__",
+    "Forecaster", "reconcile",
+    "openings", "skill_needs", "apply_scenarios", "run_scenarios",
+    "entrants", "mapping_quality", "OfferMatcher", "build_profiles", "normalize_text",
+    "catchment", "aggregate", "ancestors", "profile",
+    "allocate", "Allocation", "skill_gaps", "transitions",
+    "apply_crosswalk", "make_crosswalk", "compose_crosswalks",
+    "load_demo", "read_table", "run_pipeline", "Results", "load_config",
+}
+
+
+def test_all_is_expected():
+    assert set(gpec.__all__) == EXPECTED
+
+
+def test_every_name_resolves():
+    for name in gpec.__all__:
+        assert getattr(gpec, name) is not None, name
+
+
+def test_ingest_readers_resolve():
+    from gpec import ingest
+
+    for name in ingest.__all__:
+        assert callable(getattr(ingest, name)) or isinstance(getattr(ingest, name), type)
