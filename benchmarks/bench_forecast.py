@@ -16,7 +16,7 @@ Prints one table side by side:
 statsforecast is optional (``pip install gpec[bench]``); without it those rows
 are skipped. Run::
 
-    python benchmarks/bench_forecast.py            # full run (13 min on 2 busy cores)
+    python benchmarks/bench_forecast.py            # full run (about 7 min on 2 shared cores)
     python benchmarks/bench_forecast.py --quick    # small panels, no statsforecast on DARES
 
 Timings are wall-clock on whatever machine runs this; on a shared machine they are

@@ -358,3 +358,15 @@ def test_fit_accepts_gpecdata(trend_panel):
     data = GpecData(employment=trend_panel)
     out = FC(horizon=1, level=(80,)).fit(data).predict()
     assert len(out) == 30
+
+
+@pytest.mark.parametrize("combine", ["auto", "best", "equal"])
+def test_combine_options(trend_panel, combine):
+    fc = FC(horizon=2, combine=combine, top_k=2, shrink=0.0).fit(trend_panel)
+    w = fc.weights_
+    np.testing.assert_allclose(w.sum(axis=0), 1.0)
+    if combine == "best":
+        assert ((w > 0).sum(axis=0) == 1).all()
+        assert not fc.selected_["model"].str.startswith("combo").any()
+    if combine == "auto":
+        assert fc.strategy_["chosen"].sum() == 1 and len(fc.strategy_) == 4

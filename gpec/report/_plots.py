@@ -103,8 +103,7 @@ def gap_heatmap(matrix: pd.DataFrame, title: str):
     plt = _plt()
     import matplotlib as mpl
 
-    cmap = mpl.colormaps["YlOrRd"].copy()
-    cmap.set_bad("#e6e6e6")
+    cmap = mpl.colormaps["YlOrRd"].with_extremes(bad="#e6e6e6")
     values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
     fig, ax = plt.subplots(figsize=(min(11.0, max(6.0, 0.3 * matrix.shape[1] + 3)),
                                     max(3.0, 0.26 * matrix.shape[0] + 1.5)))
