@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -446,6 +446,93 @@ def _word_counts(docs: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     return counts, cv.get_feature_names_out()
 
 
+class _QueryLikelihood:
+    """Query likelihood of a text under each profile's language model (Dirichlet smoothing).
+
+    ``log p(q | d) = sum_{t in q} log((tf(t, d) + mu p(t | C)) / (|d| + mu))``; up to a term that
+    does not depend on the profile, this is ``sum_t log(1 + tf(t, d) / (mu p(t | C))) +
+    |q| log(mu / (|d| + mu))``: one sparse product and one rank-one correction. Features are
+    words or character n-grams within words; each distinct feature of the text counts once, and
+    features unseen in the profiles are ignored.
+    """
+
+    def __init__(self, kind: str, ngram_range: tuple[int, int], mu: float):
+        self.kind = kind
+        self.ngram_range = ngram_range
+        self.mu = mu
+
+    def fit(self, counts: sp.csr_matrix, words) -> _QueryLikelihood:
+        self.mapper_ = _Channel(self.kind, self.ngram_range, False, 1.0)
+        C = (counts @ self.mapper_._map(words, fit=True)).tocsr().astype(np.float64)
+        total = C.sum()
+        if total <= 0:
+            raise ValueError("empty vocabulary")
+        p = np.asarray(C.sum(axis=0)).ravel() / total
+        doc_len = np.asarray(C.sum(axis=1)).ravel()
+        C.data = np.log1p(C.data / (self.mu * p[C.indices]))
+        self.weights_ = C.T.tocsr().astype(np.float32)  # features x profiles
+        self.background_ = np.log(self.mu / (doc_len + self.mu)).astype(np.float32)
+        return self
+
+    def score(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        """Presence matrix of the texts' features (texts x features)."""
+        Q = (counts @ self.mapper_._map(words, fit=False)).tocsr()
+        Q.eliminate_zeros()
+        Q.data[:] = 1.0
+        return Q.astype(np.float32)
+
+    def dense(self, Q: sp.csr_matrix) -> np.ndarray:
+        n_terms = np.diff(Q.indptr).astype(np.float32)
+        return (Q @ self.weights_).toarray() + n_terms[:, None] * self.background_[None, :]
+
+
+class _LatentSemantic:
+    """Latent semantic analysis of the profiles: word associations learnt from their own texts.
+
+    TF-IDF (words, sublinear tf) of the pooled profiles, truncated SVD (randomised, seeded): a
+    text and a profile are compared by the cosine of their projections on the first
+    ``n_components`` singular vectors, so that words that occur in the same profiles ("propreté"
+    and "nettoyage") bring each other's profiles closer even when the text shares no word with
+    the profile.
+    """
+
+    def __init__(self, n_components: int, random_state: int):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, counts: sp.csr_matrix, words) -> _LatentSemantic | None:
+        self.tfidf_ = _Channel("word", (1, 1), True, 1.0)
+        X = self.tfidf_.fit_transform(counts, words)
+        k = min(int(self.n_components), min(X.shape) - 1)
+        if k < 1:
+            return None
+        from sklearn.utils.extmath import randomized_svd
+
+        _, _, vt = randomized_svd(X.astype(np.float64), k, n_iter=2, random_state=self.random_state)
+        self.components_ = np.ascontiguousarray(vt.T, dtype=np.float32)  # words x k
+        self.profiles_ = np.ascontiguousarray(_unit_rows(X @ self.components_).T)  # k x profiles
+        return self
+
+    def embed(self, counts: sp.csr_matrix, words) -> np.ndarray:
+        return _unit_rows(self.tfidf_.transform(counts, words) @ self.components_)
+
+
+def _unit_rows(A) -> np.ndarray:
+    A = np.asarray(A, dtype=np.float32)
+    norms = np.linalg.norm(A, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return A / norms
+
+
+def _standardize(S: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (0 for constant rows), in place."""
+    S -= S.mean(axis=1, keepdims=True)
+    sd = S.std(axis=1, keepdims=True)
+    sd[sd == 0] = 1.0
+    S /= sd
+    return S
+
+
 class OfferMatcher(BaseEstimator):
     """Match short French texts (training offers, job titles) to occupation profiles.
 
@@ -473,6 +560,27 @@ class OfferMatcher(BaseEstimator):
         most of the cost of the sparse products. A dict gives one value per analyzer
         (``{"word": 0.2, "char": 0.1}``).
     stop_words, stemming : see :func:`normalize_text`.
+    method : {"fusion", "cosine"}, default "fusion"
+        ``"cosine"``: the weighted TF-IDF cosine above only. ``"fusion"``: the cosine fused with
+        a query-likelihood model on words and on character n-grams (Dirichlet smoothing) and a
+        latent semantic (LSA) similarity learnt on the profiles' own texts; each score is
+        standardised per text (z-scores over the occupations) and the z-scores are averaged with
+        ``fusion_weights``. See Notes.
+    fusion_weights : dict, optional
+        Weights of the fused scores, keys ``cosine``, ``ql_word``, ``ql_char``, ``lsa``
+        (default ``{"cosine": 1, "ql_word": 1, "ql_char": 1, "lsa": 0.6}``; a missing key or
+        a zero weight drops that score).
+    mu : float, default 1000
+        Dirichlet smoothing of the query-likelihood models (in tokens).
+    label_repeat : int, default 3
+        For the query-likelihood and LSA models, the profile's ``label`` is repeated this many
+        times before its other fields (the label is the densest evidence).
+    n_components : int, default 150
+        Dimensions of the LSA (capped by the number of profiles and words).
+    decay : float, default 1.0
+        Score scale of ``"fusion"`` (in z units): see Notes.
+    random_state : int, default 0
+        Seed of the randomised SVD (the result is deterministic).
     chunk_size : int, default 2000
         Texts scored at once (memory: ``chunk_size`` x occupations floats per thread).
     n_jobs : int, optional
@@ -492,6 +600,17 @@ class OfferMatcher(BaseEstimator):
     profile_matrix_ : scipy.sparse.csr_matrix
         Stacked, weighted profile vectors, shape (n_features, n_occupations).
     n_features_ : int
+    models_ : dict
+        ``"fusion"`` only: the fitted query-likelihood and LSA models, by name.
+
+    Notes
+    -----
+    With ``method="fusion"`` the occupations of a text are ranked by
+    :math:`F = \\sum_c w_c z_c / \\sum_c w_c`, where :math:`z_c` is score :math:`c` standardised over the
+    occupations for that text. The reported score keeps the absolute meaning of the cosine, so
+    that ``min_score`` still separates texts that match nothing: the best occupation scores the
+    text's best cosine :math:`c^*` and the others :math:`c^* \\exp(-(F^* - F) / \\tau)`
+    (:math:`\\tau` = ``decay``), in [0, 1] and decreasing with the rank.
 
     Examples
     --------
@@ -518,6 +637,13 @@ class OfferMatcher(BaseEstimator):
         max_df: float | Mapping[str, float] = 0.1,
         stop_words: bool | Iterable[str] = True,
         stemming: bool = True,
+        method: str = "fusion",
+        fusion_weights: Mapping[str, float] | None = None,
+        mu: float = 1000.0,
+        label_repeat: int = 3,
+        n_components: int = 150,
+        decay: float = 1.0,
+        random_state: int = 0,
         chunk_size: int = 2000,
         n_jobs: int | None = None,
     ):
@@ -531,6 +657,13 @@ class OfferMatcher(BaseEstimator):
         self.max_df = max_df
         self.stop_words = stop_words
         self.stemming = stemming
+        self.method = method
+        self.fusion_weights = fusion_weights
+        self.mu = mu
+        self.label_repeat = label_repeat
+        self.n_components = n_components
+        self.decay = decay
+        self.random_state = random_state
         self.chunk_size = chunk_size
         self.n_jobs = n_jobs
 
@@ -649,7 +782,97 @@ class OfferMatcher(BaseEstimator):
         self.occupations_ = occ.to_numpy(dtype=object)
         self.fields_ = fields
         self.n_features_ = self.profile_matrix_.shape[0]
+        self.models_ = self._fit_fusion(prof, fields)
         return self
+
+    def _fusion_weights(self) -> dict[str, float]:
+        w = (
+            dict(self.fusion_weights)
+            if self.fusion_weights is not None
+            else {"cosine": 1.0, "ql_word": 1.0, "ql_char": 1.0, "lsa": 0.6}
+        )
+        bad = set(w) - {"cosine", "ql_word", "ql_char", "lsa"}
+        if bad:
+            raise ValueError(f"fusion_weights: unknown score {sorted(bad)[0]!r}")
+        if any(v < 0 for v in w.values()) or not any(v > 0 for v in w.values()):
+            raise ValueError("fusion_weights must be >= 0 with at least one > 0")
+        return {k: float(v) for k, v in w.items() if v > 0}
+
+    def _fit_fusion(self, prof: pd.DataFrame, fields: list[str]) -> dict:
+        if self.method == "cosine":
+            return {}
+        if self.method != "fusion":
+            raise ValueError(f"method must be 'fusion' or 'cosine', got {self.method!r}")
+        weights = self._fusion_weights()
+        if not self.mu > 0:
+            raise ValueError(f"mu must be > 0, got {self.mu}")
+        if not self.decay > 0:
+            raise ValueError(f"decay must be > 0, got {self.decay}")
+        rep = int(self.label_repeat)
+        if rep < 0:
+            raise ValueError(f"label_repeat must be >= 0, got {self.label_repeat}")
+        normed = {f: self._norm(prof[f].to_numpy(dtype=object)) for f in fields}
+        docs = [
+            " ".join(
+                part
+                for f in fields
+                for part in [normed[f][i]] * (rep if f == "label" else 1)
+                if part
+            )
+            for i in range(len(prof))
+        ]
+        counts, words = _word_counts(docs)
+        models: dict = {}
+        lo, hi = self.ngram_range
+        specs = {"ql_word": ("word", (1, 1)), "ql_char": ("char", (lo, hi + 1))}
+        for name, (kind, ngr) in specs.items():
+            if name in weights and len(words):
+                models[name] = _QueryLikelihood(kind, ngr, float(self.mu)).fit(counts, words)
+        if "lsa" in weights and len(words):
+            lsa = _LatentSemantic(self.n_components, self.random_state).fit(counts, words)
+            if lsa is not None:
+                models["lsa"] = lsa
+        return models
+
+    def _scores(self, texts: list) -> Callable[[int, int], np.ndarray]:
+        """A function giving the dense scores of texts[start:stop] (texts x occupations)."""
+        normed = self._norm(texts)
+        counts, words = _word_counts(normed)
+        blocks = [vec.transform(counts, words) for vec in self.vectorizers_.values()]
+        Q = sp.hstack(blocks, format="csr", dtype=np.float32)
+        P = self.profile_matrix_
+        models = getattr(self, "models_", {})
+        if self.method == "cosine" or not models:
+            return lambda a, b: (Q[a:b] @ P).toarray()
+        weights = self._fusion_weights()
+        inputs = {}
+        for name, model in models.items():
+            if name == "lsa":
+                inputs[name] = model.embed(counts, words)
+            else:
+                inputs[name] = model.score(counts, words)
+        total = sum(weights[n] for n in ("cosine", *models) if n in weights)
+        tau = float(self.decay)
+
+        def scores(a: int, b: int) -> np.ndarray:
+            cos = (Q[a:b] @ P).toarray()
+            best = cos.max(axis=1)
+            F = np.zeros_like(cos)
+            if "cosine" in weights:
+                F += _standardize(cos.copy()) * np.float32(weights["cosine"] / total)
+            for name, model in models.items():
+                if name == "lsa":
+                    S = inputs[name][a:b] @ model.profiles_
+                else:
+                    S = model.dense(inputs[name][a:b])
+                F += _standardize(S) * np.float32(weights[name] / total)
+            F -= F.max(axis=1, keepdims=True)
+            F /= np.float32(tau)
+            np.exp(F, out=F)
+            F *= best[:, None]
+            return F
+
+        return scores
 
     def transform(self, texts) -> sp.csr_matrix:
         """Stacked query vectors of ``texts`` (rows), one block per channel."""
@@ -659,8 +882,10 @@ class OfferMatcher(BaseEstimator):
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def score(self, texts) -> np.ndarray:
-        """Dense score matrix (texts x occupations); fine for small inputs only."""
-        return np.asarray((self.transform(texts) @ self.profile_matrix_).todense())
+        """Dense score matrix (texts x occupations), as ranked by :meth:`match`; small inputs."""
+        check_is_fitted(self, "profile_matrix_")
+        values = _as_list(texts)
+        return np.asarray(self._scores(values)(0, len(values)))
 
     def match(
         self, texts, top_k: int | None = None, min_score: float | None = None
@@ -693,11 +918,10 @@ class OfferMatcher(BaseEstimator):
         k = min(int(k), n_occ)
         thr = 0.0 if thr is None else float(thr)
         chunk = max(1, int(self.chunk_size))
-        Q_all = self.transform(values)  # sparse; normalise and vectorise once
-        P = self.profile_matrix_
+        score_rows = self._scores(values)  # normalise and vectorise once
 
         def top_chunk(start: int):
-            S = (Q_all[start : start + chunk] @ P).toarray()
+            S = score_rows(start, start + chunk)
             kth = _kth_largest(S, k)
             # 1e-6 slack: ties that differ only by float noise are broken by profile order
             cut = np.maximum(kth - 1e-6, np.float32(thr - 1e-6))[:, None]

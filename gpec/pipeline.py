@@ -36,6 +36,7 @@ OUTPUT_FILES = {
     "surplus.csv": "surplus",
     "mapping_quality.csv": "mapping_quality",
     "territory_profile.csv": "profile",
+    "hiring_check.csv": "hiring_check",
     "scenarios.csv": "scenarios",
     "rejected.csv": "rejected",
 }
@@ -56,6 +57,7 @@ class Results:
     surplus: pd.DataFrame
     mapping_quality: pd.DataFrame
     profile: pd.DataFrame
+    hiring_check: pd.DataFrame
     scenarios: pd.DataFrame
     rejected: pd.DataFrame
     backtest_summary: pd.DataFrame
@@ -294,6 +296,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
                              mobility=data.extra.get("mobility"),
                              top_n=cfg["gap"]["transitions_top_n"])
              if data.occupation_skills is not None else pd.DataFrame())
+    gaps, hiring = _hiring_check(alloc.gaps, openings, data)
     hist_last = data.employment[data.employment["territory"].isin(bottom)]
     profile = territory.profile(hist_last, data.territories)
 
@@ -317,12 +320,13 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
         openings=_labels(openings, data),
         skill_needs=_labels(needs, data),
         entrants=_labels(ent, data),
-        gaps=_labels(alloc.gaps, data),
+        gaps=_labels(gaps, data),
         skill_gaps=_labels(sgaps, data),
         transitions=_labels(trans, data),
         surplus=_labels(alloc.surplus, data),
         mapping_quality=quality,
         profile=_labels(profile, data),
+        hiring_check=_labels(hiring, data),
         scenarios=scen,
         rejected=rejected,
         backtest_summary=summary,
@@ -330,6 +334,26 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
         provenance=provenance,
         data=data,
     )
+
+
+def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
+    """Cross-check projected openings with BMO hiring intentions, when given.
+
+    Adds to the gap table the share of planned recruitments judged difficult and a flag where
+    the survey and the projection disagree (``survey_higher`` / ``projection_higher``).
+    """
+    from gpec import demand
+
+    hi = data.hiring_intentions
+    if hi is None or not len(hi):
+        return gaps, pd.DataFrame()
+    check = demand.compare_hiring_intentions(openings, hi, territories=data.territories)
+    cols = {"projects": "bmo_projects", "difficult_share": "bmo_difficult_share",
+            "flag": "bmo_check"}
+    per_cell = (check[["territory", "occupation", *cols]].rename(columns=cols)
+                .drop_duplicates(["territory", "occupation"]))
+    out = gaps.merge(per_cell, on=["territory", "occupation"], how="left")
+    return out, check
 
 
 def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch) -> pd.DataFrame:

@@ -370,3 +370,17 @@ def test_combine_options(trend_panel, combine):
         assert not fc.selected_["model"].str.startswith("combo").any()
     if combine == "auto":
         assert fc.strategy_["chosen"].sum() == 1 and len(fc.strategy_) == 4
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_same_forecasts():
+    pytest.importorskip("distributed")
+    from gpec.datasets import make_panel
+
+    panel = make_panel(6, 2, 15, random_state=3)
+    kw = dict(models=["naive", "ets"], horizon=3, level=(80,), verbose=0)
+    local = Forecaster(**kw).fit(panel).predict()
+    dask = Forecaster(**kw, n_jobs=2, backend="dask").fit(panel).predict()
+    cols = ["territory", "occupation", "period", "model", "level"]
+    pd.testing.assert_frame_equal(local.sort_values(cols).reset_index(drop=True),
+                                  dask.sort_values(cols).reset_index(drop=True))

@@ -111,3 +111,12 @@ def test_real_dares(real_data):
     assert terr.loc["R84", "level"] == "region" and terr.loc["2A", "level"] == "departement"
     assert "Tension" in " ".join(data.extra["tensions"].columns)
     data.validate()
+
+
+def test_aggregate_columns_are_flagged(real_data):
+    from gpec.ingest._dares import read_dares_series
+
+    data = read_dares_series(real_data / "dares-portrait-stat-metiers" / "effectifs_3niv.csv")
+    occ = data.occupations.set_index("occupation")
+    assert occ.loc["T2Z60", "level"] == "aggregate" and occ.loc["T2Z", "level"] == "aggregate"
+    assert occ.loc["T2A60", "level"] == "fap225"

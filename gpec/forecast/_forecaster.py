@@ -312,6 +312,15 @@ class Forecaster(BaseEstimator):
         self : Forecaster
         """
         self._check_params()
+        if self.backend == "dask":
+            from ._parallel import parallel_config
+
+            # one dask.distributed cluster for the whole fit, not one per map_series call
+            with parallel_config(self.n_jobs, self.backend):
+                return self._fit(panel)
+        return self._fit(panel)
+
+    def _fit(self, panel) -> Forecaster:
         tables = getattr(panel, "tables", None)
         if isinstance(tables, dict) and not isinstance(panel, pd.DataFrame):
             if tables.get("employment") is None:

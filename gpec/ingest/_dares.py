@@ -66,6 +66,11 @@ def _fap_parent(code: str) -> str | None:
     return code[:1] if len(code) == 3 else code[:3]
 
 
+#: Columns of the DARES portraits that are sums of other FAP, not FAP of their own: counting
+#: them beside their parts counts jobs twice (T2Z60 = T2A60 + T2B60 in every year, no label).
+AGGREGATE_CODES = {"T2Z": "sum of T2A and T2B", "T2Z60": "sum of T2A60 and T2B60"}
+
+
 def _occupations(codes, labels: dict[str, str]) -> pd.DataFrame:
     codes = sorted(set(codes), key=lambda c: (len(c) if c != "ENS" else 0, c))
     # every ancestor must exist
@@ -85,7 +90,10 @@ def _occupations(codes, labels: dict[str, str]) -> pd.DataFrame:
             ],
             "system": "FAP2009",
             "parent": [_fap_parent(c) for c in codes],
-            "level": ["total" if c == "ENS" else _LEVEL[len(c)] for c in codes],
+            "level": [
+                "total" if c == "ENS" else "aggregate" if c in AGGREGATE_CODES else _LEVEL[len(c)]
+                for c in codes
+            ],
         }
     ).astype({"parent": object})
 
