@@ -13,6 +13,7 @@ import pandas as pd
 
 from gpec._data import GpecData
 from gpec.config import ConfigError
+from gpec.referentials import convert_code_lists
 
 __all__ = ["harmonise"]
 
@@ -91,7 +92,7 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
             if cws:
                 offers = offers.copy()
                 offers["rome_source"] = offers["rome"]
-                offers["rome"] = _codes_to(offers["rome"], next(iter(cws.values())))
+                offers["rome"] = convert_code_lists(offers["rome"], next(iter(cws.values())))
                 kw["training_offers"] = offers
         kw["occupations"] = occ[occ["system"].eq(system)]
         data = data.replace(**kw)
@@ -132,21 +133,3 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
         data = data.replace(**kw)
     data.meta["harmonised"] = log
     return data
-
-
-def _codes_to(codes: pd.Series, cw: pd.DataFrame) -> pd.Series:
-    links: dict[str, list[tuple[str, float]]] = {}
-    for s, t, w in zip(cw["source"], cw["target"], cw["weight"], strict=True):
-        links.setdefault(s, []).append((t, float(w)))
-
-    def convert(value):
-        if not isinstance(value, str) or not value.strip():
-            return None
-        found = [links[c] for c in dict.fromkeys(value.split(";")) if c in links]
-        shares: dict[str, float] = {}
-        for targets in found:
-            for t, w in targets:
-                shares[t] = shares.get(t, 0.0) + w / len(found)
-        return ";".join(f"{t}:{v:.6g}" for t, v in sorted(shares.items())) or None
-
-    return pd.Series([convert(v) for v in codes], index=codes.index, dtype=object)

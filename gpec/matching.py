@@ -602,6 +602,8 @@ class OfferMatcher(BaseEstimator):
     n_features_ : int
     models_ : dict
         ``"fusion"`` only: the fitted query-likelihood and LSA models, by name.
+    prior_ : ndarray or None
+        The profiles' ``prior`` column (``"fusion"`` only), if any.
 
     Notes
     -----
@@ -717,7 +719,10 @@ class OfferMatcher(BaseEstimator):
         profiles : DataFrame or Series
             ``occupation`` and text fields (``label``, ``text``, as made by
             :func:`build_profiles`; any other text column is a field too when named in
-            ``field_weights``), or a Series of texts indexed by occupation.
+            ``field_weights``), or a Series of texts indexed by occupation. An optional numeric
+            column ``prior`` (finite; in z units, 0 = neutral) is added to the fused score of
+            each occupation with ``method="fusion"``: a prior belief that some occupations are
+            more likely than their texts say (e.g. broad occupations holding many job titles).
         y : ignored
 
         Returns
@@ -783,6 +788,17 @@ class OfferMatcher(BaseEstimator):
         self.fields_ = fields
         self.n_features_ = self.profile_matrix_.shape[0]
         self.models_ = self._fit_fusion(prof, fields)
+        self.prior_ = None
+        if "prior" in prof.columns and self.method == "fusion":
+            prior = pd.to_numeric(prof["prior"], errors="coerce").to_numpy(dtype=np.float64)
+            bad = ~np.isfinite(prior)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"profiles: column 'prior' is not a finite number at row {row} "
+                    f"({prof['prior'].iloc[row]!r})"
+                )
+            self.prior_ = prior.astype(np.float32) if np.any(prior != 0) else None
         return self
 
     def _fusion_weights(self) -> dict[str, float]:
@@ -842,7 +858,8 @@ class OfferMatcher(BaseEstimator):
         Q = sp.hstack(blocks, format="csr", dtype=np.float32)
         P = self.profile_matrix_
         models = getattr(self, "models_", {})
-        if self.method == "cosine" or not models:
+        prior = getattr(self, "prior_", None)
+        if self.method == "cosine" or (not models and prior is None):
             return lambda a, b: (Q[a:b] @ P).toarray()
         weights = self._fusion_weights()
         inputs = {}
@@ -851,7 +868,7 @@ class OfferMatcher(BaseEstimator):
                 inputs[name] = model.embed(counts, words)
             else:
                 inputs[name] = model.score(counts, words)
-        total = sum(weights[n] for n in ("cosine", *models) if n in weights)
+        total = sum(weights[n] for n in ("cosine", *models) if n in weights) or 1.0
         tau = float(self.decay)
 
         def scores(a: int, b: int) -> np.ndarray:
@@ -866,6 +883,8 @@ class OfferMatcher(BaseEstimator):
                 else:
                     S = model.dense(inputs[name][a:b])
                 F += _standardize(S) * np.float32(weights[name] / total)
+            if prior is not None:
+                F += prior[None, :]
             F -= F.max(axis=1, keepdims=True)
             F /= np.float32(tau)
             np.exp(F, out=F)

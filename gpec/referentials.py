@@ -26,6 +26,7 @@ __all__ = [
     "compose_crosswalks",
     "apply_crosswalk",
     "convert_profiles",
+    "convert_code_lists",
 ]
 
 #: Regular expressions of the codes of each system (formats.md §8.2), full match.
@@ -384,3 +385,46 @@ def convert_profiles(profiles: pd.DataFrame, crosswalk: pd.DataFrame, *,
     out = m.groupby(["target", item_col], as_index=False, sort=True)[weight_col].sum()
     out[weight_col] = (out[weight_col] / out["target"].map(mass)).clip(upper=1.0)
     return out.rename(columns={"target": code_col})[[code_col, item_col, weight_col]]
+
+
+def convert_code_lists(codes: pd.Series, crosswalk: pd.DataFrame) -> pd.Series:
+    """Translate ';'-separated code lists (an offer's ROME codes) into ``code:share`` lists.
+
+    Each source code of a list counts equally; its share is split by the crosswalk weights.
+    Codes without a crosswalk entry are left out; a list with none gives null (the offer is then
+    matched by text, or reported unmapped by :func:`gpec.supply.entrants`).
+
+    Parameters
+    ----------
+    codes : Series
+        ';'-separated codes of the source system (null allowed).
+    crosswalk : DataFrame
+        source, target, weight (one source and one target system).
+
+    Returns
+    -------
+    Series
+        ``"target:share;..."`` strings, sorted by target code, or null.
+
+    Examples
+    --------
+    >>> cw = pd.DataFrame({"source": ["A", "A", "B"], "target": ["F1", "F2", "F1"],
+    ...                    "weight": [0.5, 0.5, 1.0]})
+    >>> convert_code_lists(pd.Series(["A;B", "Z"]), cw).tolist()
+    ['F1:0.75;F2:0.25', None]
+    """
+    links: dict[str, list[tuple[str, float]]] = {}
+    for s, t, w in zip(crosswalk["source"], crosswalk["target"], crosswalk["weight"], strict=True):
+        links.setdefault(s, []).append((t, float(w)))
+
+    def convert(value):
+        if not isinstance(value, str) or not value.strip():
+            return None
+        found = [links[c] for c in dict.fromkeys(value.split(";")) if c in links]
+        shares: dict[str, float] = {}
+        for targets in found:
+            for t, w in targets:
+                shares[t] = shares.get(t, 0.0) + w / len(found)
+        return ";".join(f"{t}:{v:.6g}" for t, v in sorted(shares.items())) or None
+
+    return pd.Series([convert(v) for v in codes], index=codes.index, dtype=object)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from gpec import GpecData
 from gpec.ingest import read_crosswalk, read_dares_series, read_lheo, read_rome
-from gpec.referentials import compose_crosswalks
+from gpec.referentials import compose_crosswalks, convert_code_lists, convert_profiles
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 
@@ -61,35 +61,8 @@ EXCLUDED = {
 
 
 def fap_profiles(occupation_skills: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """Skill profiles of the target occupations: weighted mean of their source profiles.
-
-    The weight of skill ``s`` in target ``f`` is ``sum_r a(r, f) w(r, s) / sum_r a(r, f)`` over
-    the source occupations ``r`` linked to ``f`` (``a`` the crosswalk weight, ``w`` the source
-    weight, 0 when ``r`` does not list ``s``): weights stay in [0, 1], and a target reached by
-    a single source gets that source's profile.
-
-    Parameters
-    ----------
-    occupation_skills : DataFrame
-        occupation, skill, weight (source system).
-    crosswalk : DataFrame
-        source, target, weight (source -> target system, weights of a source sum to 1).
-
-    Returns
-    -------
-    DataFrame
-        occupation (target code), skill, weight; sorted.
-    """
-    cw = crosswalk[["source", "target", "weight"]].rename(
-        columns={"source": "occupation", "weight": "link"}
-    )
-    cw = cw[cw["occupation"].isin(set(occupation_skills["occupation"]))]
-    mass = cw.groupby("target")["link"].sum()
-    m = occupation_skills[["occupation", "skill", "weight"]].merge(cw, on="occupation")
-    m["weight"] = m["weight"] * m["link"]
-    out = m.groupby(["target", "skill"], as_index=False, sort=True)["weight"].sum()
-    out["weight"] = (out["weight"] / out["target"].map(mass)).clip(upper=1.0)
-    return out.rename(columns={"target": "occupation"})[["occupation", "skill", "weight"]]
+    """Skill profiles of the target occupations (see :func:`gpec.referentials.convert_profiles`)."""
+    return convert_profiles(occupation_skills, crosswalk)
 
 
 def offer_codes_to(
@@ -112,21 +85,7 @@ def offer_codes_to(
     cw = crosswalks[
         crosswalks["target_system"].eq(system) & crosswalks["source_system"].eq(source_system)
     ]
-    links: dict[str, list[tuple[str, float]]] = {}
-    for src, tgt, w in zip(cw["source"], cw["target"], cw["weight"], strict=True):
-        links.setdefault(src, []).append((tgt, float(w)))
-
-    def convert(value):
-        if not isinstance(value, str) or not value.strip():
-            return None
-        found = [links[c] for c in dict.fromkeys(value.split(";")) if c in links]
-        shares: dict[str, float] = {}
-        for targets in found:
-            for tgt, w in targets:
-                shares[tgt] = shares.get(tgt, 0.0) + w / len(found)
-        return ";".join(f"{t}:{v:.6g}" for t, v in sorted(shares.items())) or None
-
-    return pd.Series([convert(v) for v in codes], index=codes.index, dtype=object)
+    return convert_code_lists(codes, cw)
 
 
 def read_sources(real: Path = REAL) -> dict[str, GpecData]:
