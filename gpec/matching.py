@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+QL_DF = 10
 __all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
 
 #: French stop words (accents removed, as after :func:`normalize_text`), with the "H/F" marks.
@@ -456,10 +457,11 @@ class _QueryLikelihood:
     features unseen in the profiles are ignored.
     """
 
-    def __init__(self, kind: str, ngram_range: tuple[int, int], mu: float):
+    def __init__(self, kind: str, ngram_range: tuple[int, int], mu: float, max_df: float):
         self.kind = kind
         self.ngram_range = ngram_range
         self.mu = mu
+        self.max_df = max_df
 
     def fit(self, counts: sp.csr_matrix, words) -> _QueryLikelihood:
         self.mapper_ = _Channel(self.kind, self.ngram_range, False, 1.0)
@@ -470,6 +472,12 @@ class _QueryLikelihood:
         p = np.asarray(C.sum(axis=0)).ravel() / total
         doc_len = np.asarray(C.sum(axis=1)).ravel()
         C.data = np.log1p(C.data / (self.mu * p[C.indices]))
+        n = C.shape[0]
+        if self.max_df < 1.0 and n >= 20:
+            # frequent features weigh little and make most of the cost: dropped (as in _Channel)
+            df = np.bincount(C.indices, minlength=C.shape[1])
+            C.data[df[C.indices] > max(1.0, self.max_df * n)] = 0.0
+            C.eliminate_zeros()
         self.weights_ = C.T.tocsr().astype(np.float32)  # features x profiles
         self.background_ = np.log(self.mu / (doc_len + self.mu)).astype(np.float32)
         return self
@@ -507,8 +515,13 @@ class _LatentSemantic:
         if k < 1:
             return None
         from sklearn.utils.extmath import randomized_svd
+        from threadpoolctl import threadpool_limits
 
-        _, _, vt = randomized_svd(X.astype(np.float64), k, n_iter=2, random_state=self.random_state)
+        # one BLAS thread: on a shared machine, threads fighting for cores make it much slower
+        with threadpool_limits(1):
+            _, _, vt = randomized_svd(
+                X.astype(np.float32), k, n_iter=2, random_state=self.random_state
+            )
         self.components_ = np.ascontiguousarray(vt.T, dtype=np.float32)  # words x k
         self.profiles_ = np.ascontiguousarray(_unit_rows(X @ self.components_).T)  # k x profiles
         return self
@@ -760,8 +773,9 @@ class OfferMatcher(BaseEstimator):
         self.vectorizers_ = {}
         self.weights_ = {}
         blocks = []
+        normed = {}
         for field in fields:
-            docs = self._norm(prof[field].to_numpy(dtype=object))
+            docs = normed[field] = self._norm(prof[field].to_numpy(dtype=object))
             if not any(docs):
                 continue
             counts, words = _word_counts(docs)
@@ -787,7 +801,7 @@ class OfferMatcher(BaseEstimator):
         self.occupations_ = occ.to_numpy(dtype=object)
         self.fields_ = fields
         self.n_features_ = self.profile_matrix_.shape[0]
-        self.models_ = self._fit_fusion(prof, fields)
+        self.models_ = self._fit_fusion(normed, fields, len(prof))
         self.prior_ = None
         if "prior" in prof.columns and self.method == "fusion":
             prior = pd.to_numeric(prof["prior"], errors="coerce").to_numpy(dtype=np.float64)
@@ -814,7 +828,7 @@ class OfferMatcher(BaseEstimator):
             raise ValueError("fusion_weights must be >= 0 with at least one > 0")
         return {k: float(v) for k, v in w.items() if v > 0}
 
-    def _fit_fusion(self, prof: pd.DataFrame, fields: list[str]) -> dict:
+    def _fit_fusion(self, normed: dict[str, list[str]], fields: list[str], n: int) -> dict:
         if self.method == "cosine":
             return {}
         if self.method != "fusion":
@@ -827,7 +841,6 @@ class OfferMatcher(BaseEstimator):
         rep = int(self.label_repeat)
         if rep < 0:
             raise ValueError(f"label_repeat must be >= 0, got {self.label_repeat}")
-        normed = {f: self._norm(prof[f].to_numpy(dtype=object)) for f in fields}
         docs = [
             " ".join(
                 part
@@ -835,7 +848,7 @@ class OfferMatcher(BaseEstimator):
                 for part in [normed[f][i]] * (rep if f == "label" else 1)
                 if part
             )
-            for i in range(len(prof))
+            for i in range(n)
         ]
         counts, words = _word_counts(docs)
         models: dict = {}
@@ -843,7 +856,10 @@ class OfferMatcher(BaseEstimator):
         specs = {"ql_word": ("word", (1, 1)), "ql_char": ("char", (lo, hi + 1))}
         for name, (kind, ngr) in specs.items():
             if name in weights and len(words):
-                models[name] = _QueryLikelihood(kind, ngr, float(self.mu)).fit(counts, words)
+                max_df = min(1.0, QL_DF * self._vectorizer(kind).max_df)
+                models[name] = _QueryLikelihood(kind, ngr, float(self.mu), max_df).fit(
+                    counts, words
+                )
         if "lsa" in weights and len(words):
             lsa = _LatentSemantic(self.n_components, self.random_state).fit(counts, words)
             if lsa is not None:

@@ -158,6 +158,21 @@ def _labels(table: pd.DataFrame, data: GpecData) -> pd.DataFrame:
     return out
 
 
+def _offer_labels(table: pd.DataFrame, offers: pd.DataFrame | None) -> pd.DataFrame:
+    """Insert the offer's title and provider after the ``offer`` column."""
+    if offers is None or not len(table) or "offer" not in table.columns:
+        return table
+    cols = [c for c in ("title", "provider") if c in offers.columns and c not in table.columns]
+    if not cols:
+        return table
+    info = offers.drop_duplicates("offer").set_index("offer")[cols]
+    out = table.copy()
+    pos = out.columns.get_loc("offer") + 1
+    for i, c in enumerate(cols):
+        out.insert(pos + i, c, out["offer"].map(info[c]))
+    return out
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -319,11 +334,11 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
         backtest=backtest,
         openings=_labels(openings, data),
         skill_needs=_labels(needs, data),
-        entrants=_labels(ent, data),
+        entrants=_labels(_offer_labels(ent, offers), data),
         gaps=_labels(gaps, data),
         skill_gaps=_labels(sgaps, data),
         transitions=_labels(trans, data),
-        surplus=_labels(alloc.surplus, data),
+        surplus=_labels(_offer_labels(alloc.surplus, offers), data),
         mapping_quality=quality,
         profile=_labels(profile, data),
         hiring_check=_labels(hiring, data),
