@@ -1,0 +1,57 @@
+"""Issue 5's identities on the whole chain: more seats never raise a gap; no seats, gap = openings."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from gpec.datasets import load_demo
+from gpec.pipeline import run_pipeline
+
+CFG = {"forecast": {"horizon": 2}}
+KEYS = ["territory", "occupation", "period"]
+
+
+def _run(scale: float):
+    data = load_demo()
+    offers = data.training_offers.assign(seats=data.training_offers["seats"] * scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_pipeline(data.replace(training_offers=offers), CFG)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {s: _run(s) for s in (1.0, 2.0, 0.0)}
+
+
+def test_identities(runs):
+    g = runs[1.0].gaps
+    assert (g["entrants_allocated"] >= -1e-9).all() and (g["gap"] >= -1e-9).all()
+    np.testing.assert_allclose(g["gap"] + g["entrants_allocated"], g["openings"], atol=1e-6)
+    op = runs[1.0].openings
+    np.testing.assert_allclose(op["expansion"] + op["replacement"] + op["turnover"],
+                               op["openings"], atol=1e-9)
+    sg = runs[1.0].skill_gaps
+    np.testing.assert_allclose(sg["supply_allocated"] + sg["gap"], sg["need"], atol=1e-6)
+    assert len(runs[1.0].transitions)
+
+
+def test_doubling_seats_lowers_total_gap_and_raises_none(runs):
+    base = runs[1.0].gaps.set_index(KEYS)["gap"]
+    doubled = runs[2.0].gaps.set_index(KEYS)["gap"].reindex(base.index)
+    assert doubled.sum() < base.sum()
+    assert (doubled <= base + 1e-6).all()
+
+
+def test_no_seats_gives_gap_equal_openings(runs):
+    g = runs[0.0].gaps
+    assert (g["entrants_allocated"].abs() < 1e-12).all()
+    np.testing.assert_allclose(g["gap"], g["openings"], atol=1e-12)
+
+
+def test_same_input_same_output(runs):
+    again = _run(1.0)
+    for name in ("forecast", "openings", "gaps", "skill_gaps", "transitions"):
+        a, b = getattr(runs[1.0], name), getattr(again, name)
+        assert a.equals(b), name
