@@ -48,7 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-QL_DF = 5
+QL_DF = 3
 __all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
 
 #: French stop words (accents removed, as after :func:`normalize_text`), with the "H/F" marks.
