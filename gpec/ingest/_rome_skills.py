@@ -1,0 +1,255 @@
+"""Skills of the ROME export: compétences, savoirs and the ROME 4.0 skill tree (private).
+
+Used by :func:`gpec.ingest.read_rome`: :func:`_skills_v4` reads the compétences,
+macro-compétences and savoirs of ROME 4.0 and builds the nodes of the skill tree (domaine ``1``
+-> enjeu ``1A`` -> objectif ``1A1``); :func:`_skills_v3` reads the savoirs and activités of ROME
+v3. The CSV plumbing (reading, rejecting rows) is shared with :mod:`gpec.ingest._rome`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gpec.ingest._errors import FormatError, check_pattern
+from gpec.ingest._rome import (
+    _OGR_RX,
+    DOMAINES_COMPETENCES,
+    _bad_code,
+    _csv,
+    _dedupe,
+    _drop,
+    _none,
+)
+
+
+# ------------------------------------------------------------------------------------ skills
+def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
+    parts = []
+    comp, cfile = _csv(
+        export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
+    )
+    if comp is not None:
+        at_c = (ledger, "skills", cfile)
+        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        comp = _drop(
+            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
+        )
+        comp = _dedupe(at_c, comp, ["code_ogr"])
+        nature = comp.get("nature", pd.Series("", index=comp.index)).str.lower()
+        is_macro = nature.str.startswith("macro")
+        cat = comp.get("cat_comp", pd.Series("", index=comp.index)).str.lower()
+        kind = np.where(
+            is_macro,
+            "macro_competence",
+            np.where(cat.str.contains("être|etre", regex=True), "savoir_etre", "savoir_faire"),
+        )
+        func = comp.get("code_macro_comp", pd.Series("", index=comp.index))
+        bad_func = is_macro & ~check_pattern(func, r"\d[A-Z]\d{3}")
+        comp = _drop(
+            at_c,
+            comp,
+            bad_func,
+            "code_macro_comp",
+            "macro-compétence without a code_fonctionnel like 1A101",
+        )
+        kind = kind[~bad_func.to_numpy()]
+        is_macro = is_macro[~bad_func]
+        func = func[~bad_func]
+        parent = np.where(
+            is_macro, func.str[:3], comp.get("code_ogr_macro_comp", pd.Series("", index=comp.index))
+        )
+        ledger.keep(cfile, len(comp))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": comp["code_ogr"],
+                    "label": comp["libelle_competence"],
+                    "kind": kind,
+                    "system": system,
+                    "parent": parent,
+                    "code_fonctionnel": np.where(is_macro, func, ""),
+                    "category": comp.get("sous_cat_comp", ""),
+                    "subcategory": "",
+                }
+            )
+        )
+    sav, sfile = _csv(
+        export, "referentiel_savoir", meta, ledger, ["code_ogr_savoir", "libelle_savoir"]
+    )
+    if sav is not None:
+        at_s = (ledger, "skills", sfile)
+        sav = _bad_code(at_s, sav, "code_ogr_savoir", _OGR_RX, "not an OGR code (digits)")
+        sav = _drop(at_s, sav, sav["libelle_savoir"].eq(""), "libelle_savoir", "missing label")
+        sav = _dedupe(at_s, sav, ["code_ogr_savoir"])
+        taken = set(comp["code_ogr"]) if comp is not None else set()
+        sav = _drop(
+            at_s,
+            sav,
+            sav["code_ogr_savoir"].isin(taken),
+            "code_ogr_savoir",
+            "OGR code already used by a compétence",
+        )
+        ledger.keep(sfile, len(sav))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": sav["code_ogr_savoir"],
+                    "label": sav["libelle_savoir"],
+                    "kind": "savoir",
+                    "system": system,
+                    "parent": "",
+                    "code_fonctionnel": "",
+                    "category": sav.get("categorie_savoir", ""),
+                    "subcategory": sav.get("sous_categorie_savoir", ""),
+                }
+            )
+        )
+    skills = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=[
+                "skill",
+                "label",
+                "kind",
+                "system",
+                "parent",
+                "code_fonctionnel",
+                "category",
+                "subcategory",
+            ]
+        )
+    )
+
+    # nodes of the tree: from the arborescence file when present, else from code_fonctionnel
+    labels = {"domaine_competence": dict(DOMAINES_COMPETENCES), "enjeu": {}, "objectif": {}}
+    arbo, afile = _csv(
+        export,
+        "arborescence_competences",
+        meta,
+        ledger,
+        [
+            "code_domaine_competence",
+            "domaine_competence",
+            "code_enjeu",
+            "enjeu",
+            "code_objectif",
+            "objectif",
+        ],
+    )
+    if arbo is not None:
+        ok = (
+            check_pattern(arbo["code_domaine_competence"], r"\d")
+            & check_pattern(arbo["code_enjeu"], r"\d[A-Z]")
+            & check_pattern(arbo["code_objectif"], r"\d[A-Z]\d")
+        )
+        at_a = (ledger, "skills", afile)
+        arbo = _drop(
+            at_a, arbo, ~ok, "code_objectif", "codes of the skill tree do not match 1 / 1A / 1A1"
+        )
+        ledger.keep(afile, len(arbo))
+        for code, lab, level in (
+            ("code_domaine_competence", "domaine_competence", "domaine_competence"),
+            ("code_enjeu", "enjeu", "enjeu"),
+            ("code_objectif", "objectif", "objectif"),
+        ):
+            labels[level].update(zip(arbo[code], arbo[lab], strict=True))
+        if "code_ogr_macro_competence" in arbo.columns and "code_macro_competence" in arbo.columns:
+            macro_func = dict(
+                zip(arbo["code_ogr_macro_competence"], arbo["code_macro_competence"], strict=True)
+            )
+            m = skills["kind"].eq("macro_competence") & skills["code_fonctionnel"].eq("")
+            skills.loc[m, "code_fonctionnel"] = skills.loc[m, "skill"].map(macro_func).fillna("")
+            skills.loc[m, "parent"] = skills.loc[m, "code_fonctionnel"].str[:3]
+    objectifs = sorted(
+        set(skills.loc[skills["kind"].eq("macro_competence"), "parent"]) - {""}
+        | set(labels["objectif"])
+    )
+    enjeux = sorted({c[:2] for c in objectifs} | set(labels["enjeu"]))
+    domaines = sorted({c[:1] for c in enjeux})
+    missing = [c for c in enjeux if c not in labels["enjeu"]]
+    if missing:
+        meta.setdefault("notes", []).append(
+            "labels of the enjeux and objectifs of the skill tree are not in the export "
+            "(unix_arborescence_competences file absent): set to 'Enjeu <code>' / "
+            "'Objectif <code>'"
+        )
+    nodes = pd.DataFrame(
+        {
+            "skill": domaines + enjeux + objectifs,
+            "label": [
+                labels["domaine_competence"].get(c, f"Domaine de compétences {c}") for c in domaines
+            ]
+            + [labels["enjeu"].get(c, f"Enjeu {c}") for c in enjeux]
+            + [labels["objectif"].get(c, f"Objectif {c}") for c in objectifs],
+            "kind": ["domaine_competence"] * len(domaines)
+            + ["enjeu"] * len(enjeux)
+            + ["objectif"] * len(objectifs),
+            "system": system,
+            "parent": [""] * len(domaines) + [c[:1] for c in enjeux] + [c[:2] for c in objectifs],
+            "code_fonctionnel": domaines + enjeux + objectifs,
+            "category": "",
+            "subcategory": "",
+        }
+    )
+    clash = nodes["skill"].isin(set(skills["skill"]))
+    if clash.any():  # pragma: no cover - OGR codes have 5+ digits in every known release
+        raise FormatError(
+            f"skill tree code(s) {nodes.loc[clash, 'skill'].tolist()} clash with OGR codes"
+        )
+    return _none(pd.concat([nodes, skills], ignore_index=True))
+
+
+def _skills_v3(export, meta, ledger, system) -> pd.DataFrame:
+    parts = []
+    comp, cfile = _csv(
+        export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
+    )
+    if comp is not None:
+        at_c = (ledger, "skills", cfile)
+        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        comp = _drop(
+            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
+        )
+        comp = _dedupe(at_c, comp, ["code_ogr"])
+        ledger.keep(cfile, len(comp))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": comp["code_ogr"],
+                    "label": comp["libelle_competence"],
+                    "kind": "savoir",
+                    "system": system,
+                    "category": comp.get("libelle_type_competence", ""),
+                }
+            )
+        )
+    act, afile = _csv(
+        export, "referentiel_activite", meta, ledger, ["code_ogr", "libelle_activite"]
+    )
+    if act is not None:
+        at_a = (ledger, "skills", afile)
+        act = _bad_code(at_a, act, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+        act = _drop(at_a, act, act["libelle_activite"].eq(""), "libelle_activite", "missing label")
+        act = _dedupe(at_a, act, ["code_ogr"])
+        ledger.keep(afile, len(act))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "skill": act["code_ogr"],
+                    "label": act["libelle_activite"],
+                    "kind": "savoir_faire",
+                    "system": system,
+                    "category": act.get("libelle_type_activite", ""),
+                }
+            )
+        )
+    skills = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["skill", "label", "kind", "system", "category"])
+    )
+    skills = skills.drop_duplicates("skill", keep="first")
+    skills["parent"] = ""
+    return _none(skills)
