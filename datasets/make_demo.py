@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gpec.datasets._demo import DEMO_TABLES
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
 DEFAULT_OUT = HERE.parent / "gpec" / "datasets" / "data"
@@ -43,16 +45,7 @@ AGE_BANDS = [
     "60-64",
     "65+",
 ]
-FILES = (
-    "territories",
-    "occupations",
-    "skills",
-    "occupation_skills",
-    "employment",
-    "workforce_age",
-    "hiring_intentions",
-    "training_offers",
-)
+FILES = DEMO_TABLES
 
 # --------------------------------------------------------------------------------- territories
 NATION = ("FR", "France", 46.6033, 1.8883)
