@@ -266,11 +266,9 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
     exit_rates = dm["exit_rates"] or None
     open_kw = dict(employment=data.employment, exit_rates=exit_rates, net=dm["net"],
                    level=dm["interval_level"], retirement_shift=dm["retirement_shift"])
-    turnover = None
     if dm["turnover_rate"]:
-        turnover = float(dm["turnover_rate"])
-    openings = demand.openings(fc_bottom, data.workforce_age, turnover_rates=turnover,
-                               **open_kw)
+        open_kw["turnover_rates"] = float(dm["turnover_rate"])
+    openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
     needs = (demand.skill_needs(openings, data.occupation_skills)
              if data.occupation_skills is not None else pd.DataFrame())
 
@@ -315,7 +313,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
     hist_last = data.employment[data.employment["territory"].isin(bottom)]
     profile = territory.profile(hist_last, data.territories)
 
-    scen = _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch)
+    scen = _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, (openings, alloc))
 
     backtest = getattr(model, "backtest_", pd.DataFrame())
     summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
@@ -371,28 +369,26 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
     return out, check
 
 
-def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch) -> pd.DataFrame:
-    """Openings and gaps of each configured scenario, beside the baseline."""
+def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.DataFrame:
+    """Openings and gaps of each configured scenario, beside the baseline (already computed)."""
     from gpec import demand, gap
 
     if not cfg["scenarios"]:
         return pd.DataFrame()
+    keys = ["territory", "occupation", "period"]
     rows = []
     for sc in [{"name": "baseline"}, *cfg["scenarios"]]:
-        kw = dict(open_kw)
         if sc["name"] == "baseline":
-            fc = fc_bottom
+            op, al = baseline
         else:
-            fc = demand.apply_scenarios(fc_bottom, [sc])
-            fc = fc.drop(columns=["scenario"], errors="ignore")
             # apply_scenarios writes the scenario's retirement_shift into the table it returns,
-            # where openings() reads it: passing it again would count it twice
-        op = demand.openings(fc, data.workforce_age, **kw)
-        al = gap.allocate(op, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
-        g = al.gaps.groupby(["territory", "occupation", "period"], as_index=False)[
-            ["openings", "entrants_allocated", "gap"]].sum()
-        e = op[["territory", "occupation", "period", "employment"]]
-        g = g.merge(e, on=["territory", "occupation", "period"], how="left")
+            # where openings() reads it: it must not be passed again (it would count twice)
+            fc = demand.apply_scenarios(fc_bottom, [sc]).drop(columns=["scenario"],
+                                                             errors="ignore")
+            op = demand.openings(fc, data.workforce_age, **open_kw)
+            al = gap.allocate(op, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
+        g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
+        g = g.merge(op[[*keys, "employment"]], on=keys, how="left")
         g.insert(0, "scenario", sc["name"])
         rows.append(g)
     return _labels(pd.concat(rows, ignore_index=True), data)
