@@ -47,6 +47,21 @@ def _read(path: Path, ledger: RowLedger, required: list[str]) -> pd.DataFrame:
     return df
 
 
+def _concepts(file: Path, ledger, table: str) -> pd.DataFrame:
+    """An ESCO concept file with bad URIs, missing labels and duplicate URIs rejected."""
+    df = _read(file, ledger, ["conceptUri", "preferredLabel"])
+    uri = _text(df["conceptUri"])
+    ok = check_pattern(uri, _URI) & _text(df["preferredLabel"]).ne("")
+    ledger.reject(
+        table, file.name, df.index[~ok], "conceptUri", uri[~ok], "not an ESCO URI or no label"
+    )
+    dup = uri.duplicated() & ok
+    ledger.reject(table, file.name, df.index[dup], "conceptUri", uri[dup], "duplicate key")
+    df = df[(ok & ~dup).to_numpy()]
+    ledger.keep(file.name, len(df))
+    return df
+
+
 def _isco_code(uri: pd.Series) -> pd.Series:
     return uri.str.extract(r"/isco/C(\d{1,4})$", expand=False)
 
@@ -102,17 +117,7 @@ def read_esco(path: str | os.PathLike, *, optional_weight: float = 0.5) -> GpecD
         "weights": {"essential": 1.0, "optional": optional_weight},
     }
 
-    occ_df = _read(files["occupations"], ledger, ["conceptUri", "preferredLabel"])
-    f = files["occupations"].name
-    uri = _text(occ_df["conceptUri"])
-    ok = check_pattern(uri, _URI) & _text(occ_df["preferredLabel"]).ne("")
-    ledger.reject(
-        "occupations", f, occ_df.index[~ok], "conceptUri", uri[~ok], "not an ESCO URI or no label"
-    )
-    dup = uri.duplicated() & ok
-    ledger.reject("occupations", f, occ_df.index[dup], "conceptUri", uri[dup], "duplicate key")
-    occ_df = occ_df[(ok & ~dup).to_numpy()]
-    ledger.keep(f, len(occ_df))
+    occ_df = _concepts(files["occupations"], ledger, "occupations")
     isco_grp = _text(occ_df.get("iscoGroup", pd.Series("", index=occ_df.index)))
     occupations = pd.DataFrame(
         {
@@ -185,17 +190,7 @@ def read_esco(path: str | os.PathLike, *, optional_weight: float = 0.5) -> GpecD
     skills = None
     sparts = []
     if "skills" in files:
-        s = _read(files["skills"], ledger, ["conceptUri", "preferredLabel"])
-        f = files["skills"].name
-        suri = _text(s["conceptUri"])
-        ok = check_pattern(suri, _URI) & _text(s["preferredLabel"]).ne("")
-        ledger.reject(
-            "skills", f, s.index[~ok], "conceptUri", suri[~ok], "not an ESCO URI or no label"
-        )
-        dup = suri.duplicated() & ok
-        ledger.reject("skills", f, s.index[dup], "conceptUri", suri[dup], "duplicate key")
-        s = s[(ok & ~dup).to_numpy()]
-        ledger.keep(f, len(s))
+        s = _concepts(files["skills"], ledger, "skills")
         stype = _text(s.get("skillType", pd.Series("", index=s.index)))
         kind = np.where(
             stype.eq("knowledge"),

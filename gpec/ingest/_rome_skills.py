@@ -24,18 +24,25 @@ from gpec.ingest._rome import (
 
 
 # ------------------------------------------------------------------------------------ skills
-def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
-    parts = []
+def _competences(export, meta, ledger):
+    """The compétences file with bad codes, missing labels and duplicates rejected (v3 and v4)."""
     comp, cfile = _csv(
         export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
     )
+    at_c = (ledger, "skills", cfile)
+    if comp is None:
+        return None, cfile, at_c
+    comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
+    comp = _drop(
+        at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
+    )
+    return _dedupe(at_c, comp, ["code_ogr"]), cfile, at_c
+
+
+def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
+    parts = []
+    comp, cfile, at_c = _competences(export, meta, ledger)
     if comp is not None:
-        at_c = (ledger, "skills", cfile)
-        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
-        comp = _drop(
-            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
-        )
-        comp = _dedupe(at_c, comp, ["code_ogr"])
         nature = comp.get("nature", pd.Series("", index=comp.index)).str.lower()
         is_macro = nature.str.startswith("macro")
         cat = comp.get("cat_comp", pd.Series("", index=comp.index)).str.lower()
@@ -203,16 +210,8 @@ def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
 
 def _skills_v3(export, meta, ledger, system) -> pd.DataFrame:
     parts = []
-    comp, cfile = _csv(
-        export, "referentiel_competence", meta, ledger, ["code_ogr", "libelle_competence"]
-    )
+    comp, cfile, at_c = _competences(export, meta, ledger)
     if comp is not None:
-        at_c = (ledger, "skills", cfile)
-        comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
-        comp = _drop(
-            at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
-        )
-        comp = _dedupe(at_c, comp, ["code_ogr"])
         ledger.keep(cfile, len(comp))
         parts.append(
             pd.DataFrame(
