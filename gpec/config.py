@@ -40,7 +40,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "level": [80, 95],
         "n_jobs": 1,
         "backend": "",
-        "reconcile": "none",  # none, bottom_up, mint_ols, wls_struct
+        # none, bottom_up, top_down, mint_ols, wls_struct, wls_var, mint_shrink (the last two
+        # weigh series by their one-step backtest errors, see Forecaster.residuals)
+        "reconcile": "none",
     },
     "demand": {
         "net": True,
@@ -75,6 +77,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "scenarios": [],  # list of {name, territories, occupations, from_year, change | absolute}
 }
+
+#: Accepted values of ``[forecast] reconcile`` ("none" or a method of gpec.forecast.reconcile).
+RECONCILE_METHODS = ("none", "bottom_up", "top_down", "mint_ols", "wls_struct", "wls_var",
+                     "mint_shrink")
 
 _SCENARIO_KEYS = {"name", "territories", "occupations", "from_year", "change", "absolute",
                   "retirement_shift", "description"}
@@ -181,6 +187,11 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
             cfg[section][key] = value
     level = cfg["forecast"]["level"]
     cfg["forecast"]["level"] = [level] if isinstance(level, int) else list(level)
+    rec = cfg["forecast"]["reconcile"]
+    if rec not in RECONCILE_METHODS:
+        raise ConfigError(f"{where}: [forecast] reconcile must be one of "
+                          f"{', '.join(RECONCILE_METHODS)}; got {rec!r}"
+                          f"{_suggest(rec, RECONCILE_METHODS)}")
     return cfg
 
 

@@ -187,6 +187,94 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+#: Reconciliation methods that estimate their weights from forecast residuals.
+_RESIDUAL_METHODS = ("wls_var", "mint_shrink")
+
+#: Fewest residual samples (backtest windows) per occupation for a residual-based method.
+_MIN_RESIDUAL_SAMPLES = 2
+
+
+def _residual_samples(residuals: pd.DataFrame) -> tuple[pd.DataFrame, list[str], int]:
+    """Complete residual samples per occupation, for ``reconcile(residuals=...)``.
+
+    ``reconcile`` estimates one (co)variance per occupation from samples (periods) where every
+    territory of the occupation has a residual. Periods where a series of the occupation has no
+    honest residual (NaN, see ``Forecaster.residuals``) are left out for that occupation;
+    occupations left with fewer than ``_MIN_RESIDUAL_SAMPLES`` periods are returned apart.
+
+    Returns
+    -------
+    usable : DataFrame
+        Residual rows of the complete samples of the other occupations.
+    lacking : list of str
+        Occupations without enough complete samples.
+    dropped : int
+        Finite residuals not used: their period is incomplete for their occupation, or their
+        occupation is lacking.
+    """
+    ok = residuals["residual"].notna().to_numpy()
+    n_series = residuals.groupby("occupation")["territory"].nunique()
+    per = residuals[ok].groupby(["occupation", "period"]).size()
+    need = n_series.reindex(per.index.get_level_values("occupation")).to_numpy()
+    complete = per.index[per.to_numpy() == need]
+    n_complete = (
+        pd.Series(1, index=complete)
+        .groupby(level="occupation")
+        .sum()
+        .reindex(n_series.index, fill_value=0)
+    )
+    lacking = sorted(n_complete.index[n_complete < _MIN_RESIDUAL_SAMPLES].astype(str))
+    keys = pd.MultiIndex.from_frame(residuals[["occupation", "period"]])
+    keep = ok & keys.isin(complete) & ~residuals["occupation"].isin(lacking).to_numpy()
+    dropped = int((ok & ~keep).sum())
+    return residuals[keep].reset_index(drop=True), lacking, dropped
+
+
+def _reconcile_with_residuals(model, terr: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Reconcile with ``wls_var`` / ``mint_shrink`` weights from the one-step backtest errors.
+
+    The residuals are ``model.residuals(horizon=1)``: out-of-sample one-step-ahead errors of the
+    selected forecast at each backtest window. Occupations without at least
+    ``_MIN_RESIDUAL_SAMPLES`` complete samples are reconciled with ``wls_struct`` weights instead
+    (their rows say so in the ``reconciliation`` column) and a warning names them.
+    """
+    import warnings
+
+    from gpec.forecast import reconcile
+
+    base = model.predict()
+    usable, lacking, dropped = _residual_samples(model.residuals(horizon=1))
+    fallback = base["occupation"].astype(str).isin(lacking).to_numpy()
+    parts = []
+    details: dict[str, Any] = {}
+    if (~fallback).any():
+        main = reconcile(base[~fallback], terr, method=method, residuals=usable)
+        details = dict(main.attrs.get("reconciliation", {}))
+        parts.append(main)
+    if fallback.any():
+        warnings.warn(
+            f"[forecast] reconcile = {method!r}: {len(lacking)} occupation(s) have fewer than "
+            f"{_MIN_RESIDUAL_SAMPLES} complete one-step backtest residual samples and are "
+            f"reconciled with 'wls_struct' weights instead: {', '.join(lacking[:10])}"
+            + (" ..." if len(lacking) > 10 else ""),
+            UserWarning,
+            stacklevel=3,
+        )
+        fb = reconcile(base[fallback], terr, method="wls_struct")
+        details = details or dict(fb.attrs.get("reconciliation", {}))
+        parts.append(fb)
+    out = pd.concat(parts).sort_index() if len(parts) > 1 else parts[0]
+    details.update(
+        method=method,
+        residual_horizon=1,
+        residual_samples=int(len(usable)),
+        residual_samples_dropped=dropped,
+        fallback_wls_struct=lacking,
+    )
+    out.attrs = {"reconciliation": details}
+    return out
+
+
 def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
     from gpec.forecast import Forecaster
 
@@ -209,7 +297,10 @@ def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
         parts = [panel] + [aggregate(panel, terr, lv, ["value"]) for lv in levels]
         full = pd.concat(parts, ignore_index=True)
         model.fit(full)
-        forecast = reconcile(model.predict(), terr, method=fc["reconcile"])
+        if fc["reconcile"] in _RESIDUAL_METHODS:
+            forecast = _reconcile_with_residuals(model, terr, fc["reconcile"])
+        else:
+            forecast = reconcile(model.predict(), terr, method=fc["reconcile"])
     else:
         model.fit(panel)
         forecast = model.predict()

@@ -557,6 +557,97 @@ class Forecaster(BaseEstimator):
             )
         return pd.concat(frames, ignore_index=True)
 
+    # --------------------------------------------------------------- residuals
+    def residuals(self, horizon: int = 1) -> pd.DataFrame:
+        """Out-of-sample errors of the selected forecast, per series and backtest window.
+
+        The residuals are the rolling-origin backtest errors of the selected
+        (combined) forecast at one horizon step: for each backtest window, the
+        observed value minus the forecast made ``horizon`` periods earlier from
+        the data available then, with combination weights chosen without that
+        window (the same leave-one-window-out forecasts as the ``"auto"`` rows
+        of :attr:`backtest_`). They are honest out-of-sample errors, not
+        in-sample fitted residuals, and there are only as many per series as
+        backtest windows (``n_windows``, default 3): enough for the residual
+        variances of ``reconcile(method="wls_var")`` and, with shrinkage, the
+        covariances of ``"mint_shrink"``, but rough.
+
+        Parameters
+        ----------
+        horizon : int, default=1
+            Horizon step of the errors, between 1 and the fitted ``horizon``
+            (1: one-step-ahead errors).
+
+        Returns
+        -------
+        DataFrame
+            Columns: the id columns (``territory``, ``occupation``), the period
+            forecast (``period_col``) and ``residual`` (actual - forecast), one
+            row per series x backtest window (windows whose forecast period lies
+            beyond the panel, on very short panels, have no row), sorted by
+            series then period: the long form taken by
+            ``gpec.forecast.reconcile(..., residuals=...)``. No series is left
+            out: ``residual`` is NaN where there is no honest
+            error, i.e. the actual is not observed, or the series had no
+            observation before the window's origin (its forecast would be a
+            placeholder 0). ``attrs["n_missing"]`` counts those rows. A series
+            whose residuals are all NaN, or too few, cannot have an estimated
+            variance: callers must decide what to do with it (the pipeline
+            reconciles such occupations with ``wls_struct`` weights and warns).
+
+        Raises
+        ------
+        ValueError
+            If ``horizon`` is not an integer between 1 and the fitted horizon,
+            or the backtest has no window (panel too short).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> panel = pd.DataFrame({"territory": "01", "occupation": ["A"] * 10 + ["B"] * 10,
+        ...                       "period": list(range(2010, 2020)) * 2,
+        ...                       "value": [float(v) for v in range(10, 20)] + [5.0] * 10})
+        >>> fc = Forecaster("naive", horizon=2, level=(80,), verbose=0).fit(panel)
+        >>> res = fc.residuals()
+        >>> list(res.columns)
+        ['territory', 'occupation', 'period', 'residual']
+        >>> res[res["occupation"] == "A"]["residual"].tolist()
+        [1.0, 1.0, 1.0]
+        """
+        self._check_fitted()
+        h = int(self.horizon)
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int | np.integer)
+            or not (1 <= horizon <= h)
+        ):
+            raise ValueError(f"horizon must be an integer between 1 and {h}, got {horizon!r}")
+        bt = self._bt
+        W = len(bt.origins)
+        if W == 0:
+            raise ValueError("the backtest has no window (panel too short): no residuals")
+        k = int(horizon) - 1
+        pm = self._pm
+        n = len(pm.ids)
+        actual = bt.actual[:, :, k]  # (W, n)
+        err = actual - self._auto_bt[:, :, k]
+        honest = np.isfinite(err) & (bt.n_train > 0)
+        err = np.where(honest, err, np.nan)
+        col = bt.origins + k  # panel column of the forecast period of each window
+        inside = col < len(pm.periods)
+        col = np.where(inside, col, len(pm.periods) - 1)
+        out = pm.ids.iloc[np.repeat(np.arange(n), W)].reset_index(drop=True)
+        w_idx = np.tile(np.arange(W), n)
+        if pm.kind == "period":
+            out[self.period_col] = pd.PeriodIndex(pm.periods)[col[w_idx]]
+        else:
+            out[self.period_col] = np.asarray(pm.periods, dtype=np.int64)[col[w_idx]]
+        out["residual"] = err.T.ravel()
+        # Windows whose forecast period lies beyond the panel (short panels) have no actual.
+        out = out[np.tile(inside, n)].reset_index(drop=True)
+        out.attrs = {"n_missing": int(out["residual"].isna().sum()), "horizon": int(horizon)}
+        return out
+
     # ---------------------------------------------------------------- backtest
     @property
     def backtest_(self) -> pd.DataFrame:
