@@ -69,6 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "gap": {
         "small_threshold": 30.0,
         "transitions_top_n": 5,
+        "transitions_min_overlap": 0.1,  # weighted Jaccard of skills (see gap.transitions)
     },
     "report": {
         "territory": "",  # territory shown in the fan chart (default: the largest)

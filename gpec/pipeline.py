@@ -398,7 +398,8 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
     change = openings[["territory", "occupation", "period", "expansion"]]
     trans = (gap.transitions(alloc.gaps, change, data.occupation_skills,
                              mobility=data.extra.get("mobility"),
-                             top_n=cfg["gap"]["transitions_top_n"])
+                             top_n=cfg["gap"]["transitions_top_n"],
+                             min_overlap=cfg["gap"]["transitions_min_overlap"])
              if data.occupation_skills is not None else pd.DataFrame())
     gaps, hiring = _hiring_check(alloc.gaps, openings, data)
     hist_last = data.employment[data.employment["territory"].isin(bottom)]

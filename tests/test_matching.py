@@ -18,6 +18,11 @@ from gpec.matching import OfferMatcher, build_profiles, normalize_text
         ("Salarié.e.s agricoles", "salarié agricole"),
         ("Électricienne", "electricien"),
         ("Cœur de métier", "coeur de metier"),
+        (
+            "Charpentier industriel / Charpentière industrielle en structures métalliques",
+            "charpentier industriel en structures métalliques",
+        ),
+        ("Conseillère en orientation professionnelle", "conseiller en orientation professionnel"),
     ],
 )
 def test_normalize_folds_gender_accents_case(a, b):
