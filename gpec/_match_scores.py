@@ -1,0 +1,207 @@
+"""Scoring channels of :class:`gpec.matching.OfferMatcher` (private).
+
+TF-IDF channels on words or character n-grams within words, a query-likelihood model with Dirichlet
+smoothing and a latent semantic (LSA) model, all on texts already normalised by
+:func:`gpec.matching.normalize_text`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+
+
+class _Channel:
+    """TF-IDF of normalised texts on words or on character n-grams within words.
+
+    Character n-grams are computed once per distinct word and summed through a sparse
+    word x n-gram matrix (the same counts as scikit-learn's ``char_wb`` analyzer, much faster on
+    long profiles). Sublinear tf, smooth idf, l2-normalised rows; features present in more than
+    ``max_df`` of the profiles are dropped (they weigh little and cost most in the products).
+    """
+
+    def __init__(self, kind: str, ngram_range: tuple[int, int], sublinear_tf: bool, max_df: float):
+        self.kind = kind
+        self.ngram_range = ngram_range
+        self.sublinear_tf = sublinear_tf
+        self.max_df = max_df
+
+    def _map(self, words, fit: bool) -> sp.csr_matrix:
+        """Sparse matrix sending each distinct word to its features (itself or its n-grams)."""
+        if fit:
+            self.vocabulary_ = {}
+        vocab = self.vocabulary_
+        rows, cols = [], []
+        if self.kind == "word":
+            for i, w in enumerate(words):
+                j = vocab.get(w)
+                if j is None and fit:
+                    j = vocab[w] = len(vocab)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        else:
+            lo, hi = self.ngram_range
+            for i, w in enumerate(words):
+                padded = f" {w} "
+                n = len(padded)
+                grams = [
+                    padded[st : st + size]
+                    for size in range(lo, min(hi, n) + 1)
+                    for st in range(n - size + 1)
+                ] or [padded]
+                for g in grams:
+                    j = vocab.get(g)
+                    if j is None:
+                        if not fit:
+                            continue
+                        j = vocab[g] = len(vocab)
+                    rows.append(i)
+                    cols.append(j)
+        return sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(words), len(vocab))
+        )
+
+    def _weight(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        X = X.astype(np.float32)
+        if self.sublinear_tf:
+            np.log(X.data, out=X.data)
+            X.data += 1
+        X = (X @ self.idf_).tocsr()
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags((1.0 / norms).astype(np.float32)) @ X).tocsr()
+
+    def fit_transform(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        X = (counts @ self._map(words, fit=True)).tocsr()
+        n = X.shape[0]
+        df = np.bincount(X.indices, minlength=X.shape[1])
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        keep = df > 0
+        if self.max_df < 1.0 and n >= 20:
+            keep &= df <= max(1.0, self.max_df * n)
+        idf[~keep] = 0.0
+        self.idf_ = sp.diags(idf.astype(np.float32)).tocsr()
+        self.n_dropped_ = int((~keep).sum())
+        if not keep.any():
+            raise ValueError("empty vocabulary")
+        return self._weight(X)
+
+    def transform(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        return self._weight((counts @ self._map(words, fit=False)).tocsr())
+
+
+def _word_counts(docs: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Counts of the distinct words of normalised texts (texts x words), and those words."""
+    cv = CountVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
+    try:
+        counts = cv.fit_transform(docs).tocsr()
+    except ValueError:  # every text empty
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
+    return counts, cv.get_feature_names_out()
+
+
+class _QueryLikelihood:
+    """Query likelihood of a text under each profile's language model (Dirichlet smoothing).
+
+    ``log p(q | d) = sum_{t in q} log((tf(t, d) + mu p(t | C)) / (|d| + mu))``; up to a term that
+    does not depend on the profile, this is ``sum_t log(1 + tf(t, d) / (mu p(t | C))) +
+    |q| log(mu / (|d| + mu))``: one sparse product and one rank-one correction. Features are
+    words or character n-grams within words; each distinct feature of the text counts once, and
+    features unseen in the profiles are ignored.
+    """
+
+    def __init__(self, kind: str, ngram_range: tuple[int, int], mu: float, max_df: float):
+        self.kind = kind
+        self.ngram_range = ngram_range
+        self.mu = mu
+        self.max_df = max_df
+
+    def fit(self, counts: sp.csr_matrix, words) -> _QueryLikelihood:
+        self.mapper_ = _Channel(self.kind, self.ngram_range, False, 1.0)
+        C = (counts @ self.mapper_._map(words, fit=True)).tocsr().astype(np.float64)
+        total = C.sum()
+        if total <= 0:
+            raise ValueError("empty vocabulary")
+        p = np.asarray(C.sum(axis=0)).ravel() / total
+        doc_len = np.asarray(C.sum(axis=1)).ravel()
+        C.data = np.log1p(C.data / (self.mu * p[C.indices]))
+        n = C.shape[0]
+        if self.max_df < 1.0 and n >= 20:
+            # frequent features weigh little and make most of the cost: dropped (as in _Channel)
+            df = np.bincount(C.indices, minlength=C.shape[1])
+            C.data[df[C.indices] > max(1.0, self.max_df * n)] = 0.0
+            C.eliminate_zeros()
+        self.weights_ = C.T.tocsr().astype(np.float32)  # features x profiles
+        self.background_ = np.log(self.mu / (doc_len + self.mu)).astype(np.float32)
+        return self
+
+    def score(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        """Presence matrix of the texts' features (texts x features)."""
+        Q = (counts @ self.mapper_._map(words, fit=False)).tocsr()
+        Q.eliminate_zeros()
+        Q.data[:] = 1.0
+        return Q.astype(np.float32)
+
+    def dense(self, Q: sp.csr_matrix) -> np.ndarray:
+        n_terms = np.diff(Q.indptr).astype(np.float32)
+        return (Q @ self.weights_).toarray() + n_terms[:, None] * self.background_[None, :]
+
+
+class _LatentSemantic:
+    """Latent semantic analysis of the profiles: word associations learnt from their own texts.
+
+    TF-IDF (words, sublinear tf) of the pooled profiles, truncated SVD (randomised, seeded): a
+    text and a profile are compared by the cosine of their projections on the first
+    ``n_components`` singular vectors, so that words that occur in the same profiles ("propreté"
+    and "nettoyage") bring each other's profiles closer even when the text shares no word with
+    the profile.
+    """
+
+    def __init__(self, n_components: int, random_state: int):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, counts: sp.csr_matrix, words) -> _LatentSemantic | None:
+        self.tfidf_ = _Channel("word", (1, 1), True, 1.0)
+        X = self.tfidf_.fit_transform(counts, words)
+        k = min(int(self.n_components), min(X.shape) - 1)
+        if k < 1:
+            return None
+        from sklearn.utils.extmath import randomized_svd
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread: on a shared machine, threads fighting for cores make it much slower
+        with threadpool_limits(1):
+            _, _, vt = randomized_svd(
+                X.astype(np.float32), k, n_iter=2, random_state=self.random_state
+            )
+        self.components_ = np.ascontiguousarray(vt.T, dtype=np.float32)  # words x k
+        self.profiles_ = np.ascontiguousarray(_unit_rows(X @ self.components_).T)  # k x profiles
+        return self
+
+    def embed(self, counts: sp.csr_matrix, words) -> np.ndarray:
+        return _unit_rows(self.tfidf_.transform(counts, words) @ self.components_)
+
+
+def _unit_rows(A) -> np.ndarray:
+    A = np.asarray(A, dtype=np.float32)
+    norms = np.linalg.norm(A, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return A / norms
+
+
+def _add_standardized(F: np.ndarray, S: np.ndarray, weight: float) -> None:
+    """``F += weight * S / sd(S)`` row by row (0 for constant rows).
+
+    This is ``weight`` times the per-row z-score of ``S`` up to a per-row constant, which changes
+    neither the ranking nor ``F - max(F)``: the mean is not subtracted (two passes fewer).
+    """
+    n = S.shape[1]
+    mean = S.mean(axis=1, dtype=np.float64)
+    var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
+    sd = np.sqrt(np.maximum(var, 0.0))
+    scale = np.divide(weight, sd, out=np.zeros_like(sd), where=sd > 1e-12 * (1 + np.abs(mean)))
+    S *= scale.astype(np.float32)[:, None]
+    F += S
