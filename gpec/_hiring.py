@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gpec._ageing import _int_periods, _require
+
 __all__ = ["compare_hiring_intentions"]
 
 
@@ -72,7 +74,6 @@ def compare_hiring_intentions(
     >>> compare_hiring_intentions(op, bmo)["flag"].tolist()
     ['agree', 'projection_higher']
     """
-    from gpec.demand import _int_periods, _require  # deferred: gpec.demand re-exports this module
 
     _require(openings, ["territory", "occupation", "period", "openings"], "openings")
     _require(

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from gpec._ageing import _int_periods, _require
+
 __all__ = ["apply_scenarios", "run_scenarios"]
 
 _SCENARIO_KEYS = {
@@ -110,7 +112,6 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
     >>> s["mean"].tolist()
     [100.0, 70.0, 50.0]
     """
-    from gpec.demand import _int_periods, _require  # deferred: gpec.demand re-exports this module
 
     df = forecast_or_employment
     cols = (

@@ -23,13 +23,27 @@ See ``docs/methodology.md`` for the formulas, defaults and sources.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from gpec._ageing import (
+    _NB,
+    AGE_BANDS,
+    DEFAULT_ENTRY_AGES,
+    DEFAULT_EXIT_RATES,
+    DEFAULT_PYRAMID,
+    _exit_matrix,
+    _int_periods,
+    _pyramid_shares,
+    _require,
+    _shift_rates,
+    _turnover_vector,
+    exit_rate_curve,
+    parse_age_band,
+)
 from gpec._hiring import compare_hiring_intentions
 from gpec._scenarios import apply_scenarios, run_scenarios
 
@@ -47,331 +61,11 @@ __all__ = [
     "run_scenarios",
 ]
 
-#: Canonical 5-year age bands of the ageing model (the last one is open).
-AGE_BANDS: tuple[str, ...] = (
-    "15-19", "20-24", "25-29", "30-34", "35-39", "40-44",
-    "45-49", "50-54", "55-59", "60-64", "65+",
-)  # fmt: skip
-_NB = len(AGE_BANDS)
-_LOWS = np.arange(15, 70, 5)  # lower age of each band
-
-#: Default age structure of employment (shares, France). Bands 25-29 ... 55-59 and the totals of
-#: 15-24 and 60+ are the national employment by age of Dares, *Portraits statistiques des
-#: métiers*, 2017-2019 (Enquête Emploi, 26.4 million jobs): 15-24 8.34 %, 25-29 10.45 %,
-#: 30-34 11.70 %, 35-39 12.51 %, 40-44 12.65 %, 45-49 13.79 %, 50-54 13.15 %, 55-59 11.38 %,
-#: 60+ 6.04 %. 15-24 is split 18/82 between 15-19 and 20-24 and 60+ is split 78/22 between
-#: 60-64 and 65+ (approximate Insee employment by age, 2019; not re-verified).
-DEFAULT_PYRAMID: pd.Series = pd.Series(
-    [0.0834 * 0.18, 0.0834 * 0.82, 0.1045, 0.1170, 0.1251, 0.1265,
-     0.1379, 0.1315, 0.1138, 0.0604 * 0.78, 0.0604 * 0.22],
-    index=pd.Index(AGE_BANDS, name="age_band"), name="share",
-)  # fmt: skip
-DEFAULT_PYRAMID = DEFAULT_PYRAMID / DEFAULT_PYRAMID.sum()
-
-#: Default annual probability of leaving employment for good (end of career), per age band.
-#: Zero before 50; a few early exits at 50-59 (invalidity, long-career and special regimes);
-#: most departures at 60-64 (legal retirement age 62, rising to 64 with the 2023 reform; mean
-#: age at retirement about 62.5); the remaining workers past 65 leave fast. With the default
-#: pyramid and constant employment these rates give departures of 2.5 % of employment per year
-#: (about 28 % over 11 years), within the 26-31 % of employment that Métiers 2030 (France
-#: Stratégie & Dares, 2022) projects for the regions over 2019-2030, and a mean exit age of
-#: about 62 years. Override with ``exit_rates=``; shift with ``retirement_shift=``.
-DEFAULT_EXIT_RATES: pd.Series = pd.Series(
-    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.005, 0.03, 0.25, 0.45],
-    index=pd.Index(AGE_BANDS, name="age_band"), name="exit_rate",
-)  # fmt: skip
-
-#: Default age distribution of net entrants into an occupation (young entrants dominate;
-#: mid-career mobility fills the rest). Only matters for departures within the horizon, which
-#: entrants under 50 rarely reach.
-DEFAULT_ENTRY_AGES: pd.Series = pd.Series(
-    [0.12, 0.38, 0.22, 0.12, 0.08, 0.05, 0.03, 0.0, 0.0, 0.0, 0.0],
-    index=pd.Index(AGE_BANDS, name="age_band"), name="share",
-)  # fmt: skip
-
 _OPENINGS_COLUMNS = [
     "territory", "occupation", "period", "employment", "expansion", "replacement",
     "turnover", "openings", "lower", "upper", "employment_lower", "employment_upper",
     "replacement_source",
 ]  # fmt: skip
-
-
-# --------------------------------------------------------------------------------------
-# age bands
-# --------------------------------------------------------------------------------------
-_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|à|a|to)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
-_OPEN = re.compile(
-    r"^\s*(\d{1,3})\s*(?:\+|ans?\s*(?:ou|et)\s*plus|(?:years?\s*)?(?:and|or)\s*(?:over|more|older)"
-    r"|et\s*plus|ou\s*plus)\s*$",
-    re.I,
-)
-_BELOW = re.compile(
-    r"^\s*(?:<|moins\s*de|under|less\s*than)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I
-)
-_SINGLE = re.compile(r"^\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
-
-
-def parse_age_band(band: str) -> tuple[int, float]:
-    """Parse an age band label into ``(lowest age, highest age)`` (inclusive; ``inf`` if open).
-
-    Accepts "20-24", "15-24 ans", "65+", "60 ans ou plus", "50 and over", "<25", "moins de 25 ans"
-    and single ages ("17"). Ages below 15 are clipped to 15 (the model starts at 15).
-
-    Examples
-    --------
-    >>> parse_age_band("60 ans ou plus")
-    (60, inf)
-    >>> parse_age_band("15-24 ans")
-    (15, 24)
-    """
-    s = str(band)
-    if m := _RANGE.match(s):
-        lo, hi = int(m.group(1)), float(m.group(2))
-    elif m := _OPEN.match(s):
-        lo, hi = int(m.group(1)), np.inf
-    elif m := _BELOW.match(s):
-        lo, hi = 15, float(int(m.group(1)) - 1)
-    elif m := _SINGLE.match(s):
-        lo, hi = int(m.group(1)), float(m.group(1))
-    else:
-        raise ValueError(f"unreadable age band {band!r} (expected e.g. '20-24', '65+')")
-    if hi < lo:
-        raise ValueError(f"age band {band!r}: upper age below lower age")
-    if hi < 15:
-        raise ValueError(f"age band {band!r} lies below 15, the youngest age of the model")
-    lo = max(lo, 15)
-    return lo, (int(hi) if np.isfinite(hi) else np.inf)
-
-
-def _single_age_density() -> np.ndarray:
-    """Default employment density over 51 age units: single ages 15..64, then 65+."""
-    d = np.repeat(DEFAULT_PYRAMID.to_numpy()[:-1] / 5.0, 5)
-    return np.append(d, DEFAULT_PYRAMID.to_numpy()[-1])
-
-
-def _band_weights(band: str) -> np.ndarray:
-    """Split of one input band over the canonical bands (sums to 1), following the default
-    pyramid within the band (so "15-24" goes mostly to 20-24, "60+" mostly to 60-64)."""
-    lo, hi = parse_age_band(band)
-    units = np.zeros(51)
-    top = min(hi, 64)
-    if lo <= 64:
-        units[lo - 15 : int(top) - 15 + 1] = 1.0
-    if hi >= 65:
-        units[50] = 1.0
-    w = units * _single_age_density()
-    w = np.append(w[:50].reshape(10, 5).sum(axis=1), w[50])
-    return w / w.sum()
-
-
-def _rates_to_bands(rates) -> np.ndarray:
-    """Canonical band rates from a mapping {band label: rate}; each canonical band takes the
-    rate of the input band holding its lowest age."""
-    if isinstance(rates, pd.Series):
-        rates = rates.to_dict()
-    parsed = [(parse_age_band(k), float(v)) for k, v in rates.items()]
-    out = np.full(_NB, np.nan)
-    for i, a in enumerate(_LOWS):
-        for (lo, hi), v in parsed:
-            if lo <= a <= hi:
-                out[i] = v
-                break
-    if np.isnan(out).any():
-        missing = [AGE_BANDS[i] for i in np.flatnonzero(np.isnan(out))]
-        raise ValueError(f"exit_rates: no rate given for age band(s) {missing}")
-    if ((out < 0) | (out > 1)).any():
-        raise ValueError("exit_rates: every rate must be a probability in [0, 1]")
-    return out
-
-
-def exit_rate_curve(rates=None, shift: float = 0.0) -> pd.Series:
-    """Annual exit probabilities per canonical band, optionally shifted by ``shift`` years.
-
-    A positive shift models a later retirement age: the probability at age *a* becomes the
-    original probability at age *a − shift* (single-year steps inside each band, averaged back
-    to bands; fractional shifts interpolate linearly).
-
-    Examples
-    --------
-    >>> bool(exit_rate_curve(shift=5)["60-64"] == DEFAULT_EXIT_RATES["55-59"])
-    True
-    """
-    base = DEFAULT_EXIT_RATES.to_numpy() if rates is None else _rates_to_bands(rates)
-    return pd.Series(_shift_rates(base[None, :], float(shift))[0], index=DEFAULT_EXIT_RATES.index)
-
-
-def _shift_rates(q: np.ndarray, shift: float) -> np.ndarray:
-    """Shift band rates (rows of ``q``) by ``shift`` years to older ages."""
-    if shift == 0:
-        return q
-    lo, f = int(np.floor(shift)), shift - np.floor(shift)
-    ages = np.arange(15, 70)  # 65+ represented by ages 65..69
-
-    def one(k: int) -> np.ndarray:
-        src = np.clip(ages - k, 15, 65)
-        idx = np.minimum((src - 15) // 5, _NB - 1)
-        single = q[:, idx]
-        return single.reshape(q.shape[0], _NB, 5).mean(axis=2)
-
-    out = one(lo)
-    if f > 0:
-        out = (1 - f) * out + f * one(lo + 1)
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# input preparation
-# --------------------------------------------------------------------------------------
-def _require(df: pd.DataFrame, cols, table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"table {table!r}: missing column(s) {missing}")
-
-
-def _int_periods(s: pd.Series, table: str) -> pd.Series:
-    if isinstance(s.dtype, pd.PeriodDtype):
-        freq = s.dtype.freq.freqstr
-        if not freq.startswith(("Y", "A")):
-            raise ValueError(f"table {table!r}: openings need annual periods, got {freq!r}")
-        return s.dt.year.astype("int64")
-    v = pd.to_numeric(s, errors="coerce")
-    bad = v.isna() | (v != np.round(v))
-    if bad.any():
-        row = s.index[bad.to_numpy()][0]
-        raise ValueError(
-            f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
-        )
-    return v.astype("int64")
-
-
-def _pyramid_shares(
-    cells: pd.DataFrame, workforce_age: pd.DataFrame | None, territories: pd.DataFrame | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Age structure (n_cells x 11, rows sum to 1) and its source label for each cell.
-
-    Sources, in order: "pyramid" (the cell's own), "ancestor" (same occupation in the nearest
-    ancestor territory, when ``territories`` is given), "occupation" (the occupation summed over
-    every territory of ``workforce_age``), "territory" (every occupation of the territory),
-    "default" (:data:`DEFAULT_PYRAMID`).
-    """
-    n = len(cells)
-    shares = np.tile(DEFAULT_PYRAMID.to_numpy(), (n, 1))
-    source = np.full(n, "default", dtype=object)
-    if workforce_age is None or len(workforce_age) == 0:
-        return shares, source
-    _require(workforce_age, ["territory", "occupation", "age_band", "value"], "workforce_age")
-    wa = workforce_age[["territory", "occupation", "age_band", "value"]].copy()
-    for c in ("territory", "occupation", "age_band"):
-        wa[c] = wa[c].astype("str")
-    wa["value"] = pd.to_numeric(wa["value"], errors="coerce")
-    bad = wa["value"].isna() | (wa["value"] < 0)
-    if bad.any():
-        row = wa.index[bad.to_numpy()][0]
-        raise ValueError(
-            f"table 'workforce_age': missing or negative value (row {row}, column 'value')"
-        )
-    codes, bands = pd.factorize(wa["age_band"])
-    weights = []
-    for i, b in enumerate(bands):
-        try:
-            weights.append(_band_weights(b))
-        except ValueError as exc:
-            row = wa.index[codes == i][0]
-            raise ValueError(
-                f"table 'workforce_age': {exc} (row {row}, column 'age_band')"
-            ) from None
-    W = np.vstack(weights)[codes] * wa["value"].to_numpy()[:, None]
-    canon = pd.DataFrame(W, columns=list(AGE_BANDS))
-    canon["territory"] = wa["territory"].to_numpy()
-    canon["occupation"] = wa["occupation"].to_numpy()
-    own = canon.groupby(["territory", "occupation"], sort=False)[list(AGE_BANDS)].sum()
-    own = own[own.sum(axis=1) > 0]
-
-    def fill(mask: np.ndarray, table: pd.DataFrame, keys: list[np.ndarray], label: str) -> None:
-        if not mask.any() or table.empty:
-            return
-        idx = pd.MultiIndex.from_arrays([k[mask] for k in keys]) if len(keys) > 1 else keys[0][mask]
-        vals = table.reindex(idx).to_numpy()
-        ok = np.isfinite(vals).all(axis=1) & (np.nan_to_num(vals).sum(axis=1) > 0)
-        where = np.flatnonzero(mask)[ok]
-        shares[where] = vals[ok] / vals[ok].sum(axis=1, keepdims=True)
-        source[where] = label
-
-    terr = cells["territory"].to_numpy()
-    occ = cells["occupation"].to_numpy()
-    todo = lambda: source == "default"  # noqa: E731
-    fill(todo(), own, [terr, occ], "pyramid")
-    if territories is not None and todo().any():
-        from gpec.territory import _check_territories
-
-        parent = _check_territories(territories)["parent"]
-        cur = terr.copy()
-        for _ in range(len(parent) + 1):
-            cur = parent.reindex(cur).to_numpy(dtype=object)
-            alive = pd.notna(cur)
-            if not (alive & todo()).any():
-                break
-            fill(alive & todo(), own, [cur.astype(str), occ], "ancestor")
-    fill(todo(), canon.groupby("occupation")[list(AGE_BANDS)].sum(), [occ], "occupation")
-    fill(todo(), canon.groupby("territory")[list(AGE_BANDS)].sum(), [terr], "territory")
-    return shares, source
-
-
-def _exit_matrix(cells: pd.DataFrame, exit_rates) -> np.ndarray:
-    """Exit probabilities (n_cells x 11) from None, a {band: rate} mapping or a DataFrame
-    [age_band, rate] with an optional occupation column."""
-    n = len(cells)
-    if exit_rates is None:
-        return np.tile(DEFAULT_EXIT_RATES.to_numpy(), (n, 1))
-    if isinstance(exit_rates, pd.DataFrame):
-        _require(exit_rates, ["age_band", "rate"], "exit_rates")
-        if "occupation" not in exit_rates.columns:
-            return np.tile(
-                _rates_to_bands(dict(zip(exit_rates["age_band"], exit_rates["rate"], strict=True))),
-                (n, 1),
-            )
-        q = np.tile(DEFAULT_EXIT_RATES.to_numpy(), (n, 1))
-        generic = exit_rates[exit_rates["occupation"].isna()]
-        if len(generic):
-            q[:] = _rates_to_bands(dict(zip(generic["age_band"], generic["rate"], strict=True)))
-        occ = cells["occupation"].to_numpy()
-        for code, g in exit_rates.dropna(subset=["occupation"]).groupby("occupation", sort=True):
-            q[occ == str(code)] = _rates_to_bands(dict(zip(g["age_band"], g["rate"], strict=True)))
-        return q
-    if isinstance(exit_rates, Mapping | pd.Series):
-        return np.tile(_rates_to_bands(exit_rates), (n, 1))
-    raise TypeError("exit_rates must be None, a {age_band: rate} mapping or a DataFrame")
-
-
-def _turnover_vector(cells: pd.DataFrame, turnover_rates) -> np.ndarray:
-    n = len(cells)
-    if turnover_rates is None:
-        return np.zeros(n)
-    if np.isscalar(turnover_rates):
-        r = np.full(n, float(turnover_rates))
-    elif isinstance(turnover_rates, pd.DataFrame):
-        _require(turnover_rates, ["occupation", "rate"], "turnover_rates")
-        tr = turnover_rates.astype({"occupation": "str"})
-        if "territory" in tr.columns:
-            tr = tr.astype({"territory": "str"}).set_index(["territory", "occupation"])["rate"]
-            key = pd.MultiIndex.from_frame(cells[["territory", "occupation"]])
-        else:
-            tr = tr.set_index("occupation")["rate"]
-            key = cells["occupation"]
-        r = tr.reindex(key).fillna(0.0).to_numpy(dtype=float)
-    elif isinstance(turnover_rates, Mapping | pd.Series):
-        tr = pd.Series(
-            dict(turnover_rates) if isinstance(turnover_rates, Mapping) else turnover_rates
-        )
-        tr.index = tr.index.astype("str")
-        r = tr.reindex(cells["occupation"]).fillna(0.0).to_numpy(dtype=float)
-    else:
-        raise TypeError(
-            "turnover_rates must be a number, a {occupation: rate} mapping or a DataFrame"
-        )
-    if ((r < 0) | (r > 1)).any():
-        raise ValueError("turnover_rates: every rate must be in [0, 1]")
-    return r
 
 
 def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
