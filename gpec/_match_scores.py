@@ -205,3 +205,57 @@ def _add_standardized(F: np.ndarray, S: np.ndarray, weight: float) -> None:
     scale = np.divide(weight, sd, out=np.zeros_like(sd), where=sd > 1e-12 * (1 + np.abs(mean)))
     S *= scale.astype(np.float32)[:, None]
     F += S
+
+
+class _NearestTitle:
+    """Similarity of a text to the nearest known title of each occupation.
+
+    Titles (job titles already attached to an occupation, such as the ROME appellations) are
+    vectorised like the profiles' label (words and character n-grams within words, idf learnt on
+    the titles); the score of a text for an occupation is the largest weighted cosine between
+    the text and one of that occupation's titles (0 for an occupation without title).
+    """
+
+    def __init__(
+        self, channels: dict[str, float], ngram_range: tuple[int, int], sublinear_tf: bool
+    ):
+        self.channels = channels
+        self.ngram_range = ngram_range
+        self.sublinear_tf = sublinear_tf
+
+    def fit(self, docs: list[str], groups: np.ndarray, n_occupations: int) -> _NearestTitle:
+        """``docs``: normalised titles sorted by ``groups`` (occupation positions)."""
+        counts, words = _word_counts(docs)
+        self.vectorizers_, blocks = [], []
+        for kind, weight in self.channels.items():
+            if weight <= 0:
+                continue
+            vec = _Channel(kind, self.ngram_range, self.sublinear_tf, 1.0)
+            try:
+                X = vec.fit_transform(counts, words)
+            except ValueError:  # empty vocabulary
+                continue
+            self.vectorizers_.append((vec, np.float32(weight)))
+            blocks.append(X)
+        if not blocks:
+            raise ValueError("titles: every title is empty after normalisation")
+        total = sum(w for _, w in self.vectorizers_)
+        self.vectorizers_ = [(v, np.float32(w / total)) for v, w in self.vectorizers_]
+        self.matrix_ = sp.hstack(blocks, format="csr", dtype=np.float32).T.tocsr()
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        self.starts_ = starts
+        self.occupations_ = groups[starts]
+        self.n_occupations_ = n_occupations
+        return self
+
+    def query(self, counts: sp.csr_matrix, words) -> sp.csr_matrix:
+        blocks = [vec.transform(counts, words) * w for vec, w in self.vectorizers_]
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def dense(self, Q: sp.csr_matrix) -> np.ndarray:
+        """(texts x occupations) nearest-title scores of the query rows ``Q``."""
+        S = (Q @ self.matrix_).toarray()
+        out = np.zeros((Q.shape[0], self.n_occupations_), dtype=np.float32)
+        if S.shape[1]:
+            out[:, self.occupations_] = np.maximum.reduceat(S, self.starts_, axis=1)
+        return out

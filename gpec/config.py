@@ -55,6 +55,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "completion_default": 0.8,
         "placement_default": 0.7,
         "text_matching": True,
+        "match_titles": True,  # also match offers against known job titles (ROME appellations)
         "min_score": 0.2,
         "top_k": 3,
         "seats_default": 0.0,  # seats of offers whose seats are unknown (0: they count for none)

@@ -64,6 +64,7 @@ from gpec._match_scores import (
     _add_standardized,
     _Channel,
     _LatentSemantic,
+    _NearestTitle,
     _QueryLikelihood,
     _word_counts,
 )
@@ -72,6 +73,10 @@ from gpec._text import FRENCH_STOP_WORDS, _normalize_many, normalize_text
 #: character n-grams in more than this multiple of ``max_df`` of the profiles are left out of the
 #: query-likelihood model (they cost most of its time; 3 keeps nearly all of its accuracy)
 _QL_CHAR_DF = 3.0
+
+#: default weight of the nearest-title score in ``method="fusion"`` (chosen on half of the ROME
+#: fiches, see ``benchmarks/bench_matching.py``)
+TITLES_FUSION_WEIGHT = 4.0
 
 __all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
 
@@ -217,9 +222,13 @@ class OfferMatcher(BaseEstimator):
         standardised per text (z-scores over the occupations) and the z-scores are averaged with
         ``fusion_weights``. See Notes.
     fusion_weights : dict, optional
-        Weights of the fused scores, keys ``cosine``, ``ql_word``, ``ql_char``, ``lsa``
-        (default ``{"cosine": 1, "ql_word": 1, "ql_char": 1, "lsa": 0.6}``; a missing key or
-        a zero weight drops that score).
+        Weights of the fused scores, keys ``cosine``, ``ql_word``, ``ql_char``, ``lsa`` and
+        ``titles`` (default ``{"cosine": 1, "ql_word": 1, "ql_char": 1, "lsa": 0.6, "titles":
+        TITLES_FUSION_WEIGHT}``; ``titles`` counts only when titles are given to :meth:`fit`; a
+        missing key or a zero weight drops that score).
+    title_weight : float, default 0.5
+        ``"cosine"`` with titles (see :meth:`fit`): share of the nearest-title similarity in the
+        score, ``(1 - title_weight) x profile cosine + title_weight x nearest-title cosine``.
     mu : float, default 1000
         Dirichlet smoothing of the query-likelihood models (in tokens).
     label_repeat : int, default 3
@@ -254,6 +263,13 @@ class OfferMatcher(BaseEstimator):
         ``"fusion"`` only: the fitted query-likelihood and LSA models, by name.
     prior_ : ndarray or None
         The profiles' ``prior`` column (``"fusion"`` only), if any.
+    titles_ : object or None
+        The fitted nearest-title model when titles were given to :meth:`fit`.
+    n_titles_ : int
+        Titles used (0 without titles).
+    titles_ignored_ : DataFrame
+        Titles not used, with the reason (occupation not among the profiles, duplicate, or
+        empty after normalisation); empty without titles.
 
     Notes
     -----
@@ -291,6 +307,7 @@ class OfferMatcher(BaseEstimator):
         stemming: bool = True,
         method: str = "cosine",
         fusion_weights: Mapping[str, float] | None = None,
+        title_weight: float = 0.5,
         mu: float = 1000.0,
         label_repeat: int = 3,
         n_components: int = 150,
@@ -311,6 +328,7 @@ class OfferMatcher(BaseEstimator):
         self.stemming = stemming
         self.method = method
         self.fusion_weights = fusion_weights
+        self.title_weight = title_weight
         self.mu = mu
         self.label_repeat = label_repeat
         self.n_components = n_components
@@ -361,7 +379,7 @@ class OfferMatcher(BaseEstimator):
         return profiles
 
     # -- estimator API
-    def fit(self, profiles, y=None) -> OfferMatcher:
+    def fit(self, profiles, y=None, *, titles=None) -> OfferMatcher:
         """Learn the vocabularies and idf weights of the occupation profiles.
 
         Parameters
@@ -374,6 +392,13 @@ class OfferMatcher(BaseEstimator):
             each occupation with ``method="fusion"``: a prior belief that some occupations are
             more likely than their texts say (e.g. broad occupations holding many job titles).
         y : ignored
+        titles : DataFrame or Series, optional
+            Job titles already known for some occupations (``occupation``, ``title``; or a
+            Series of titles indexed by occupation), such as the ROME appellations
+            (``read_rome(...).extra["appellations"]``, whose ``label`` column is taken as the
+            title). A text then also scores, for each occupation, its similarity to the nearest
+            of that occupation's titles: a training offer called "Soudeur TIG" finds the
+            appellation "Soudeur / Soudeuse TIG" even when the fiche's texts never say "TIG".
 
         Returns
         -------
@@ -450,15 +475,67 @@ class OfferMatcher(BaseEstimator):
                     f"({prof['prior'].iloc[row]!r})"
                 )
             self.prior_ = prior.astype(np.float32) if np.any(prior != 0) else None
+        self._fit_titles(titles)
         return self
+
+    def _fit_titles(self, titles) -> None:
+        self.titles_ = None
+        self.n_titles_ = 0
+        self.titles_ignored_ = pd.DataFrame(columns=["occupation", "title", "reason"])
+        if titles is None:
+            return
+        if isinstance(titles, pd.Series):
+            frame = pd.DataFrame(
+                {"occupation": titles.index.astype(str), "title": titles.to_numpy(dtype=object)}
+            )
+        elif isinstance(titles, pd.DataFrame):
+            col = "title" if "title" in titles.columns else "label"
+            for c in ("occupation", col):
+                if c not in titles.columns:
+                    raise ValueError(f"titles table has no column {c!r} (occupation, title)")
+            frame = pd.DataFrame(
+                {"occupation": titles["occupation"].to_numpy(), "title": titles[col].to_numpy()}
+            )
+        else:
+            raise TypeError("titles must be a DataFrame [occupation, title] or a Series")
+        if not 0 <= float(self.title_weight) <= 1:
+            raise ValueError(f"title_weight must be in [0, 1], got {self.title_weight}")
+        frame = frame.reset_index(drop=True)
+        frame["occupation"] = frame["occupation"].astype("string").str.strip()
+        position = pd.Series(np.arange(len(self.occupations_)), index=self.occupations_)
+        pos = position.reindex(frame["occupation"].fillna("")).to_numpy()
+        docs = np.asarray(self._norm(frame["title"].to_numpy(dtype=object)), dtype=object)
+        reason = np.where(
+            np.isnan(pos),
+            "occupation not among the profiles",
+            np.where(docs == "", "empty title after normalisation", ""),
+        ).astype(object)
+        dup = pd.DataFrame({"p": pos, "d": docs}).duplicated().to_numpy()
+        reason[(reason == "") & dup] = "duplicate title of the same occupation"
+        keep = reason == ""
+        self.titles_ignored_ = frame[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
+        if not keep.any():
+            return
+        groups = pos[keep].astype(np.int64)
+        order = np.argsort(groups, kind="stable")
+        lo, hi = self.ngram_range
+        model = _NearestTitle(self._analyzers(), (lo, hi), bool(self.sublinear_tf))
+        self.titles_ = model.fit(list(docs[keep][order]), groups[order], len(self.occupations_))
+        self.n_titles_ = int(keep.sum())
 
     def _fusion_weights(self) -> dict[str, float]:
         w = (
             dict(self.fusion_weights)
             if self.fusion_weights is not None
-            else {"cosine": 1.0, "ql_word": 1.0, "ql_char": 1.0, "lsa": 0.6}
+            else {
+                "cosine": 1.0,
+                "ql_word": 1.0,
+                "ql_char": 1.0,
+                "lsa": 0.6,
+                "titles": TITLES_FUSION_WEIGHT,
+            }
         )
-        bad = set(w) - {"cosine", "ql_word", "ql_char", "lsa"}
+        bad = set(w) - {"cosine", "ql_word", "ql_char", "lsa", "titles"}
         if bad:
             raise ValueError(f"fusion_weights: unknown score {sorted(bad)[0]!r}")
         if any(v < 0 for v in w.values()) or not any(v > 0 for v in w.values()):
@@ -514,22 +591,41 @@ class OfferMatcher(BaseEstimator):
         P = self.profile_matrix_
         models = getattr(self, "models_", {})
         prior = getattr(self, "prior_", None)
-        if self.method == "cosine" or (not models and prior is None):
-            return lambda a, b: (Q[a:b] @ P).toarray()
+        titles = getattr(self, "titles_", None)
+        Qt = titles.query(counts, words) if titles is not None else None
+        tw = np.float32(self.title_weight)
+
+        def cosine(a: int, b: int) -> np.ndarray:
+            cos = (Q[a:b] @ P).toarray()
+            if titles is not None:
+                cos *= 1 - tw
+                cos += tw * titles.dense(Qt[a:b])
+            return cos
+
+        if self.method == "cosine" or (not models and prior is None and titles is None):
+            return cosine
         weights = self._fusion_weights()
+        if titles is None:
+            weights.pop("titles", None)
         inputs = {}
         for name, model in models.items():
             if name == "lsa":
                 inputs[name] = model.embed(counts, words)
             else:
                 inputs[name] = model.score(counts, words)
-        total = sum(weights[n] for n in ("cosine", *models) if n in weights) or 1.0
+        total = sum(weights[n] for n in ("cosine", "titles", *models) if n in weights) or 1.0
         tau = float(self.decay)
 
         def scores(a: int, b: int) -> np.ndarray:
             cos = (Q[a:b] @ P).toarray()
-            best = cos.max(axis=1)
             F = np.zeros_like(cos)
+            if titles is not None:
+                near = titles.dense(Qt[a:b])
+                best = ((1 - tw) * cos + tw * near).max(axis=1)
+                if "titles" in weights:
+                    _add_standardized(F, near, weights["titles"] / total)
+            else:
+                best = cos.max(axis=1)
             if "cosine" in weights:
                 _add_standardized(F, cos.copy(), weights["cosine"] / total)
             for name, model in models.items():

@@ -275,6 +275,16 @@ def _reconcile_with_residuals(model, terr: pd.DataFrame, method: str) -> pd.Data
     return out
 
 
+def _known_titles(data: GpecData, sp: dict) -> pd.DataFrame | None:
+    """Job titles of the occupations for text matching ([supply] match_titles): the ROME
+    appellations read with the occupations, when their codes are the run's occupations."""
+    app = data.extra.get("appellations")
+    if not sp["match_titles"] or app is None or not {"occupation", "label"} <= set(app.columns):
+        return None
+    known = app[app["occupation"].isin(set(data.occupations["occupation"]))]
+    return known[["occupation", "label"]] if len(known) else None
+
+
 def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
     from gpec.forecast import Forecaster
 
@@ -374,7 +384,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
             profiles = build_profiles(data.occupations, data.occupation_skills, data.skills,
                                       texts=texts)
             matcher_kw = dict(matcher=OfferMatcher(min_score=sp["min_score"]),
-                              profiles=profiles)
+                              profiles=profiles, titles=_known_titles(data, sp))
         ent = supply.entrants(offers, data.occupations, crosswalks=data.crosswalks,
                               completion_default=sp["completion_default"],
                               placement_default=sp["placement_default"], top_k=sp["top_k"],

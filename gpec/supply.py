@@ -160,6 +160,7 @@ def entrants(
     crosswalks: pd.DataFrame | None = None,
     matcher=None,
     profiles: pd.DataFrame | pd.Series | None = None,
+    titles: pd.DataFrame | pd.Series | None = None,
     completion_default: float = 0.8,
     placement_default: float = 0.7,
     top_k: int = 3,
@@ -186,6 +187,10 @@ def entrants(
     profiles : DataFrame or Series, optional
         Occupation profiles (see :func:`gpec.matching.build_profiles`). Without ``profiles`` and
         without a fitted matcher, offers with no code stay unmapped.
+    titles : DataFrame or Series, optional
+        Known job titles of the occupations (``occupation``, ``title``; e.g. the ROME
+        appellations), used when the matcher is fitted here (see
+        :meth:`gpec.matching.OfferMatcher.fit`).
     completion_default, placement_default : float
         Rates used where an offer has none (see the module notes).
     top_k : int, default 3
@@ -364,7 +369,7 @@ def entrants(
                 raise ValueError(
                     "entrants: the matcher is not fitted and no profiles given"
                 ) from None
-            matcher.fit(profiles)
+            matcher.fit(profiles, titles=titles)
         pos = {o: i for i, o in enumerate(ids)}
         title = off["title"] if "title" in off.columns else pd.Series("", index=off.index)
         desc = off["description"] if "description" in off.columns else None

@@ -227,6 +227,24 @@ def test_rome_appellations_accuracy_target(real_data, rome_fusion_accuracy):
     assert top1 >= 0.55 and top5 >= 0.80, (top1, top5)
 
 
+def test_rome_appellations_with_other_titles_known(rome_case):
+    # not the setting: half of the appellations known, the other half matched (and the
+    # reverse); the default cosine with the nearest title measured 0.513 / 0.781
+    profiles, _, queries, truth = rome_case
+    titles = pd.DataFrame({"occupation": queries.index.map(truth), "title": queries.to_numpy()})
+    half = np.random.default_rng(0).permutation(len(queries)) % 2 == 0
+    res = pd.concat(
+        [
+            OfferMatcher(min_score=0.0)
+            .fit(profiles, titles=titles[~part])
+            .match(queries[part], top_k=5)
+            for part in (half, ~half)
+        ]
+    )
+    top1, top5 = _accuracy(res, truth)
+    assert top1 >= 0.50 and top5 >= 0.77, (top1, top5)
+
+
 def test_fusion_ranks_scores_and_threshold(profiles):
     m = OfferMatcher(min_score=0.0, method="fusion").fit(profiles)
     assert set(m.models_) == {"ql_word", "ql_char", "lsa"}
@@ -284,3 +302,65 @@ def test_kth_largest_with_ties(rng):
         kk = min(k, 40)
         expected = -np.sort(-S, axis=1)[:, kk - 1]
         np.testing.assert_array_equal(_kth_largest(S, k), expected)
+
+
+# ------------------------------------------------------------------ known job titles
+@pytest.fixture
+def titles():
+    return pd.DataFrame(
+        {
+            "occupation": ["H2913", "H2913", "G1602", "G1602", "ZZZZZ", "F1703", "F1703"],
+            "title": [
+                "Braseur / Braseuse",
+                "Soudeur TIG",
+                "Commis de cuisine",
+                "Commis de cuisine",  # duplicate of the same occupation
+                "Titre d'un métier absent",  # occupation not among the profiles
+                "Coffreur-boiseur / Coffreuse-boiseuse",
+                "de la",  # nothing left after normalisation
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("method", ["cosine", "fusion"])
+def test_titles_find_words_absent_from_the_profiles(profiles, titles, method):
+    texts = ["Formation braseur", "Coffreur boiseur", "Commis de cuisine"]
+    plain = OfferMatcher(min_score=0.0, method=method).fit(profiles)
+    assert plain.titles_ is None and plain.n_titles_ == 0
+    # without titles, "braseur" and "coffreur" are words no profile holds: both texts go wrong
+    assert plain.match(texts[:2], top_k=1)["occupation"].tolist() == ["F1703", "H2913"]
+    m = OfferMatcher(min_score=0.0, method=method).fit(profiles, titles=titles)
+    res = m.match(texts, top_k=2)
+    top1 = res[res["rank"] == 1].set_index("query")["occupation"].to_dict()
+    assert top1 == {0: "H2913", 1: "F1703", 2: "G1602"}
+    assert ((res["score"] >= 0) & (res["score"] <= 1 + 1e-6)).all()
+    # every title is used or reported with its reason
+    assert m.n_titles_ + len(m.titles_ignored_) == len(titles)
+    reasons = dict(zip(m.titles_ignored_["title"], m.titles_ignored_["reason"], strict=True))
+    assert reasons == {
+        "Commis de cuisine": "duplicate title of the same occupation",
+        "Titre d'un métier absent": "occupation not among the profiles",
+        "de la": "empty title after normalisation",
+    }
+
+
+def test_titles_inputs_and_errors(profiles, titles):
+    # a Series indexed by occupation, or the ROME appellations table (label column)
+    s = pd.Series(["Soudeur TIG"], index=["H2913"])
+    assert OfferMatcher().fit(profiles, titles=s).n_titles_ == 1
+    app = titles.rename(columns={"title": "label"}).assign(appellation="1")
+    assert OfferMatcher().fit(profiles, titles=app).n_titles_ == 4
+    with pytest.raises(ValueError, match="no column 'occupation'"):
+        OfferMatcher().fit(profiles, titles=pd.DataFrame({"title": ["x"]}))
+    with pytest.raises(TypeError, match="titles must be"):
+        OfferMatcher().fit(profiles, titles=["Soudeur TIG"])
+    with pytest.raises(ValueError, match="title_weight"):
+        OfferMatcher(title_weight=1.5).fit(profiles, titles=s)
+    # the same input gives the same output; title_weight=0 is the plain cosine
+    a = OfferMatcher(min_score=0.0).fit(profiles, titles=titles).match(["soudure"], top_k=4)
+    b = OfferMatcher(min_score=0.0).fit(profiles, titles=titles).match(["soudure"], top_k=4)
+    assert a.equals(b)
+    zero = OfferMatcher(min_score=0.0, title_weight=0.0).fit(profiles, titles=titles)
+    plain = OfferMatcher(min_score=0.0).fit(profiles)
+    pd.testing.assert_frame_equal(zero.match(["soudure"]), plain.match(["soudure"]))

@@ -189,8 +189,15 @@ def test_unknown_seats_are_kept_and_flagged():
 
     from gpec.supply import entrants
 
-    offers = pd.DataFrame({"offer": ["A", "B"], "title": ["Soudage", "Soudage"],
-                           "site": ["14", "14"], "seats": [None, 10.0], "rome": ["H2913", "H2913"]})
+    offers = pd.DataFrame(
+        {
+            "offer": ["A", "B"],
+            "title": ["Soudage", "Soudage"],
+            "site": ["14", "14"],
+            "seats": [None, 10.0],
+            "rome": ["H2913", "H2913"],
+        }
+    )
     occ = pd.DataFrame({"occupation": ["H2913"], "label": ["Soudeur"]})
     out = entrants(offers, occ)
     a = out[out["offer"] == "A"]
@@ -204,3 +211,35 @@ def test_unknown_seats_are_kept_and_flagged():
         assert "row" in str(exc) and "seats" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("text seats must be refused")
+
+
+def test_text_matching_uses_known_titles(occupations, profiles):
+    offers = pd.DataFrame(
+        {"offer": ["A"], "site": ["01001"], "seats": [10.0], "title": ["Formation braseur"]}
+    )
+    titles = pd.DataFrame({"occupation": ["H2913"], "title": ["Braseur / Braseuse"]})
+    kw = dict(profiles=profiles, completion_default=1.0, placement_default=1.0, top_k=1)
+    without = entrants(offers, occupations, **kw)
+    with_titles = entrants(offers, occupations, titles=titles, **kw)
+    assert without["occupation"].tolist() != ["H2913"]
+    assert with_titles["occupation"].tolist() == ["H2913"]
+    assert with_titles["reason"].tolist() == ["text"] and with_titles["entrants"].sum() == 10
+
+
+def test_pipeline_known_titles_are_the_runs_rome_appellations(occupations):
+    from gpec._data import GpecData
+    from gpec.config import DEFAULTS
+    from gpec.pipeline import _known_titles
+
+    app = pd.DataFrame(
+        {
+            "appellation": ["1", "2"],
+            "label": ["Braseur / Braseuse", "Titre d'une autre nomenclature"],
+            "occupation": ["H2913", "X9999"],
+        }
+    )
+    data = GpecData(occupations=occupations, extra={"appellations": app})
+    sp = dict(DEFAULTS["supply"])
+    assert _known_titles(data, sp)["label"].tolist() == ["Braseur / Braseuse"]
+    assert _known_titles(data, {**sp, "match_titles": False}) is None
+    assert _known_titles(GpecData(occupations=occupations), sp) is None
