@@ -375,6 +375,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
 
     sp = cfg["supply"]
     offers = data.training_offers
+    titles = None
     if offers is not None and len(offers):
         matcher_kw: dict[str, Any] = {}
         if sp["text_matching"]:
@@ -383,8 +384,9 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
             texts = data.extra.get("occupation_texts")
             profiles = build_profiles(data.occupations, data.occupation_skills, data.skills,
                                       texts=texts)
+            titles = _known_titles(data, sp)
             matcher_kw = dict(matcher=OfferMatcher(min_score=sp["min_score"]),
-                              profiles=profiles, titles=_known_titles(data, sp))
+                              profiles=profiles, titles=titles)
         ent = supply.entrants(offers, data.occupations, crosswalks=data.crosswalks,
                               completion_default=sp["completion_default"],
                               placement_default=sp["placement_default"], top_k=sp["top_k"],
@@ -428,6 +430,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
         "rows": {name: len(t) for name, t in data.tables.items()},
         "rejected_rows": len(rejected),
+        "text_matching_titles": 0 if titles is None else len(titles),
     }
     return Results(
         forecast=forecast,

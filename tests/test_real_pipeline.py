@@ -364,6 +364,21 @@ def test_rome_plus_csv_tables_load(real_data, tmp_path):
     assert clean.crosswalks["source_system"].eq("ROME4").all()
 
 
+def test_rome_plus_csv_tables_run_matches_offers_with_appellations(real_data, tmp_path):
+    from gpec.pipeline import run_pipeline
+
+    cfg = load_config(_rome_with_tables_config(real_data, tmp_path))
+    cfg["forecast"].update(horizon=2, models="naive")
+    data = load_data(cfg)
+    res = run_pipeline(data, cfg)
+    # the 13,120 appellations are the known titles of text matching
+    assert res.provenance["text_matching_titles"] == 13_120
+    ent = res.entrants
+    text = ent[ent["reason"] == "text"]
+    assert len(text) and text["occupation"].isin(set(data.occupations["occupation"])).all()
+    assert ent.groupby("offer")["share"].sum().round(6).eq(1).all()
+
+
 def _example_config(name: str, real: Path, tmp_path: Path) -> Path:
     """An example config with its real-data paths pointed at ``real`` (they are relative)."""
     text = (EXAMPLE_DIR / name).read_text(encoding="utf-8")
