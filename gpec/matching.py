@@ -227,8 +227,10 @@ class OfferMatcher(BaseEstimator):
         TITLES_FUSION_WEIGHT}``; ``titles`` counts only when titles are given to :meth:`fit`; a
         missing key or a zero weight drops that score).
     title_weight : float, default 0.5
-        ``"cosine"`` with titles (see :meth:`fit`): share of the nearest-title similarity in the
-        score, ``(1 - title_weight) x profile cosine + title_weight x nearest-title cosine``.
+        With titles (see :meth:`fit`), the score is ``(1 - title_weight) x c + title_weight x
+        max(c, t)``, where ``c`` is the profile cosine and ``t`` the cosine of the nearest title:
+        a good title raises the score, a missing one never lowers it. ``"fusion"`` ranks with
+        ``fusion_weights["titles"]`` and reports this score for the best occupation.
     mu : float, default 1000
         Dirichlet smoothing of the query-likelihood models (in tokens).
     label_repeat : int, default 3
@@ -598,8 +600,7 @@ class OfferMatcher(BaseEstimator):
         def cosine(a: int, b: int) -> np.ndarray:
             cos = (Q[a:b] @ P).toarray()
             if titles is not None:
-                cos *= 1 - tw
-                cos += tw * titles.dense(Qt[a:b])
+                cos += tw * (np.maximum(cos, titles.dense(Qt[a:b])) - cos)
             return cos
 
         if self.method == "cosine" or (not models and prior is None and titles is None):
@@ -621,7 +622,7 @@ class OfferMatcher(BaseEstimator):
             F = np.zeros_like(cos)
             if titles is not None:
                 near = titles.dense(Qt[a:b])
-                best = ((1 - tw) * cos + tw * near).max(axis=1)
+                best = (cos + tw * (np.maximum(cos, near) - cos)).max(axis=1)
                 if "titles" in weights:
                     _add_standardized(F, near, weights["titles"] / total)
             else:

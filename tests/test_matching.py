@@ -229,7 +229,7 @@ def test_rome_appellations_accuracy_target(real_data, rome_fusion_accuracy):
 
 def test_rome_appellations_with_other_titles_known(rome_case):
     # not the setting: half of the appellations known, the other half matched (and the
-    # reverse); the default cosine with the nearest title measured 0.513 / 0.781
+    # reverse); the default cosine with the nearest title measured 0.547 / 0.808
     profiles, _, queries, truth = rome_case
     titles = pd.DataFrame({"occupation": queries.index.map(truth), "title": queries.to_numpy()})
     half = np.random.default_rng(0).permutation(len(queries)) % 2 == 0
@@ -242,7 +242,7 @@ def test_rome_appellations_with_other_titles_known(rome_case):
         ]
     )
     top1, top5 = _accuracy(res, truth)
-    assert top1 >= 0.50 and top5 >= 0.77, (top1, top5)
+    assert top1 >= 0.53 and top5 >= 0.79, (top1, top5)
 
 
 def test_fusion_ranks_scores_and_threshold(profiles):
