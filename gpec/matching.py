@@ -46,6 +46,11 @@ plain word TF-IDF on the same profiles                      0.32 / 0.58
 weight are chosen on the other half). What helps the cosine: a separate label channel (+16 points
 of top-1 over one pooled field), character n-grams beside words (+2.6), gender/plural folding
 (+0.3 top-1, +2.5 top-5).
+
+Known job titles (``fit(titles=...)``, e.g. the ROME appellations, which the pipeline passes when
+it reads them) add the similarity to the nearest title of each occupation. Matching each
+appellation with the other appellations known (5 folds by title, a title never sees itself):
+``method="cosine"`` 0.55 / 0.82, ``method="fusion"`` 0.57 / 0.84.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ _QL_CHAR_DF = 3.0
 
 #: default weight of the nearest-title score in ``method="fusion"`` (chosen on half of the ROME
 #: fiches, see ``benchmarks/bench_matching.py``)
-TITLES_FUSION_WEIGHT = 4.0
+TITLES_FUSION_WEIGHT = 5.0
 
 __all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
 
