@@ -254,3 +254,27 @@ def test_real_rome4_chains_to_fap2009(real_data):
     )
     assert ab["source"].nunique() == 1584 and len(unchained) == 0
     assert _weights_sum_to_one(ab)
+
+
+def test_real_codes_exist_in_the_insee_nomenclatures(real_data):
+    """PCS codes of the DARES FAP <-> PCS table and the NAF sectors of ROME 4.0 are INSEE codes."""
+    import json
+    import sqlite3
+
+    insee = real_data / "insee-nomenclatures-pypi"
+    fap_pcs = real_data / "dares-portrait-stat-metiers" / "FAP_PCS.csv"
+    rome = real_data / "rome4-v460"
+    if not (insee / "PCS.db").is_file() or not fap_pcs.is_file() or not rome.is_dir():
+        pytest.skip("INSEE nomenclatures, FAP_PCS.csv or ROME 4.0 files absent")
+    with sqlite3.connect(insee / "PCS.db") as con:
+        pcs = {code for (code,) in con.execute("select code from pcs where level = 4")}
+    cw = read_crosswalk(fap_pcs).crosswalks
+    used = set(cw.loc[cw["target_system"] == "PCS2003", "target"])
+    assert len(used) == 486 and used <= pcs, sorted(used - pcs)[:5]
+
+    from gpec.ingest import read_rome
+
+    naf = json.loads((insee / "db").read_text(encoding="utf-8"))
+    divisions = {v["division"]["code"] for v in naf.values()}
+    sectors = set(read_rome(rome).extra["occupation_sectors"]["sector"])
+    assert len(sectors) == 84 and sectors <= divisions, sorted(sectors - divisions)[:5]
