@@ -50,7 +50,7 @@ of top-1 over one pooled field), character n-grams beside words (+2.6), gender/p
 Known job titles (``fit(titles=...)``, e.g. the ROME appellations, which the pipeline passes when
 it reads them) add the similarity to the nearest title of each occupation. Matching each
 appellation with the other appellations known (5 folds by title, a title never sees itself):
-``method="cosine"`` 0.55 / 0.82, ``method="fusion"`` 0.57 / 0.84.
+``method="cosine"`` 0.57 / 0.84, ``method="fusion"`` 0.57 / 0.84.
 """
 
 from __future__ import annotations
