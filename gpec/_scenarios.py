@@ -13,12 +13,21 @@ import pandas as pd
 
 from gpec._ageing import _int_periods, _require
 
-__all__ = ["apply_scenarios", "run_scenarios"]
+__all__ = ["apply_scenarios", "apply_supply_scenarios", "run_scenarios"]
 
-_SCENARIO_KEYS = {
-    "name", "territories", "occupations", "from_year", "change", "absolute",
-    "retirement_shift", "description",
+#: keys of a demand shock (employment level, end-of-career exits)
+DEMAND_KEYS = ("change", "absolute", "retirement_shift")
+#: keys of a supply shock (training seats)
+SUPPLY_KEYS = ("seats_change", "new_seats")
+
+SCENARIO_KEYS = {
+    "name", "territories", "occupations", "from_year", "description",
+    *DEMAND_KEYS, "offers", "sites", "site", *SUPPLY_KEYS, "completion_rate", "placement_rate",
 }  # fmt: skip
+
+
+def _has(sc: Mapping, keys) -> bool:
+    return any(sc.get(k) not in (None, 0, 0.0, False) for k in keys)
 
 
 def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
@@ -29,7 +38,7 @@ def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
     for i, sc in enumerate(scenarios):
         if not isinstance(sc, Mapping):
             raise TypeError(f"scenario entry {i}: expected a dict, got {type(sc).__name__}")
-        unknown = set(sc) - _SCENARIO_KEYS
+        unknown = set(sc) - SCENARIO_KEYS
         if unknown:
             raise ValueError(f"scenario entry {i}: unknown key(s) {sorted(unknown)}")
         name = sc.get("name")
@@ -43,12 +52,29 @@ def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
             sc.get("change") is None
             and sc.get("absolute") is None
             and not sc.get("retirement_shift")
+            and sc.get("seats_change") is None
+            and sc.get("new_seats") is None
         ):
             raise ValueError(
-                f"scenario {name!r}: nothing to change (change, absolute or retirement_shift)"
+                f"scenario {name!r}: nothing to change (change, absolute, retirement_shift, "
+                "seats_change or new_seats)"
             )
-        if sc.get("change") is not None and float(sc["change"]) < -1:
-            raise ValueError(f"scenario {name!r}: change below -1 (-100 %)")
+        for key in ("change", "seats_change"):
+            if sc.get(key) is not None and float(sc[key]) < -1:
+                raise ValueError(f"scenario {name!r}: {key} below -1 (-100 %)")
+        if sc.get("new_seats") is not None:
+            if float(sc["new_seats"]) < 0:
+                raise ValueError(f"scenario {name!r}: new_seats must be >= 0")
+            if not isinstance(sc.get("site"), str) or not sc["site"]:
+                raise ValueError(f"scenario {name!r}: new_seats needs the 'site' (a territory)")
+            occ = sc.get("occupations")
+            if occ is None or occ == "*" or (not isinstance(occ, str) and not list(occ)):
+                raise ValueError(
+                    f"scenario {name!r}: new_seats needs the 'occupations' the trainees go to"
+                )
+        for key in ("completion_rate", "placement_rate"):
+            if sc.get(key) is not None and not 0 <= float(sc[key]) <= 1:
+                raise ValueError(f"scenario {name!r}: {key} must be in [0, 1]")
         out.setdefault(name, []).append(dict(sc))
     return out
 
@@ -131,6 +157,8 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
         for c in cols:
             s[c] = pd.to_numeric(s[c], errors="coerce").astype(float)
         for sc in entries:
+            if not _has(sc, DEMAND_KEYS):
+                continue  # a training-supply entry (see apply_supply_scenarios)
             mask = _target_mask(s, sc, name)
             if sc.get("change") is not None:
                 for c in cols:
@@ -157,6 +185,132 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
                 s[c] = s[c].clip(lower=0.0)
         s.insert(0, "scenario", name)
         out.append(s)
+    return pd.concat(out, ignore_index=True)
+
+
+def _supply_mask(ent: pd.DataFrame, sc: Mapping, name: str) -> np.ndarray:
+    mask = np.ones(len(ent), dtype=bool)
+    for key, col in (("offers", "offer"), ("sites", "site"), ("occupations", "occupation")):
+        sel = sc.get(key, "*")
+        if sel is None or sel == "*":
+            continue
+        codes = [str(c) for c in ([sel] if isinstance(sel, str) else list(sel))]
+        present = set(ent[col].dropna().astype("str"))
+        missing = sorted(set(codes) - present)
+        if missing:
+            raise ValueError(f"scenario {name!r}: {key} {missing} not found in the entrants")
+        mask &= ent[col].astype("str").isin(codes).fillna(False).to_numpy(dtype=bool)
+    if sc.get("from_year") is not None:
+        mask &= ent["period"].to_numpy() >= int(sc["from_year"])
+    return mask
+
+
+def apply_supply_scenarios(
+    entrants: pd.DataFrame,
+    scenarios,
+    periods,
+    *,
+    completion_default: float = 0.8,
+    placement_default: float = 0.7,
+) -> pd.DataFrame:
+    """Apply training-supply shocks to an entrants table, period by period.
+
+    Supply entries of a scenario (the same ``[[scenarios]]`` tables as :func:`apply_scenarios`;
+    their demand keys are ignored here)::
+
+        {"name": "more_welders", "sites": ["200065597"], "occupations": ["H2913"],
+         "from_year": 2027, "seats_change": 0.5}   # +50 % seats of these offers
+        {"name": "close_site", "sites": ["61001"], "seats_change": -1.0}
+        {"name": "new_cap", "site": "200065597", "occupations": ["H2913"], "from_year": 2026,
+         "new_seats": 24}                          # a new offer: 24 seats a year
+
+    ``offers`` / ``sites`` / ``occupations`` select rows of the entrants (lists of codes or
+    ``"*"``); ``seats_change`` scales their entrants by ``1 + seats_change`` (the rates are
+    unchanged, so entrants move with seats). ``new_seats`` adds an offer at ``site`` (a territory
+    code) whose trainees go to ``occupations`` in equal shares, with ``new_seats x
+    completion_rate x placement_rate`` entrants a year (the entry's rates, else the defaults).
+    ``from_year``: first period affected (default all).
+
+    Parameters
+    ----------
+    entrants : DataFrame
+        ``offer``, ``site``, ``occupation``, ``entrants`` (as from :func:`gpec.supply.entrants`),
+        the same every period.
+    scenarios : dict or list of dict
+        Scenario entries (see :func:`apply_scenarios`).
+    periods : iterable of int
+        Periods of the openings the entrants will be allocated to.
+    completion_default, placement_default : float
+        Rates of new offers whose entry gives none.
+
+    Returns
+    -------
+    DataFrame
+        The entrants of every scenario, one row per offer x occupation x period, with
+        ``scenario`` first and ``period``; new offers are named ``scenario:<name>:<n>`` with
+        reason ``"scenario"``.
+
+    Examples
+    --------
+    >>> ent = pd.DataFrame({"offer": ["o1"], "site": ["A"], "occupation": ["X"],
+    ...                     "entrants": [10.0]})
+    >>> out = apply_supply_scenarios(ent, [
+    ...     {"name": "more", "sites": ["A"], "from_year": 2027, "seats_change": 0.5},
+    ...     {"name": "new", "site": "B", "occupations": ["X"], "new_seats": 20}], [2026, 2027])
+    >>> print(out[["scenario", "offer", "period", "entrants"]].to_string(index=False))
+    scenario          offer  period  entrants
+        more             o1    2026      10.0
+        more             o1    2027      15.0
+         new             o1    2026      10.0
+         new             o1    2027      10.0
+         new scenario:new:1    2026      11.2
+         new scenario:new:1    2027      11.2
+    """
+    _require(entrants, ["offer", "site", "occupation", "entrants"], "entrants")
+    if "period" in entrants.columns:
+        raise ValueError("entrants already has a 'period' column: give yearly entrants")
+    periods = sorted({int(p) for p in periods})
+    groups = _normalise_scenarios(scenarios)
+    base = entrants.reset_index(drop=True)
+    base = base.loc[base.index.repeat(len(periods))].reset_index(drop=True)
+    base["period"] = np.tile(periods, len(entrants)).astype(np.int64)
+    base["entrants"] = pd.to_numeric(base["entrants"], errors="coerce").astype(float)
+    out = []
+    for name, entries in groups.items():
+        e = base.copy()
+        new_rows = []
+        for sc in entries:
+            if sc.get("seats_change") is not None:
+                mask = _supply_mask(e, sc, name)
+                e.loc[mask, "entrants"] = e.loc[mask, "entrants"] * (
+                    1.0 + float(sc["seats_change"])
+                )
+            if sc.get("new_seats") is not None:
+                occ = sc["occupations"]
+                occ = [str(occ)] if isinstance(occ, str) else [str(o) for o in occ]
+                rate = float(sc.get("completion_rate", completion_default)) * float(
+                    sc.get("placement_rate", placement_default)
+                )
+                first = int(sc.get("from_year") or periods[0])
+                years = [p for p in periods if p >= first]
+                offer = f"scenario:{name}:{len(new_rows) + 1}"
+                new_rows.append(
+                    pd.DataFrame(
+                        {
+                            "offer": offer,
+                            "site": str(sc["site"]),
+                            "occupation": np.repeat(occ, len(years)),
+                            "share": 1.0 / len(occ),
+                            "entrants": float(sc["new_seats"]) * rate / len(occ),
+                            "reason": "scenario",
+                            "period": np.tile(years, len(occ)).astype(np.int64),
+                        }
+                    )
+                )
+        if new_rows:
+            e = pd.concat([e, *new_rows], ignore_index=True)
+        e.insert(0, "scenario", name)
+        out.append(e)
     return pd.concat(out, ignore_index=True)
 
 

@@ -77,15 +77,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "occupation": "",  # occupation shown in the fan chart (default: the largest gap)
         "top_n": 15,
     },
-    "scenarios": [],  # list of {name, territories, occupations, from_year, change | absolute}
+    # list of {name, territories, occupations, from_year, change | absolute | retirement_shift}
+    # and training-supply entries {name, offers, sites, occupations, from_year, seats_change} or
+    # {name, site, occupations, from_year, new_seats}
+    "scenarios": [],
 }
 
 #: Accepted values of ``[forecast] reconcile`` ("none" or a method of gpec.forecast.reconcile).
 RECONCILE_METHODS = ("none", "bottom_up", "top_down", "mint_ols", "wls_struct", "wls_var",
                      "mint_shrink")
 
-_SCENARIO_KEYS = {"name", "territories", "occupations", "from_year", "change", "absolute",
-                  "retirement_shift", "description"}
 _DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
 DATA_FORMATS = ("table", "rome", "esco", "onet", "bmo", "lheo", "crosswalk", "dares",
                 "insee_geography")
@@ -133,13 +134,19 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
         if section == "scenarios":
             if not isinstance(values, list):
                 raise ConfigError(f"{where}: 'scenarios' must be an array of tables [[scenarios]]")
+            from gpec._scenarios import SCENARIO_KEYS, _normalise_scenarios
+
             for i, sc in enumerate(values):
                 for key in sc:
-                    if key not in _SCENARIO_KEYS:
+                    if key not in SCENARIO_KEYS:
                         raise ConfigError(f"{where}: unknown key {key!r} in scenario {i + 1}"
-                                          f"{_suggest(key, _SCENARIO_KEYS)}")
+                                          f"{_suggest(key, SCENARIO_KEYS)}")
                 if "name" not in sc:
                     raise ConfigError(f"{where}: scenario {i + 1} has no 'name'")
+            try:
+                _normalise_scenarios(values)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{where}: [[scenarios]] {exc}") from None
             cfg["scenarios"] = list(values)
             continue
         if not isinstance(values, dict):

@@ -398,7 +398,9 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
         quality = pd.DataFrame()
 
     ct = cfg["catchment"]
-    sites = sorted(set(ent["site"].dropna())) if len(ent) else []
+    # sites of the offers, and of the new offers of supply scenarios
+    new_sites = {str(sc["site"]) for sc in cfg["scenarios"] if sc.get("new_seats") is not None}
+    sites = sorted((set(ent["site"].dropna()) if len(ent) else set()) | new_sites)
     catch = territory.catchment(data.territories, sites=sites, method=ct["method"],
                                 max_km=ct["max_km"], decay_km=ct["decay_km"],
                                 level=ct["level"], bottom_level=level) if sites else \
@@ -475,26 +477,40 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
 
 
 def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.DataFrame:
-    """Openings and gaps of each configured scenario, beside the baseline (already computed)."""
-    from gpec import demand, gap
+    """Openings and gaps of each configured scenario, beside the baseline (already computed).
+
+    Entries sharing a name form one scenario: their demand entries shock the forecast (openings
+    recomputed), their supply entries shock the entrants (``apply_supply_scenarios``); the
+    allocation is solved again whenever either changed.
+    """
+    from gpec import demand, gap, supply
+    from gpec._scenarios import DEMAND_KEYS, SUPPLY_KEYS, _has, _normalise_scenarios
 
     if not cfg["scenarios"]:
         return pd.DataFrame()
     keys = ["territory", "occupation", "period"]
+    sp = cfg["supply"]
+    base_op, base_al = baseline
     rows = []
-    for sc in [{"name": "baseline"}, *cfg["scenarios"]]:
-        if sc["name"] == "baseline":
-            op, al = baseline
-        else:
+    for name, entries in [("baseline", []), *_normalise_scenarios(cfg["scenarios"]).items()]:
+        op, al = base_op, base_al
+        if any(_has(sc, DEMAND_KEYS) for sc in entries):
             # apply_scenarios writes the scenario's retirement_shift into the table it returns,
             # where openings() reads it: it must not be passed again (it would count twice)
-            fc = demand.apply_scenarios(fc_bottom, [sc]).drop(columns=["scenario"],
-                                                             errors="ignore")
+            fc = demand.apply_scenarios(fc_bottom, entries).drop(columns=["scenario"],
+                                                                 errors="ignore")
             op = demand.openings(fc, data.workforce_age, **open_kw)
-            al = gap.allocate(op, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
+        ent = mapped
+        if any(_has(sc, SUPPLY_KEYS) for sc in entries):
+            ent = supply.apply_supply_scenarios(
+                mapped, entries, sorted(op["period"].unique()),
+                completion_default=sp["completion_default"],
+                placement_default=sp["placement_default"]).drop(columns=["scenario"])
+        if op is not base_op or ent is not mapped:
+            al = gap.allocate(op, ent, catch, small_threshold=cfg["gap"]["small_threshold"])
         g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
         g = g.merge(op[[*keys, "employment"]], on=keys, how="left")
-        g.insert(0, "scenario", sc["name"])
+        g.insert(0, "scenario", name)
         rows.append(g)
     return _labels(pd.concat(rows, ignore_index=True), data)
 

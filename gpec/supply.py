@@ -32,7 +32,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ENTRANTS_COLUMNS", "entrants", "mapping_quality"]
+from gpec._scenarios import apply_supply_scenarios
+
+__all__ = ["ENTRANTS_COLUMNS", "apply_supply_scenarios", "entrants", "mapping_quality"]
 
 #: Columns of the :func:`entrants` table (the first seven are the contract of the gap stage).
 ENTRANTS_COLUMNS = [
