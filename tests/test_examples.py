@@ -49,11 +49,28 @@ def _check_scenario(folder: Path) -> None:
     assert (d.loc[d["period"] < 2027, "employment_change"].abs() < 0.05).all()
 
 
+def _check_training_scenarios(folder: Path) -> None:
+    d = pd.read_csv(folder / "training_scenarios.csv", dtype={"territory": str})
+    assert list(d["scenario"].unique()) == [
+        "baseline", "30 seats in Caen la Mer", "30 seats in Lisieux Normandie",
+        "+50% seats everywhere",
+    ]  # fmt: skip
+    keys = ["territory", "period"]
+    base = d[d["scenario"] == "baseline"].set_index(keys)["gap"]
+    for name, s in d[d["scenario"] != "baseline"].groupby("scenario"):
+        s = s.set_index(keys)["gap"]
+        assert (s <= base.reindex(s.index) + 0.05).all(), name  # more seats never raise a gap
+    # 30 seats x 0.8 completion x 0.7 placement, 2026-2030, all placed (the gap is large)
+    caen = d[d["scenario"] == "30 seats in Caen la Mer"]["gap"].sum()
+    assert abs(base.sum() - caen - 30 * 0.8 * 0.7 * 5) < 0.5
+
+
 CHECKS = {
     "forecast_territory.py": _check_forecast,
     "ardenne_openings_2030.py": _check_ardenne,
     "training_gaps.py": _check_gaps,
     "plant_closure_scenario.py": _check_scenario,
+    "training_scenarios.py": _check_training_scenarios,
 }
 
 # script -> (extra arguments, files it must write, text its output must contain, slow?)
@@ -81,6 +98,12 @@ CASES = {
         ["scenario_comparison.csv"],
         "Change against the baseline",
         True,
+    ),
+    "training_scenarios.py": (
+        [],
+        ["training_scenarios.csv"],
+        "closes",
+        False,
     ),
     "national_dask.py": (
         ["--n-series", "1000", "--n-slow", "10"],
