@@ -40,6 +40,27 @@ def _crosswalk_to(crosswalks: pd.DataFrame | None, source: str, target: str) -> 
                       f"(directly or through one system) in table crosswalks")
 
 
+def _convert_titles(app, sys_of: pd.Series, system: str, crosswalks) -> pd.DataFrame | None:
+    """Job titles (ROME appellations) of the target system: each title goes to every target
+    occupation of its occupation (text matching scores the nearest title of each occupation);
+    ``occupation_source`` keeps the original code. Titles without a crosswalk are dropped (they
+    are not input rows of a canonical table, only help text matching)."""
+    if app is None or not len(app) or "occupation" not in app.columns:
+        return None
+    src = app["occupation"].map(sys_of)
+    parts = [app[src.eq(system).to_numpy()].assign(occupation_source=lambda d: d["occupation"])]
+    for other in sorted(set(src.dropna()) - {system}):
+        try:
+            cw = _crosswalk_to(crosswalks, other, system)
+        except ConfigError:
+            continue
+        sub = app[src.eq(other).to_numpy()].rename(columns={"occupation": "occupation_source"})
+        pairs = cw[cw["weight"] > 0][["source", "target"]].drop_duplicates()
+        conv = sub.merge(pairs, left_on="occupation_source", right_on="source", how="inner")
+        parts.append(conv.drop(columns="source").rename(columns={"target": "occupation"}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
     """Apply the ``[run]`` occupation options and the ``[supply]`` site/seat options.
 
@@ -95,8 +116,11 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
                 offers["rome"] = convert_code_lists(offers["rome"], next(iter(cws.values())))
                 kw["training_offers"] = offers
         kw["occupations"] = occ[occ["system"].eq(system)]
+        titles = _convert_titles(data.extra.get("appellations"), sys_of, system, data.crosswalks)
         data = data.replace(**kw)
         data.extra["occupations_other_systems"] = occ[~occ["system"].eq(system)]
+        if titles is not None:
+            data.extra["appellations"] = titles
         occ = data.occupations
         kw = {}
     level, excluded = run["occupation_level"], set(run["exclude_occupations"])

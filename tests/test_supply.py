@@ -243,3 +243,42 @@ def test_pipeline_known_titles_are_the_runs_rome_appellations(occupations):
     assert _known_titles(data, sp)["label"].tolist() == ["Braseur / Braseuse"]
     assert _known_titles(data, {**sp, "match_titles": False}) is None
     assert _known_titles(GpecData(occupations=occupations), sp) is None
+
+
+def test_titles_follow_the_occupation_system_of_the_run():
+    from gpec._data import GpecData
+    from gpec.config import resolve_config
+    from gpec.harmonise import harmonise
+
+    occ = pd.DataFrame(
+        {
+            "occupation": ["H2913", "H2914", "D1Z41", "D1Z40"],
+            "label": ["Soudeur", "Réalisateur de structures", "Soudeurs", "Chaudronniers"],
+            "system": ["ROME4", "ROME4", "FAP2009", "FAP2009"],
+        }
+    )
+    cw = pd.DataFrame(
+        {
+            "source_system": "ROME4",
+            "source": ["H2913", "H2914", "H2914"],
+            "target_system": "FAP2009",
+            "target": ["D1Z41", "D1Z40", "D1Z41"],
+            "weight": [1.0, 0.7, 0.3],
+        }
+    )
+    app = pd.DataFrame(
+        {
+            "appellation": ["1", "2", "3"],
+            "label": ["Soudeur TIG", "Chaudronnier", "Titre sans correspondance"],
+            "occupation": ["H2913", "H2914", "X9999"],
+        }
+    )
+    data = GpecData(occupations=occ, crosswalks=cw, extra={"appellations": app})
+    out = harmonise(data, resolve_config({"run": {"occupation_system": "FAP2009"}}))
+    titles = out.extra["appellations"].sort_values(["appellation", "occupation"])
+    assert titles[["appellation", "occupation", "occupation_source"]].values.tolist() == [
+        ["1", "D1Z41", "H2913"],
+        ["2", "D1Z40", "H2914"],
+        ["2", "D1Z41", "H2914"],
+    ]
+    assert set(out.occupations["occupation"]) == {"D1Z41", "D1Z40"}
