@@ -19,6 +19,17 @@ from gpec.config import ConfigError
 EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR = 0, 1, 2
 
 
+#: Scenarios of ``gpec demo``: a plant closure (demand) and a new training offer (supply).
+DEMO_SCENARIOS = [
+    {"name": "foundry closure 2027", "territories": ["200041630"],
+     "occupations": ["H2907", "H2910"], "from_year": 2027, "absolute": -250,
+     "description": "a foundry of 250 jobs closes in Ardenne Métropole"},
+    {"name": "30 seats aide-soignant Caen", "site": "200065597", "occupations": ["J1501"],
+     "from_year": 2026, "new_seats": 30,
+     "description": "a new training offer of 30 seats a year in Caen la Mer"},
+]
+
+
 def _user_errors():
     from gpec.ingest import InputFileError
 
@@ -112,7 +123,8 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
         from gpec.pipeline import write_inputs
 
         demo_cfg = {"run": {"name": "gpec demo: SYNTHETIC data modelled on Normandie and "
-                                   "Grand Est (not real figures)"}}
+                                   "Grand Est (not real figures)"},
+                    "scenarios": DEMO_SCENARIOS}
         config_path = write_inputs(load_demo(), out / "inputs", demo_cfg)
         cfg = load_config(config_path)
         _run_and_write(ctx, cfg, out, lang, strict=True)

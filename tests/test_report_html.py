@@ -40,11 +40,13 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="module")
 def report_html(tmp_path_factory) -> Path:
+    from gpec.cli import DEMO_SCENARIOS
     from gpec.datasets import load_demo
     from gpec.pipeline import run_pipeline
 
     out = tmp_path_factory.mktemp("report")
-    run_pipeline(load_demo(), {"forecast": {"horizon": 3}}).write(out)
+    cfg = {"forecast": {"horizon": 3}, "scenarios": DEMO_SCENARIOS}
+    run_pipeline(load_demo(), cfg).write(out)
     return out / "report.html"
 
 
@@ -72,8 +74,24 @@ def test_report_is_self_contained(report_html):
     assert "<link" not in text and "<script src" not in text
     n_charts = text.count("<svg") + len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", text))
     assert n_charts >= 4, f"only {n_charts} embedded charts"
-    for anchor in ("summary", "forecast", "openings", "gaps", "accuracy", "assumptions"):
+    for anchor in (
+        "summary",
+        "forecast",
+        "openings",
+        "gaps",
+        "accuracy",
+        "scenarios",
+        "assumptions",
+    ):
         assert f'id="{anchor}"' in text, f"section #{anchor} missing"
+
+
+def test_report_scenarios_beside_the_baseline(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    section = text[text.index('id="scenarios"') : text.index('id="assumptions"')]
+    assert "gap_change" in section and "a new training offer of 30 seats a year" in section
+    rows = re.findall(r"<tr><td>([^<]+)</td>", section)
+    assert rows == ["baseline", "foundry closure 2027", "30 seats aide-soignant Caen"]
 
 
 def test_report_renders_in_chromium(report_html, tmp_path):

@@ -209,7 +209,18 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     if sc is not None and len(sc):
         s = sc.groupby("scenario", as_index=False, sort=False)[
             ["openings", "entrants_allocated", "gap"]].sum()
-        sections.append(("scenarios", "Scenarios", _table(s, lang)))
+        base = s.loc[s["scenario"] == "baseline", "gap"]
+        if len(base):
+            s["gap_change"] = s["gap"] - float(base.iloc[0])
+        desc = {}
+        for entry in results.config.get("scenarios", []) if results.config else []:
+            if entry.get("description"):
+                desc.setdefault(entry["name"], []).append(str(entry["description"]))
+        if desc:
+            s["description"] = s["scenario"].map(lambda n: "; ".join(desc.get(n, [])))
+        sections.append(("scenarios", "Scenarios", "<p>Totals over the horizon, all territories "
+                         "and occupations; <code>gap_change</code> is the scenario's gap minus "
+                         "the baseline's (negative: a smaller gap).</p>" + _table(s, lang)))
 
     # --- assumptions & methodology
     body = (

@@ -49,6 +49,8 @@ FR = {
     "entrants": "entrants formés",
     "surplus": "places non affectées",
     "scenario": "scénario",
+    "gap_change": "écart par rapport au scénario de référence",
+    "description": "description",
     "value": "valeur",
     "metric": "indicateur",
     # reasons
