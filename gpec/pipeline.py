@@ -275,6 +275,16 @@ def _reconcile_with_residuals(model, terr: pd.DataFrame, method: str) -> pd.Data
     return out
 
 
+def _matchable(data: GpecData) -> pd.DataFrame:
+    """Occupations an offer may be matched to by text: with a ``level`` column (the ROME tree:
+    grand domaines, domaines, fiches), only the levels that carry employment."""
+    occ = data.occupations
+    if "level" not in occ.columns or data.employment is None:
+        return occ
+    levels = set(occ.loc[occ["occupation"].isin(set(data.employment["occupation"])), "level"])
+    return occ[occ["level"].isin(levels)] if levels else occ
+
+
 def _known_titles(data: GpecData, sp: dict) -> pd.DataFrame | None:
     """Job titles of the occupations for text matching ([supply] match_titles): the ROME
     appellations read with the occupations, when their codes are the run's occupations."""
@@ -382,7 +392,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
             from gpec.matching import OfferMatcher, build_profiles
 
             texts = data.extra.get("occupation_texts")
-            profiles = build_profiles(data.occupations, data.occupation_skills, data.skills,
+            profiles = build_profiles(_matchable(data), data.occupation_skills, data.skills,
                                       texts=texts)
             titles = _known_titles(data, sp)
             matcher_kw = dict(matcher=OfferMatcher(min_score=sp["min_score"]),

@@ -376,6 +376,9 @@ def test_rome_plus_csv_tables_run_matches_offers_with_appellations(real_data, tm
     ent = res.entrants
     text = ent[ent["reason"] == "text"]
     assert len(text) and text["occupation"].isin(set(data.occupations["occupation"])).all()
+    # only fiches (the level that carries employment), never a grand domaine or a domaine
+    level = data.occupations.set_index("occupation")["level"]
+    assert text["occupation"].map(level).eq("fiche").all()
     assert ent.groupby("offer")["share"].sum().round(6).eq(1).all()
 
 

@@ -245,6 +245,23 @@ def test_pipeline_known_titles_are_the_runs_rome_appellations(occupations):
     assert _known_titles(GpecData(occupations=occupations), sp) is None
 
 
+def test_pipeline_matches_offers_to_the_levels_with_employment():
+    from gpec._data import GpecData
+    from gpec.pipeline import _matchable
+
+    occ = pd.DataFrame(
+        {
+            "occupation": ["H", "H29", "H2913"],
+            "label": ["Industrie", "Mécanique", "Soudeur"],
+            "level": ["grand_domaine", "domaine_professionnel", "fiche"],
+        }
+    )
+    emp = pd.DataFrame({"territory": ["01"], "occupation": ["H2913"], "period": [2024],
+                        "value": [10.0]})  # fmt: skip
+    assert _matchable(GpecData(occupations=occ, employment=emp))["occupation"].tolist() == ["H2913"]
+    assert len(_matchable(GpecData(occupations=occ))) == 3  # no employment: every occupation
+
+
 def test_titles_follow_the_occupation_system_of_the_run():
     from gpec._data import GpecData
     from gpec.config import resolve_config
