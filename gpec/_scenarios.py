@@ -22,7 +22,8 @@ SUPPLY_KEYS = ("seats_change", "new_seats")
 
 SCENARIO_KEYS = {
     "name", "territories", "occupations", "from_year", "description",
-    *DEMAND_KEYS, "offers", "sites", "site", *SUPPLY_KEYS, "completion_rate", "placement_rate",
+    *DEMAND_KEYS, "offers", "sites", "site", *SUPPLY_KEYS, "shares", "completion_rate",
+    "placement_rate",
 }  # fmt: skip
 
 
@@ -72,6 +73,14 @@ def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
                 raise ValueError(
                     f"scenario {name!r}: new_seats needs the 'occupations' the trainees go to"
                 )
+            if sc.get("shares") is not None:
+                n_occ = 1 if isinstance(occ, str) else len(list(occ))
+                shares = [float(x) for x in sc["shares"]]
+                if len(shares) != n_occ or min(shares) < 0 or abs(sum(shares) - 1) > 1e-6:
+                    raise ValueError(
+                        f"scenario {name!r}: 'shares' needs one share >= 0 per occupation, "
+                        f"summing to 1 (got {shares} for {n_occ} occupation(s))"
+                    )
         for key in ("completion_rate", "placement_rate"):
             if sc.get(key) is not None and not 0 <= float(sc[key]) <= 1:
                 raise ValueError(f"scenario {name!r}: {key} must be in [0, 1]")
@@ -227,7 +236,8 @@ def apply_supply_scenarios(
     ``offers`` / ``sites`` / ``occupations`` select rows of the entrants (lists of codes or
     ``"*"``); ``seats_change`` scales their entrants by ``1 + seats_change`` (the rates are
     unchanged, so entrants move with seats). ``new_seats`` adds an offer at ``site`` (a territory
-    code) whose trainees go to ``occupations`` in equal shares, with ``new_seats x
+    code) whose trainees go to ``occupations`` (in equal shares, or in the ``shares`` given: where
+    the trainees end up, summing to 1), with ``new_seats x
     completion_rate x placement_rate`` entrants a year (the entry's rates, else the defaults).
     ``from_year``: first period affected (default all).
 
@@ -294,14 +304,20 @@ def apply_supply_scenarios(
                 first = int(sc.get("from_year") or periods[0])
                 years = [p for p in periods if p >= first]
                 offer = f"scenario:{name}:{len(new_rows) + 1}"
+                share = np.asarray(
+                    sc["shares"] if sc.get("shares") is not None else [1.0 / len(occ)] * len(occ),
+                    dtype=float,
+                )
                 new_rows.append(
                     pd.DataFrame(
                         {
                             "offer": offer,
                             "site": str(sc["site"]),
                             "occupation": np.repeat(occ, len(years)),
-                            "share": 1.0 / len(occ),
-                            "entrants": float(sc["new_seats"]) * rate / len(occ),
+                            "share": np.repeat(share, len(years)),
+                            "entrants": float(sc["new_seats"])
+                            * rate
+                            * np.repeat(share, len(years)),
                             "reason": "scenario",
                             "period": np.tile(years, len(occ)).astype(np.int64),
                         }

@@ -60,9 +60,22 @@ def test_new_seats_make_a_new_offer(ent):
     assert old.groupby("offer")["entrants"].sum().to_dict() == {"o1": 24.0, "o2": 30.0}
 
 
+def test_new_seats_with_shares(ent):
+    sc = {"name": "new", "site": "C", "occupations": ["X", "Y"], "shares": [0.75, 0.25],
+          "new_seats": 10, "completion_rate": 1.0, "placement_rate": 1.0}  # fmt: skip
+    out = apply_supply_scenarios(ent, sc, [2026])
+    new = out[out["offer"] == "scenario:new:1"].set_index("occupation")
+    assert new["entrants"].to_dict() == {"X": 7.5, "Y": 2.5}
+    assert new["share"].to_dict() == {"X": 0.75, "Y": 0.25}
+
+
 @pytest.mark.parametrize(
     "sc, match",
     [
+        ({"name": "x", "new_seats": 5, "site": "A", "occupations": ["X", "Y"], "shares": [0.5]},
+         "one share >= 0 per occupation"),
+        ({"name": "x", "new_seats": 5, "site": "A", "occupations": ["X", "Y"],
+          "shares": [0.5, 0.6]}, "summing to 1"),
         ({"name": "x", "offers": ["nope"], "seats_change": 0.5}, "offers .* not found"),
         ({"name": "x", "new_seats": 10, "occupations": ["X"]}, "needs the 'site'"),
         ({"name": "x", "new_seats": 10, "site": "A"}, "needs the 'occupations'"),
