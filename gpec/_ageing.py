@@ -216,17 +216,15 @@ def _pyramid_shares(
     if workforce_age is None or len(workforce_age) == 0:
         return shares, source
     _require(workforce_age, ["territory", "occupation", "age_band", "value"], "workforce_age")
-    wa = workforce_age[["territory", "occupation", "age_band", "value"]].copy()
-    for c in ("territory", "occupation", "age_band"):
-        wa[c] = wa[c].astype("str")
-    wa["value"] = pd.to_numeric(wa["value"], errors="coerce")
-    bad = wa["value"].isna() | (wa["value"] < 0)
+    wa = workforce_age
+    value = pd.to_numeric(wa["value"], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(value) | (value < 0)
     if bad.any():
-        row = wa.index[bad.to_numpy()][0]
+        row = wa.index[bad][0]
         raise ValueError(
             f"table 'workforce_age': missing or negative value (row {row}, column 'value')"
         )
-    codes, bands = pd.factorize(wa["age_band"])
+    codes, bands = pd.factorize(wa["age_band"].astype("str"))
     weights = []
     for i, b in enumerate(bands):
         try:
@@ -236,12 +234,20 @@ def _pyramid_shares(
             raise ValueError(
                 f"table 'workforce_age': {exc} (row {row}, column 'age_band')"
             ) from None
-    W = np.vstack(weights)[codes] * wa["value"].to_numpy()[:, None]
-    canon = pd.DataFrame(W, columns=list(AGE_BANDS))
-    canon["territory"] = wa["territory"].to_numpy()
-    canon["occupation"] = wa["occupation"].to_numpy()
-    own = canon.groupby(["territory", "occupation"], sort=False)[list(AGE_BANDS)].sum()
-    own = own[own.sum(axis=1) > 0]
+    # values summed per cell x given band, then spread over the canonical bands: a matrix of
+    # cells x given bands (not one row of 11 floats per input row, which costs gigabytes on a
+    # national table)
+    cell, keys = pd.MultiIndex.from_arrays(
+        [wa["territory"].astype("str"), wa["occupation"].astype("str")],
+        names=["territory", "occupation"],
+    ).factorize()
+    keys = keys.set_names(["territory", "occupation"])
+    n_bands = len(bands)
+    per_band = np.bincount(
+        cell * n_bands + codes, weights=value, minlength=len(keys) * n_bands
+    ).reshape(len(keys), n_bands)
+    full = pd.DataFrame(per_band @ np.vstack(weights), index=keys, columns=list(AGE_BANDS))
+    own = full[full.sum(axis=1) > 0]
 
     def fill(mask: np.ndarray, table: pd.DataFrame, keys: list[np.ndarray], label: str) -> None:
         if not mask.any() or table.empty:
@@ -268,8 +274,8 @@ def _pyramid_shares(
             if not (alive & todo()).any():
                 break
             fill(alive & todo(), own, [cur.astype(str), occ], "ancestor")
-    fill(todo(), canon.groupby("occupation")[list(AGE_BANDS)].sum(), [occ], "occupation")
-    fill(todo(), canon.groupby("territory")[list(AGE_BANDS)].sum(), [terr], "territory")
+    fill(todo(), full.groupby(level="occupation").sum(), [occ], "occupation")
+    fill(todo(), full.groupby(level="territory").sum(), [terr], "territory")
     return shares, source
 
 
