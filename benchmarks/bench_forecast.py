@@ -12,8 +12,8 @@ Prints one table side by side:
   averages), by rolling origin: each method is refitted on the years before
   each origin and scored on the next 1..5 years;
 * a national-scale run (300,000 series by default) with its time and peak memory;
-* accuracy on a data set never used to tune gpec: Eurostat LFS employment by NUTS-2 region x
-  NACE section, 2008-2015 (very short series).
+* accuracy on data sets never used to tune gpec: Eurostat LFS employment by NUTS-2 region x
+  NACE section, 2008-2015 (very short series), and by NUTS-2 region x age band, 1999-2015.
 
 statsforecast is optional (``pip install gpec[bench]``); without it those rows
 are skipped. Run::
@@ -177,34 +177,54 @@ def _scale(y_train: np.ndarray) -> float:
     return float(d.mean()) if len(d) and d.mean() > 0 else np.nan
 
 
-def eurostat_panel() -> pd.DataFrame | None:
-    """Eurostat LFS employment by NUTS-2 region x NACE Rev.2 section, 2008-2015 (thousands).
-
-    Every age (``Y_GE15``), the ten NACE sections (not TOTAL nor "no response"), NUTS-2 regions
-    (4-character codes), complete series only. Never used to choose any gpec setting.
-    """
-    if not EUROSTAT.is_file():
+def _eurostat(path: Path, dims: list[str], keep, category: str) -> pd.DataFrame | None:
+    """A Eurostat bulk TSV as a long panel (territory = geo, occupation = ``category``),
+    complete series only; ``keep`` selects rows from the key's dimensions."""
+    if not path.is_file():
         return None
-    raw = pd.read_csv(EUROSTAT, sep="\t", dtype=str)
-    key = raw.columns[0]
-    parts = raw[key].str.split(",", expand=True)
-    parts.columns = ["unit", "nace", "age", "geo"]
-    keep = (
-        parts["unit"].eq("THS")
-        & parts["age"].eq("Y_GE15")
-        & ~parts["nace"].isin(["TOTAL", "NRP"])
-        & parts["geo"].str.len().eq(4)
-    )
+    raw = pd.read_csv(path, sep="\t", dtype=str)
+    parts = raw[raw.columns[0]].str.split(",", expand=True)
+    parts.columns = dims
+    sel = keep(parts) & parts["geo"].str.len().eq(4)  # NUTS-2
     years = {c: int(c.strip()) for c in raw.columns[1:]}
-    vals = raw.loc[keep, list(years)].apply(
+    vals = raw.loc[sel, list(years)].apply(
         lambda col: pd.to_numeric(col.str.extract(r"^\s*([0-9.]+)")[0], errors="coerce")
     )
     vals.columns = [years[c] for c in vals.columns]
-    vals.index = pd.MultiIndex.from_frame(parts.loc[keep, ["geo", "nace"]])
+    vals.index = pd.MultiIndex.from_frame(parts.loc[sel, ["geo", category]])
     vals = vals.dropna()[sorted(vals.columns)]
     long = vals.stack().rename("value").reset_index()
     long.columns = ["territory", "occupation", "period", "value"]
     return long
+
+
+def eurostat_panel() -> pd.DataFrame | None:
+    """Eurostat LFS employment by NUTS-2 region x NACE Rev.2 section, 2008-2015 (thousands).
+
+    Every age (``Y_GE15``), the ten NACE sections (not TOTAL nor "no response"), complete series
+    only. Never used to choose any gpec setting.
+    """
+    return _eurostat(
+        EUROSTAT,
+        ["unit", "nace", "age", "geo"],
+        lambda p: p["unit"].eq("THS") & p["age"].eq("Y_GE15") & ~p["nace"].isin(["TOTAL", "NRP"]),
+        "nace",
+    )
+
+
+def eurostat_age_panel() -> pd.DataFrame | None:
+    """Eurostat LFS employment by NUTS-2 region x 10-year age band, 1999-2015 (thousands).
+
+    Both sexes, the bands 15-24 ... 55-64 and 65+, complete series only. Never used to choose
+    any gpec setting.
+    """
+    bands = ["Y15-24", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65"]
+    return _eurostat(
+        EUROSTAT.with_name("lfst_r_lfe2emp.tsv"),
+        ["unit", "sex", "age", "geo"],
+        lambda p: p["unit"].eq("THS") & p["sex"].eq("T") & p["age"].isin(bands),
+        "age",
+    )
 
 
 def dares_accuracy(
@@ -347,10 +367,16 @@ def main(argv=None) -> None:
     print("  accuracy on the short DARES FAP225 series...", file=sys.stderr)
     acc225 = dares_accuracy(first_origin=2010, with_sf=sf and not args.quick, code_length=5)
     print("  accuracy on the Eurostat NUTS-2 x NACE series (held out)...", file=sys.stderr)
-    euro = eurostat_panel()
+    euro, euro_age = eurostat_panel(), eurostat_age_panel()
+    sf_eu = ("AutoETS", "AutoTheta")
     acc_eu = (
-        rolling_accuracy(euro, 2012, 3, with_sf=sf, sf_models=("AutoETS", "AutoTheta"))
+        rolling_accuracy(euro, 2012, 3, with_sf=sf, sf_models=sf_eu)
         if euro is not None
+        else pd.DataFrame()
+    )
+    acc_age = (
+        rolling_accuracy(euro_age, 2008, H, with_sf=sf, sf_models=sf_eu)
+        if euro_age is not None
         else pd.DataFrame()
     )
 
@@ -437,6 +463,15 @@ def main(argv=None) -> None:
             f"origins {a['origins'][0]}-{a['origins'][1]}, h=1..3:"
         )
         print(acc_eu.round(3).to_string())
+    if acc_age.size:
+        a = acc_age.attrs
+        print()
+        print(
+            f"Held-out data set, never used to tune gpec: Eurostat LFS employment by NUTS-2 region "
+            f"x age band ({a['n_series']} complete series 1999-2015, 9-12 training years), "
+            f"origins {a['origins'][0]}-{a['origins'][1]}, h=1..{H}:"
+        )
+        print(acc_age.round(3).to_string())
     print(
         f"(benchmark wall time {time.perf_counter() - t_start:.0f} s; timings are noisy on a "
         "shared machine)"
