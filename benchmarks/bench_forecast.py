@@ -446,32 +446,26 @@ def main(argv=None) -> None:
             others = acc.drop(index=[i for i in acc.index if "(gpec)" in i or i == "gpec auto"])
             beats = all(auto["mase"] < others["mase"]) and all(auto["smape"] < others["smape"])
             print(f"gpec auto beats {', '.join(others.index)} on MASE and sMAPE: {beats}")
-    if acc225.size:
-        a = acc225.attrs
-        print()
-        print(
-            f"Short series: DARES FAP225 ({a['n_series']} series from 2004, 6-10 training "
-            f"years), origins {a['origins'][0]}-{a['origins'][1]}, h=1..{H}:"
-        )
-        print(acc225.round(3).to_string())
-    if acc_eu.size:
-        a = acc_eu.attrs
-        print()
-        print(
-            f"Held-out data set, never used to tune gpec: Eurostat LFS employment by NUTS-2 region "
-            f"x NACE section ({a['n_series']} complete series 2008-2015, 4-5 training years), "
-            f"origins {a['origins'][0]}-{a['origins'][1]}, h=1..3:"
-        )
-        print(acc_eu.round(3).to_string())
-    if acc_age.size:
-        a = acc_age.attrs
-        print()
-        print(
-            f"Held-out data set, never used to tune gpec: Eurostat LFS employment by NUTS-2 region "
-            f"x age band ({a['n_series']} complete series 1999-2015, 9-12 training years), "
-            f"origins {a['origins'][0]}-{a['origins'][1]}, h=1..{H}:"
-        )
-        print(acc_age.round(3).to_string())
+    held_out = (
+        "Held-out data set, never used to tune gpec: Eurostat LFS employment by NUTS-2 region"
+    )
+    for table, what, h in (
+        (acc225, "Short series: DARES FAP225 ({n} series from 2004, 6-10 training years)", H),
+        (
+            acc_eu,
+            held_out + " x NACE section ({n} complete series 2008-2015, 4-5 training years)",
+            3,
+        ),
+        (acc_age, held_out + " x age band ({n} complete series 1999-2015, 9-12 training years)", H),
+    ):
+        if table.size:
+            a = table.attrs
+            print()
+            print(
+                what.format(n=a["n_series"])
+                + f", origins {a['origins'][0]}-{a['origins'][1]}, h=1..{h}:"
+            )
+            print(table.round(3).to_string())
     print(
         f"(benchmark wall time {time.perf_counter() - t_start:.0f} s; timings are noisy on a "
         "shared machine)"
