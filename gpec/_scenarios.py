@@ -88,18 +88,27 @@ def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
     return out
 
 
-def _target_mask(df: pd.DataFrame, sc: Mapping, name: str) -> np.ndarray:
+#: (scenario key, table column) pairs that select the rows a scenario entry shocks
+_DEMAND_SELECT = (("territories", "territory"), ("occupations", "occupation"))
+_SUPPLY_SELECT = (("offers", "offer"), ("sites", "site"), ("occupations", "occupation"))
+
+
+def _target_mask(
+    df: pd.DataFrame, sc: Mapping, name: str, select=_DEMAND_SELECT, table: str = "the table"
+) -> np.ndarray:
+    """Rows of ``df`` selected by a scenario entry (codes or "*" per key, then ``from_year``);
+    codes absent from ``df`` are an error."""
     mask = np.ones(len(df), dtype=bool)
-    for key, col in (("territories", "territory"), ("occupations", "occupation")):
+    for key, col in select:
         sel = sc.get(key, "*")
         if sel is None or sel == "*":
             continue
-        codes = [sel] if isinstance(sel, str) else list(sel)
-        codes = [str(c) for c in codes]
-        missing = sorted(set(codes) - set(df[col].astype("str")))
+        codes = [str(c) for c in ([sel] if isinstance(sel, str) else list(sel))]
+        values = df[col].astype("str")
+        missing = sorted(set(codes) - set(values.dropna()))
         if missing:
-            raise ValueError(f"scenario {name!r}: {key} {missing} not found in the table")
-        mask &= df[col].astype("str").isin(codes).to_numpy()
+            raise ValueError(f"scenario {name!r}: {key} {missing} not found in {table}")
+        mask &= values.isin(codes).fillna(False).to_numpy(dtype=bool)
     if sc.get("from_year") is not None:
         mask &= df["period"].to_numpy() >= int(sc["from_year"])
     return mask
@@ -197,23 +206,6 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
     return pd.concat(out, ignore_index=True)
 
 
-def _supply_mask(ent: pd.DataFrame, sc: Mapping, name: str) -> np.ndarray:
-    mask = np.ones(len(ent), dtype=bool)
-    for key, col in (("offers", "offer"), ("sites", "site"), ("occupations", "occupation")):
-        sel = sc.get(key, "*")
-        if sel is None or sel == "*":
-            continue
-        codes = [str(c) for c in ([sel] if isinstance(sel, str) else list(sel))]
-        present = set(ent[col].dropna().astype("str"))
-        missing = sorted(set(codes) - present)
-        if missing:
-            raise ValueError(f"scenario {name!r}: {key} {missing} not found in the entrants")
-        mask &= ent[col].astype("str").isin(codes).fillna(False).to_numpy(dtype=bool)
-    if sc.get("from_year") is not None:
-        mask &= ent["period"].to_numpy() >= int(sc["from_year"])
-    return mask
-
-
 def apply_supply_scenarios(
     entrants: pd.DataFrame,
     scenarios,
@@ -291,7 +283,7 @@ def apply_supply_scenarios(
         new_rows = []
         for sc in entries:
             if sc.get("seats_change") is not None:
-                mask = _supply_mask(e, sc, name)
+                mask = _target_mask(e, sc, name, _SUPPLY_SELECT, "the entrants")
                 e.loc[mask, "entrants"] = e.loc[mask, "entrants"] * (
                     1.0 + float(sc["seats_change"])
                 )
