@@ -103,12 +103,11 @@ def with_v3(profiles: pd.DataFrame, path_v3: Path) -> pd.DataFrame:
     return out
 
 
-def accuracy_table(path: Path, path_v3: Path | None = None) -> tuple[pd.DataFrame, float]:
-    """Accuracy on the tuning half, the held-out half and all appellations, per method.
+def load_case(path: Path) -> tuple:
+    """Profiles, broad-fiche flags, appellations, queries and the truth of each half (read once).
 
-    Hyperparameters (fusion weights, smoothing, the prior weight) are chosen on the appellations
-    of a seeded random half of the fiches; the other half is held out. With ``path_v3`` (a ROME
-    v3 export), a last row adds the v3 texts and skills of the carried-over fiches.
+    The halves: ``tune`` (appellations of a seeded random half of the fiches), ``held_out`` (the
+    other half) and ``all``.
     """
     profiles, broad, app = load_rome(path)
     queries = pd.Series(app["label"].to_numpy(), index=app["appellation"].to_numpy())
@@ -116,16 +115,32 @@ def accuracy_table(path: Path, path_v3: Path | None = None) -> tuple[pd.DataFram
     tune_occ = set(profiles["occupation"][split_halves(profiles["occupation"].to_numpy())])
     in_tune = truth.isin(tune_occ)
     halves = {"tune": truth[in_tune], "held_out": truth[~in_tune], "all": truth}
+    return profiles, broad, app, queries, halves
+
+
+def score_row(name: str, res: pd.DataFrame, halves: dict, seconds: float) -> dict:
+    """One table row: top-1 / top-5 of ``res`` on each half, and the CPU time."""
+    row = {"method": name}
+    for h, tr in halves.items():
+        row[f"{h}_top1"], row[f"{h}_top5"] = topk_accuracy(res[res["query"].isin(tr.index)], tr)
+    row["cpu_seconds"] = seconds
+    return row
+
+
+def accuracy_table(case: tuple, path_v3: Path | None = None) -> tuple[pd.DataFrame, float]:
+    """Accuracy on the tuning half, the held-out half and all appellations, per method.
+
+    Hyperparameters (fusion weights, smoothing, the prior weight) are chosen on the appellations
+    of a seeded random half of the fiches; the other half is held out. With ``path_v3`` (a ROME
+    v3 export), a last row adds the v3 texts and skills of the carried-over fiches.
+    """
+    profiles, broad, app, queries, halves = case
 
     rows = []
 
     def add(name: str, res: pd.DataFrame, seconds: float) -> dict:
-        row = {"method": name}
-        for h, tr in halves.items():
-            row[f"{h}_top1"], row[f"{h}_top5"] = topk_accuracy(res[res["query"].isin(tr.index)], tr)
-        row["cpu_seconds"] = seconds
-        rows.append(row)
-        return row
+        rows.append(score_row(name, res, halves, seconds))
+        return rows[-1]
 
     c = time.process_time()
     add("plain TF-IDF (words, label+text)", baseline(profiles, queries), time.process_time() - c)
@@ -174,7 +189,7 @@ def accuracy_table(path: Path, path_v3: Path | None = None) -> tuple[pd.DataFram
 TITLES_GRID = (2.0, 3.0, 4.0, 5.0)
 
 
-def titles_table(path: Path, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, float]:
+def titles_table(case: tuple, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, float]:
     """Accuracy when the occupations' other job titles are known (not the issue's setting).
 
     The appellations are split at random into ``folds`` parts; each part is matched with the
@@ -183,12 +198,7 @@ def titles_table(path: Path, folds: int = 5, seed: int = 0) -> tuple[pd.DataFram
     matches training offers when the ROME appellations are read. The weight of the nearest-title
     score is chosen on the tuning half of the fiches.
     """
-    profiles, broad, app = load_rome(path)
-    queries = pd.Series(app["label"].to_numpy(), index=app["appellation"].to_numpy())
-    truth = pd.Series(app["occupation"].to_numpy(), index=app["appellation"].to_numpy())
-    tune_occ = set(profiles["occupation"][split_halves(profiles["occupation"].to_numpy())])
-    in_tune = truth.isin(tune_occ)
-    halves = {"tune": truth[in_tune], "held_out": truth[~in_tune], "all": truth}
+    profiles, broad, app, queries, halves = case
     fold = np.random.default_rng(seed).permutation(len(app)) % folds
     known = app[["occupation", "label"]]
     rows = []
@@ -200,12 +210,8 @@ def titles_table(path: Path, folds: int = 5, seed: int = 0) -> tuple[pd.DataFram
             m = OfferMatcher(min_score=0.0, **kw).fit(prof, titles=known[fold != f])
             parts.append(m.match(queries[fold == f], top_k=5))
         res = pd.concat(parts, ignore_index=True)
-        row = {"method": name}
-        for h, tr in halves.items():
-            row[f"{h}_top1"], row[f"{h}_top5"] = topk_accuracy(res[res["query"].isin(tr.index)], tr)
-        row["cpu_seconds"] = time.process_time() - c
-        rows.append(row)
-        return row
+        rows.append(score_row(name, res, halves, time.process_time() - c))
+        return rows[-1]
 
     run("cosine + nearest title (title_weight=0.5)", profiles, method="cosine")
     best = None
@@ -322,14 +328,15 @@ def main(argv: list[str]) -> None:
     if path.is_dir():
         print(f"Accuracy: ROME 4.0 appellations -> fiches ({path})")
         print("(tune / held_out: appellations of a seeded random half of the fiches / the other)")
-        table, w = accuracy_table(path, path.parent / REAL_V3.name)
+        case = load_case(path)
+        table, w = accuracy_table(case, path.parent / REAL_V3.name)
         print(table.to_string(index=False, float_format="%.3f"))
         print(f"prior weight chosen on the tuning half: {w:g}")
         print(
             "\nNot the issue's setting: the fiches' other appellations known (5 folds by title; "
             "a title never sees itself)"
         )
-        table, w = titles_table(path)
+        table, w = titles_table(case)
         print(table.to_string(index=False, float_format="%.3f"))
         print(f"nearest-title weight chosen on the tuning half: {w:g}")
     else:
