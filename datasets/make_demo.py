@@ -26,25 +26,13 @@ import numpy as np
 import pandas as pd
 
 from gpec.datasets._demo import DEMO_TABLES
+from gpec.demand import AGE_BANDS
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
 DEFAULT_OUT = HERE.parent / "gpec" / "datasets" / "data"
 SEED = 20240628
 YEARS = np.arange(2005, 2025)
-AGE_BANDS = [
-    "15-19",
-    "20-24",
-    "25-29",
-    "30-34",
-    "35-39",
-    "40-44",
-    "45-49",
-    "50-54",
-    "55-59",
-    "60-64",
-    "65+",
-]
 FILES = DEMO_TABLES
 
 # --------------------------------------------------------------------------------- territories

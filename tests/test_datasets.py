@@ -12,22 +12,10 @@ import pytest
 
 from gpec import GpecData
 from gpec.datasets import DEMO_TABLES, demo_files, load_demo, make_hierarchy, make_panel
+from gpec.demand import AGE_BANDS
 from gpec.ingest import detect_separator, read_table
 
 REPO = Path(__file__).resolve().parents[1]
-AGE_BANDS = [
-    "15-19",
-    "20-24",
-    "25-29",
-    "30-34",
-    "35-39",
-    "40-44",
-    "45-49",
-    "50-54",
-    "55-59",
-    "60-64",
-    "65+",
-]
 
 
 @pytest.fixture(scope="module")

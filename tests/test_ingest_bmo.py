@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from openpyxl import Workbook
+from _helpers import write_workbook
 
 from gpec.ingest._bmo import normalize_header, read_bmo
 from gpec.ingest._errors import FormatError
@@ -42,172 +42,44 @@ H23 = [
 
 
 def _rows25():
-    it = "Ingénieurs et cadres d'étude, recherche et développement en informatique"
+    # annee, Code métier BMO, Nom métier BMO, Famille_met, Lbl_fam_met
+    it = [
+        2025,
+        "M2X90",
+        "Ingénieurs et cadres d'étude, recherche et développement en informatique",
+        "C",
+        "Fonctions d'encadrement",
+    ]
+    farm = [2025, "A0X40", "Agriculteurs", "Z", "Autres métiers"]
+    tiling = [2025, "B2X30", "Ouvriers en pose de revêtements", "O", "Ouvriers de la construction"]
+    # REG, NOM_REG, Dept, NomDept, BE25, NOMBE25
+    lyon = [84, "Auvergne-Rhône-Alpes", 69, "Rhône", 8201, "LYON"]
+    lyon_ara = [84, "ARA", 69, "Rhône", 8201, "LYON"]
+    marne_77 = [11, "Île-de-France", 77, "Seine-et-Marne", 1117, "Marne la Vallée"]
+    marne_91 = [11, "Île-de-France", 91, "Essonne", 1117, "Marne la Vallée"]
+    guadeloupe = ["Guadeloupe", "971", "Guadeloupe"]
+    # each row ends with met, xmet, smet
     return [
-        [
-            2025,
-            "M2X90",
-            it,
-            "C",
-            "Fonctions d'encadrement",
-            84,
-            "Auvergne-Rhône-Alpes",
-            69,
-            "Rhône",
-            8201,
-            "LYON",
-            "526",
-            "371",
-            "*",
-        ],
-        [
-            2025,
-            "A0X40",
-            "Agriculteurs",
-            "Z",
-            "Autres métiers",
-            "01",
-            "Guadeloupe",
-            "971",
-            "Guadeloupe",
-            101,
-            "BASSIN BASSE-TERRE",
-            "46",
-            "*",
-            "46",
-        ],
-        [
-            2025,
-            "A0X40",
-            "Agriculteurs",
-            "Z",
-            "Autres métiers",
-            1,
-            "Guadeloupe",
-            "971",
-            "Guadeloupe",
-            102,
-            "BASSIN GRANDE-TERRE",
-            "*",
-            "*",
-            "*",
-        ],
+        [*it, *lyon, "526", "371", "*"],
+        [*farm, "01", *guadeloupe, 101, "BASSIN BASSE-TERRE", "46", "*", "46"],
+        [*farm, 1, *guadeloupe, 102, "BASSIN GRANDE-TERRE", "*", "*", "*"],
         # a bassin spanning two départements: one row per part
-        [
-            2025,
-            "B2X30",
-            "Ouvriers en pose de revêtements",
-            "O",
-            "Ouvriers de la construction",
-            11,
-            "Île-de-France",
-            77,
-            "Seine-et-Marne",
-            1117,
-            "Marne la Vallée",
-            "99",
-            "72",
-            "*",
-        ],
-        [
-            2025,
-            "B2X30",
-            "Ouvriers en pose de revêtements",
-            "O",
-            "Ouvriers de la construction",
-            11,
-            "Île-de-France",
-            91,
-            "Essonne",
-            1117,
-            "Marne la Vallée",
-            "*",
-            "*",
-            "*",
-        ],
-        [
-            2025,
-            "A0X40",
-            "Agriculteurs",
-            "Z",
-            "Autres métiers",
-            94,
-            "Corse",
-            "2A",
-            "Corse-du-Sud",
-            9401,
-            "AJACCIO",
-            "12",
-            "3",
-            "0",
-        ],  # a real 0 stays 0
-        [
-            2025,
-            "BAD",
-            "Code faux",
-            "Z",
-            "Autres métiers",
-            84,
-            "ARA",
-            69,
-            "Rhône",
-            8201,
-            "LYON",
-            "5",
-            "1",
-            "0",
-        ],
-        [
-            2025,
-            "A0X40",
-            "Agriculteurs",
-            "Z",
-            "Autres métiers",
-            84,
-            "ARA",
-            69,
-            "Rhône",
-            8201,
-            "LYON",
-            "-3",
-            "1",
-            "0",
-        ],
+        [*tiling, *marne_77, "99", "72", "*"],
+        [*tiling, *marne_91, "*", "*", "*"],
+        [*farm, 94, "Corse", "2A", "Corse-du-Sud", 9401, "AJACCIO", "12", "3", "0"],  # 0 stays 0
+        [2025, "BAD", "Code faux", "Z", "Autres métiers", *lyon_ara, "5", "1", "0"],
+        [*farm, *lyon_ara, "-3", "1", "0"],
         [None] * 14,
-        [
-            2025,
-            "M2X90",
-            it,
-            "C",
-            "Fonctions d'encadrement",
-            84,
-            "Auvergne-Rhône-Alpes",
-            69,
-            "Rhône",
-            8201,
-            "LYON",
-            "1",
-            "1",
-            "1",
-        ],  # duplicate key
+        [*it, *lyon, "1", "1", "1"],  # duplicate key
     ]
 
 
 def _workbook(path, header, rows, data_sheet="BMO_2025_open_data", description=True):
-    wb = Workbook()
-    ws = wb.active
+    sheets = {}
     if description:
-        ws.title = "Description_des_variables"
-        ws.append([None, None])
-        ws.append(["Variable", "Description"])
-        ws = wb.create_sheet(data_sheet)
-    else:
-        ws.title = data_sheet
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
+        sheets["Description_des_variables"] = [[None, None], ["Variable", "Description"]]
+    sheets[data_sheet] = [header, *rows]
+    return write_workbook(path, sheets)
 
 
 @pytest.fixture
@@ -286,8 +158,6 @@ def test_bmo_wrong_kind_of_file(tmp_path):
         read_bmo(rome)
     with pytest.raises(FormatError, match="not a BMO table"):
         read_bmo(rome / "unix_referentiel_code_rome_v460_utf8.csv")
-    with pytest.raises(FormatError, match="not found"):
-        read_bmo(tmp_path / "missing.xlsx")
 
 
 # ----------------------------------------------------------------------------- real files

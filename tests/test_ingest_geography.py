@@ -1,7 +1,7 @@
 """Tests of the INSEE geography reader (fixtures written from formats.md §5)."""
 
 import pytest
-from openpyxl import Workbook
+from _helpers import write_workbook
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._geography import read_insee_geography
@@ -33,17 +33,21 @@ REGS = """REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE
 
 
 def _workbook(path, sheets):
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, (header, rows) in sheets.items():
-        ws = wb.create_sheet(name)
-        for title in (["Intercommunalités au 1er janvier 2024"], [], ["Source : Insee"], [], []):
-            ws.append(title)
-        ws.append(header)  # header on row 6
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
-    return path
+    # five title rows, then the header on row 6
+    titles = [["Intercommunalités au 1er janvier 2024"], [], ["Source : Insee"], [], []]
+    return write_workbook(
+        path, {name: [*titles, header, *rows] for name, (header, rows) in sheets.items()}
+    )
+
+
+def _read_cog(folder, **kwargs):
+    """Read the three COG files of ``folder`` (communes, départements, régions)."""
+    return read_insee_geography(
+        folder / "v_commune_2024.csv",
+        departements=folder / "v_departement_2024.csv",
+        regions=folder / "v_region_2024.csv",
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -93,11 +97,7 @@ def files(tmp_path):
 
 def test_cog_hierarchy(files):
     folder, _, _ = files
-    data = read_insee_geography(
-        folder / "v_commune_2024.csv",
-        departements=folder / "v_departement_2024.csv",
-        regions=folder / "v_region_2024.csv",
-    )
+    data = _read_cog(folder)
     t = data.territories.set_index("territory")
     assert t.loc["2A004", "parent"] == "2A" and t.loc["2A", "parent"] == "R94"
     assert t.loc["R94", "parent"] == "FR" and t.loc["R04", "label"] == "La Réunion"
@@ -115,13 +115,7 @@ def test_cog_hierarchy(files):
 
 def test_epci_and_ze(files):
     folder, epci, ze = files
-    data = read_insee_geography(
-        folder / "v_commune_2024.csv",
-        departements=folder / "v_departement_2024.csv",
-        regions=folder / "v_region_2024.csv",
-        epci=epci,
-        zones_emploi=ze,
-    )
+    data = _read_cog(folder, epci=epci, zones_emploi=ze)
     t = data.territories.set_index("territory")
     assert t.loc["76540", "parent"] == "200023414"  # commune -> EPCI
     assert t.loc["200023414", "parent"] == "76" and t.loc["200023414", "level"] == "epci"

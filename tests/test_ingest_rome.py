@@ -175,12 +175,6 @@ def test_rome_v3_layout(tmp_path):
 def test_wrong_kind_of_input(tmp_path):
     with pytest.raises(FormatError, match="not a ROME export"):
         read_rome(tmp_path)
-    f = tmp_path / "x.csv"
-    f.write_text("a,b\n1,2\n")
-    with pytest.raises(FormatError, match="not a ROME export"):
-        read_rome(f)
-    with pytest.raises(FormatError, match="not found"):
-        read_rome(tmp_path / "missing")
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "unix_referentiel_code_rome_v460_utf8.csv").write_text('"a","b"\n"1","2"\n')

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from _helpers import write_workbook
 
 from gpec.ingest._bmo import read_bmo
 from gpec.ingest._crosswalk import read_crosswalk
@@ -21,14 +21,11 @@ LHEO = FIX / "lheo_23.xml"
 
 @pytest.fixture
 def bmo_xlsx(tmp_path):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "BMO_2025_open_data"
-    ws.append(["annee", "Code métier BMO", "Nom métier BMO", "BE25", "NOMBE25", "met"])
-    ws.append([2025, "A0X40", "Agriculteurs", 101, "BASSE-TERRE", "12"])
-    path = tmp_path / "bmo.xlsx"
-    wb.save(path)
-    return path
+    rows = [
+        ["annee", "Code métier BMO", "Nom métier BMO", "BE25", "NOMBE25", "met"],
+        [2025, "A0X40", "Agriculteurs", 101, "BASSE-TERRE", "12"],
+    ]
+    return write_workbook(tmp_path / "bmo.xlsx", {"BMO_2025_open_data": rows})
 
 
 @pytest.mark.parametrize(
@@ -57,3 +54,27 @@ def test_wrong_file_one_line_error(reader, wrong, bmo_xlsx):
     assert "\n" not in msg and len(msg) < 600
     assert Path(path).name in msg
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "reader,message",
+    [
+        (read_rome, "not a ROME export"),
+        (read_crosswalk, "not a crosswalk"),
+        (read_dares_series, "not a DARES"),
+    ],
+)
+def test_plain_table_is_not_an_official_file(tmp_path, reader, message):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(FormatError, match=message):
+        reader(path)
+
+
+@pytest.mark.parametrize(
+    "reader,name",
+    [(read_rome, "missing"), (read_crosswalk, "none.csv"), (read_bmo, "missing.xlsx")],
+)
+def test_missing_path_is_named(tmp_path, reader, name):
+    with pytest.raises(FormatError, match="not found"):
+        reader(tmp_path / name)

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import four_profiles
 
 from gpec.matching import OfferMatcher, build_profiles, normalize_text
 
@@ -43,23 +44,7 @@ def test_normalize_elisions_stop_words_punctuation():
 
 @pytest.fixture
 def profiles():
-    return pd.DataFrame(
-        {
-            "occupation": ["H2913", "J1506", "G1602", "F1703"],
-            "label": [
-                "Soudeur / Soudeuse",
-                "Infirmier / Infirmière en soins généraux",
-                "Cuisinier / Cuisinière",
-                "Maçon / Maçonne",
-            ],
-            "text": [
-                "Assemble des pièces métalliques par soudage à l'arc ou TIG",
-                "Réalise des soins infirmiers auprès des patients à l'hôpital",
-                "Prépare et cuisine des plats en restaurant",
-                "Construit des murs en parpaing, briques, béton",
-            ],
-        }
-    )
+    return four_profiles()
 
 
 def test_matcher_top1_and_schema(profiles):

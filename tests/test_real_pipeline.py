@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import DARES_AGE_BANDS
 
 from gpec import GpecData
 from gpec.config import load_config
@@ -145,17 +146,7 @@ def test_one_fap_level_keeps_every_job(real_data):
     assert kept.groupby("occupation")["period"].agg(["min", "max"]).eq([2004, 2018]).all().all()
     age = parts["workforce_age"].workforce_age
     age = age[age["occupation"].isin(fap)]
-    assert set(age["age_band"]) == {
-        "15-24",
-        "25-29",
-        "30-34",
-        "35-39",
-        "40-44",
-        "45-49",
-        "50-54",
-        "55-59",
-        "60+",
-    }
+    assert set(age["age_band"]) == DARES_AGE_BANDS
     assert len(age) == 225 * 9 - 1  # one 'NA' cell, rejected by the reader
     # the pyramid and the series agree on the 2017-2019 total (centre year 2018)
     assert age["value"].sum() == pytest.approx(

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import four_profiles
 
 from gpec.matching import OfferMatcher
 from gpec.supply import entrants, mapping_quality
@@ -8,30 +9,12 @@ from gpec.supply import entrants, mapping_quality
 
 @pytest.fixture
 def occupations():
-    return pd.DataFrame(
-        {
-            "occupation": ["H2913", "J1506", "G1602", "F1703"],
-            "label": [
-                "Soudeur / Soudeuse",
-                "Infirmier / Infirmière en soins généraux",
-                "Cuisinier / Cuisinière",
-                "Maçon / Maçonne",
-            ],
-            "system": "ROME4",
-        }
-    )
+    return four_profiles()[["occupation", "label"]].assign(system="ROME4")
 
 
 @pytest.fixture
-def profiles(occupations):
-    p = occupations[["occupation", "label"]].copy()
-    p["text"] = [
-        "Assemble des pièces métalliques par soudage à l'arc ou TIG",
-        "Réalise des soins infirmiers auprès des patients à l'hôpital",
-        "Prépare et cuisine des plats en restaurant",
-        "Construit des murs en parpaing, briques, béton",
-    ]
-    return p
+def profiles():
+    return four_profiles()
 
 
 def test_entrants_arithmetic_and_defaults():

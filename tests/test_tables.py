@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from _helpers import write_workbook
 
 from gpec.ingest import InputFileError, read_table
 
@@ -20,8 +21,12 @@ def test_csv_encodings_and_separators(tmp_path, encoding, sep):
     assert list(df.columns) == ["code", "libellé", "valeur"]
     assert df["code"].tolist() == ["01", "2A", "0051"]  # leading zeros and Corsica survive
     assert df.attrs["sep"] == sep
-    expected = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1252": "cp1252",
-                "latin-1": "cp1252"}[encoding]  # latin-1 text of this sample is valid cp1252
+    expected = {
+        "utf-8": "utf-8",
+        "utf-8-sig": "utf-8-sig",
+        "cp1252": "cp1252",
+        "latin-1": "cp1252",
+    }[encoding]  # latin-1 text of this sample is valid cp1252
     assert df.attrs["encoding"] == expected
     assert df["libellé"].iloc[1] == "Corse-du-Sud"
     assert list(df.index) == [2, 3, 4]  # rows as numbered in the file (header = 1)
@@ -35,17 +40,13 @@ def test_empty_cells_are_null_not_zero(tmp_path):
 
 
 def test_excel_codes_stay_strings(tmp_path):
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["territory", "value"])
-    ws.append(["01", 3])
-    ws.append(["2B", 4.5])
-    ws.append([75056, 7])  # a number cell: read as its digits, no ".0"
-    path = tmp_path / "t.xlsx"
-    wb.save(path)
-    df = read_table(path)
+    rows = [
+        ["territory", "value"],
+        ["01", 3],
+        ["2B", 4.5],
+        [75056, 7],  # a number cell: read as its digits, no ".0"
+    ]
+    df = read_table(write_workbook(tmp_path / "t.xlsx", {"Sheet": rows}))
     assert df["territory"].tolist() == ["01", "2B", "75056"]
     assert df["value"].tolist() == ["3", "4.5", "7"]
     assert df.attrs["format"] == "xlsx"
@@ -59,8 +60,9 @@ def test_parquet_code_columns(tmp_path):
     assert df["territory"].tolist() == ["01", "2A"]
 
 
-@pytest.mark.parametrize("content,message", [(None, "file not found"), (b"", "empty"),
-                                             (b"\x00\x01\x02", "binary")])
+@pytest.mark.parametrize(
+    "content,message", [(None, "file not found"), (b"", "empty"), (b"\x00\x01\x02", "binary")]
+)
 def test_bad_files_are_named(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     if content is not None:

@@ -319,17 +319,14 @@ def read_dares_series(
                 "value": value[keep] * scale,
             }
         )
-        dup = workforce_age.duplicated(["territory", "occupation", "age_band"])
-        ledger.reject(
+        workforce_age = ledger.keep_unique(
             "workforce_age",
             file,
-            workforce_age.index[dup],
+            workforce_age,
+            ["territory", "occupation", "age_band"],
             lower["fap"],
-            workforce_age.loc[dup, "occupation"],
-            "duplicate key",
+            "occupation",
         )
-        workforce_age = workforce_age[~dup.to_numpy()]
-        ledger.keep(file, len(workforce_age))
         occ_codes = workforce_age["occupation"]
     elif "fap" in lower and "emploi moyen" in lower and "niveau_geo" in lower:  # tensions
         scale = 1.0 if scale is None else scale
@@ -374,17 +371,14 @@ def read_dares_series(
                 "value": value[keep] * scale,
             }
         )
-        dup = employment.duplicated(["territory", "occupation", "period"])
-        ledger.reject(
+        employment = ledger.keep_unique(
             "employment",
             file,
-            employment.index[dup],
+            employment,
+            ["territory", "occupation", "period"],
             lower["fap"],
-            employment.loc[dup, "occupation"],
-            "duplicate key",
+            "occupation",
         )
-        employment = employment[~dup.to_numpy()]
-        ledger.keep(file, len(employment))
         ind = df.loc[employment.index].drop(columns=[c for c in (lower["fap"],) if c])
         extra["tensions"] = pd.concat(
             [employment[["territory", "occupation", "period"]], ind], axis=1
@@ -417,9 +411,7 @@ def read_dares_series(
             terr_codes |= set(t["territory"])
     territories = _territories(terr_codes)
     meta["unit"] = f"jobs (file value x {scale:g})" if scale is not None else None
-    meta["row_accounting"] = ledger.accounting()
-    if ledger.unbalanced():  # pragma: no cover
-        raise RuntimeError(f"row accounting does not balance: {ledger.unbalanced()}")
+    meta["row_accounting"] = ledger.checked_accounting()
     sources = {t: str(path) for t in ("employment", "workforce_age", "occupations")}
     return GpecData(
         territories=territories,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
 from gpec._schema import REJECTION_COLUMNS
 
-__all__ = ["FormatError", "RowLedger", "check_pattern"]
+__all__ = ["FormatError", "RowLedger", "check_pattern", "require_file"]
 
 
 class FormatError(ValueError):
@@ -106,6 +107,73 @@ class RowLedger:
         return {
             f: c for f, c in self.accounting().items() if c["read"] != c["kept"] + c["rejected"]
         }
+
+    def checked_accounting(self) -> dict[str, dict[str, int]]:
+        """:meth:`accounting`, after checking that it balances for every file.
+
+        Raises
+        ------
+        RuntimeError
+            When a file has ``read != kept + rejected``: a bug in the reader, never in the data.
+
+        Examples
+        --------
+        >>> led = RowLedger()
+        >>> led.read("a.csv", 2)
+        >>> led.keep("a.csv", 2)
+        >>> led.checked_accounting()
+        {'a.csv': {'read': 2, 'kept': 2, 'rejected': 0}}
+        """
+        unbalanced = self.unbalanced()
+        if unbalanced:  # pragma: no cover - a bug in a reader, never in the data
+            raise RuntimeError(f"row accounting does not balance: {unbalanced}")
+        return self.accounting()
+
+    def keep_unique(
+        self,
+        table: str,
+        file: str,
+        frame: pd.DataFrame,
+        key: list[str],
+        column: str,
+        value: str,
+    ) -> pd.DataFrame:
+        """Reject the rows of ``frame`` that repeat the ``key`` of an earlier row, keep the others.
+
+        Each repeat is reported as a "duplicate key" of ``column`` with the row's ``value``
+        column; the other rows are recorded as kept and returned (index unchanged).
+
+        Examples
+        --------
+        >>> led = RowLedger()
+        >>> led.read("a.csv", 3)
+        >>> df = pd.DataFrame({"code": ["A", "B", "A"]}, index=[2, 3, 4])
+        >>> led.keep_unique("occupations", "a.csv", df, ["code"], "code", "code").index.tolist()
+        [2, 3]
+        >>> led.accounting()["a.csv"]
+        {'read': 3, 'kept': 2, 'rejected': 1}
+        """
+        dup = frame.duplicated(key)
+        self.reject(table, file, frame.index[dup], column, frame.loc[dup, value], "duplicate key")
+        kept = frame[~dup.to_numpy()]
+        self.keep(file, len(kept))
+        return kept
+
+
+def require_file(path: Path, kind: str) -> None:
+    """Raise a :class:`FormatError` unless ``path`` is a file (``kind`` names what was expected).
+
+    Examples
+    --------
+    >>> require_file(Path("missing.csv"), "a crosswalk file")
+    Traceback (most recent call last):
+    ...
+    gpec.ingest._errors.FormatError: missing.csv: file not found
+    """
+    if not path.is_file():
+        raise FormatError(
+            f"{path}: file not found" if not path.exists() else f"{path}: is a folder, not {kind}"
+        )
 
 
 def check_pattern(values: pd.Series, pattern: str) -> pd.Series:

@@ -258,26 +258,21 @@ def read_esco(path: str | os.PathLike, *, optional_weight: float = 0.5) -> GpecD
             ledger.reject("occupation_skills", f, r.index[m], col, vals[m], reason)
             keep &= ~m
         pairs = pd.DataFrame({"occupation": o, "skill": sk, "weight": weight})[keep]
-        dup = pairs.duplicated(["occupation", "skill"])
-        ledger.reject(
+        occ_skills = ledger.keep_unique(
             "occupation_skills",
             f,
-            pairs.index[dup],
+            pairs,
+            ["occupation", "skill"],
             "occupationUri+skillUri",
-            pairs.loc[dup, "occupation"],
-            "duplicate key",
-        )
-        occ_skills = pairs[~dup.to_numpy()].reset_index(drop=True)
-        ledger.keep(f, len(occ_skills))
+            "occupation",
+        ).reset_index(drop=True)
     else:
         meta["notes"] = ["no occupationSkillRelations file: occupation_skills not provided"]
 
     used = {p.name for p in files.values()} & set(ledger.accounting())
     meta["files"] = sorted(used)
     meta["files_ignored"] = sorted(p.name for p in files.values() if p.name not in used)
-    meta["row_accounting"] = ledger.accounting()
-    if ledger.unbalanced():  # pragma: no cover
-        raise RuntimeError(f"row accounting does not balance: {ledger.unbalanced()}")
+    meta["row_accounting"] = ledger.checked_accounting()
     occupations["parent"] = (
         occupations["parent"].astype(object).where(occupations["parent"].notna(), None)
     )
@@ -444,10 +439,8 @@ def read_onet(path: str | os.PathLike, *, keep_suppressed: bool = False) -> Gpec
             "parent": None,
         }
     ).astype({"parent": object})
-    meta["row_accounting"] = ledger.accounting()
+    meta["row_accounting"] = ledger.checked_accounting()
     meta["weight"] = "(importance IM - 1) / 4"
-    if ledger.unbalanced():  # pragma: no cover
-        raise RuntimeError(f"row accounting does not balance: {ledger.unbalanced()}")
     return GpecData(
         occupations=occupations,
         skills=skills.reset_index(drop=True),

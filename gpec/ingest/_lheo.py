@@ -23,7 +23,7 @@ import defusedxml.ElementTree as DET
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger
+from gpec.ingest._errors import FormatError, RowLedger, require_file
 
 __all__ = ["read_lheo", "MODALITES"]
 
@@ -420,12 +420,7 @@ def read_lheo(
     >>> data.training_offers[["offer", "site", "seats", "rome"]].head()  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise FormatError(
-            f"{path}: file not found"
-            if not path.exists()
-            else f"{path}: is a folder, not an LHEO XML file"
-        )
+    require_file(path, "an LHEO XML file")
     file = path.name
     ledger = RowLedger()
     warnings: list[tuple] = []
@@ -565,11 +560,9 @@ def read_lheo(
         "year": year,
         "seats_unknown": int(offers["seats_unknown"].sum()),
         "code_warnings": pd.DataFrame(warnings, columns=["offer", "column", "value", "reason"]),
-        "row_accounting": ledger.accounting(),
+        "row_accounting": ledger.checked_accounting(),
     }
     rejected = ledger.frame()
-    if ledger.unbalanced():  # pragma: no cover
-        raise RuntimeError(f"row accounting does not balance: {ledger.unbalanced()}")
     return GpecData(
         training_offers=offers, sources={"training_offers": str(path)}, rejected=rejected, meta=meta
     )

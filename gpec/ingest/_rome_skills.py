@@ -13,12 +13,10 @@ import pandas as pd
 
 from gpec.ingest._errors import FormatError, check_pattern
 from gpec.ingest._rome import (
-    _OGR_RX,
     DOMAINES_COMPETENCES,
-    _bad_code,
     _csv,
-    _dedupe,
     _drop,
+    _labelled_codes,
     _none,
 )
 
@@ -32,11 +30,7 @@ def _competences(export, meta, ledger):
     at_c = (ledger, "skills", cfile)
     if comp is None:
         return None, cfile, at_c
-    comp = _bad_code(at_c, comp, "code_ogr", _OGR_RX, "not an OGR code (digits)")
-    comp = _drop(
-        at_c, comp, comp["libelle_competence"].eq(""), "libelle_competence", "missing label"
-    )
-    return _dedupe(at_c, comp, ["code_ogr"]), cfile, at_c
+    return _labelled_codes(at_c, comp, "code_ogr", "libelle_competence"), cfile, at_c
 
 
 def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
@@ -86,9 +80,7 @@ def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
     )
     if sav is not None:
         at_s = (ledger, "skills", sfile)
-        sav = _bad_code(at_s, sav, "code_ogr_savoir", _OGR_RX, "not an OGR code (digits)")
-        sav = _drop(at_s, sav, sav["libelle_savoir"].eq(""), "libelle_savoir", "missing label")
-        sav = _dedupe(at_s, sav, ["code_ogr_savoir"])
+        sav = _labelled_codes(at_s, sav, "code_ogr_savoir", "libelle_savoir")
         taken = set(comp["code_ogr"]) if comp is not None else set()
         sav = _drop(
             at_s,
@@ -229,9 +221,7 @@ def _skills_v3(export, meta, ledger, system) -> pd.DataFrame:
     )
     if act is not None:
         at_a = (ledger, "skills", afile)
-        act = _bad_code(at_a, act, "code_ogr", _OGR_RX, "not an OGR code (digits)")
-        act = _drop(at_a, act, act["libelle_activite"].eq(""), "libelle_activite", "missing label")
-        act = _dedupe(at_a, act, ["code_ogr"])
+        act = _labelled_codes(at_a, act, "code_ogr", "libelle_activite")
         ledger.keep(afile, len(act))
         parts.append(
             pd.DataFrame(
