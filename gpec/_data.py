@@ -126,8 +126,9 @@ hiring_intentions, training_offers : DataFrame, optional
         """Return a new bundle with some tables replaced (the others shared)."""
         kwargs = {n: getattr(self, n) for n in self.TABLE_NAMES}
         kwargs.update(tables)
-        return GpecData(**kwargs, sources=self.sources, rejected=self.rejected, meta=self.meta,
-                        extra=self.extra)
+        return GpecData(
+            **kwargs, sources=self.sources, rejected=self.rejected, meta=self.meta, extra=self.extra
+        )
 
     def merge(self, other: GpecData) -> GpecData:
         """Combine two bundles; tables present in both are concatenated (keys must not clash)."""
@@ -135,10 +136,17 @@ hiring_intentions, training_offers : DataFrame, optional
         for n in self.TABLE_NAMES:
             a, b = getattr(self, n), getattr(other, n)
             kwargs[n] = a if b is None else b if a is None else pd.concat([a, b])
-        rejected = pd.concat([r for r in (self.rejected, other.rejected) if len(r)] or
-                             [_empty_report()], ignore_index=True)
-        return GpecData(**kwargs, sources={**self.sources, **other.sources}, rejected=rejected,
-                        meta={**self.meta, **other.meta}, extra={**self.extra, **other.extra})
+        rejected = pd.concat(
+            [r for r in (self.rejected, other.rejected) if len(r)] or [_empty_report()],
+            ignore_index=True,
+        )
+        return GpecData(
+            **kwargs,
+            sources={**self.sources, **other.sources},
+            rejected=rejected,
+            meta={**self.meta, **other.meta},
+            extra={**self.extra, **other.extra},
+        )
 
     # -------------------------------------------------------------- validation
     def _file(self, name: str) -> str:
@@ -176,16 +184,19 @@ hiring_intentions, training_offers : DataFrame, optional
         if strict and len(report):
             first = report.iloc[0]
             where = f" ({first['file']})" if first["file"] else ""
-            msg = (f"table {first['table']}{where}, row {first['row']}, column "
-                   f"{first['column']}: {first['reason']}")
+            msg = (
+                f"table {first['table']}{where}, row {first['row']}, column "
+                f"{first['column']}: {first['reason']}"
+            )
             if first["value"] != "":
                 msg += f" (value {first['value']!r})"
             if len(report) > 1:
                 msg += f"; and {len(report) - 1} more problem(s)"
             raise ValidationError(msg, report)
         clean.meta["warnings"] = warnings
-        all_rejected = pd.concat([r for r in (self.rejected, report) if len(r)] or
-                                 [_empty_report()], ignore_index=True)
+        all_rejected = pd.concat(
+            [r for r in (self.rejected, report) if len(r)] or [_empty_report()], ignore_index=True
+        )
         clean.rejected = all_rejected
         if strict:
             return clean
@@ -219,11 +230,19 @@ hiring_intentions, training_offers : DataFrame, optional
             if name == "territories" and col == "parent":
                 unknown &= values.astype(str).str.strip().ne("")
             if unknown.any():
-                problems.append(pd.DataFrame({
-                    "table": name, "file": self._file(name), "row": list(table.index[unknown]),
-                    "column": col, "value": values[unknown].astype(str).tolist(),
-                    "reason": f"unknown {ref_col} (not in table {ref})",
-                }, columns=REJECTION_COLUMNS))
+                problems.append(
+                    pd.DataFrame(
+                        {
+                            "table": name,
+                            "file": self._file(name),
+                            "row": list(table.index[unknown]),
+                            "column": col,
+                            "value": values[unknown].astype(str).tolist(),
+                            "reason": f"unknown {ref_col} (not in table {ref})",
+                        },
+                        columns=REJECTION_COLUMNS,
+                    )
+                )
                 clean[name] = table[~unknown.to_numpy()]
 
         # crosswalk weights of one source must sum to 1
@@ -233,16 +252,23 @@ hiring_intentions, training_offers : DataFrame, optional
             sums = cw.groupby(keys)["weight"].transform("sum")
             bad = ~np.isclose(sums.to_numpy(dtype=float), 1.0, atol=1e-6)
             if bad.any():
-                problems.append(pd.DataFrame({
-                    "table": "crosswalks", "file": self._file("crosswalks"),
-                    "row": list(cw.index[bad]), "column": "weight",
-                    "value": [f"{v:g}" for v in sums[bad]],
-                    "reason": "weights of this source do not sum to 1",
-                }, columns=REJECTION_COLUMNS))
+                problems.append(
+                    pd.DataFrame(
+                        {
+                            "table": "crosswalks",
+                            "file": self._file("crosswalks"),
+                            "row": list(cw.index[bad]),
+                            "column": "weight",
+                            "value": [f"{v:g}" for v in sums[bad]],
+                            "reason": "weights of this source do not sum to 1",
+                        },
+                        columns=REJECTION_COLUMNS,
+                    )
+                )
                 clean["crosswalks"] = cw[~bad]
 
         warnings = self._series_gaps(clean.get("employment"))
-        report = (pd.concat(problems, ignore_index=True) if problems else _empty_report())
+        report = pd.concat(problems, ignore_index=True) if problems else _empty_report()
         out = GpecData(**clean, sources=self.sources, meta=self.meta, extra=self.extra)
         return out, report, warnings
 

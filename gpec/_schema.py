@@ -77,8 +77,14 @@ TABLES: dict[str, TableSpec] = {
     for spec in [
         TableSpec(
             "territories",
-            {"territory": "code", "label": "text", "level": "text", "parent": "code",
-             "lat": "lat", "lon": "lon"},
+            {
+                "territory": "code",
+                "label": "text",
+                "level": "text",
+                "parent": "code",
+                "lat": "lat",
+                "lon": "lon",
+            },
             key=("territory",),
             required=("territory", "label", "level"),
             nullable=("parent", "lat", "lon"),
@@ -109,8 +115,13 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "crosswalks",
-            {"source_system": "text", "source": "code", "target_system": "text",
-             "target": "code", "weight": "rate"},
+            {
+                "source_system": "text",
+                "source": "code",
+                "target_system": "text",
+                "target": "code",
+                "weight": "rate",
+            },
             key=("source_system", "source", "target_system", "target"),
             required=("source_system", "source", "target_system", "target", "weight"),
             description="Correspondence between code systems; weights of one source sum to 1.",
@@ -131,8 +142,14 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "hiring_intentions",
-            {"territory": "code", "occupation": "code", "period": "period",
-             "projects": "count", "difficult": "count", "seasonal": "count"},
+            {
+                "territory": "code",
+                "occupation": "code",
+                "period": "period",
+                "projects": "count",
+                "difficult": "count",
+                "seasonal": "count",
+            },
             key=("territory", "occupation", "period"),
             required=("territory", "occupation", "period", "projects"),
             nullable=("projects", "difficult", "seasonal"),
@@ -140,14 +157,35 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "training_offers",
-            {"offer": "code", "title": "text", "description": "text", "provider": "text",
-             "site": "code", "seats": "count", "hours": "count", "modality": "text",
-             "formacode": "text", "rncp": "text", "rome": "text",
-             "completion_rate": "rate", "placement_rate": "rate"},
+            {
+                "offer": "code",
+                "title": "text",
+                "description": "text",
+                "provider": "text",
+                "site": "code",
+                "seats": "count",
+                "hours": "count",
+                "modality": "text",
+                "formacode": "text",
+                "rncp": "text",
+                "rome": "text",
+                "completion_rate": "rate",
+                "placement_rate": "rate",
+            },
             key=("offer",),
             required=("offer", "title", "site", "seats"),
-            nullable=("description", "provider", "seats", "hours", "modality", "formacode", "rncp",
-                      "rome", "completion_rate", "placement_rate"),
+            nullable=(
+                "description",
+                "provider",
+                "seats",
+                "hours",
+                "modality",
+                "formacode",
+                "rncp",
+                "rome",
+                "completion_rate",
+                "placement_rate",
+            ),
             description="Training offers at a site, with seats per year and their codes.",
         ),
     ]
@@ -248,21 +286,26 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
         s = table[col]
         missing = _is_missing(s)
         if col not in spec.nullable and missing.any():
-            problems.append(_problem(spec, file, _rows(table, missing), col, s[missing],
-                                     "missing value"))
+            problems.append(
+                _problem(spec, file, _rows(table, missing), col, s[missing], "missing value")
+            )
         present = ~missing
         if kind in ("count", "float", "rate", "lat", "lon"):
             num = pd.to_numeric(s.where(present), errors="coerce")
             not_number = present & num.isna()
             if not_number.any():
-                problems.append(_problem(spec, file, _rows(table, not_number), col,
-                                         s[not_number], "not a number"))
+                problems.append(
+                    _problem(
+                        spec, file, _rows(table, not_number), col, s[not_number], "not a number"
+                    )
+                )
             vals = num.to_numpy(dtype=float, na_value=np.nan)
             ok = present.to_numpy() & ~not_number.to_numpy()
             inf = ok & ~np.isfinite(np.where(ok, vals, 0.0))
             if inf.any():
-                problems.append(_problem(spec, file, _rows(table, inf), col, s[inf],
-                                         "not a finite number"))
+                problems.append(
+                    _problem(spec, file, _rows(table, inf), col, s[inf], "not a finite number")
+                )
             fin = ok & ~inf
             if kind == "count":
                 bad = fin & (np.where(fin, vals, 0.0) < 0)
@@ -285,16 +328,25 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
         elif kind == "period":
             bad = present & ~s.where(present).map(_is_period_like).astype(bool)
             if bad.any():
-                problems.append(_problem(spec, file, _rows(table, bad), col, s[bad],
-                                         "not a period (year such as 2024, or 2024Q1)"))
+                problems.append(
+                    _problem(
+                        spec,
+                        file,
+                        _rows(table, bad),
+                        col,
+                        s[bad],
+                        "not a period (year such as 2024, or 2024Q1)",
+                    )
+                )
 
     key = [c for c in spec.key if c in table.columns]
     if key:
         dup = table.duplicated(subset=key, keep="first").to_numpy()
         if dup.any():
             keyvals = table.loc[dup, key].astype(str).agg("|".join, axis=1)
-            problems.append(_problem(spec, file, _rows(table, dup), "+".join(key), keyvals,
-                                     "duplicate key"))
+            problems.append(
+                _problem(spec, file, _rows(table, dup), "+".join(key), keyvals, "duplicate key")
+            )
     if not problems:
         return pd.DataFrame(columns=REJECTION_COLUMNS)
     return pd.concat(problems, ignore_index=True)

@@ -21,12 +21,22 @@ EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR = 0, 1, 2
 
 #: Scenarios of ``gpec demo``: a plant closure (demand) and a new training offer (supply).
 DEMO_SCENARIOS = [
-    {"name": "foundry closure 2027", "territories": ["200041630"],
-     "occupations": ["H2907", "H2910"], "from_year": 2027, "absolute": -250,
-     "description": "a foundry of 250 jobs closes in Ardenne Métropole"},
-    {"name": "30 seats aide-soignant Caen", "site": "200065597", "occupations": ["J1501"],
-     "from_year": 2026, "new_seats": 30,
-     "description": "a new training offer of 30 seats a year in Caen la Mer"},
+    {
+        "name": "foundry closure 2027",
+        "territories": ["200041630"],
+        "occupations": ["H2907", "H2910"],
+        "from_year": 2027,
+        "absolute": -250,
+        "description": "a foundry of 250 jobs closes in Ardenne Métropole",
+    },
+    {
+        "name": "30 seats aide-soignant Caen",
+        "site": "200065597",
+        "occupations": ["J1501"],
+        "from_year": 2026,
+        "new_seats": 30,
+        "description": "a new training offer of 30 seats a year in Caen la Mer",
+    },
 ]
 
 
@@ -35,8 +45,13 @@ def _user_errors():
 
     # ValueError covers the stages' checks of their inputs (they name table, row and column);
     # set GPEC_DEBUG=1 to see the traceback instead.
-    errors: tuple[type[BaseException], ...] = (ValidationError, ConfigError, InputFileError,
-                                               FileNotFoundError, ValueError)
+    errors: tuple[type[BaseException], ...] = (
+        ValidationError,
+        ConfigError,
+        InputFileError,
+        FileNotFoundError,
+        ValueError,
+    )
     try:
         from gpec.ingest import FormatError
 
@@ -96,16 +111,26 @@ def _run_and_write(ctx, cfg, out: Path, lang: str | None, strict: bool):
     if len(g):
         last = g["period"].max()
         tot = g[g["period"] == last][["openings", "entrants_allocated", "gap"]].sum()
-        _say(ctx, f"gpec: {last}: openings {tot['openings']:.0f}, trained entrants allocated "
-                  f"{tot['entrants_allocated']:.0f}, gap {tot['gap']:.0f}")
+        _say(
+            ctx,
+            f"gpec: {last}: openings {tot['openings']:.0f}, trained entrants allocated "
+            f"{tot['entrants_allocated']:.0f}, gap {tot['gap']:.0f}",
+        )
     return res
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-output"), show_default=True, help="Output folder.")
-@click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
-              help="Language of the report labels.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "fr"]), default=None, help="Language of the report labels."
+)
 @click.pass_context
 def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
     """Run the whole chain on the bundled demo region (synthetic Normandie + Grand Est).
@@ -122,9 +147,13 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
         from gpec.datasets import load_demo
         from gpec.pipeline import write_inputs
 
-        demo_cfg = {"run": {"name": "gpec demo: SYNTHETIC data modelled on Normandie and "
-                                   "Grand Est (not real figures)"},
-                    "scenarios": DEMO_SCENARIOS}
+        demo_cfg = {
+            "run": {
+                "name": "gpec demo: SYNTHETIC data modelled on Normandie and "
+                "Grand Est (not real figures)"
+            },
+            "scenarios": DEMO_SCENARIOS,
+        }
         config_path = write_inputs(load_demo(), out / "inputs", demo_cfg)
         cfg = load_config(config_path)
         _run_and_write(ctx, cfg, out, lang, strict=True)
@@ -134,11 +163,19 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
 
 @cli.command()
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output folder.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder.",
+)
 @click.option("--lang", type=click.Choice(["en", "fr"]), default=None)
-@click.option("--lenient", is_flag=True,
-              help="Drop bad rows (listed in rejected.csv) instead of stopping at the first.")
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Drop bad rows (listed in rejected.csv) instead of stopping at the first.",
+)
 @click.pass_context
 def run(ctx, config: Path, out: Path, lang: str | None, lenient: bool) -> None:
     """Run the whole chain from a TOML configuration naming your files.
@@ -182,8 +219,10 @@ def validate(ctx, config: Path) -> None:
         for _, r in rejected.iterrows():
             where = r["file"] or r["table"]
             value = f" (value {r['value']!r})" if r["value"] != "" else ""
-            click.echo(f"  table {r['table']} ({where}), row {r['row']}, column {r['column']}: "
-                       f"{r['reason']}{value}")
+            click.echo(
+                f"  table {r['table']} ({where}), row {r['row']}, column {r['column']}: "
+                f"{r['reason']}{value}"
+            )
         sys.exit(EXIT_REJECTED)
     _say(ctx, "no problem found")
 

@@ -84,12 +84,28 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 #: Accepted values of ``[forecast] reconcile`` ("none" or a method of gpec.forecast.reconcile).
-RECONCILE_METHODS = ("none", "bottom_up", "top_down", "mint_ols", "wls_struct", "wls_var",
-                     "mint_shrink")
+RECONCILE_METHODS = (
+    "none",
+    "bottom_up",
+    "top_down",
+    "mint_ols",
+    "wls_struct",
+    "wls_var",
+    "mint_shrink",
+)
 
 _DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
-DATA_FORMATS = ("table", "rome", "esco", "onet", "bmo", "lheo", "crosswalk", "dares",
-                "insee_geography")
+DATA_FORMATS = (
+    "table",
+    "rome",
+    "esco",
+    "onet",
+    "bmo",
+    "lheo",
+    "crosswalk",
+    "dares",
+    "insee_geography",
+)
 
 
 def _suggest(key: str, choices) -> str:
@@ -139,8 +155,10 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
             for i, sc in enumerate(values):
                 for key in sc:
                     if key not in SCENARIO_KEYS:
-                        raise ConfigError(f"{where}: unknown key {key!r} in scenario {i + 1}"
-                                          f"{_suggest(key, SCENARIO_KEYS)}")
+                        raise ConfigError(
+                            f"{where}: unknown key {key!r} in scenario {i + 1}"
+                            f"{_suggest(key, SCENARIO_KEYS)}"
+                        )
                 if "name" not in sc:
                     raise ConfigError(f"{where}: scenario {i + 1} has no 'name'")
             try:
@@ -154,24 +172,35 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
         if section == "data":
             for name, spec in values.items():
                 if name not in TABLES and not (isinstance(spec, dict) and "format" in spec):
-                    raise ConfigError(f"{where}: unknown table {name!r} in [data]"
-                                      f"{_suggest(name, TABLES)}")
+                    raise ConfigError(
+                        f"{where}: unknown table {name!r} in [data]{_suggest(name, TABLES)}"
+                    )
                 if isinstance(spec, dict):
                     for key in spec:
                         if key not in _DATA_KEYS:
-                            raise ConfigError(f"{where}: unknown key {key!r} in [data.{name}]"
-                                              f"{_suggest(key, _DATA_KEYS)}")
+                            raise ConfigError(
+                                f"{where}: unknown key {key!r} in [data.{name}]"
+                                f"{_suggest(key, _DATA_KEYS)}"
+                            )
                     fmt = spec.get("format", "table")
                     if fmt not in DATA_FORMATS:
-                        raise ConfigError(f"{where}: unknown format {fmt!r} in [data.{name}]"
-                                          f"{_suggest(fmt, DATA_FORMATS)}")
+                        raise ConfigError(
+                            f"{where}: unknown format {fmt!r} in [data.{name}]"
+                            f"{_suggest(fmt, DATA_FORMATS)}"
+                        )
                     if "path" not in spec:
                         raise ConfigError(f"{where}: [data.{name}] needs a 'path'")
                     tables = spec.get("tables", [])
                     if not isinstance(tables, list) or any(t not in TABLES for t in tables):
-                        bad = [t for t in tables if t not in TABLES] if isinstance(tables, list) else tables
-                        raise ConfigError(f"{where}: [data.{name}] tables must list canonical "
-                                          f"table names, got {bad!r}")
+                        bad = (
+                            [t for t in tables if t not in TABLES]
+                            if isinstance(tables, list)
+                            else tables
+                        )
+                        raise ConfigError(
+                            f"{where}: [data.{name}] tables must list canonical "
+                            f"table names, got {bad!r}"
+                        )
                     if not isinstance(spec.get("options", {}), dict):
                         raise ConfigError(f"{where}: [data.{name}] options must be a table")
                 elif not isinstance(spec, str):
@@ -181,26 +210,36 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
         defaults = DEFAULTS[section]
         for key, value in values.items():
             if key not in defaults:
-                raise ConfigError(f"{where}: unknown key {key!r} in [{section}]"
-                                  f"{_suggest(key, defaults)}")
+                raise ConfigError(
+                    f"{where}: unknown key {key!r} in [{section}]{_suggest(key, defaults)}"
+                )
             default = defaults[key]
-            ok = (isinstance(value, type(default))
-                  or (isinstance(default, float) and isinstance(value, int)
-                      and not isinstance(value, bool))
-                  or (isinstance(default, list) and isinstance(value, int)))
+            ok = (
+                isinstance(value, type(default))
+                or (
+                    isinstance(default, float)
+                    and isinstance(value, int)
+                    and not isinstance(value, bool)
+                )
+                or (isinstance(default, list) and isinstance(value, int))
+            )
             if isinstance(default, bool) != isinstance(value, bool):
                 ok = False
             if not ok:
-                raise ConfigError(f"{where}: [{section}] {key} must be of type "
-                                  f"{type(default).__name__}, got {value!r}")
+                raise ConfigError(
+                    f"{where}: [{section}] {key} must be of type "
+                    f"{type(default).__name__}, got {value!r}"
+                )
             cfg[section][key] = value
     level = cfg["forecast"]["level"]
     cfg["forecast"]["level"] = [level] if isinstance(level, int) else list(level)
     rec = cfg["forecast"]["reconcile"]
     if rec not in RECONCILE_METHODS:
-        raise ConfigError(f"{where}: [forecast] reconcile must be one of "
-                          f"{', '.join(RECONCILE_METHODS)}; got {rec!r}"
-                          f"{_suggest(rec, RECONCILE_METHODS)}")
+        raise ConfigError(
+            f"{where}: [forecast] reconcile must be one of "
+            f"{', '.join(RECONCILE_METHODS)}; got {rec!r}"
+            f"{_suggest(rec, RECONCILE_METHODS)}"
+        )
     return cfg
 
 

@@ -17,8 +17,11 @@ from gpec.referentials import convert_code_lists
 
 __all__ = ["harmonise"]
 
-_OCC_TABLES = {"employment": ["value"], "workforce_age": ["value"],
-               "hiring_intentions": ["projects", "difficult", "seasonal"]}
+_OCC_TABLES = {
+    "employment": ["value"],
+    "workforce_age": ["value"],
+    "hiring_intentions": ["projects", "difficult", "seasonal"],
+}
 
 
 def _crosswalk_to(crosswalks: pd.DataFrame | None, source: str, target: str) -> pd.DataFrame:
@@ -26,8 +29,9 @@ def _crosswalk_to(crosswalks: pd.DataFrame | None, source: str, target: str) -> 
     from gpec.referentials import compose_crosswalks
 
     if crosswalks is None or not len(crosswalks):
-        raise ConfigError(f"[run] occupation_system: no crosswalks table to go from {source} "
-                          f"to {target}")
+        raise ConfigError(
+            f"[run] occupation_system: no crosswalks table to go from {source} to {target}"
+        )
     cw = crosswalks
     pair = lambda a, b: cw[(cw["source_system"] == a) & (cw["target_system"] == b)]  # noqa: E731
     if len(pair(source, target)):
@@ -36,8 +40,10 @@ def _crosswalk_to(crosswalks: pd.DataFrame | None, source: str, target: str) -> 
         if len(pair(mid, target)):
             out, _ = compose_crosswalks(pair(source, mid), pair(mid, target))
             return out
-    raise ConfigError(f"[run] occupation_system: no crosswalk from {source} to {target} "
-                      f"(directly or through one system) in table crosswalks")
+    raise ConfigError(
+        f"[run] occupation_system: no crosswalk from {source} to {target} "
+        f"(directly or through one system) in table crosswalks"
+    )
 
 
 def _convert_titles(app, sys_of: pd.Series, system: str, crosswalks) -> pd.DataFrame | None:
@@ -104,12 +110,14 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
                 parts.append(conv)
             kw[name] = pd.concat(parts, ignore_index=True)
             if name == "occupation_skills":
-                kw[name] = kw[name].groupby(["occupation", "skill"], as_index=False)[
-                    "weight"].max()
+                kw[name] = kw[name].groupby(["occupation", "skill"], as_index=False)["weight"].max()
         offers = data.training_offers
         if offers is not None and "rome" in offers.columns:
-            cws = {s: _crosswalk_to(data.crosswalks, s, system) for s in ("ROME3", "ROME4")
-                   if s != system and (data.crosswalks["source_system"] == s).any()}
+            cws = {
+                s: _crosswalk_to(data.crosswalks, s, system)
+                for s in ("ROME3", "ROME4")
+                if s != system and (data.crosswalks["source_system"] == s).any()
+            }
             if cws:
                 offers = offers.copy()
                 offers["rome_source"] = offers["rome"]
@@ -132,8 +140,12 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
         for name in [*_OCC_TABLES, "occupation_skills"]:
             table = getattr(data, name)
             if table is not None:
-                kw[name] = drop(name, table, table["occupation"].isin(ok),
-                                f"occupation not kept (level {level!r} / excluded)")
+                kw[name] = drop(
+                    name,
+                    table,
+                    table["occupation"].isin(ok),
+                    f"occupation not kept (level {level!r} / excluded)",
+                )
     offers = kw.get("training_offers", data.training_offers)
     if offers is not None and (sp["site_level"] or sp["seats_default"] > 0):
         offers = offers.copy()

@@ -65,8 +65,9 @@ class Results:
     provenance: dict[str, Any] = field(default_factory=dict)
     data: GpecData | None = None
 
-    def write(self, out_dir: str | os.PathLike, *, reports: bool = True,
-              lang: str | None = None) -> list[Path]:
+    def write(
+        self, out_dir: str | os.PathLike, *, reports: bool = True, lang: str | None = None
+    ) -> list[Path]:
         """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -111,9 +112,16 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
     bundle = GpecData()
-    readers = {"rome": "read_rome", "esco": "read_esco", "onet": "read_onet", "bmo": "read_bmo",
-               "lheo": "read_lheo", "crosswalk": "read_crosswalk", "dares": "read_dares_series",
-               "insee_geography": "read_insee_geography"}
+    readers = {
+        "rome": "read_rome",
+        "esco": "read_esco",
+        "onet": "read_onet",
+        "bmo": "read_bmo",
+        "lheo": "read_lheo",
+        "crosswalk": "read_crosswalk",
+        "dares": "read_dares_series",
+        "insee_geography": "read_insee_geography",
+    }
     for name, spec in cfg["data"].items():
         spec = {"path": spec, "format": "table"} if isinstance(spec, str) else spec
         fmt = spec.get("format", "table")
@@ -132,11 +140,18 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
             if want:
                 missing = [t for t in want if getattr(part, t, None) is None]
                 if missing:
-                    raise ConfigError(f"[data.{name}] the {fmt} reader gives no table "
-                                      f"{missing[0]!r} from {spec['path']} (it gives "
-                                      f"{sorted(part.tables)})")
-                part = GpecData(**{t: getattr(part, t) for t in want}, sources=part.sources,
-                                rejected=part.rejected, meta=part.meta, extra=part.extra)
+                    raise ConfigError(
+                        f"[data.{name}] the {fmt} reader gives no table "
+                        f"{missing[0]!r} from {spec['path']} (it gives "
+                        f"{sorted(part.tables)})"
+                    )
+                part = GpecData(
+                    **{t: getattr(part, t) for t in want},
+                    sources=part.sources,
+                    rejected=part.rejected,
+                    meta=part.meta,
+                    extra=part.extra,
+                )
             bundle = bundle.merge(part)
     data = bundle.merge(GpecData(**tables, sources=sources))
     from gpec.harmonise import harmonise
@@ -148,8 +163,11 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
 def _labels(table: pd.DataFrame, data: GpecData) -> pd.DataFrame:
     """Insert territory_label / occupation_label / skill_label after their code columns."""
     out = table.copy()
-    for code, ref in (("territory", "territories"), ("occupation", "occupations"),
-                      ("skill", "skills")):
+    for code, ref in (
+        ("territory", "territories"),
+        ("occupation", "occupations"),
+        ("skill", "skills"),
+    ):
         ref_table = getattr(data, ref)
         if code not in out.columns or ref_table is None or f"{code}_label" in out.columns:
             continue
@@ -306,9 +324,15 @@ def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
     panel = emp[emp["territory"].isin(bottom)][["territory", "occupation", "period", "value"]]
     if not len(panel):
         raise ConfigError(f"no employment at the territory level {level!r} ([run] level)")
-    model = Forecaster(models=fc["models"], horizon=fc["horizon"], level=tuple(fc["level"]),
-                       n_jobs=fc["n_jobs"], backend=fc["backend"] or None,
-                       random_state=cfg["run"]["seed"], verbose=verbose)
+    model = Forecaster(
+        models=fc["models"],
+        horizon=fc["horizon"],
+        level=tuple(fc["level"]),
+        n_jobs=fc["n_jobs"],
+        backend=fc["backend"] or None,
+        random_state=cfg["run"]["seed"],
+        verbose=verbose,
+    )
     if fc["reconcile"] != "none":
         from gpec.forecast import reconcile
         from gpec.territory import aggregate
@@ -327,8 +351,9 @@ def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
     return model, forecast
 
 
-def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: int = 0,
-                 strict: bool = True) -> Results:
+def run_pipeline(
+    data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: int = 0, strict: bool = True
+) -> Results:
     """Run the whole chain on validated data.
 
     Parameters
@@ -359,7 +384,7 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
     cfg = resolve_config({k: v for k, v in (cfg or {}).items() if not k.startswith("_")})
     for name in ("territories", "occupations", "employment"):
         if getattr(data, name) is None:
-            raise ConfigError(f"the table {name!r} is required ([data] {name} = \"...\")")
+            raise ConfigError(f'the table {name!r} is required ([data] {name} = "...")')
     if strict:
         data = data.validate()
         rejected = data.rejected
@@ -375,13 +400,21 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
 
     dm = cfg["demand"]
     exit_rates = dm["exit_rates"] or None
-    open_kw = dict(employment=data.employment, exit_rates=exit_rates, net=dm["net"],
-                   level=dm["interval_level"], retirement_shift=dm["retirement_shift"])
+    open_kw = dict(
+        employment=data.employment,
+        exit_rates=exit_rates,
+        net=dm["net"],
+        level=dm["interval_level"],
+        retirement_shift=dm["retirement_shift"],
+    )
     if dm["turnover_rate"]:
         open_kw["turnover_rates"] = float(dm["turnover_rate"])
     openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
-    needs = (demand.skill_needs(openings, data.occupation_skills)
-             if data.occupation_skills is not None else pd.DataFrame())
+    needs = (
+        demand.skill_needs(openings, data.occupation_skills)
+        if data.occupation_skills is not None
+        else pd.DataFrame()
+    )
 
     sp = cfg["supply"]
     offers = data.training_offers
@@ -392,39 +425,66 @@ def run_pipeline(data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: 
             from gpec.matching import OfferMatcher, build_profiles
 
             texts = data.extra.get("occupation_texts")
-            profiles = build_profiles(_matchable(data), data.occupation_skills, data.skills,
-                                      texts=texts)
+            profiles = build_profiles(
+                _matchable(data), data.occupation_skills, data.skills, texts=texts
+            )
             titles = _known_titles(data, sp)
-            matcher_kw = dict(matcher=OfferMatcher(min_score=sp["min_score"]),
-                              profiles=profiles, titles=titles)
-        ent = supply.entrants(offers, data.occupations, crosswalks=data.crosswalks,
-                              completion_default=sp["completion_default"],
-                              placement_default=sp["placement_default"], top_k=sp["top_k"],
-                              **matcher_kw)
+            matcher_kw = dict(
+                matcher=OfferMatcher(min_score=sp["min_score"]), profiles=profiles, titles=titles
+            )
+        ent = supply.entrants(
+            offers,
+            data.occupations,
+            crosswalks=data.crosswalks,
+            completion_default=sp["completion_default"],
+            placement_default=sp["placement_default"],
+            top_k=sp["top_k"],
+            **matcher_kw,
+        )
         quality = supply.mapping_quality(ent)
     else:
-        ent = pd.DataFrame(columns=["offer", "site", "occupation", "share", "entrants", "score",
-                                    "reason"])
+        ent = pd.DataFrame(
+            columns=["offer", "site", "occupation", "share", "entrants", "score", "reason"]
+        )
         quality = pd.DataFrame()
 
     ct = cfg["catchment"]
     # sites of the offers, and of the new offers of supply scenarios
     new_sites = {str(sc["site"]) for sc in cfg["scenarios"] if sc.get("new_seats") is not None}
     sites = sorted((set(ent["site"].dropna()) if len(ent) else set()) | new_sites)
-    catch = territory.catchment(data.territories, sites=sites, method=ct["method"],
-                                max_km=ct["max_km"], decay_km=ct["decay_km"],
-                                level=ct["level"], bottom_level=level) if sites else \
-        pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
+    catch = (
+        territory.catchment(
+            data.territories,
+            sites=sites,
+            method=ct["method"],
+            max_km=ct["max_km"],
+            decay_km=ct["decay_km"],
+            level=ct["level"],
+            bottom_level=level,
+        )
+        if sites
+        else pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
+    )
     mapped = ent[ent["occupation"].notna()] if len(ent) else ent
     alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
-    sgaps = (gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
-             if data.occupation_skills is not None else pd.DataFrame())
+    sgaps = (
+        gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
+        if data.occupation_skills is not None
+        else pd.DataFrame()
+    )
     change = openings[["territory", "occupation", "period", "expansion"]]
-    trans = (gap.transitions(alloc.gaps, change, data.occupation_skills,
-                             mobility=data.extra.get("mobility"),
-                             top_n=cfg["gap"]["transitions_top_n"],
-                             min_overlap=cfg["gap"]["transitions_min_overlap"])
-             if data.occupation_skills is not None else pd.DataFrame())
+    trans = (
+        gap.transitions(
+            alloc.gaps,
+            change,
+            data.occupation_skills,
+            mobility=data.extra.get("mobility"),
+            top_n=cfg["gap"]["transitions_top_n"],
+            min_overlap=cfg["gap"]["transitions_min_overlap"],
+        )
+        if data.occupation_skills is not None
+        else pd.DataFrame()
+    )
     gaps, hiring = _hiring_check(alloc.gaps, openings, data)
     hist_last = data.employment[data.employment["territory"].isin(bottom)]
     profile = territory.profile(hist_last, data.territories)
@@ -478,10 +538,16 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
     if hi is None or not len(hi):
         return gaps, pd.DataFrame()
     check = demand.compare_hiring_intentions(openings, hi, territories=data.territories)
-    cols = {"projects": "bmo_projects", "difficult_share": "bmo_difficult_share",
-            "flag": "bmo_check"}
-    per_cell = (check[["territory", "occupation", *cols]].rename(columns=cols)
-                .drop_duplicates(["territory", "occupation"]))
+    cols = {
+        "projects": "bmo_projects",
+        "difficult_share": "bmo_difficult_share",
+        "flag": "bmo_check",
+    }
+    per_cell = (
+        check[["territory", "occupation", *cols]]
+        .rename(columns=cols)
+        .drop_duplicates(["territory", "occupation"])
+    )
     out = gaps.merge(per_cell, on=["territory", "occupation"], how="left")
     return out, check
 
@@ -507,15 +573,19 @@ def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.Dat
         if any(_has(sc, DEMAND_KEYS) for sc in entries):
             # apply_scenarios writes the scenario's retirement_shift into the table it returns,
             # where openings() reads it: it must not be passed again (it would count twice)
-            fc = demand.apply_scenarios(fc_bottom, entries).drop(columns=["scenario"],
-                                                                 errors="ignore")
+            fc = demand.apply_scenarios(fc_bottom, entries).drop(
+                columns=["scenario"], errors="ignore"
+            )
             op = demand.openings(fc, data.workforce_age, **open_kw)
         ent = mapped
         if any(_has(sc, SUPPLY_KEYS) for sc in entries):
             ent = supply.apply_supply_scenarios(
-                mapped, entries, sorted(op["period"].unique()),
+                mapped,
+                entries,
+                sorted(op["period"].unique()),
                 completion_default=sp["completion_default"],
-                placement_default=sp["placement_default"]).drop(columns=["scenario"])
+                placement_default=sp["placement_default"],
+            ).drop(columns=["scenario"])
         if op is not base_op or ent is not mapped:
             al = gap.allocate(op, ent, catch, small_threshold=cfg["gap"]["small_threshold"])
         g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
@@ -526,8 +596,9 @@ def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.Dat
 
 
 # ----------------------------------------------------------------------------- demo inputs
-def write_inputs(data: GpecData, out_dir: str | os.PathLike,
-                 cfg: dict[str, Any] | None = None) -> Path:
+def write_inputs(
+    data: GpecData, out_dir: str | os.PathLike, cfg: dict[str, Any] | None = None
+) -> Path:
     """Write every input table as CSV plus a ``gpec.toml`` that reproduces the run.
 
     Returns
@@ -548,4 +619,3 @@ def write_inputs(data: GpecData, out_dir: str | os.PathLike,
     config_path = out / "gpec.toml"
     config_path.write_text(dump_config(cfg, relative_to=out), encoding="utf-8")
     return config_path
-

@@ -358,9 +358,14 @@ def _largest_remainder(v: np.ndarray, w: np.ndarray, row: np.ndarray) -> np.ndar
     return out
 
 
-def convert_profiles(profiles: pd.DataFrame, crosswalk: pd.DataFrame, *,
-                     code_col: str = "occupation", item_col: str = "skill",
-                     weight_col: str = "weight") -> pd.DataFrame:
+def convert_profiles(
+    profiles: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    *,
+    code_col: str = "occupation",
+    item_col: str = "skill",
+    weight_col: str = "weight",
+) -> pd.DataFrame:
     """Convert occupation profiles (occupation x skill weights) to another occupation system.
 
     The weight of skill ``s`` in target ``f`` is the mean of the source weights over the sources
@@ -377,7 +382,8 @@ def convert_profiles(profiles: pd.DataFrame, crosswalk: pd.DataFrame, *,
     [0.75]
     """
     cw = crosswalk[["source", "target", "weight"]].rename(
-        columns={"source": code_col, "weight": "_link"})
+        columns={"source": code_col, "weight": "_link"}
+    )
     cw = cw[cw[code_col].isin(set(profiles[code_col]))]
     mass = cw.groupby("target")["_link"].sum()
     m = profiles[[code_col, item_col, weight_col]].merge(cw, on=code_col)

@@ -13,8 +13,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def gpec(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gpec.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "gpec.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +31,46 @@ def demo_dir(tmp_path_factory):
 
 
 CONTRACT = {
-    "gaps.csv": ["territory", "territory_label", "occupation", "occupation_label", "period",
-                 "openings", "entrants_allocated", "gap", "gap_lower", "gap_upper"],
-    "forecast.csv": ["territory", "occupation", "period", "model", "mean", "lower", "upper",
-                     "level"],
-    "openings.csv": ["territory", "occupation", "period", "employment", "expansion",
-                     "replacement", "openings"],
-    "skill_gaps.csv": ["territory", "skill", "skill_label", "period", "need", "supply_allocated",
-                       "gap"],
+    "gaps.csv": [
+        "territory",
+        "territory_label",
+        "occupation",
+        "occupation_label",
+        "period",
+        "openings",
+        "entrants_allocated",
+        "gap",
+        "gap_lower",
+        "gap_upper",
+    ],
+    "forecast.csv": [
+        "territory",
+        "occupation",
+        "period",
+        "model",
+        "mean",
+        "lower",
+        "upper",
+        "level",
+    ],
+    "openings.csv": [
+        "territory",
+        "occupation",
+        "period",
+        "employment",
+        "expansion",
+        "replacement",
+        "openings",
+    ],
+    "skill_gaps.csv": [
+        "territory",
+        "skill",
+        "skill_label",
+        "period",
+        "need",
+        "supply_allocated",
+        "gap",
+    ],
     "transitions.csv": [],
     "backtest.csv": [],
     "report.xlsx": None,
@@ -93,14 +130,17 @@ def _corrupt(inputs: Path, tmp_path: Path, table: str, column: str, value, dup=F
     return work / "gpec.toml"
 
 
-@pytest.mark.parametrize("table,column,value,dup,reason", [
-    ("employment", "value", "-12", False, "negative value"),
-    ("employment", "value", "douze", False, "not a number"),
-    ("employment", "period", None, True, "duplicate key"),
-    ("employment", "territory", "999999999", False, "unknown territory"),
-    ("training_offers", "seats", "-3", False, "negative value"),
-    ("workforce_age", "value", "n/a", False, "not a number"),
-])
+@pytest.mark.parametrize(
+    "table,column,value,dup,reason",
+    [
+        ("employment", "value", "-12", False, "negative value"),
+        ("employment", "value", "douze", False, "not a number"),
+        ("employment", "period", None, True, "duplicate key"),
+        ("employment", "territory", "999999999", False, "unknown territory"),
+        ("training_offers", "seats", "-3", False, "negative value"),
+        ("workforce_age", "value", "n/a", False, "not a number"),
+    ],
+)
 def test_validate_names_table_and_row(demo_dir, tmp_path, table, column, value, dup, reason):
     config = _corrupt(demo_dir / "inputs", tmp_path, table, column, value, dup)
     res = gpec("validate", config)
@@ -122,11 +162,14 @@ def test_validate_clean_exits_zero(demo_dir):
     assert "no problem found" in res.stdout
 
 
-@pytest.mark.parametrize("content,message", [
-    ('[data]\nemployment = "nope.csv"\n', "file not found"),
-    ('[forecast]\nhorizn = 3\n', "did you mean 'horizon'"),
-    ('[data\n', "not a valid TOML"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('[data]\nemployment = "nope.csv"\n', "file not found"),
+        ("[forecast]\nhorizn = 3\n", "did you mean 'horizon'"),
+        ("[data\n", "not a valid TOML"),
+    ],
+)
 def test_user_errors_exit_2_one_line(tmp_path, content, message):
     cfg = tmp_path / "gpec.toml"
     cfg.write_text(content)
@@ -148,8 +191,12 @@ def test_help_has_examples(cmd):
 
 
 def test_wheel_contains_demo_data(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                          str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if res.returncode != 0:
         pytest.skip(f"cannot build a wheel here: {res.stderr[-300:]}")
     wheel = next(tmp_path.glob("gpec-*.whl"))

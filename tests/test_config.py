@@ -9,22 +9,26 @@ def test_defaults_filled():
     assert cfg["supply"]["completion_default"] == 0.8
 
 
-@pytest.mark.parametrize("raw,match", [
-    ({"forcast": {}}, "did you mean 'forecast'"),
-    ({"forecast": {"horizn": 3}}, "did you mean 'horizon'"),
-    ({"forecast": {"horizon": "five"}}, "must be of type int"),
-    ({"data": {"employmnt": "e.csv"}}, "did you mean 'employment'"),
-    ({"data": {"rome": {"path": "x", "format": "rom"}}}, "did you mean 'rome'"),
-    ({"scenarios": [{"name": "x", "from_yaer": 2026}]}, "did you mean 'from_year'"),
-])
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        ({"forcast": {}}, "did you mean 'forecast'"),
+        ({"forecast": {"horizn": 3}}, "did you mean 'horizon'"),
+        ({"forecast": {"horizon": "five"}}, "must be of type int"),
+        ({"data": {"employmnt": "e.csv"}}, "did you mean 'employment'"),
+        ({"data": {"rome": {"path": "x", "format": "rom"}}}, "did you mean 'rome'"),
+        ({"scenarios": [{"name": "x", "from_yaer": 2026}]}, "did you mean 'from_year'"),
+    ],
+)
 def test_unknown_keys_are_errors(raw, match):
     with pytest.raises(ConfigError, match=match):
         resolve_config(raw)
 
 
 def test_roundtrip_relative_paths(tmp_path):
-    (tmp_path / "gpec.toml").write_text('[data]\nemployment = "sub/e.csv"\n'
-                                        '[forecast]\nlevel = 90\n')
+    (tmp_path / "gpec.toml").write_text(
+        '[data]\nemployment = "sub/e.csv"\n[forecast]\nlevel = 90\n'
+    )
     cfg = load_config(tmp_path / "gpec.toml")
     assert cfg["data"]["employment"]["path"] == str((tmp_path / "sub/e.csv").resolve())
     assert cfg["forecast"]["level"] == [90]

@@ -12,8 +12,23 @@ REPO = Path(__file__).resolve().parents[1]
 def test_docs_build_strict(tmp_path):
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings")
-    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d",
-                          str(tmp_path / "site"), "-f", str(REPO / "mkdocs.yml")],
-                         capture_output=True, text=True, timeout=600, cwd=REPO)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-d",
+            str(tmp_path / "site"),
+            "-f",
+            str(REPO / "mkdocs.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert (tmp_path / "site" / "api" / "index.html").is_file()

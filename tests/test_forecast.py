@@ -382,5 +382,7 @@ def test_dask_backend_gives_same_forecasts():
     local = Forecaster(**kw).fit(panel).predict()
     dask = Forecaster(**kw, n_jobs=2, backend="dask").fit(panel).predict()
     cols = ["territory", "occupation", "period", "model", "level"]
-    pd.testing.assert_frame_equal(local.sort_values(cols).reset_index(drop=True),
-                                  dask.sort_values(cols).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        local.sort_values(cols).reset_index(drop=True),
+        dask.sort_values(cols).reset_index(drop=True),
+    )

@@ -30,8 +30,9 @@ def test_identities(runs):
     assert (g["entrants_allocated"] >= -1e-9).all() and (g["gap"] >= -1e-9).all()
     np.testing.assert_allclose(g["gap"] + g["entrants_allocated"], g["openings"], atol=1e-6)
     op = runs[1.0].openings
-    np.testing.assert_allclose(op["expansion"] + op["replacement"] + op["turnover"],
-                               op["openings"], atol=1e-9)
+    np.testing.assert_allclose(
+        op["expansion"] + op["replacement"] + op["turnover"], op["openings"], atol=1e-9
+    )
     sg = runs[1.0].skill_gaps
     np.testing.assert_allclose(sg["supply_allocated"] + sg["gap"], sg["need"], atol=1e-6)
     assert len(runs[1.0].transitions)

@@ -22,8 +22,17 @@ def results():
         return run_pipeline(data, {"forecast": {"horizon": 2}})
 
 
-SHEETS_EN = ["Summary", "Gaps", "Skill gaps", "Openings", "Forecast", "Backtest",
-             "Training supply", "Transitions", "Assumptions"]
+SHEETS_EN = [
+    "Summary",
+    "Gaps",
+    "Skill gaps",
+    "Openings",
+    "Forecast",
+    "Backtest",
+    "Training supply",
+    "Transitions",
+    "Assumptions",
+]
 
 
 def test_sheets_headers_and_safe_text(results, tmp_path):
@@ -36,15 +45,23 @@ def test_sheets_headers_and_safe_text(results, tmp_path):
     assert header[:4] == ["territory", "territory_label", "occupation", "occupation_label"]
     assert isinstance(gaps["F2"].value, float)  # openings stay numbers
     supply = wb["Training supply"]
-    cells = [c for row in supply.iter_rows() for c in row if isinstance(c.value, str)
-             and c.value.startswith("=HYPERLINK")]
+    cells = [
+        c
+        for row in supply.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")
+    ]
     assert cells, "the offer title should appear in the Training supply sheet"
     assert all(c.data_type == "s" for c in cells)  # text, not a formula
     summary = [c.value for c in wb["Summary"]["A"] if c.value]
     assert "Largest gaps per territory (whole horizon)" in summary
-    reasons = [c.value for row in wb["Summary"].iter_rows() for c in row
-               if isinstance(c.value, str) and c.value.startswith(("growth", "retirements",
-                                                                    "too few trainees"))]
+    reasons = [
+        c.value
+        for row in wb["Summary"].iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+        and c.value.startswith(("growth", "retirements", "too few trainees"))
+    ]
     assert reasons
 
 

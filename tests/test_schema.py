@@ -7,25 +7,58 @@ from gpec import GpecData, ValidationError
 
 
 def base():
-    terr = pd.DataFrame({"territory": ["FR", "28", "14", "2A"],
-                         "label": ["France", "Normandie", "Calvados", "Corse-du-Sud"],
-                         "level": ["nation", "region", "departement", "departement"],
-                         "parent": [None, "FR", "28", "FR"],
-                         "lat": [46.0, 49.0, 49.1, 41.9], "lon": [2.0, 0.0, -0.4, 8.9]})
-    occ = pd.DataFrame({"occupation": ["H2913", "M1805"], "label": ["Soudage", "Études info"],
-                        "system": "ROME4"})
+    terr = pd.DataFrame(
+        {
+            "territory": ["FR", "28", "14", "2A"],
+            "label": ["France", "Normandie", "Calvados", "Corse-du-Sud"],
+            "level": ["nation", "region", "departement", "departement"],
+            "parent": [None, "FR", "28", "FR"],
+            "lat": [46.0, 49.0, 49.1, 41.9],
+            "lon": [2.0, 0.0, -0.4, 8.9],
+        }
+    )
+    occ = pd.DataFrame(
+        {"occupation": ["H2913", "M1805"], "label": ["Soudage", "Études info"], "system": "ROME4"}
+    )
     skills = pd.DataFrame({"skill": ["100001", "100002"], "label": ["Souder", "Coder"]})
-    osk = pd.DataFrame({"occupation": ["H2913", "M1805"], "skill": ["100001", "100002"],
-                        "weight": [1.0, 0.5]})
-    emp = pd.DataFrame({"territory": ["14", "14", "2A"], "occupation": ["H2913"] * 3,
-                        "period": [2020, 2021, 2020], "value": [10.0, 12.0, 3.0]})
-    cw = pd.DataFrame({"source_system": "FAP2009", "source": ["D1Z40", "D1Z40"],
-                       "target_system": "ROME4", "target": ["H2913", "M1805"],
-                       "weight": [0.5, 0.5]})
-    offers = pd.DataFrame({"offer": ["o1"], "title": ["Soudage TIG"], "site": ["14"],
-                           "seats": [12.0], "completion_rate": [0.9]})
-    return dict(territories=terr, occupations=occ, skills=skills, occupation_skills=osk,
-                employment=emp, crosswalks=cw, training_offers=offers)
+    osk = pd.DataFrame(
+        {"occupation": ["H2913", "M1805"], "skill": ["100001", "100002"], "weight": [1.0, 0.5]}
+    )
+    emp = pd.DataFrame(
+        {
+            "territory": ["14", "14", "2A"],
+            "occupation": ["H2913"] * 3,
+            "period": [2020, 2021, 2020],
+            "value": [10.0, 12.0, 3.0],
+        }
+    )
+    cw = pd.DataFrame(
+        {
+            "source_system": "FAP2009",
+            "source": ["D1Z40", "D1Z40"],
+            "target_system": "ROME4",
+            "target": ["H2913", "M1805"],
+            "weight": [0.5, 0.5],
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "offer": ["o1"],
+            "title": ["Soudage TIG"],
+            "site": ["14"],
+            "seats": [12.0],
+            "completion_rate": [0.9],
+        }
+    )
+    return dict(
+        territories=terr,
+        occupations=occ,
+        skills=skills,
+        occupation_skills=osk,
+        employment=emp,
+        crosswalks=cw,
+        training_offers=offers,
+    )
 
 
 def test_clean_data_validates():
@@ -76,8 +109,9 @@ def test_each_rule_fails(table, column, pos, value, reason):
 
 def test_duplicate_key():
     tables = base()
-    tables["employment"] = pd.concat([tables["employment"], tables["employment"].iloc[[0]]],
-                                     ignore_index=True)
+    tables["employment"] = pd.concat(
+        [tables["employment"], tables["employment"].iloc[[0]]], ignore_index=True
+    )
     with pytest.raises(ValidationError, match="duplicate key"):
         GpecData(**tables).validate()
 
@@ -92,8 +126,9 @@ def test_missing_required_column():
 
 def test_missing_periods_reported_as_warning():
     tables = base()
-    tables["employment"] = pd.DataFrame({"territory": "14", "occupation": "H2913",
-                                         "period": [2018, 2019, 2022], "value": 1.0})
+    tables["employment"] = pd.DataFrame(
+        {"territory": "14", "occupation": "H2913", "period": [2018, 2019, 2022], "value": 1.0}
+    )
     data = GpecData(**tables).validate()
     w = data.meta["warnings"]
     assert w["missing_periods"].tolist() == ["2020;2021"]

@@ -125,8 +125,12 @@ def read_table(
             raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
         for col in code_columns or []:
             if col in df.columns:
-                df[col] = df[col].astype(object).where(df[col].notna(), None).map(
-                    lambda v: v if v is None or isinstance(v, str) else str(v))
+                df[col] = (
+                    df[col]
+                    .astype(object)
+                    .where(df[col].notna(), None)
+                    .map(lambda v: v if v is None or isinstance(v, str) else str(v))
+                )
     else:
         raw = path.read_bytes()
         if not raw.strip():
@@ -138,8 +142,14 @@ def read_table(
         delim = sep or ("\t" if suffix == ".tsv" else detect_separator(text[:20000]))
         attrs.update(encoding=enc, sep=delim)
         try:
-            df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                             na_values=[""], skipinitialspace=False)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=False,
+            )
         except pd.errors.ParserError as exc:
             raise InputFileError(f"{path}: not a readable CSV table ({exc})") from exc
     df.columns = [str(c).strip() for c in df.columns]
@@ -155,6 +165,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Read one sheet of an .xlsx file as text, with openpyxl in read-only mode."""
     try:
         from openpyxl import load_workbook
+
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise InputFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc

@@ -39,8 +39,10 @@ def load_results(out_dir: str | os.PathLike):
     for name, attr in OUTPUT_FILES.items():
         path = out / name
         if path.is_file() and path.stat().st_size > 1:
-            codes = {c: str for c in ("territory", "occupation", "skill", "from_occupation",
-                                      "site", "offer")}
+            codes = {
+                c: str
+                for c in ("territory", "occupation", "skill", "from_occupation", "site", "offer")
+            }
             tables[attr] = pd.read_csv(path, dtype=codes)
         else:
             tables[attr] = pd.DataFrame()
@@ -54,6 +56,4 @@ def load_results(out_dir: str | os.PathLike):
                 parts[name] = read_table(p)
         if parts:
             data = GpecData(**parts).validate(strict=False)[0]
-    return Results(**tables, config=provenance.get("config", {}),
-                   provenance=provenance, data=data)
-
+    return Results(**tables, config=provenance.get("config", {}), provenance=provenance, data=data)

@@ -37,8 +37,17 @@ _MAX_TEXT = 32_767  # Excel's cell text limit (openpyxl truncates to it as well)
 def _fmt(col: str) -> str:
     if col in ("period", "level", "horizon", "rank", "n_series", "row", "offers"):
         return "0"
-    if col.endswith("share") or col in ("overlap", "coverage", "score", "completion_rate",
-                                        "placement_rate", "weight", "growth", "hhi", "krugman"):
+    if col.endswith("share") or col in (
+        "overlap",
+        "coverage",
+        "score",
+        "completion_rate",
+        "placement_rate",
+        "weight",
+        "growth",
+        "hhi",
+        "krugman",
+    ):
         return "0.00"
     return "#,##0.0"
 
@@ -83,8 +92,12 @@ class _Writer:
     def table(self, df: pd.DataFrame) -> int:
         """Write a header and the rows of ``df``; return the header's row number."""
         header_row = self.rows + 1
-        self.ws.append([self._cell(tr(str(c), self.lang), font=self.bold, fill=self.fill,
-                                   text=True) for c in df.columns])
+        self.ws.append(
+            [
+                self._cell(tr(str(c), self.lang), font=self.bold, fill=self.fill, text=True)
+                for c in df.columns
+            ]
+        )
         self.rows += 1
         fmts = [_fmt(str(c)) for c in df.columns]
         if FAST_ROWS and self.ws.raw_write is not None:
@@ -156,17 +169,19 @@ class _Writer:
                 elif kind == "bool":
                     cells.append(_bool_cells(letters[j], block, numbers))
                 else:
-                    cells.append(self._text_cells(letters[j], str(df.columns[j]), block,
-                                                  numbers))
-            xml = "".join([f'<row r="{r}">{"".join(row)}</row>'
-                           for r, row in zip(numbers, zip(*cells, strict=True), strict=True)])
+                    cells.append(self._text_cells(letters[j], str(df.columns[j]), block, numbers))
+            xml = "".join(
+                [
+                    f'<row r="{r}">{"".join(row)}</row>'
+                    for r, row in zip(numbers, zip(*cells, strict=True), strict=True)
+                ]
+            )
             self.ws.append_xml(xml, first + start, stop - start)
 
     def _text_cells(self, letter: str, column: str, values, numbers: list[str]) -> list[str]:
         from openpyxl.utils.exceptions import IllegalCharacterError
 
-        texts = [None if v is None or (isinstance(v, float) and v != v) else str(v)
-                 for v in values]
+        texts = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
         body = {}
         for t in set(texts):
             if t is not None:
@@ -175,18 +190,19 @@ class _Writer:
                     raise IllegalCharacterError(
                         f"sheet {self.ws.title!r}, column {column!r}, row "
                         f"{numbers[texts.index(t)]}: {t!r} holds a control character that "
-                        "cannot be written to a worksheet.")
+                        "cannot be written to a worksheet."
+                    )
         pre = f'<c r="{letter}'
-        return ["" if t is None else f"{pre}{r}{body[t]}"
-                for r, t in zip(numbers, texts, strict=True)]
+        return [
+            "" if t is None else f"{pre}{r}{body[t]}" for r, t in zip(numbers, texts, strict=True)
+        ]
 
 
 def _num_cells(letter: str, style_id, values: np.ndarray, numbers: list[str]) -> list[str]:
     pre = f'<c r="{letter}'
     mid = f'" s="{style_id}" t="n"><v>'
     # 16 significant digits ("%.16g"), as openpyxl writes numbers (compat.safe_string)
-    out = [f"{pre}{r}{mid}{v:.16g}</v></c>"
-           for r, v in zip(numbers, values.tolist(), strict=True)]
+    out = [f"{pre}{r}{mid}{v:.16g}</v></c>" for r, v in zip(numbers, values.tolist(), strict=True)]
     for i in np.flatnonzero(~np.isfinite(values)).tolist():
         # NaN: no cell; infinite: the empty value openpyxl writes
         out[i] = "" if np.isnan(values[i]) else f'{pre}{numbers[i]}" s="{style_id}" t="n"><v /></c>'
@@ -195,8 +211,10 @@ def _num_cells(letter: str, style_id, values: np.ndarray, numbers: list[str]) ->
 
 def _bool_cells(letter: str, values, numbers: list[str]) -> list[str]:
     pre = f'<c r="{letter}'
-    return ["" if v is pd.NA or v is None else f'{pre}{r}" t="b"><v>{int(bool(v))}</v></c>'
-            for r, v in zip(numbers, values, strict=True)]
+    return [
+        "" if v is pd.NA or v is None else f'{pre}{r}" t="b"><v>{int(bool(v))}</v></c>'
+        for r, v in zip(numbers, values, strict=True)
+    ]
 
 
 def _inline(text: str) -> str | None:
@@ -259,8 +277,10 @@ def _fast_sheet_class() -> type:
                         row = yield
                         if isinstance(row, _RawRows):
                             if row.first != row_idx:
-                                raise RuntimeError(f"rows out of step in sheet {self.title!r}: "
-                                                   f"block starts at {row.first}, not {row_idx}")
+                                raise RuntimeError(
+                                    f"rows out of step in sheet {self.title!r}: "
+                                    f"block starts at {row.first}, not {row_idx}"
+                                )
                             self.raw_write(row.xml)
                             row_idx += row.n
                             continue
@@ -293,13 +313,14 @@ def _sheet(wb, name: str, df: pd.DataFrame | None, lang: str | None, note: str =
         w.line(note or "(no rows)")
         return
     if len(df) > MAX_ROWS:
-        note = (f"{len(df):,} rows: the first {MAX_ROWS:,} are shown here; the CSV file holds "
-                "them all.")
+        note = (
+            f"{len(df):,} rows: the first {MAX_ROWS:,} are shown here; the CSV file holds them all."
+        )
         df = df.iloc[:MAX_ROWS]
     _widths(w.ws, [df])
     if note:
         w.line(note)
-    header = (2 if note else 1)
+    header = 2 if note else 1
     w.ws.freeze_panes = f"A{header + 1}"
     from openpyxl.utils import get_column_letter
 
@@ -366,26 +387,48 @@ def write_excel(results, path: str | os.PathLike, *, lang: str | None = None) ->
 
 
 def _fill(wb, results, lang: str | None) -> None:
-    _blocks_sheet(wb, "Summary", summary_blocks(results), lang,
-                  title=str(results.config.get("run", {}).get("name", "gpec")))
+    _blocks_sheet(
+        wb,
+        "Summary",
+        summary_blocks(results),
+        lang,
+        title=str(results.config.get("run", {}).get("name", "gpec")),
+    )
     _sheet(wb, "Gaps", results.gaps, lang)
     sg, sg_note = _skill_gaps_total(results.skill_gaps)
     _sheet(wb, "Skill gaps", sg, lang, note=sg_note)
     _sheet(wb, "Openings", results.openings, lang)
-    _sheet(wb, "Forecast", _forecast_wide(results.forecast), lang,
-           note="One row per series and year: the mean and the bounds of each interval level.")
+    _sheet(
+        wb,
+        "Forecast",
+        _forecast_wide(results.forecast),
+        lang,
+        note="One row per series and year: the mean and the bounds of each interval level.",
+    )
     bt = results.backtest_summary
     if bt is None or not len(bt):
         bt = results.backtest
-    _sheet(wb, "Backtest", bt, lang,
-           note="Rolling-origin backtest: accuracy of each model against the baselines "
-                "(MASE < 1 beats the naive forecast).")
-    _blocks_sheet(wb, "Training supply", [
-        ("Mapping quality (share of seats mapped by code, by text, unmapped)",
-         results.mapping_quality),
-        ("Surplus: trained entrants not allocated to any opening", results.surplus),
-        ("Offers mapped to occupations (score and reason)", results.entrants),
-    ], lang)
+    _sheet(
+        wb,
+        "Backtest",
+        bt,
+        lang,
+        note="Rolling-origin backtest: accuracy of each model against the baselines "
+        "(MASE < 1 beats the naive forecast).",
+    )
+    _blocks_sheet(
+        wb,
+        "Training supply",
+        [
+            (
+                "Mapping quality (share of seats mapped by code, by text, unmapped)",
+                results.mapping_quality,
+            ),
+            ("Surplus: trained entrants not allocated to any opening", results.surplus),
+            ("Offers mapped to occupations (score and reason)", results.entrants),
+        ],
+        lang,
+    )
     _sheet(wb, "Transitions", results.transitions, lang)
     if results.scenarios is not None and len(results.scenarios):
         _sheet(wb, "Scenarios", results.scenarios, lang)
@@ -415,8 +458,9 @@ def _forecast_wide(fc: pd.DataFrame | None) -> pd.DataFrame | None:
     if fc is None or not len(fc) or "level" not in fc.columns:
         return fc
     keys = [c for c in fc.columns if c not in ("level", "lower", "upper")]
-    wide = fc.pivot_table(index=keys, columns="level", values=["lower", "upper"],
-                          aggfunc="first", sort=False)
+    wide = fc.pivot_table(
+        index=keys, columns="level", values=["lower", "upper"], aggfunc="first", sort=False
+    )
     wide.columns = [f"{a}_{int(b)}" for a, b in wide.columns]
     return wide.reset_index()
 
@@ -426,10 +470,13 @@ def _skill_gaps_total(sg: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str
     if sg is None or not len(sg) or "period" not in sg.columns:
         return sg, ""
     keys = [c for c in ("territory", "territory_label", "skill", "skill_label") if c in sg.columns]
-    values = [c for c in ("need", "supply_allocated", "gap", "gap_lower", "gap_upper")
-              if c in sg.columns]
+    values = [
+        c for c in ("need", "supply_allocated", "gap", "gap_lower", "gap_upper") if c in sg.columns
+    ]
     total = sg.groupby(keys, as_index=False, sort=True)[values].sum()
     total = total[total["need"] > 0].sort_values(["territory", "gap"], ascending=[True, False])
     first, last = sg["period"].min(), sg["period"].max()
-    return total, (f"Sums over {first}-{last} per territory and skill (skills with a need); "
-                   "skill_gaps.csv has every year.")
+    return total, (
+        f"Sums over {first}-{last} per territory and skill (skills with a need); "
+        "skill_gaps.csv has every year."
+    )

@@ -64,8 +64,10 @@ def _table(df: pd.DataFrame, lang: str | None, max_rows: int = 30) -> str:
             else:
                 cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _label(df: pd.DataFrame, code: str) -> str:
@@ -114,14 +116,22 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         t = totals.sum(numeric_only=True)
         first, last = int(totals["period"].min()), int(totals["period"].max())
         to_fill = t.get("entrants_allocated", 0) + t.get("gap", 0)
-        kpis = [(f"openings to fill {first}-{last}", to_fill),
-                ("end-of-career departures", t.get("replacement", 0)),
-                ("covered by local training", t.get("entrants_allocated", 0)),
-                ("gap (not covered)", t.get("gap", 0))]
-        kpi = '<div class="kpi">' + "".join(
-            f"<div><b>{v:,.0f}</b>{html.escape(k)}</div>" for k, v in kpis) + "</div>"
-    body = kpi + "".join(f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
-                         for title, df in blocks if df is not None and len(df))
+        kpis = [
+            (f"openings to fill {first}-{last}", to_fill),
+            ("end-of-career departures", t.get("replacement", 0)),
+            ("covered by local training", t.get("entrants_allocated", 0)),
+            ("gap (not covered)", t.get("gap", 0)),
+        ]
+        kpi = (
+            '<div class="kpi">'
+            + "".join(f"<div><b>{v:,.0f}</b>{html.escape(k)}</div>" for k, v in kpis)
+            + "</div>"
+        )
+    body = kpi + "".join(
+        f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
+        for title, df in blocks
+        if df is not None and len(df)
+    )
     sections.append(("summary", "Summary", body))
 
     # --- forecast fan chart
@@ -135,20 +145,24 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         ol = _lookup(results, "occupations", "occupation", o)
         model = f["model"].iloc[0] if len(f) else ""
         fig = _plots.fan_chart(h, f, f"{ol} — {tl}")
-        body = (f"<p>Employment history and forecast for <b>{html.escape(str(ol))}</b> in "
-                f"<b>{html.escape(str(tl))}</b> (model: {html.escape(str(model))}), with its "
-                "prediction intervals. Choose another series with <code>[report] territory</code>"
-                " and <code>occupation</code> in the configuration.</p>"
-                + _plots.figure_html(fig, alt="forecast fan chart"))
+        body = (
+            f"<p>Employment history and forecast for <b>{html.escape(str(ol))}</b> in "
+            f"<b>{html.escape(str(tl))}</b> (model: {html.escape(str(model))}), with its "
+            "prediction intervals. Choose another series with <code>[report] territory</code>"
+            " and <code>occupation</code> in the configuration.</p>"
+            + _plots.figure_html(fig, alt="forecast fan chart")
+        )
         sections.append(("forecast", "Employment forecast", body))
 
     # --- openings decomposition
     op = results.openings
     if op is not None and len(op):
         fig = _plots.openings_chart(op, "Openings per year, all territories")
-        body = ("<p>Openings = expansion (net change in employment) + replacement (end-of-career"
-                " departures computed by ageing each age pyramid).</p>"
-                + _plots.figure_html(fig, alt="openings decomposition"))
+        body = (
+            "<p>Openings = expansion (net change in employment) + replacement (end-of-career"
+            " departures computed by ageing each age pyramid).</p>"
+            + _plots.figure_html(fig, alt="openings decomposition")
+        )
         sections.append(("openings", "Openings: expansion and replacement", body))
 
     # --- gaps
@@ -167,48 +181,67 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         top_terr = by_t[lab].head(25)
         matrix = share.reindex(index=top_terr, columns=top_occ)
         fig = _plots.gap_heatmap(matrix, "Gap share (gap / openings), territory x occupation")
-        body += ("<p>Share of openings not covered by the local training offer (the "
-                 "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
-                 "forecast — openings may also be filled by mobility and job seekers.</p>"
-                 + _plots.figure_html(fig, fmt="png", alt="gap heatmap"))
+        body += (
+            "<p>Share of openings not covered by the local training offer (the "
+            "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
+            "forecast — openings may also be filled by mobility and job seekers.</p>"
+            + _plots.figure_html(fig, fmt="png", alt="gap heatmap")
+        )
         sections.append(("gaps", "Gaps per territory", body))
 
     # --- skills
     sg = results.skill_gaps
     if sg is not None and len(sg):
         slab = _label(sg, "skill")
-        top = (sg.groupby(slab, as_index=False)[["need", "supply_allocated", "gap"]].sum()
-               .sort_values("gap", ascending=False).head(20))
+        top = (
+            sg.groupby(slab, as_index=False)[["need", "supply_allocated", "gap"]]
+            .sum()
+            .sort_values("gap", ascending=False)
+            .head(20)
+        )
         fig = _plots.skill_chart(top, "Skills: need against supply (whole horizon)", slab)
-        sections.append(("skills", "Skill needs against training supply",
-                         _plots.figure_html(fig, alt="skills chart") + _table(top, lang)))
+        sections.append(
+            (
+                "skills",
+                "Skill needs against training supply",
+                _plots.figure_html(fig, alt="skills chart") + _table(top, lang),
+            )
+        )
 
     # --- transitions
     tr_ = results.transitions
     if tr_ is not None and len(tr_):
-        sections.append(("transitions", "Reconversion paths",
-                         "<p>For the largest gaps: occupations losing jobs in the same territory "
-                         "whose skills are closest (weighted Jaccard overlap), with the skills "
-                         "to acquire. Full list in transitions.csv.</p>"
-                         + _table(_transitions_view(results), lang, max_rows=20)))
+        sections.append(
+            (
+                "transitions",
+                "Reconversion paths",
+                "<p>For the largest gaps: occupations losing jobs in the same territory "
+                "whose skills are closest (weighted Jaccard overlap), with the skills "
+                "to acquire. Full list in transitions.csv.</p>"
+                + _table(_transitions_view(results), lang, max_rows=20),
+            )
+        )
 
     # --- backtest
     bs = results.backtest_summary
     if bs is None or not len(bs):
         bs = results.backtest
-    body = ("<p>Every model is backtested on the history (rolling origin): each past year is "
-            "forecast with the data before it only, and the error is measured. The chosen "
-            "method (<code>auto</code>) is shown beside the naive (no change) and constant-share "
-            "baselines. <code>mase_vs_naive</code> below 1 means more accurate than the naive "
-            "forecast; <code>coverage_80</code> is the share of backtest values that fell inside "
-            "the 80% interval.</p>" + _table(bs, lang, max_rows=40))
+    body = (
+        "<p>Every model is backtested on the history (rolling origin): each past year is "
+        "forecast with the data before it only, and the error is measured. The chosen "
+        "method (<code>auto</code>) is shown beside the naive (no change) and constant-share "
+        "baselines. <code>mase_vs_naive</code> below 1 means more accurate than the naive "
+        "forecast; <code>coverage_80</code> is the share of backtest values that fell inside "
+        "the 80% interval.</p>" + _table(bs, lang, max_rows=40)
+    )
     sections.append(("accuracy", "Forecast accuracy (backtest)", body))
 
     # --- scenarios
     sc = results.scenarios
     if sc is not None and len(sc):
         s = sc.groupby("scenario", as_index=False, sort=False)[
-            ["openings", "entrants_allocated", "gap"]].sum()
+            ["openings", "entrants_allocated", "gap"]
+        ].sum()
         base = s.loc[s["scenario"] == "baseline", "gap"]
         if len(base):
             s["gap_change"] = s["gap"] - float(base.iloc[0])
@@ -218,9 +251,15 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
                 desc.setdefault(entry["name"], []).append(str(entry["description"]))
         if desc:
             s["description"] = s["scenario"].map(lambda n: "; ".join(desc.get(n, [])))
-        sections.append(("scenarios", "Scenarios", "<p>Totals over the horizon, all territories "
-                         "and occupations; <code>gap_change</code> is the scenario's gap minus "
-                         "the baseline's (negative: a smaller gap).</p>" + _table(s, lang)))
+        sections.append(
+            (
+                "scenarios",
+                "Scenarios",
+                "<p>Totals over the horizon, all territories "
+                "and occupations; <code>gap_change</code> is the scenario's gap minus "
+                "the baseline's (negative: a smaller gap).</p>" + _table(s, lang),
+            )
+        )
 
     # --- assumptions & methodology
     body = (
@@ -233,20 +272,30 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         "See docs/methodology.md.</p>"
         '<p class="note">Projections extend past trends: they are a decision aid, not a '
         "prediction. Small cells are flagged (<code>flag_small</code>).</p>"
-        + _table(assumptions_table(results), lang, max_rows=200))
+        + _table(assumptions_table(results), lang, max_rows=200)
+    )
     sections.append(("assumptions", "Assumptions and methodology", body))
 
-    toc = "<nav><h2>Contents</h2><ol>" + "".join(
-        f'<li><a href="#{a}">{html.escape(tr(title, lang))}</a></li>'
-        for a, title, _ in sections) + "</ol></nav>"
-    content = "".join(f'<section id="{a}"><h2>{html.escape(tr(title, lang))}</h2>{b}</section>'
-                      for a, title, b in sections)
+    toc = (
+        "<nav><h2>Contents</h2><ol>"
+        + "".join(
+            f'<li><a href="#{a}">{html.escape(tr(title, lang))}</a></li>'
+            for a, title, _ in sections
+        )
+        + "</ol></nav>"
+    )
+    content = "".join(
+        f'<section id="{a}"><h2>{html.escape(tr(title, lang))}</h2>{b}</section>'
+        for a, title, b in sections
+    )
     run_date = prov.get("run_date", "")
     version = prov.get("versions", {}).get("gpec", "")
-    doc = (f'<!DOCTYPE html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
-           f"<title>{html.escape(name)}</title><style>{_CSS}</style></head><body><main>"
-           f"<h1>{html.escape(name)}</h1><p class=\"sub\">gpec {html.escape(str(version))} — "
-           f"run {html.escape(str(run_date))}</p>{toc}{content}</main></body></html>")
+    doc = (
+        f'<!DOCTYPE html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(name)}</title><style>{_CSS}</style></head><body><main>"
+        f'<h1>{html.escape(name)}</h1><p class="sub">gpec {html.escape(str(version))} — '
+        f"run {html.escape(str(run_date))}</p>{toc}{content}</main></body></html>"
+    )
     path = Path(path)
     path.write_text(doc, encoding="utf-8")
     return path
@@ -265,10 +314,16 @@ def _transitions_view(results) -> pd.DataFrame:
     """Reconversion paths of the largest gaps, with labels instead of codes."""
     t = results.transitions.sort_values(["gap", "overlap"], ascending=[False, False]).head(20)
     data = results.data
-    occ = data.occupations.set_index("occupation")["label"] if data is not None and \
-        data.occupations is not None else pd.Series(dtype=object)
-    skills = data.skills.set_index("skill")["label"] if data is not None and \
-        data.skills is not None else pd.Series(dtype=object)
+    occ = (
+        data.occupations.set_index("occupation")["label"]
+        if data is not None and data.occupations is not None
+        else pd.Series(dtype=object)
+    )
+    skills = (
+        data.skills.set_index("skill")["label"]
+        if data is not None and data.skills is not None
+        else pd.Series(dtype=object)
+    )
 
     def skill_names(codes) -> str:
         if not isinstance(codes, str) or not codes:
@@ -278,13 +333,15 @@ def _transitions_view(results) -> pd.DataFrame:
         more = f" (+{len(parts) - 4} more)" if len(parts) > 4 else ""
         return "; ".join(names) + more
 
-    out = pd.DataFrame({
-        "territory_label": t.get("territory_label", t["territory"]),
-        "occupation_label": t.get("occupation_label", t["occupation"]),
-        "gap": t["gap"],
-        "from_occupation": t["from_occupation"].map(lambda c: str(occ.get(c, c))),
-        "jobs_lost": t.get("jobs_lost"),
-        "overlap": t["overlap"],
-        "skills_to_acquire": t["skills_to_acquire"].map(skill_names),
-    })
+    out = pd.DataFrame(
+        {
+            "territory_label": t.get("territory_label", t["territory"]),
+            "occupation_label": t.get("occupation_label", t["occupation"]),
+            "gap": t["gap"],
+            "from_occupation": t["from_occupation"].map(lambda c: str(occ.get(c, c))),
+            "jobs_lost": t.get("jobs_lost"),
+            "overlap": t["overlap"],
+            "skills_to_acquire": t["skills_to_acquire"].map(skill_names),
+        }
+    )
     return out

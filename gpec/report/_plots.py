@@ -8,8 +8,14 @@ import io
 import numpy as np
 import pandas as pd
 
-__all__ = ["fan_chart", "openings_chart", "gap_ranking_chart", "gap_heatmap", "skill_chart",
-           "figure_html"]
+__all__ = [
+    "fan_chart",
+    "openings_chart",
+    "gap_ranking_chart",
+    "gap_heatmap",
+    "skill_chart",
+    "figure_html",
+]
 
 
 def _plt():
@@ -29,7 +35,7 @@ def figure_html(fig, *, fmt: str = "svg", alt: str = "") -> str:
     plt.close(fig)
     if fmt == "svg":
         svg = buf.getvalue().decode("utf-8")
-        svg = svg[svg.index("<svg"):]
+        svg = svg[svg.index("<svg") :]
         return f'<figure role="img" aria-label="{alt}">{svg}</figure>'
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"></figure>'
@@ -46,8 +52,13 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str):
     shades = ["#c8d7ea", "#8fb0d6", "#5d8cc2"]
     for i, lv in enumerate(levels):
         fl = f[f["level"] == lv]
-        ax.fill_between(fl["period"].astype(float), fl["lower"], fl["upper"],
-                        color=shades[i % len(shades)], label=f"{int(lv)}% interval")
+        ax.fill_between(
+            fl["period"].astype(float),
+            fl["lower"],
+            fl["upper"],
+            color=shades[i % len(shades)],
+            label=f"{int(lv)}% interval",
+        )
     fm = f.drop_duplicates("period")
     if len(h) and len(fm):
         xs = np.r_[float(h["period"].iloc[-1]), fm["period"].astype(float)]
@@ -105,11 +116,16 @@ def gap_heatmap(matrix: pd.DataFrame, title: str):
 
     cmap = mpl.colormaps["YlOrRd"].with_extremes(bad="#e6e6e6")
     values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
-    fig, ax = plt.subplots(figsize=(min(11.0, max(6.0, 0.3 * matrix.shape[1] + 3)),
-                                    max(3.0, 0.26 * matrix.shape[0] + 1.5)))
+    fig, ax = plt.subplots(
+        figsize=(
+            min(11.0, max(6.0, 0.3 * matrix.shape[1] + 3)),
+            max(3.0, 0.26 * matrix.shape[0] + 1.5),
+        )
+    )
     im = ax.imshow(values, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks(np.arange(matrix.shape[1]), [_short(c, 34) for c in matrix.columns],
-                  rotation=90, fontsize=7)
+    ax.set_xticks(
+        np.arange(matrix.shape[1]), [_short(c, 34) for c in matrix.columns], rotation=90, fontsize=7
+    )
     ax.set_yticks(np.arange(matrix.shape[0]), [_short(r, 34) for r in matrix.index], fontsize=7)
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.03, label="gap / openings (grey: no openings)")
@@ -137,8 +153,9 @@ def skill_chart(skills: pd.DataFrame, title: str, label_col: str):
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(d) + 1.2))
     y = np.arange(len(d))
     ax.barh(y - 0.2, d["need"], height=0.4, color="#95a5a6", label="need")
-    ax.barh(y + 0.2, d["supply_allocated"], height=0.4, color="#5d8cc2",
-            label="supplied by training")
+    ax.barh(
+        y + 0.2, d["supply_allocated"], height=0.4, color="#5d8cc2", label="supplied by training"
+    )
     ax.set_yticks(y, [_short(v, 48) for v in d[label_col]], fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")

@@ -21,8 +21,11 @@ def totals_by_period(results) -> pd.DataFrame:
     op = results.openings
     if op is None or not len(op):
         return pd.DataFrame()
-    cols = [c for c in ("employment", "expansion", "replacement", "turnover", "openings")
-            if c in op.columns]
+    cols = [
+        c
+        for c in ("employment", "expansion", "replacement", "turnover", "openings")
+        if c in op.columns
+    ]
     t = op.groupby("period", as_index=False)[cols].sum()
     g = results.gaps
     if g is not None and len(g):
@@ -65,9 +68,12 @@ def summary_blocks(results, top_n: int | None = None) -> list[tuple[str, pd.Data
         keys = [c for c in ("territory", "territory_label") if c in g.columns]
         by_terr = g.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
         by_terr["gap_share"] = by_terr["gap"] / by_terr["openings"].where(by_terr["openings"] > 0)
-        blocks.append(("Largest gaps per territory (whole horizon)",
-                       by_terr.sort_values(["gap", "territory"], ascending=[False, True])
-                       .head(top_n)))
+        blocks.append(
+            (
+                "Largest gaps per territory (whole horizon)",
+                by_terr.sort_values(["gap", "territory"], ascending=[False, True]).head(top_n),
+            )
+        )
         okeys = keys + [c for c in ("occupation", "occupation_label") if c in g.columns]
         cell = g.groupby(okeys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
         cell = cell.sort_values(["gap"] + okeys, ascending=[False] + [True] * len(okeys))
@@ -89,8 +95,11 @@ def summary_blocks(results, top_n: int | None = None) -> list[tuple[str, pd.Data
         growth = pd.DataFrame({"employment_start": start, "employment_end": e1})
         growth = growth[growth["employment_start"] > 0]
         growth["growth"] = growth["employment_end"] / growth["employment_start"] - 1
-        growth = growth.reset_index().sort_values(["growth", "occupation"],
-                                                  ascending=[False, True]).head(top_n)
+        growth = (
+            growth.reset_index()
+            .sort_values(["growth", "occupation"], ascending=[False, True])
+            .head(top_n)
+        )
         growth["reason"] = [f"growth: {v:+.1%} employment by {last}" for v in growth["growth"]]
         blocks.append(("Fastest growing occupations", growth))
     return blocks
