@@ -25,6 +25,7 @@ _LAZY = {
     "run_scenarios": "gpec.demand",
     # supply and matching
     "entrants": "gpec.supply",
+    "entrants_interval": "gpec.supply",
     "mapping_quality": "gpec.supply",
     "OfferMatcher": "gpec.matching",
     "build_profiles": "gpec.matching",

@@ -461,11 +461,23 @@ def _prepare_entrants(entrants):
         _fail_rows("entrants", en, en["period"].isna().to_numpy(), "period", "missing period")
     _fail_rows("entrants", en, en["offer"].isna().to_numpy(), "offer", "missing code")
     en["entrants"] = _numeric(entrants, "entrants", "entrants", nonneg=True)
+    values = ["entrants"]
+    if {"entrants_low", "entrants_high"} <= set(entrants.columns):
+        # a supply interval (gpec.supply.entrants_interval): allocated again at both ends
+        values += ["entrants_low", "entrants_high"]
+        for col in values[1:]:
+            en[col] = _numeric(entrants, "entrants", col, nonneg=True)
+        x = en["entrants"].to_numpy()
+        tol = 1e-9 * np.maximum(1.0, x)
+        bad_lo = en["entrants_low"].to_numpy() > x + tol
+        bad_hi = en["entrants_high"].to_numpy() < x - tol
+        _fail_rows("entrants", entrants, bad_lo, "entrants_low", "low value above entrants")
+        _fail_rows("entrants", entrants, bad_hi, "entrants_high", "high value below entrants")
     mapped = en["occupation"].notna().to_numpy()
     _fail_rows("entrants", en, mapped & en["site"].isna().to_numpy(), "site", "missing site")
     key = ["offer", "site", "occupation"] + (["period"] if has_period else [])
     # several rows of one offer x occupation (e.g. a code and a text match) add up
-    sup = en[mapped].groupby(key, as_index=False, sort=True, dropna=False)["entrants"].sum()
+    sup = en[mapped].groupby(key, as_index=False, sort=True, dropna=False)[values].sum()
     unmapped = (
         en[~mapped]
         .groupby([k for k in key if k != "occupation"], as_index=False, sort=True, dropna=False)[
@@ -532,7 +544,11 @@ def allocate(
         offer, site, occupation, entrants (+ share, score, reason) as returned by
         :func:`gpec.supply.entrants`: yearly qualified entrants, the same every period unless a
         ``period`` column is given. Rows without an occupation (unmapped offers) are never
-        allocated; they appear in the surplus.
+        allocated; they appear in the surplus. With ``entrants_low`` and ``entrants_high``
+        columns (:func:`gpec.supply.entrants_interval`), the allocation is solved again at both
+        ends and the gap bounds carry this supply interval too: ``gap_lower`` uses the entrants
+        allocated with ``entrants_high``, ``gap_upper`` those allocated with ``entrants_low``
+        (columns ``entrants_allocated_low`` / ``_high``).
     catchment : DataFrame
         site, territory, distance_km (+ weight) as returned by :func:`gpec.territory.catchment`.
         A site only serves the territories listed for it (list the site itself, at distance 0,
@@ -616,34 +632,55 @@ def allocate(
     arc_block = s_occ[arc_sup] * n_per + s_per[arc_sup]
     t_build = time.perf_counter() - t0
 
-    sol = solve_transport(
-        sup["entrants"].to_numpy(dtype=float),
-        op["openings"].to_numpy(dtype=float),
-        arc_sup,
-        arc_dem,
-        # integer metres (the tie-break needs integer costs); 0 when distances are ignored
-        np.round(arc_dist * 1000.0) if distance_cost > 0 else np.zeros(arc_dist.size),
-        arc_block,
-    )
+    # integer metres (the tie-break needs integer costs); 0 when distances are ignored
+    arc_cost = np.round(arc_dist * 1000.0) if distance_cost > 0 else np.zeros(arc_dist.size)
+    cap = op["openings"].to_numpy(dtype=float)
+
+    def solve(column: str):
+        sol = solve_transport(
+            sup[column].to_numpy(dtype=float), cap, arc_sup, arc_dem, arc_cost, arc_block
+        )
+        gap = cap - sol.demand_filled
+        gap[gap < FLOW_EPS] = 0.0
+        return sol, gap
+
+    sol, gap = solve("entrants")
+    alloc = cap - gap
+    interval = "entrants_low" in sup.columns
+    if interval:
+        # fewer entrants never lower a gap, more never raise one (the allocation's uniqueness):
+        # the two ends bound the entrants allocated to every cell
+        alloc_lo = np.minimum(cap - solve("entrants_low")[1], alloc)
+        alloc_hi = np.maximum(cap - solve("entrants_high")[1], alloc)
+    else:
+        alloc_lo = alloc_hi = alloc
     t_solve = time.perf_counter() - t0 - t_build
 
     # gaps
     gaps = op
-    cap = gaps["openings"].to_numpy(dtype=float)
-    alloc = sol.demand_filled
-    gap = cap - alloc
-    gap[gap < FLOW_EPS] = 0.0
-    alloc = cap - gap
     gaps["entrants_allocated"] = alloc
     gaps["gap"] = gap
     with np.errstate(divide="ignore", invalid="ignore"):
         gaps["gap_share"] = np.where(cap > 0, gap / np.where(cap > 0, cap, 1.0), np.nan)
     lo, hi = gaps["lower"].to_numpy(dtype=float), gaps["upper"].to_numpy(dtype=float)
-    gaps["gap_lower"] = np.minimum(np.maximum(lo - alloc, 0.0), gap)
-    gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc, 0.0), gap)
+    gaps["gap_lower"] = np.minimum(np.maximum(lo - alloc_hi, 0.0), gap)
+    gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc_lo, 0.0), gap)
     gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
     gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
-    extra = [c for c in ("employment", "territory_label", "occupation_label") if c in gaps.columns]
+    if interval:
+        gaps["entrants_allocated_low"] = alloc_lo
+        gaps["entrants_allocated_high"] = alloc_hi
+    extra = [
+        c
+        for c in (
+            "entrants_allocated_low",
+            "entrants_allocated_high",
+            "employment",
+            "territory_label",
+            "occupation_label",
+        )
+        if c in gaps.columns
+    ]
     gaps = gaps[GAPS_COLUMNS + extra]  # already in (period, territory, occupation) order
 
     # flows
@@ -680,6 +717,7 @@ def allocate(
     params = {
         "small_threshold": small_threshold,
         "distance_cost": distance_cost,
+        "supply_interval": bool(interval),
         "objective": (
             "lexicographic: max entrants allocated, then min entrants x km (to the metre), "
             "then territory code order"

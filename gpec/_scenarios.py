@@ -91,6 +91,8 @@ def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
 #: (scenario key, table column) pairs that select the rows a scenario entry shocks
 _DEMAND_SELECT = (("territories", "territory"), ("occupations", "occupation"))
 _SUPPLY_SELECT = (("offers", "offer"), ("sites", "site"), ("occupations", "occupation"))
+#: entrant columns scaled by ``seats_change`` (the interval of gpec.supply.entrants_interval too)
+_ENTRANT_VALUES = frozenset({"entrants", "entrants_low", "entrants_high"})
 
 
 def _target_mask(
@@ -231,7 +233,10 @@ def apply_supply_scenarios(
     code) whose trainees go to ``occupations`` (in equal shares, or in the ``shares`` given: where
     the trainees end up, summing to 1), with ``new_seats x
     completion_rate x placement_rate`` entrants a year (the entry's rates, else the defaults).
-    ``from_year``: first period affected (default all).
+    ``from_year``: first period affected (default all). An interval of the entrants
+    (``entrants_low``, ``entrants_high`` from :func:`gpec.supply.entrants_interval`) is scaled
+    with them; the rows of a new offer carry their rates and ``defaulted`` flags like the offers'
+    own rows, and no interval until ``entrants_interval`` is applied to the result.
 
     Parameters
     ----------
@@ -284,15 +289,14 @@ def apply_supply_scenarios(
         for sc in entries:
             if sc.get("seats_change") is not None:
                 mask = _target_mask(e, sc, name, _SUPPLY_SELECT, "the entrants")
-                e.loc[mask, "entrants"] = e.loc[mask, "entrants"] * (
-                    1.0 + float(sc["seats_change"])
-                )
+                for col in _ENTRANT_VALUES.intersection(e.columns):
+                    e.loc[mask, col] = e.loc[mask, col] * (1.0 + float(sc["seats_change"]))
             if sc.get("new_seats") is not None:
                 occ = sc["occupations"]
                 occ = [str(occ)] if isinstance(occ, str) else [str(o) for o in occ]
-                rate = float(sc.get("completion_rate", completion_default)) * float(
-                    sc.get("placement_rate", placement_default)
-                )
+                c_rate = float(sc.get("completion_rate", completion_default))
+                p_rate = float(sc.get("placement_rate", placement_default))
+                rate = c_rate * p_rate
                 first = int(sc.get("from_year") or periods[0])
                 years = [p for p in periods if p >= first]
                 offer = f"scenario:{name}:{len(new_rows) + 1}"
@@ -315,6 +319,17 @@ def apply_supply_scenarios(
                         }
                     )
                 )
+                row = new_rows[-1]
+                if "completion_rate" in e.columns:  # described like the offers' own rows
+                    row["seats"] = float(sc["new_seats"])
+                    row["completion_rate"] = c_rate
+                    row["placement_rate"] = p_rate
+                    row["defaulted"] = ";".join(
+                        n for n in ("completion", "placement") if sc.get(f"{n}_rate") is None
+                    )
+                for col in ("entrants_low", "entrants_high"):
+                    if col in e.columns:  # no interval until gpec.supply.entrants_interval
+                        row[col] = row["entrants"]
         if new_rows:
             e = pd.concat([e, *new_rows], ignore_index=True)
         e.insert(0, "scenario", name)

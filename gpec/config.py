@@ -59,6 +59,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_score": 0.2,
         "top_k": 3,
         "seats_default": 0.0,  # seats of offers whose seats are unknown (0: they count for none)
+        # [low, high] of a defaulted rate: a supply interval carried into the gap bounds
+        "completion_range": [],
+        "placement_range": [],
         "site_level": "",  # move each offer's site to its ancestor at this territory level
     },
     "catchment": {
@@ -233,6 +236,17 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
             cfg[section][key] = value
     level = cfg["forecast"]["level"]
     cfg["forecast"]["level"] = [level] if isinstance(level, int) else list(level)
+    for name in ("completion", "placement"):
+        rng, default = cfg["supply"][f"{name}_range"], cfg["supply"][f"{name}_default"]
+        if rng and not (
+            len(rng) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+            and 0 <= rng[0] <= default <= rng[1] <= 1
+        ):
+            raise ConfigError(
+                f"{where}: [supply] {name}_range must be [low, high] with 0 <= low <= "
+                f"{name}_default ({default:g}) <= high <= 1, got {rng!r}"
+            )
     rec = cfg["forecast"]["reconcile"]
     if rec not in RECONCILE_METHODS:
         raise ConfigError(

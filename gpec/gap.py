@@ -30,6 +30,13 @@ Conventions
   entrants_allocated)``: the demand interval of the forecast carried through with the central
   allocation held fixed, so ``gap_lower <= gap <= gap_upper`` always holds (re-solving at the
   bounds would not keep that order cell by cell).
+* With a supply interval (``entrants_low``, ``entrants_high`` from
+  :func:`gpec.supply.entrants_interval`: ranges of the completion and placement rates that took
+  their default), the allocation is also solved with the low and the high entrants; as fewer
+  entrants never lower any gap and more never raise one, ``entrants_allocated_low <=
+  entrants_allocated <= entrants_allocated_high`` in every cell, and ``gap_lower = max(0, lower -
+  entrants_allocated_high)``, ``gap_upper = max(0, upper - entrants_allocated_low)``: both
+  uncertainties at once, the order still guaranteed.
 """
 
 from __future__ import annotations

@@ -465,7 +465,7 @@ def run_pipeline(
         if sites
         else pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
     )
-    mapped = ent[ent["occupation"].notna()] if len(ent) else ent
+    mapped = _supply_interval(ent[ent["occupation"].notna()] if len(ent) else ent, sp)
     alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
     sgaps = (
         gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
@@ -586,6 +586,7 @@ def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.Dat
                 completion_default=sp["completion_default"],
                 placement_default=sp["placement_default"],
             ).drop(columns=["scenario"])
+            ent = _supply_interval(ent, sp)  # the new offers' interval too
         if op is not base_op or ent is not mapped:
             al = gap.allocate(op, ent, catch, small_threshold=cfg["gap"]["small_threshold"])
         g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
@@ -593,6 +594,16 @@ def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.Dat
         g.insert(0, "scenario", name)
         rows.append(g)
     return _labels(pd.concat(rows, ignore_index=True), data)
+
+
+def _supply_interval(ent: pd.DataFrame, sp: dict) -> pd.DataFrame:
+    """The entrants with their interval when ``[supply]`` gives rate ranges (else unchanged)."""
+    ranges = {k: sp.get(k) or None for k in ("completion_range", "placement_range")}
+    if not any(ranges.values()) or not len(ent) or "defaulted" not in ent.columns:
+        return ent
+    from gpec.supply import entrants_interval
+
+    return entrants_interval(ent, **ranges)
 
 
 # ----------------------------------------------------------------------------- demo inputs

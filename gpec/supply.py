@@ -34,7 +34,13 @@ import pandas as pd
 
 from gpec._scenarios import apply_supply_scenarios
 
-__all__ = ["ENTRANTS_COLUMNS", "apply_supply_scenarios", "entrants", "mapping_quality"]
+__all__ = [
+    "ENTRANTS_COLUMNS",
+    "apply_supply_scenarios",
+    "entrants",
+    "entrants_interval",
+    "mapping_quality",
+]
 
 #: Columns of the :func:`entrants` table (the first seven are the contract of the gap stage).
 ENTRANTS_COLUMNS = [
@@ -427,6 +433,89 @@ def entrants(
             "'warning' column and .attrs['rejected'])",
             stacklevel=2,
         )
+    return out
+
+
+def _check_range(value, name: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be two rates [low, high], got {value!r}") from None
+    if not 0 <= lo <= hi <= 1:
+        raise ValueError(f"{name} must satisfy 0 <= low <= high <= 1, got {value!r}")
+    return lo, hi
+
+
+def entrants_interval(
+    table: pd.DataFrame,
+    *,
+    completion_range: tuple[float, float] | None = None,
+    placement_range: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """Add a low and a high value of the qualified entrants, from ranges of the defaulted rates.
+
+    A completion or placement rate written on an offer is taken as known; a rate that took its
+    default (listed in the ``defaulted`` column) is a guess, and varies within the given range.
+    ``entrants_low`` uses the low end of each range, ``entrants_high`` the high end, for the
+    defaulted rates only: ``entrants_low = entrants x (c_low / c) x (p_low / p)`` where ``c`` and
+    ``p`` are the row's rates. :func:`gpec.gap.allocate` then carries this supply interval into
+    the gap bounds.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`entrants` (``entrants``, ``completion_rate``, ``placement_rate``,
+        ``defaulted``), possibly through :func:`apply_supply_scenarios`.
+    completion_range, placement_range : (low, high), optional
+        Plausible range of a defaulted rate; it must contain the default used. ``None`` keeps
+        that rate fixed.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table`` with ``entrants_low <= entrants <= entrants_high``.
+
+    Examples
+    --------
+    >>> offers = pd.DataFrame({"offer": ["F1", "F2"], "site": ["1", "2"], "seats": [10, 10],
+    ...                        "rome": ["H2913", "J1506"], "placement_rate": [0.7, None]})
+    >>> t = entrants_interval(entrants(offers), placement_range=(0.5, 0.8))
+    >>> t[["offer", "entrants_low", "entrants", "entrants_high"]]
+      offer  entrants_low  entrants  entrants_high
+    0    F1           5.6       5.6            5.6
+    1    F2           4.0       5.6            6.4
+    """
+    ranges = {
+        "completion": _check_range(completion_range, "completion_range"),
+        "placement": _check_range(placement_range, "placement_range"),
+    }
+    for col in ("entrants", "completion_rate", "placement_rate", "defaulted"):
+        if col not in table.columns:
+            raise ValueError(f"entrants table has no column {col!r} (see gpec.supply.entrants)")
+    out = table.copy()
+    ent = pd.to_numeric(out["entrants"], errors="coerce").to_numpy(dtype=float)
+    defaulted = out["defaulted"].map(lambda v: set() if _is_missing(v) else set(str(v).split(";")))
+    low = np.ones(len(out))
+    high = np.ones(len(out))
+    for name, rng in ranges.items():
+        if rng is None:
+            continue
+        rate = pd.to_numeric(out[f"{name}_rate"], errors="coerce").to_numpy(dtype=float)
+        hit = defaulted.map(lambda d, n=name: n in d).to_numpy(dtype=bool)
+        outside = hit & ((rate < rng[0] - 1e-12) | (rate > rng[1] + 1e-12))
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"{name}_range {list(rng)} does not contain the default {name} rate "
+                f"{rate[i]:g} (entrants row {out.index[i]})"
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low = np.where(hit, low * np.where(rate > 0, rng[0] / rate, 1.0), low)
+            high = np.where(hit, high * np.where(rate > 0, rng[1] / rate, 1.0), high)
+    out["entrants_low"] = ent * low
+    out["entrants_high"] = ent * high
     return out
 
 

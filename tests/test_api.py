@@ -14,6 +14,7 @@ EXPECTED = {
     "apply_scenarios",
     "run_scenarios",
     "entrants",
+    "entrants_interval",
     "mapping_quality",
     "OfferMatcher",
     "build_profiles",

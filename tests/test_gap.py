@@ -272,6 +272,53 @@ def test_more_seats_never_raise_a_gap(prob, factor):
     assert more["gap"].sum() <= base["gap"].sum() + 1e-9
 
 
+@HSET
+@given(problems(), st.lists(st.sampled_from([0.0, 0.3, 0.5, 1.0]), min_size=12, max_size=12))
+def test_fewer_seats_of_some_offers_never_lower_a_gap(prob, factors):
+    # the supply interval relies on it: rows scaled down one by one, not all alike
+    op, en, ca = prob
+    base = allocate(op, en, ca).gaps
+    f = np.resize(np.asarray(factors), len(en))
+    fewer = allocate(op, en.assign(entrants=en["entrants"] * f), ca).gaps
+    assert (fewer["gap"].to_numpy() >= base["gap"].to_numpy() - 1e-9).all()
+
+
+@HSET
+@given(problems(), st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=12, max_size=12))
+def test_supply_interval_bounds(prob, factors):
+    op, en, ca = prob
+    f = np.resize(np.asarray(factors), len(en))
+    inter = en.assign(entrants_low=en["entrants"] * f, entrants_high=en["entrants"] * (2 - f))
+    res = allocate(op, inter, ca)
+    _check_invariants(op, en, ca, res)
+    g, base = res.gaps, allocate(op, en, ca).gaps
+    # the central allocation is unchanged; the bounds only widen
+    assert np.array_equal(g["gap"].to_numpy(), base["gap"].to_numpy())
+    assert (g["gap_upper"].to_numpy() >= base["gap_upper"].to_numpy() - 1e-9).all()
+    assert (g["gap_lower"].to_numpy() <= base["gap_lower"].to_numpy() + 1e-9).all()
+    lo = allocate(op, en.assign(entrants=inter["entrants_low"]), ca).gaps
+    hi = allocate(op, en.assign(entrants=inter["entrants_high"]), ca).gaps
+    assert np.allclose(g["entrants_allocated_low"], lo["entrants_allocated"], atol=1e-9)
+    assert np.allclose(g["entrants_allocated_high"], hi["entrants_allocated"], atol=1e-9)
+    assert np.allclose(g["gap_upper"], np.maximum(op["upper"] - lo["entrants_allocated"], 0))
+    assert np.allclose(g["gap_lower"], np.maximum(op["lower"] - hi["entrants_allocated"], 0))
+
+
+def test_supply_interval_equal_ends_change_nothing_and_bad_ends_fail():
+    op, en, ca = _tables()
+    base = allocate(op, en, ca)
+    same = allocate(op, en.assign(entrants_low=en["entrants"], entrants_high=en["entrants"]), ca)
+    cols = list(base.gaps.columns)
+    pd.testing.assert_frame_equal(same.gaps[cols], base.gaps)
+    assert same.params["supply_interval"] and not base.params["supply_interval"]
+    none = allocate(op, en.assign(entrants_low=0.0, entrants_high=en["entrants"]), ca).gaps
+    # no entrant at the low end: the upper gap bound is the upper openings bound
+    assert np.allclose(none["gap_upper"], op.sort_values(["territory", "occupation"])["upper"])
+    bad = en.assign(entrants_low=en["entrants"] + 1.0, entrants_high=en["entrants"])
+    with pytest.raises(ValidationError, match="entrants_low"):
+        allocate(op, bad, ca)
+
+
 @settings(HSET, max_examples=20)
 @given(problems())
 def test_no_seats_gap_equals_openings(prob):

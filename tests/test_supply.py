@@ -4,7 +4,7 @@ import pytest
 from _helpers import four_profiles
 
 from gpec.matching import OfferMatcher
-from gpec.supply import entrants, mapping_quality
+from gpec.supply import apply_supply_scenarios, entrants, entrants_interval, mapping_quality
 
 
 @pytest.fixture
@@ -282,3 +282,81 @@ def test_titles_follow_the_occupation_system_of_the_run():
         ["2", "D1Z41", "H2914"],
     ]
     assert set(out.occupations["occupation"]) == {"D1Z41", "D1Z40"}
+
+
+def test_entrants_interval_varies_only_the_defaulted_rates():
+    offers = pd.DataFrame(
+        {
+            "offer": ["F1", "F2", "F3", "F4"],
+            "site": ["1", "1", "2", "2"],
+            "seats": [10, 10, 10, 0],
+            "rome": ["H2913", "H2913", "J1506;J1507", "H2913"],
+            "completion_rate": [0.9, None, None, None],
+            "placement_rate": [0.6, 0.6, None, None],
+        }
+    )
+    ent = entrants(offers)
+    same = entrants_interval(ent)
+    assert np.array_equal(same["entrants_low"], ent["entrants"])
+    assert np.array_equal(same["entrants_high"], ent["entrants"])
+    t = entrants_interval(ent, completion_range=(0.6, 0.9), placement_range=(0.5, 0.8))
+    by = t.set_index(["offer", "occupation"])
+    # F1: both rates given, fixed
+    assert by.loc[("F1", "H2913"), "entrants_low"] == pytest.approx(10 * 0.9 * 0.6)
+    assert by.loc[("F1", "H2913"), "entrants_high"] == pytest.approx(10 * 0.9 * 0.6)
+    # F2: completion defaulted (0.8), placement given
+    assert by.loc[("F2", "H2913"), "entrants_low"] == pytest.approx(10 * 0.6 * 0.6)
+    assert by.loc[("F2", "H2913"), "entrants_high"] == pytest.approx(10 * 0.9 * 0.6)
+    # F3: both defaulted, half of the trainees to each occupation
+    assert by.loc[("F3", "J1506"), "entrants_low"] == pytest.approx(10 * 0.6 * 0.5 / 2)
+    assert by.loc[("F3", "J1507"), "entrants_high"] == pytest.approx(10 * 0.9 * 0.8 / 2)
+    assert by.loc[("F4", "H2913"), "entrants_high"] == 0.0
+    assert (t["entrants_low"] <= t["entrants"]).all()
+    assert (t["entrants"] <= t["entrants_high"]).all()
+    assert ent.columns.tolist() == t.columns.tolist()[:-2]  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"completion_range": (0.85, 0.95)}, "does not contain the default completion rate 0.8"),
+        ({"placement_range": (0.8, 0.5)}, "low <= high"),
+        ({"placement_range": (0.5, 1.2)}, "low <= high"),
+        ({"completion_range": 0.5}, "two rates"),
+    ],
+)
+def test_entrants_interval_bad_ranges(kw, message):
+    ent = entrants(pd.DataFrame({"offer": ["F1"], "site": ["1"], "seats": [5], "rome": ["H2913"]}))
+    with pytest.raises(ValueError, match=message):
+        entrants_interval(ent, **kw)
+    with pytest.raises(ValueError, match="no column 'defaulted'"):
+        entrants_interval(ent.drop(columns="defaulted"), completion_range=(0.7, 0.9))
+
+
+def test_supply_scenarios_scale_the_interval_and_describe_new_offers():
+    offers = pd.DataFrame({"offer": ["F1"], "site": ["1"], "seats": [10], "rome": ["H2913"]})
+    ent = entrants_interval(entrants(offers), placement_range=(0.5, 0.8))
+    out = apply_supply_scenarios(
+        ent,
+        [
+            {"name": "s", "offers": ["F1"], "seats_change": 1.0},
+            {
+                "name": "s",
+                "site": "2",
+                "occupations": ["J1506"],
+                "new_seats": 20,
+                "placement_rate": 0.6,
+            },
+        ],  # fmt: skip
+        [2030],
+    )
+    f1 = out[out["offer"] == "F1"].iloc[0]
+    assert f1["entrants_low"] == pytest.approx(2 * 10 * 0.8 * 0.5)
+    assert f1["entrants_high"] == pytest.approx(2 * 10 * 0.8 * 0.8)
+    new = out[out["reason"] == "scenario"].iloc[0]
+    assert new["defaulted"] == "completion" and new["placement_rate"] == 0.6
+    assert new["seats"] == 20.0 and new["entrants_low"] == new["entrants"]
+    # applied again, the new offer gets its interval from its defaulted completion rate
+    again = entrants_interval(out, completion_range=(0.7, 0.9))
+    new = again[again["reason"] == "scenario"].iloc[0]
+    assert new["entrants_low"] == pytest.approx(20 * 0.7 * 0.6)

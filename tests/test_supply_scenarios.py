@@ -164,3 +164,35 @@ def test_entries_sharing_a_name_form_one_scenario(demo_runs):
     ref = base.xs((territory, occ), level=["territory", "occupation"])
     assert (cell["openings"] < ref["openings"]).all()
     assert (both["gap"] <= base["gap"] + 1e-6).all()
+
+
+def test_pipeline_supply_interval_widens_the_gap_bounds_only():
+    data = load_demo()
+    base = run_pipeline(data, resolve_config({}))
+    cfg = resolve_config(
+        {"supply": {"completion_range": [0.6, 0.9], "placement_range": [0.5, 0.8]}}
+    )
+    wide = run_pipeline(data, cfg)
+    a, b = base.gaps, wide.gaps
+    assert np.array_equal(a["gap"].to_numpy(), b["gap"].to_numpy())
+    assert (b["gap_lower"] <= a["gap_lower"] + 1e-9).all()
+    assert (b["gap_upper"] >= a["gap_upper"] - 1e-9).all()
+    assert b["gap_upper"].sum() > a["gap_upper"].sum()
+    assert (b["entrants_allocated_low"] <= b["entrants_allocated"] + 1e-9).all()
+    assert (b["entrants_allocated"] <= b["entrants_allocated_high"] + 1e-9).all()
+    assert "entrants_allocated_low" not in a.columns
+    assert wide.provenance["config"]["supply"]["placement_range"] == [0.5, 0.8]
+
+
+@pytest.mark.parametrize(
+    "supply, message",
+    [
+        ({"completion_range": [0.85, 0.95]}, "completion_range must be"),
+        ({"placement_range": [0.5]}, "placement_range must be"),
+        ({"placement_range": [0.8, 0.5]}, "placement_range must be"),
+        ({"placement_range": "0.5-0.8"}, "must be of type list"),
+    ],
+)
+def test_config_checks_rate_ranges(supply, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_config({"supply": supply})
