@@ -359,6 +359,8 @@ def _fail_rows(table: str, df: pd.DataFrame, mask: np.ndarray, column: str, reas
         pos = int(np.flatnonzero(mask)[0])
         row = df.index[pos]
         value = df[column].iloc[pos] if column in df.columns else None
+        if isinstance(value, np.generic):  # 34.06, not np.float64(34.06)
+            value = value.item()
         raise ValidationError(
             f"{table}: row {row}, column {column!r}: {reason} (value {value!r}; "
             f"{int(np.sum(mask))} row(s) in all)"
