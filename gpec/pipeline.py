@@ -42,6 +42,28 @@ OUTPUT_FILES = {
 }
 
 
+#: Header of an output that has no rows because its input is absent (e.g. no occupation_skills:
+#: no skill gaps), so that every CSV written can be read back with its columns.
+_EMPTY_COLUMNS = {
+    "skill_needs": ["territory", "territory_label", "skill", "skill_label", "period", "need",
+                    "need_lower", "need_upper", "occupations"],
+    "skill_gaps": ["territory", "territory_label", "skill", "skill_label", "period", "need",
+                   "supply_allocated", "gap", "gap_lower", "gap_upper", "n_occupations"],
+    "transitions": ["territory", "territory_label", "occupation", "occupation_label",
+                    "from_occupation", "from_occupation_label", "overlap", "mobility_link",
+                    "score", "rank", "jobs_lost", "gap", "skills_to_acquire",
+                    "n_skills_to_acquire"],
+    "mapping_quality": ["reason", "offers", "seats", "seats_share", "entrants",
+                        "entrants_share"],
+    "hiring_check": ["territory", "territory_label", "occupation", "occupation_label",
+                     "survey_period", "period", "openings", "projects", "projects_nonseasonal",
+                     "difficult_share", "seasonal_share", "openings_share", "projects_share",
+                     "share_ratio", "flag"],
+    "scenarios": ["scenario", "territory", "territory_label", "occupation", "occupation_label",
+                  "period", "openings", "entrants_allocated", "gap", "employment"],
+}  # fmt: skip
+
+
 @dataclass
 class Results:
     """Every table produced by a run, plus the parameters and versions used."""
@@ -76,6 +98,8 @@ class Results:
             table = getattr(self, attr)
             if table is None:
                 continue
+            if table.columns.empty and attr in _EMPTY_COLUMNS:
+                table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
             path = out / name
             table.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
             written.append(path)
@@ -163,15 +187,16 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
 def _labels(table: pd.DataFrame, data: GpecData) -> pd.DataFrame:
     """Insert territory_label / occupation_label / skill_label after their code columns."""
     out = table.copy()
-    for code, ref in (
-        ("territory", "territories"),
-        ("occupation", "occupations"),
-        ("skill", "skills"),
+    for code, ref, key in (
+        ("territory", "territories", "territory"),
+        ("occupation", "occupations", "occupation"),
+        ("from_occupation", "occupations", "occupation"),  # reconversion paths
+        ("skill", "skills", "skill"),
     ):
         ref_table = getattr(data, ref)
         if code not in out.columns or ref_table is None or f"{code}_label" in out.columns:
             continue
-        labels = ref_table.set_index(code)["label"]
+        labels = ref_table.set_index(key)["label"]
         out.insert(out.columns.get_loc(code) + 1, f"{code}_label", out[code].map(labels))
     return out
 

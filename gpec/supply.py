@@ -259,6 +259,7 @@ def entrants(
         )
     completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
     placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
+    seats_out = np.where(unknown_seats, np.nan, seats)  # unknown is empty, never 0
     seats = np.where(unknown_seats, 0.0, seats)
     total = seats * completion * placement
     defaulted = np.array(
@@ -415,7 +416,7 @@ def entrants(
                     total[i] * share,
                     score,
                     reason,
-                    seats[i],
+                    seats_out[i],
                     completion[i],
                     placement[i],
                     defaulted[i],
@@ -426,6 +427,12 @@ def entrants(
     out = pd.DataFrame(rows, columns=ENTRANTS_COLUMNS)
     out["occupation"] = out["occupation"].astype(object)
     out.attrs["rejected"] = pd.DataFrame(rejected, columns=["offer", "column", "value", "reason"])
+    if unknown_seats.any():
+        warnings.warn(
+            f"entrants: {int(unknown_seats.sum())} offer(s) with unknown seats supply no entrant "
+            f"(first: {ids[unknown_seats].iloc[0]!r}; set [supply] seats_default to count them)",
+            stacklevel=2,
+        )
     unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
     if unknown:
         warnings.warn(

@@ -56,3 +56,19 @@ def test_same_input_same_output(runs):
     for name in ("forecast", "openings", "gaps", "skill_gaps", "transitions"):
         a, b = getattr(runs[1.0], name), getattr(again, name)
         assert a.equals(b), name
+
+
+def test_outputs_without_their_inputs_still_have_headers(tmp_path):
+    import pandas as pd
+
+    from gpec.config import resolve_config
+
+    # no skills: no skill needs, skill gaps or transitions; no BMO: no hiring check
+    data = load_demo().replace(occupation_skills=None, hiring_intentions=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_pipeline(data, resolve_config({}))
+    res.write(tmp_path, reports=False)
+    for name in ("skill_needs", "skill_gaps", "transitions", "hiring_check", "scenarios"):
+        table = pd.read_csv(tmp_path / f"{name}.csv")
+        assert len(table) == 0 and "territory" in table.columns, name

@@ -182,9 +182,11 @@ def test_unknown_seats_are_kept_and_flagged():
         }
     )
     occ = pd.DataFrame({"occupation": ["H2913"], "label": ["Soudeur"]})
-    out = entrants(offers, occ)
+    with pytest.warns(UserWarning, match="1 offer\\(s\\) with unknown seats"):
+        out = entrants(offers, occ)
     a = out[out["offer"] == "A"]
     assert len(a) == 1 and a["entrants"].iloc[0] == 0.0
+    assert np.isnan(a["seats"].iloc[0])  # unknown stays empty, never 0
     assert "seats unknown" in a["warning"].iloc[0]
     assert np.isclose(out.loc[out["offer"] == "B", "entrants"].sum(), 10 * 0.8 * 0.7)
     bad = offers.assign(seats=["douze", 10.0])

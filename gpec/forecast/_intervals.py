@@ -41,7 +41,9 @@ def conformal_quantiles(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarr
     -------
     dict of int to ndarray of shape (2, h)
         Row 0: lower quantile, row 1: upper quantile. Steps without errors
-        borrow the previous step's quantiles widened by sqrt(k / (k-1)).
+        borrow the previous step's quantiles widened by sqrt(k / (k-1)); the
+        lower row never rises and the upper row never falls from one step to
+        the next (a step narrower than the one before is widened to it).
 
     Examples
     --------
@@ -67,6 +69,11 @@ def conformal_quantiles(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarr
                     q[:, k] = (-z, z)
                 else:
                     q[:, k] = q[:, k - 1] * np.sqrt((k + 1) / k)
+        # uncertainty never shrinks further ahead: a step's quantiles are estimated from fewer
+        # errors than the one before and can come out narrower by chance; the envelope keeps
+        # every step at least as wide as the previous one
+        q[0] = np.minimum.accumulate(q[0])
+        q[1] = np.maximum.accumulate(q[1])
         out[int(lev)] = q
     return out
 
