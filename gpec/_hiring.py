@@ -6,6 +6,8 @@ Private module: :func:`compare_hiring_intentions` is public as
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -85,16 +87,27 @@ def compare_hiring_intentions(
     for c in ("territory", "occupation"):
         hi[c] = hi[c].astype("str")
     hi["period"] = _int_periods(hi["period"], "hiring_intentions")
+    hi_periods = hi["period"].to_numpy()
     for c in ("projects", "difficult", "seasonal"):
         hi[c] = pd.to_numeric(hi[c], errors="coerce") if c in hi.columns else np.nan
     op = openings[["territory", "occupation", "period", "openings"]].copy()
     for c in ("territory", "occupation"):
         op[c] = op[c].astype("str")
     op["period"] = _int_periods(op["period"], "openings")
+    chosen = survey_period is not None
     survey_period = int(hi["period"].max()) if survey_period is None else int(survey_period)
-    hi = hi[hi["period"] == survey_period]
+    other = hi["period"] != survey_period
+    hi = hi[~other]
     if hi.empty:
         raise ValueError(f"hiring_intentions: no survey for period {survey_period}")
+    if other.any() and not chosen:  # said, not silently left out
+        years = ", ".join(str(int(y)) for y in sorted(set(hi_periods[other])))
+        warnings.warn(
+            f"hiring_intentions: the {survey_period} survey is compared with the projection; "
+            f"{int(other.sum()):,} rows of earlier surveys ({years}) are not used "
+            "(survey_period= chooses another)",
+            stacklevel=2,
+        )
     if openings_period is None:
         periods = set(op["period"])
         openings_period = survey_period if survey_period in periods else int(op["period"].min())

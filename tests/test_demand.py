@@ -685,3 +685,18 @@ def test_exit_and_turnover_tables_per_occupation():
     assert out.loc["Y", "turnover"] == pytest.approx(20.0) and out.loc["X", "turnover"] == 0.0
     with pytest.raises(ValueError, match="no rate given for age band"):
         openings(fc, employment=emp, exit_rates={"60+": 0.3})
+
+
+def test_compare_hiring_intentions_says_which_surveys_are_left_out():
+    op = pd.DataFrame({"territory": "A", "occupation": ["X"], "period": 2025, "openings": [5.0]})
+    bmo = pd.DataFrame(
+        {"territory": "A", "occupation": "X", "period": [2023, 2024, 2025], "projects": 10.0}
+    )
+    with pytest.warns(
+        UserWarning, match=r"2025 survey .* 2 rows of earlier surveys \(2023, 2024\)"
+    ):
+        c = compare_hiring_intentions(op, bmo)
+    assert c["survey_period"].unique().tolist() == [2025]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a chosen survey: nothing to say
+        compare_hiring_intentions(op, bmo, survey_period=2024)
