@@ -216,13 +216,43 @@ def _offer_labels(table: pd.DataFrame, offers: pd.DataFrame | None) -> pd.DataFr
     return out
 
 
+def _checksums(sources: dict) -> dict[str, str]:
+    """SHA-256 of each input file (of a folder: of its files' names and contents, sorted)."""
+    import hashlib
+
+    out = {}
+    for name, src in sorted(sources.items()):
+        path = Path(str(src))
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not files or not all(f.is_file() for f in files):
+            continue
+        digest = hashlib.sha256()
+        for f in files:
+            if path.is_dir():
+                digest.update(f.relative_to(path).as_posix().encode())
+            with open(f, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(block)
+        out[name] = digest.hexdigest()
+    return out
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
     import gpec
 
     versions = {"gpec": gpec.__version__, "python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "joblib"):
+    for pkg in (
+        "numpy",
+        "pandas",
+        "scipy",
+        "scikit-learn",
+        "statsmodels",
+        "joblib",
+        "openpyxl",
+        "matplotlib",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:  # pragma: no cover
@@ -524,6 +554,7 @@ def run_pipeline(
         "versions": _versions(),
         "data_meta": {k: str(v) for k, v in data.meta.items() if k != "warnings"},
         "sources": {k: str(v) for k, v in data.sources.items()},
+        "sources_sha256": _checksums(data.sources),
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
         "rows": {name: len(t) for name, t in data.tables.items()},
         "rejected_rows": len(rejected),

@@ -72,3 +72,14 @@ def test_outputs_without_their_inputs_still_have_headers(tmp_path):
     for name in ("skill_needs", "skill_gaps", "transitions", "hiring_check", "scenarios"):
         table = pd.read_csv(tmp_path / f"{name}.csv")
         assert len(table) == 0 and "territory" in table.columns, name
+
+
+def test_provenance_has_input_checksums_and_versions(runs):
+    import hashlib
+    from pathlib import Path
+
+    prov = runs[1.0].provenance
+    data = load_demo()
+    path = Path(data.sources["employment"])
+    assert prov["sources_sha256"]["employment"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert {"openpyxl", "matplotlib", "pandas"} <= set(prov["versions"])
