@@ -13,6 +13,9 @@ hundreds of thousands of series. gpec forecasts them in two ways:
 It prints the speed of each path in series per second and their backtest accuracy on the same
 series, and writes ``national_forecast.csv`` (the vectorised forecast of every series).
 
+It needs Dask's distributed scheduler, an optional extra of gpec: ``pip install ".[dask]"``
+in the repository (or ``pip install "dask[distributed]"``).
+
 Run it with ``python examples/national_dask.py`` (20,000 series, about a minute) or
 ``python examples/national_dask.py --n-series 2000 --n-slow 40`` for a quick try.
 """
@@ -20,9 +23,16 @@ Run it with ``python examples/national_dask.py`` (20,000 series, about a minute)
 import argparse
 import logging
 import math
+import sys
 import time
 
-from distributed import Client, LocalCluster, get_task_stream
+try:
+    from distributed import Client, LocalCluster, get_task_stream
+except ImportError:  # the optional extra is not installed: say so in one line
+    sys.exit(
+        "national_dask.py needs dask.distributed, an optional extra: "
+        'pip install ".[dask]" in the gpec repository (or pip install "dask[distributed]")'
+    )
 
 import gpec
 from gpec.datasets import make_panel

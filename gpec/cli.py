@@ -64,14 +64,50 @@ def _user_errors():
 def _fail(exc: BaseException) -> None:
     if os.environ.get("GPEC_DEBUG"):
         raise exc
-    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    click.echo(f"gpec: error: {msg}", err=True)
+    text = str(exc) or type(exc).__name__
+    # a configuration error may list several problems, one per line (check_against_data);
+    # other errors are reported by their first line
+    lines = text.splitlines() if isinstance(exc, ConfigError) else text.splitlines()[:1]
+    for msg in lines or [type(exc).__name__]:
+        click.echo(f"gpec: error: {msg}", err=True)
     sys.exit(EXIT_USER_ERROR)
 
 
 def _say(ctx: click.Context, msg: str) -> None:
     if not ctx.obj.get("quiet"):
         click.echo(msg)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["quiet"] = True
+
+
+def quiet_option(func):
+    """``-q/--quiet`` on a sub-command too: ``gpec run cfg --out x -q`` as ``gpec -q run ...``."""
+    return click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_quiet,
+        help="Print nothing but errors; no progress bars.",
+    )(func)
+
+
+def _load_checked(ctx: click.Context, config: Path):
+    """Read the configuration and its inputs, then check the configuration against the data
+    (levels, scenario codes...) before any computation; notes are printed."""
+    from gpec.config import check_against_data, load_config
+    from gpec.pipeline import load_data
+
+    cfg = load_config(config)
+    data = load_data(cfg)
+    notes = check_against_data(cfg, data)
+    for note in notes:
+        _say(ctx, f"gpec: note: {note}")
+    ctx.obj["notes"] = set(notes)  # not repeated if the pipeline warns the same
+    return cfg, data
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,16 +131,16 @@ def cli(ctx: click.Context, quiet: bool) -> None:
     ctx.obj["quiet"] = quiet
 
 
-def _run_and_write(ctx, cfg, out: Path, lang: str | None, strict: bool):
-    from gpec.pipeline import load_data, run_pipeline
+def _run_and_write(ctx, cfg, data, out: Path, lang: str | None, strict: bool):
+    from gpec.pipeline import run_pipeline
 
-    data = load_data(cfg)
     verbose = 0 if ctx.obj.get("quiet") else 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = run_pipeline(data, cfg, verbose=verbose, strict=strict)
     for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
-        _say(ctx, f"gpec: note: {msg}")
+        if msg not in ctx.obj.get("notes", ()):
+            _say(ctx, f"gpec: note: {msg}")
     files = res.write(out, lang=lang)
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
     g = res.gaps
@@ -120,6 +156,7 @@ def _run_and_write(ctx, cfg, out: Path, lang: str | None, strict: bool):
 
 
 @cli.command()
+@quiet_option
 @click.option(
     "--out",
     "out",
@@ -143,7 +180,6 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
       gpec demo --out demo-output
     """
     try:
-        from gpec.config import load_config
         from gpec.datasets import load_demo
         from gpec.pipeline import write_inputs
 
@@ -155,13 +191,14 @@ def demo(ctx: click.Context, out: Path, lang: str | None) -> None:
             "scenarios": DEMO_SCENARIOS,
         }
         config_path = write_inputs(load_demo(), out / "inputs", demo_cfg)
-        cfg = load_config(config_path)
-        _run_and_write(ctx, cfg, out, lang, strict=True)
+        cfg, data = _load_checked(ctx, config_path)
+        _run_and_write(ctx, cfg, data, out, lang, strict=True)
     except _user_errors() as exc:
         _fail(exc)
 
 
 @cli.command()
+@quiet_option
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -185,30 +222,29 @@ def run(ctx, config: Path, out: Path, lang: str | None, lenient: bool) -> None:
       gpec run gpec.toml --out results
     """
     try:
-        from gpec.config import load_config
-
-        _run_and_write(ctx, load_config(config), out, lang, strict=not lenient)
+        cfg, data = _load_checked(ctx, config)
+        _run_and_write(ctx, cfg, data, out, lang, strict=not lenient)
     except _user_errors() as exc:
         _fail(exc)
 
 
 @cli.command()
+@quiet_option
 @click.argument("config", type=click.Path(path_type=Path))
 @click.pass_context
 def validate(ctx, config: Path) -> None:
-    """Check the inputs of a configuration and print the rejection report.
+    """Check a configuration, its inputs, and the configuration against the inputs.
 
-    Exit 0 when every row is usable, 1 when rows are rejected, 2 on a user error.
+    Prints the rows kept per table and every rejected row; a configuration value the data do
+    not have (a territory level, a scenario's codes) is an error. Exit 0 when every row is
+    usable, 1 when rows are rejected, 2 on a user error.
 
     \b
     Example:
       gpec validate gpec.toml
     """
     try:
-        from gpec.config import load_config
-        from gpec.pipeline import load_data
-
-        data = load_data(load_config(config))
+        _, data = _load_checked(ctx, config)
         clean, rejected = data.validate(strict=False)
     except _user_errors() as exc:
         _fail(exc)
@@ -228,6 +264,7 @@ def validate(ctx, config: Path) -> None:
 
 
 @cli.command()
+@quiet_option
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.pass_context
@@ -239,11 +276,10 @@ def forecast(ctx, config: Path, out: Path) -> None:
       gpec forecast gpec.toml --out forecasts
     """
     try:
-        from gpec.config import load_config
-        from gpec.pipeline import _forecast_stage, load_data
+        from gpec.pipeline import _forecast_stage
 
-        cfg = load_config(config)
-        data = load_data(cfg).validate()
+        cfg, data = _load_checked(ctx, config)
+        data = data.validate()
         model, fc = _forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
     except _user_errors() as exc:
         _fail(exc)
@@ -254,6 +290,7 @@ def forecast(ctx, config: Path, out: Path) -> None:
 
 
 @cli.command()
+@quiet_option
 @click.argument("results", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["en", "fr"]), default=None)
 @click.pass_context

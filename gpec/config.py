@@ -15,7 +15,14 @@ from typing import Any
 
 from gpec._schema import TABLES
 
-__all__ = ["DEFAULTS", "ConfigError", "load_config", "resolve_config", "dump_config"]
+__all__ = [
+    "DEFAULTS",
+    "ConfigError",
+    "check_against_data",
+    "dump_config",
+    "load_config",
+    "resolve_config",
+]
 
 
 class ConfigError(ValueError):
@@ -96,6 +103,12 @@ RECONCILE_METHODS = (
     "wls_var",
     "mint_shrink",
 )
+
+#: Accepted values of ``[run] lang`` (labels of the reports).
+LANGUAGES = ("en", "fr")
+
+#: Accepted values of ``[catchment] method`` (see gpec.territory.catchment).
+CATCHMENT_METHODS = ("distance", "parent")
 
 _DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
 DATA_FORMATS = (
@@ -247,14 +260,77 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
                 f"{where}: [supply] {name}_range must be [low, high] with 0 <= low <= "
                 f"{name}_default ({default:g}) <= high <= 1, got {rng!r}"
             )
-    rec = cfg["forecast"]["reconcile"]
-    if rec not in RECONCILE_METHODS:
-        raise ConfigError(
-            f"{where}: [forecast] reconcile must be one of "
-            f"{', '.join(RECONCILE_METHODS)}; got {rec!r}"
-            f"{_suggest(rec, RECONCILE_METHODS)}"
-        )
+    _check_values(cfg, where)
     return cfg
+
+
+def _one_of(where: str, section: str, key: str, value: Any, allowed) -> None:
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ConfigError(
+            f"{where}: [{section}] {key} must be one of {shown}; got {value!r}"
+            f"{_suggest(str(value), [str(a) for a in allowed])}"
+        )
+
+
+def _in_range(where: str, section: str, key: str, value: Any, low, high, text: str) -> None:
+    if not (low is None or value >= low) or not (high is None or value <= high):
+        raise ConfigError(f"{where}: [{section}] {key} must be {text}, got {value!r}")
+
+
+def _model_names() -> tuple[str, ...]:
+    from gpec.forecast._fast import FAST_MODELS
+    from gpec.forecast._forecaster import GLOBAL_MODELS, SLOW_MODELS
+
+    return ("auto", *FAST_MODELS, *SLOW_MODELS, *GLOBAL_MODELS)
+
+
+def _check_values(cfg: dict[str, Any], where: str) -> None:
+    """Check the values of a filled configuration: enumerations, ranges, coherent keys."""
+    _one_of(where, "run", "lang", cfg["run"]["lang"], LANGUAGES)
+    _one_of(where, "forecast", "reconcile", cfg["forecast"]["reconcile"], RECONCILE_METHODS)
+    _one_of(where, "forecast", "models", cfg["forecast"]["models"], _model_names())
+    _one_of(where, "catchment", "method", cfg["catchment"]["method"], CATCHMENT_METHODS)
+    fc, dm = cfg["forecast"], cfg["demand"]
+    _in_range(where, "forecast", "horizon", fc["horizon"], 1, None, "a positive number of years")
+    levels = fc["level"]
+    if not levels or any(
+        isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 100 for v in levels
+    ):
+        raise ConfigError(
+            f"{where}: [forecast] level must be interval levels in % between 0 and 100 "
+            f"(e.g. [80, 95]), got {levels!r}"
+        )
+    if not any(float(dm["interval_level"]) == float(v) for v in levels):
+        shown = ", ".join(f"{v:g}" for v in levels)
+        raise ConfigError(
+            f"{where}: [demand] interval_level = {dm['interval_level']!r} is not one of the "
+            f"forecast interval levels ([forecast] level = [{shown}]); choose one of {shown} "
+            "or add it to [forecast] level"
+        )
+    _in_range(where, "demand", "turnover_rate", dm["turnover_rate"], 0, 1, "between 0 and 1")
+    for band, rate in dm["exit_rates"].items():
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ConfigError(
+                f"{where}: [demand] exit_rates {band!r} must be a probability between 0 and 1, "
+                f"got {rate!r}"
+            )
+    sp = cfg["supply"]
+    for key in ("completion_default", "placement_default", "min_score"):
+        _in_range(where, "supply", key, sp[key], 0, 1, "between 0 and 1")
+    _in_range(where, "supply", "top_k", sp["top_k"], 1, None, "a positive integer")
+    _in_range(where, "supply", "seats_default", sp["seats_default"], 0, None, ">= 0")
+    ct = cfg["catchment"]
+    _in_range(where, "catchment", "max_km", ct["max_km"], 1e-12, None, "a positive distance")
+    _in_range(where, "catchment", "decay_km", ct["decay_km"], 1e-12, None, "a positive distance")
+    gp = cfg["gap"]
+    _in_range(where, "gap", "small_threshold", gp["small_threshold"], 0, None, ">= 0")
+    _in_range(where, "gap", "transitions_top_n", gp["transitions_top_n"], 0, None, ">= 0")
+    _in_range(
+        where, "gap", "transitions_min_overlap", gp["transitions_min_overlap"], 0, 1,
+        "between 0 and 1",
+    )  # fmt: skip
+    _in_range(where, "report", "top_n", cfg["report"]["top_n"], 1, None, "a positive integer")
 
 
 def load_config(path: str | os.PathLike) -> dict[str, Any]:
@@ -286,6 +362,7 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
         data[name] = spec
     cfg["data"] = data
     cfg["_path"] = str(path.resolve())
+    cfg["_where"] = str(path)  # the file as the user named it, for messages
     return cfg
 
 
@@ -309,3 +386,201 @@ def dump_config(cfg: dict[str, Any], *, relative_to: str | os.PathLike | None = 
         else:
             out[section] = {k: v for k, v in cfg.get(section, DEFAULTS[section]).items()}
     return tomli_w.dumps(out)
+
+
+# ----------------------------------------------------------------------------- against the data
+def _codes(sel) -> list[str]:
+    """Codes selected by a scenario key (a code, a list of codes, or "*" for all)."""
+    if sel is None or sel == "*":
+        return []
+    return [str(c) for c in ([sel] if isinstance(sel, str) else list(sel))]
+
+
+def _listing(values, n: int = 12) -> str:
+    values = sorted(str(v) for v in values)
+    more = f" ... ({len(values)} in all)" if len(values) > n else ""
+    return ", ".join(values[:n]) + more
+
+
+def _suggest_level(value: str, levels) -> str:
+    same_case = [lv for lv in levels if str(lv).lower() == str(value).lower()]
+    if same_case:
+        return f" (did you mean {same_case[0]!r}?)"
+    return _suggest(str(value), [str(lv) for lv in levels])
+
+
+def check_against_data(cfg: dict[str, Any], data) -> list[str]:
+    """Check a configuration against the loaded input tables, before any computation.
+
+    Run by ``gpec validate`` and at the start of ``gpec run`` / ``gpec forecast``, so that a
+    code or level the data do not have stops the run at once, with a message naming the
+    configuration key, instead of failing after the forecasts.
+
+    Parameters
+    ----------
+    cfg : dict
+        A configuration from :func:`load_config` (or :func:`resolve_config`).
+    data : GpecData
+        The inputs, as read by :func:`gpec.pipeline.load_data` (validated or not).
+
+    Returns
+    -------
+    list of str
+        Notes: settings that are legal but have no effect (e.g. a scenario starting after the
+        last forecast year).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem, one per line: a territory level absent from the territories
+        table (with the levels it has), scenario territories, sites, offers or occupations
+        absent from the data (naming the scenario), report series that do not exist.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gpec import GpecData
+    >>> terr = pd.DataFrame({"territory": ["FR", "R28"], "label": ["France", "Normandie"],
+    ...                      "level": ["nation", "region"], "parent": [None, "FR"]})
+    >>> check_against_data(resolve_config({"run": {"level": "region"}}),
+    ...                    GpecData(territories=terr))
+    []
+    >>> check_against_data(resolve_config({"run": {"level": "Region"}}),
+    ...                    GpecData(territories=terr))
+    Traceback (most recent call last):
+    ...
+    gpec.config.ConfigError: config: [run] level = 'Region' is not a level of the territories table; its levels are: nation, region (did you mean 'region'?)
+    """
+    import pandas as pd
+
+    where = cfg.get("_where") or cfg.get("_path") or "config"
+    problems: list[str] = []
+    notes: list[str] = []
+    terr, occ, emp = data.territories, data.occupations, data.employment
+    src = getattr(data, "sources", {}) or {}
+
+    def table_name(name: str) -> str:
+        path = src.get(name)
+        return f"the {name} table ({Path(path).name})" if path else f"the {name} table"
+
+    run = cfg["run"]
+    level = run["level"]
+    known_terr: set[str] = set()
+    level_of: dict[str, str] = {}
+    if terr is not None and {"territory", "level"} <= set(terr.columns):
+        known_terr = set(terr["territory"].dropna().astype(str))
+        level_of = dict(zip(terr["territory"].astype(str), terr["level"].astype(str), strict=True))
+        levels = sorted(set(terr["level"].dropna().astype(str)))
+        for section, key, value, needed in (
+            ("run", "level", level, True),
+            ("catchment", "level", cfg["catchment"]["level"],
+             cfg["catchment"]["method"] == "parent"),
+            ("supply", "site_level", cfg["supply"]["site_level"], bool(cfg["supply"]["site_level"])),
+        ):  # fmt: skip
+            if needed and value not in levels:
+                problems.append(
+                    f"{where}: [{section}] {key} = {value!r} is not a level of "
+                    f"{table_name('territories')}; its levels are: {', '.join(levels)}"
+                    f"{_suggest_level(value, levels)}"
+                )
+        if level in levels and emp is not None and "territory" in emp.columns:
+            emp_levels = set(emp["territory"].astype(str).map(level_of).dropna())
+            if level not in emp_levels and len(emp):
+                problems.append(
+                    f"{where}: [run] level = {level!r}: no row of {table_name('employment')} "
+                    f"is at that level; its territories are at the level(s): "
+                    f"{_listing(emp_levels) or 'none known'}"
+                )
+    known_occ = set(occ["occupation"].dropna().astype(str)) if occ is not None else set()
+    if occ is not None and run["occupation_level"] and "level" in occ.columns:
+        occ_levels = sorted(set(occ["level"].dropna().astype(str)))
+        if run["occupation_level"] not in occ_levels:
+            problems.append(
+                f"{where}: [run] occupation_level = {run['occupation_level']!r} is not a level of "
+                f"{table_name('occupations')}; its levels are: {', '.join(occ_levels)}"
+                f"{_suggest_level(run['occupation_level'], occ_levels)}"
+            )
+    if occ is not None:
+        unknown = sorted(set(map(str, run["exclude_occupations"])) - known_occ)
+        if unknown:
+            notes.append(
+                f"[run] exclude_occupations: {_listing(unknown)} not in "
+                f"{table_name('occupations')}: nothing to leave out for them"
+            )
+
+    rep = cfg["report"]
+    if rep["territory"] and terr is not None and rep["territory"] not in known_terr:
+        problems.append(
+            f"{where}: [report] territory = {rep['territory']!r} is not in "
+            f"{table_name('territories')}"
+        )
+    if rep["occupation"] and occ is not None and rep["occupation"] not in known_occ:
+        problems.append(
+            f"{where}: [report] occupation = {rep['occupation']!r} is not in "
+            f"{table_name('occupations')}"
+        )
+
+    # scenarios: codes must exist; from_year within the forecast horizon
+    last_obs = None
+    if emp is not None and "period" in emp.columns and len(emp):
+        periods = pd.to_numeric(emp["period"], errors="coerce")
+        if level_of:
+            at_level = emp["territory"].astype(str).map(level_of).eq(level).to_numpy()
+            if at_level.any():
+                periods = periods[at_level]
+        if periods.notna().any():
+            last_obs = int(periods.max())
+    offers = data.training_offers
+    known_offers = (
+        set(offers["offer"].dropna().astype(str))
+        if offers is not None and "offer" in offers.columns
+        else None
+    )
+    horizon = cfg["forecast"]["horizon"]
+    for i, sc in enumerate(cfg["scenarios"]):
+        name = sc.get("name", f"#{i + 1}")
+        head = f"{where}: [[scenarios]] {name!r}"
+        if terr is not None and known_terr:
+            for key in ("territories", "sites", "site"):
+                codes = _codes(sc.get(key))
+                missing = [c for c in codes if c not in known_terr]
+                if missing:
+                    problems.append(
+                        f"{head}: {key} {_listing(missing)} not in {table_name('territories')}"
+                    )
+                elif key == "territories" and level in set(level_of.values()):
+                    other = [c for c in codes if level_of.get(c) != level]
+                    if other:
+                        problems.append(
+                            f"{head}: territories {_listing(other)} are not at the level of the "
+                            f"gaps ([run] level = {level!r}): "
+                            + ", ".join(f"{c} is at level {level_of[c]!r}" for c in other[:5])
+                        )
+        if occ is not None:
+            missing = [c for c in _codes(sc.get("occupations")) if c not in known_occ]
+            if missing:
+                problems.append(
+                    f"{head}: occupations {_listing(missing)} not in {table_name('occupations')}"
+                )
+        offer_codes = _codes(sc.get("offers"))
+        if offer_codes:
+            if known_offers is None:
+                problems.append(
+                    f"{head}: offers are selected but no training_offers table is given"
+                )
+            else:
+                missing = [c for c in offer_codes if c not in known_offers]
+                if missing:
+                    problems.append(
+                        f"{head}: offers {_listing(missing)} not in {table_name('training_offers')}"
+                    )
+        year = sc.get("from_year")
+        if year is not None and last_obs is not None and int(year) > last_obs + horizon:
+            notes.append(
+                f"[[scenarios]] {name!r}: from_year {int(year)} is after the last forecast year "
+                f"{last_obs + horizon} (last observed year {last_obs} + [forecast] horizon "
+                f"{horizon}): this entry changes nothing"
+            )
+    if problems:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
+    return notes

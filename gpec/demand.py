@@ -72,7 +72,10 @@ def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
     _require(forecast, ["territory", "occupation", "period", "mean"], "forecast")
     f = forecast.copy()
     if "level" in f.columns:
-        levels = sorted(pd.unique(f["level"].dropna()))
+        levels = [  # plain numbers in messages, not np.int64(80)
+            int(v) if float(v).is_integer() else float(v)
+            for v in sorted(pd.unique(f["level"].dropna()))
+        ]
         if level is None and len(levels) == 1:
             level = levels[0]
         if level not in levels:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -436,10 +437,16 @@ def run_pipeline(
     """
     from gpec import demand, gap, supply, territory
 
+    where = (cfg or {}).get("_where") or "config"
     cfg = resolve_config({k: v for k, v in (cfg or {}).items() if not k.startswith("_")})
     for name in ("territories", "occupations", "employment"):
         if getattr(data, name) is None:
             raise ConfigError(f'the table {name!r} is required ([data] {name} = "...")')
+    # codes and levels the data do not have stop here, before any forecast
+    from gpec.config import check_against_data
+
+    for note in check_against_data({**cfg, "_where": where}, data):
+        warnings.warn(note, UserWarning, stacklevel=2)
     if strict:
         data = data.validate()
         rejected = data.rejected
@@ -565,7 +572,7 @@ def run_pipeline(
         backtest=backtest,
         openings=_labels(openings, data),
         skill_needs=_labels(needs, data),
-        entrants=_labels(_offer_labels(ent, offers), data),
+        entrants=_labels(_offer_labels(_supply_interval(ent, sp), offers), data),
         gaps=_labels(gaps, data),
         skill_gaps=_labels(sgaps, data),
         transitions=_labels(trans, data),

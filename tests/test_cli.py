@@ -203,3 +203,106 @@ def test_wheel_contains_demo_data(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for table in ("territories", "employment", "training_offers", "occupation_skills"):
         assert f"gpec/datasets/data/{table}.csv" in names
+
+
+# ----------------------------------------------------------------- -q after the sub-command
+@pytest.mark.parametrize("cmd", ["demo", "run", "validate", "forecast", "report"])
+def test_every_subcommand_takes_quiet(cmd):
+    res = gpec(cmd, "--help")
+    assert "-q, --quiet" in res.stdout
+
+
+def test_quiet_after_subcommand(demo_dir):
+    res = gpec("validate", demo_dir / "inputs" / "gpec.toml", "-q")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "" and res.stderr == ""
+    loud = gpec("validate", demo_dir / "inputs" / "gpec.toml")
+    assert "no problem found" in loud.stdout
+    # the group-level option still works
+    assert gpec("-q", "validate", demo_dir / "inputs" / "gpec.toml").stdout == ""
+
+
+# ------------------------------------------------ configuration checked against the data
+def _edit_config(demo_dir: Path, tmp_path: Path, old: str, new: str) -> Path:
+    work = tmp_path / "inputs"
+    shutil.copytree(demo_dir / "inputs", work)
+    path = work / "gpec.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        (
+            "[run]\n",
+            '[run]\nlevel = "EPCI"\n',
+            "[run] level = 'EPCI' is not a level of the territories table (territories.csv); "
+            "its levels are: departement, epci, nation, region (did you mean 'epci'?)",
+        ),
+        (
+            'method = "distance"',
+            'method = "distnace"',
+            "[catchment] method must be one of 'distance', 'parent'; got 'distnace'",
+        ),
+        (
+            '"200041630"',
+            '"200043172"',
+            "[[scenarios]] 'foundry closure 2027': territories 200043172 not in the "
+            "territories table (territories.csv)",
+        ),
+        (
+            'site = "200065597"',
+            'site = "200065598"',
+            "[[scenarios]] '30 seats aide-soignant Caen': site 200065598 not in the "
+            "territories table",
+        ),
+    ],
+)
+def test_config_errors_caught_by_validate_and_before_the_run(demo_dir, tmp_path, old, new, message):
+    config = _edit_config(demo_dir, tmp_path, old, new)
+    for args in (["validate", config], ["run", config, "--out", tmp_path / "out"]):
+        res = gpec(*args)
+        assert res.returncode == 2, res.stdout + res.stderr
+        assert "Traceback" not in res.stderr
+        assert res.stderr.startswith("gpec: error: ") and message in res.stderr
+        assert "gpec.toml" in res.stderr.splitlines()[0]
+    assert not (tmp_path / "out").exists()  # stopped before forecasting
+
+
+def test_scenario_after_the_horizon_is_a_note(demo_dir, tmp_path):
+    config = _edit_config(demo_dir, tmp_path, "from_year = 2027", "from_year = 2040")
+    res = gpec("validate", config)
+    assert res.returncode == 0, res.stderr
+    assert (
+        "gpec: note: [[scenarios]] 'foundry closure 2027': from_year 2040 is after the last "
+        "forecast year 2030 (last observed year 2024 + [forecast] horizon 6)"
+    ) in res.stdout
+
+
+def test_outputs_page_describes_every_column(demo_dir):
+    """docs/outputs.md names every file `gpec demo` writes, every column of its CSV files and
+    every sheet of the workbook."""
+    import re
+
+    import openpyxl
+
+    rows = {}
+    for line in (REPO / "docs" / "outputs.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| `([^`]+)` \|(.*)$", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    written = {p.name for p in demo_dir.iterdir() if p.is_file()}
+    assert written <= set(rows), written - set(rows)
+    for name in sorted(written):
+        if not name.endswith(".csv"):
+            continue
+        header = (demo_dir / name).read_text(encoding="utf-8").splitlines()[0].split(",")
+        missing = [
+            c for c in header if not re.search(rf"(?<![\w`]){re.escape(c)}(?!\w)", rows[name])
+        ]
+        assert not missing, (name, missing)
+    sheets = openpyxl.load_workbook(demo_dir / "report.xlsx", read_only=True).sheetnames
+    assert all(s in rows["report.xlsx"] for s in sheets), sheets

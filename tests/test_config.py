@@ -27,7 +27,7 @@ def test_unknown_keys_are_errors(raw, match):
 
 def test_roundtrip_relative_paths(tmp_path):
     (tmp_path / "gpec.toml").write_text(
-        '[data]\nemployment = "sub/e.csv"\n[forecast]\nlevel = 90\n'
+        '[data]\nemployment = "sub/e.csv"\n[forecast]\nlevel = 90\n[demand]\ninterval_level = 90\n'
     )
     cfg = load_config(tmp_path / "gpec.toml")
     assert cfg["data"]["employment"]["path"] == str((tmp_path / "sub/e.csv").resolve())

@@ -1,7 +1,9 @@
 """National FAP study from the official files: DARES series, ROME 4.0, DARES crosswalk, LHÉO offers.
 
-What a planner can do today with the files she downloaded, through the Python API (the steps
-that a ``gpec.toml`` cannot express yet are marked HARMONISE):
+What a planner can do today with the files she downloaded, through the Python API (the
+harmonisation steps are marked HARMONISE; a ``gpec.toml`` expresses the first one too, with
+``[run] occupation_level = "fap225"`` and ``exclude_occupations = ["T2Z60", "ZZZZZ"]``, as
+``gpec.toml`` in this folder does, but not the other two):
 
 1. read each file with its reader (every reader accounts for every row: kept or rejected);
 2. HARMONISE: keep one FAP level (FAP225) for employment and the age pyramid, so that openings

@@ -1,0 +1,62 @@
+"""examples/real_files/gpec.toml on the real DARES files: one FAP level (FAP225, without the
+aggregate T2Z60 and ZZZZZ), so that no job is counted several times; the same openings as
+examples/real_files/national_fap.py."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gpec.config import check_against_data, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "examples" / "real_files" / "gpec.toml"
+
+
+def test_config_keeps_one_fap_level():
+    cfg = load_config(CONFIG)
+    assert cfg["run"]["occupation_level"] == "fap225"
+    assert set(cfg["run"]["exclude_occupations"]) == {"T2Z60", "ZZZZZ"}
+    # the paths point at the real-data folder beside the repository
+    emp = Path(cfg["data"]["employment"]["path"])
+    assert emp.parts[-3:-1] == ("real", "dares-portrait-stat-metiers")
+
+
+def test_real_files_load_one_level(real_data):
+    from gpec.pipeline import load_data
+
+    cfg = load_config(CONFIG)
+    data = load_data(cfg)
+    assert check_against_data(cfg, data) == []
+    emp = data.employment
+    assert len(emp) == 3375  # 225 FAP x 15 years (2004-2018)
+    assert emp["occupation"].nunique() == 225
+    assert emp["occupation"].str.len().eq(5).all()
+    assert not emp["occupation"].isin(["ENS", "T2Z60", "ZZZZZ", "T2Z"]).any()
+    # 225 FAP x 9 age bands, less the row whose count is NA (rejected by the reader)
+    assert len(data.workforce_age) == 2024
+    assert data.rejected["table"].tolist() == ["workforce_age"]
+    # France 2018: millions of jobs, not the 4-fold count of every level summed
+    total_2018 = emp.loc[emp["period"] == 2018, "value"].sum()
+    assert 25e6 < total_2018 < 28e6
+
+
+@pytest.mark.slow
+def test_real_files_run_matches_national_fap(real_data, tmp_path):
+    out = tmp_path / "national-run"
+    res = subprocess.run(
+        [sys.executable, "-m", "gpec.cli", "run", CONFIG, "--out", out, "--lenient"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "2024: openings 747091," in res.stdout
+    g = pd.read_csv(out / "gaps.csv", dtype={"territory": str, "occupation": str})
+    assert g["occupation"].nunique() == 225
+    assert round(g.loc[g["period"] == 2024, "openings"].sum()) == 747091
+    rejected = pd.read_csv(out / "rejected.csv")
+    assert len(rejected) == 1 and rejected["table"].iloc[0] == "workforce_age"

@@ -1,0 +1,90 @@
+"""Value checks of a configuration: enumerations, ranges and coherent keys fail at load time,
+naming the file, the section and the key, with the allowed values."""
+
+import pytest
+
+from gpec.config import (
+    CATCHMENT_METHODS,
+    LANGUAGES,
+    RECONCILE_METHODS,
+    ConfigError,
+    load_config,
+    resolve_config,
+)
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        (
+            {"catchment": {"method": "distnace"}},
+            r"\[catchment\] method must be one of 'distance', 'parent'; got 'distnace' "
+            r"\(did you mean 'distance'\?\)",
+        ),
+        (
+            {"demand": {"interval_level": 90}},
+            r"\[demand\] interval_level = 90 is not one of the forecast interval levels "
+            r"\(\[forecast\] level = \[80, 95\]\); choose one of 80, 95",
+        ),
+        ({"run": {"lang": "de"}}, r"\[run\] lang must be one of 'en', 'fr'; got 'de'"),
+        ({"forecast": {"models": "thetaa"}}, r"\[forecast\] models must be one of 'auto'.*theta"),
+        ({"forecast": {"reconcile": "mint"}}, r"\[forecast\] reconcile must be one of 'none'"),
+        ({"forecast": {"horizon": 0}}, r"\[forecast\] horizon must be a positive number"),
+        ({"forecast": {"level": [80, 120]}}, r"\[forecast\] level must be interval levels"),
+        ({"demand": {"turnover_rate": 1.5}}, r"\[demand\] turnover_rate must be between 0 and 1"),
+        ({"demand": {"exit_rates": {"60-64": 2}}}, r"\[demand\] exit_rates '60-64'"),
+        ({"supply": {"min_score": -0.1}}, r"\[supply\] min_score must be between 0 and 1"),
+        ({"supply": {"top_k": 0}}, r"\[supply\] top_k must be a positive integer"),
+        ({"catchment": {"max_km": 0}}, r"\[catchment\] max_km must be a positive distance"),
+        ({"report": {"top_n": 0}}, r"\[report\] top_n must be a positive integer"),
+    ],
+)
+def test_bad_values_name_section_key_and_choices(raw, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve_config(raw, where="study.toml")
+    with pytest.raises(ConfigError, match=r"^study\.toml: "):
+        resolve_config(raw, where="study.toml")
+
+
+def test_message_does_not_show_numpy_reprs():
+    with pytest.raises(ConfigError) as err:
+        resolve_config({"demand": {"interval_level": 90}})
+    assert "np." not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"run": {"lang": "fr"}},
+        {"catchment": {"method": "parent", "level": "nation"}},
+        {"forecast": {"level": 95}, "demand": {"interval_level": 95}},
+        {"forecast": {"level": [50, 80]}, "demand": {"interval_level": 50}},
+        {"forecast": {"models": "theta"}},
+        {"supply": {"completion_range": [0.7, 0.9], "placement_range": [0.55, 0.8]}},
+    ],
+)
+def test_good_values_pass(raw):
+    cfg = resolve_config(raw)
+    for section, values in raw.items():
+        for key, value in values.items():
+            expected = [value] if key == "level" and isinstance(value, int) else value
+            assert cfg[section][key] == expected
+
+
+def test_enumerations_are_the_documented_ones():
+    assert LANGUAGES == ("en", "fr")
+    assert CATCHMENT_METHODS == ("distance", "parent")
+    assert "mint_shrink" in RECONCILE_METHODS
+
+
+def test_load_config_names_the_file(tmp_path):
+    path = tmp_path / "etude.toml"
+    path.write_text('[catchment]\nmethod = "distnace"\n')
+    with pytest.raises(ConfigError, match=r"etude\.toml: \[catchment\] method"):
+        load_config(path)
+
+
+def test_supply_ranges_still_checked():
+    # the lead's [supply] completion_range / placement_range checks are kept
+    with pytest.raises(ConfigError, match="completion_range must be"):
+        resolve_config({"supply": {"completion_range": [0.9, 0.95]}})
