@@ -143,14 +143,15 @@ def _run_and_write(ctx, cfg, data, out: Path, lang: str | None, strict: bool):
             _say(ctx, f"gpec: note: {msg}")
     files = res.write(out, lang=lang)
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
-    g = res.gaps
-    if len(g):
-        last = g["period"].max()
-        tot = g[g["period"] == last][["openings", "entrants_allocated", "gap"]].sum()
+    from gpec.report import period_totals
+
+    tot = period_totals(res, decimals=0)  # the report's figures: openings = allocated + gap
+    if len(tot):
+        last = tot.iloc[-1]
         _say(
             ctx,
-            f"gpec: {last}: openings {tot['openings']:.0f}, trained entrants allocated "
-            f"{tot['entrants_allocated']:.0f}, gap {tot['gap']:.0f}",
+            f"gpec: {int(last['period'])}: openings {int(last['openings_to_fill'])}, "
+            f"trained entrants allocated {int(last['entrants_allocated'])}, gap {int(last['gap'])}",
         )
     return res
 

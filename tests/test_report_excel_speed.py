@@ -170,7 +170,7 @@ def test_values_formats_and_formula_safe_text(tmp_path, monkeypatch):
     assert op[3].value is None and op[4].value == 1e20
     assert op[5].value == 0 and op[5].data_type == "n"
     share = ws.cell(row=2, column=col["gap_share"])
-    assert share.value == 0.25 and share.number_format == "0.00"
+    assert share.value == 0.25 and share.number_format == "0.0%"  # a share: a percentage
     ent = [r[col["entrants_allocated"] - 1].value for r in rows]
     assert ent[:3] == [1, None, 3]
     assert [r[col["flag_small"] - 1].value for r in rows][:2] == [True, False]
@@ -225,8 +225,10 @@ def test_forecast_sheet_wide_values(tmp_path, monkeypatch):
     path = _write(tmp_path, "fast.xlsx", monkeypatch, fast=True)
     ws = load_workbook(path)["Forecast"]
     header = [c.value for c in ws[2]]  # row 1 holds the note
+    # territory labels found in the other result tables (no occupation has one here)
     assert header == [
         "territory",
+        "territory_label",
         "occupation",
         "period",
         "model",
@@ -237,7 +239,8 @@ def test_forecast_sheet_wide_values(tmp_path, monkeypatch):
         "upper_95",
     ]
     first = [c.value for c in ws[3]]
-    assert first[:4] == ["01", "=A1", 2025, "ets"]
-    assert ws["B3"].data_type == "s"
-    assert first[5:] == [5.0, 6.0, 15.0, 16.0]
-    assert ws["F3"].number_format == "#,##0.0" and ws["C3"].number_format == "0"
+    assert first[:5] == ["01", "Ain", "=A1", 2025, "ets"]
+    assert ws["C3"].data_type == "s"
+    assert [c.value for c in ws[5]][:2] == ["2A", "Corse-du-Sud"]
+    assert first[6:] == [5.0, 6.0, 15.0, 16.0]
+    assert ws["G3"].number_format == "#,##0.0" and ws["D3"].number_format == "0"

@@ -10,8 +10,9 @@ import pandas as pd
 
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
+from gpec.report._summary import period_totals, totals_by_period
 
-__all__ = ["write_excel", "write_html", "load_results"]
+__all__ = ["write_excel", "write_html", "load_results", "period_totals", "totals_by_period"]
 
 
 def load_results(out_dir: str | os.PathLike):

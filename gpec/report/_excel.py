@@ -19,8 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpec.report._labels import tr
-from gpec.report._summary import assumptions_table, summary_blocks
+from gpec.report._format import excel_format
+from gpec.report._labels import header, tr, translate_values
+from gpec.report._summary import (
+    assumptions_table,
+    block_note,
+    scenario_totals,
+    summary_blocks,
+    transitions_labelled,
+    with_labels,
+)
 
 __all__ = ["write_excel", "MAX_ROWS"]
 
@@ -32,24 +40,6 @@ FAST_ROWS = True
 
 _BLOCK_ROWS = 5_000  # rows rendered and streamed at a time (bounds the memory used)
 _MAX_TEXT = 32_767  # Excel's cell text limit (openpyxl truncates to it as well)
-
-
-def _fmt(col: str) -> str:
-    if col in ("period", "level", "horizon", "rank", "n_series", "row", "offers"):
-        return "0"
-    if col.endswith("share") or col in (
-        "overlap",
-        "coverage",
-        "score",
-        "completion_rate",
-        "placement_rate",
-        "weight",
-        "growth",
-        "hhi",
-        "krugman",
-    ):
-        return "0.00"
-    return "#,##0.0"
 
 
 class _Writer:
@@ -94,12 +84,16 @@ class _Writer:
         header_row = self.rows + 1
         self.ws.append(
             [
-                self._cell(tr(str(c), self.lang), font=self.bold, fill=self.fill, text=True)
+                self._cell(header(c, self.lang), font=self.bold, fill=self.fill, text=True)
                 for c in df.columns
             ]
         )
         self.rows += 1
-        fmts = [_fmt(str(c)) for c in df.columns]
+        df = translate_values(df, self.lang)
+        fmts = [
+            excel_format(str(c), integer=pd.api.types.is_integer_dtype(df[c].dtype))
+            for c in df.columns
+        ]
         if FAST_ROWS and self.ws.raw_write is not None:
             self._rows_xml(df, fmts)
         else:
@@ -294,14 +288,14 @@ def _fast_sheet_class() -> type:
     return _FastSheet
 
 
-def _widths(ws, frames: list[pd.DataFrame]) -> None:
+def _widths(ws, frames: list[pd.DataFrame], lang: str | None = None) -> None:
     from openpyxl.utils import get_column_letter
 
     widths: dict[int, int] = {}
     for df in frames:
         for j, c in enumerate(df.columns, start=1):
             sample = df[c].head(200).astype(str).str.len().max() if len(df) else 0
-            w = max(len(str(c)), int(sample) if pd.notna(sample) else 0)
+            w = max(len(header(c, lang)), int(sample) if pd.notna(sample) else 0)
             widths[j] = max(widths.get(j, 0), w)
     for j, w in widths.items():
         ws.column_dimensions[get_column_letter(j)].width = min(max(8, w + 2), 60)
@@ -310,14 +304,15 @@ def _widths(ws, frames: list[pd.DataFrame]) -> None:
 def _sheet(wb, name: str, df: pd.DataFrame | None, lang: str | None, note: str = "") -> None:
     w = _Writer(wb, name, lang)
     if df is None or not len(df):
-        w.line(note or "(no rows)")
+        w.line(tr(note or "(no rows)", lang))
         return
+    note = tr(note, lang) if note else ""
     if len(df) > MAX_ROWS:
-        note = (
-            f"{len(df):,} rows: the first {MAX_ROWS:,} are shown here; the CSV file holds them all."
-        )
+        note = tr(
+            "{n} rows: the first {max} are shown here; the CSV file holds them all.", lang
+        ).format(n=f"{len(df):,}", max=f"{MAX_ROWS:,}")
         df = df.iloc[:MAX_ROWS]
-    _widths(w.ws, [df])
+    _widths(w.ws, [df], lang)
     if note:
         w.line(note)
     header = 2 if note else 1
@@ -332,17 +327,20 @@ def _blocks_sheet(wb, name: str, blocks, lang: str | None, title: str | None = N
     """A sheet holding several titled tables one under the other."""
     w = _Writer(wb, name, lang)
     frames = [df.iloc[:MAX_ROWS] for _, df in blocks if df is not None and len(df)]
-    _widths(w.ws, frames)
+    _widths(w.ws, frames, lang)
     if title:
         w.line(title, title=True)
         w.blank()
     if not frames:
-        w.line("(no rows)")
+        w.line(tr("(no rows)", lang))
     for block_title, df in blocks:
         if df is None or not len(df):
             continue
         w.line(tr(block_title, lang), title=True)
         w.table(df.iloc[:MAX_ROWS])
+        note = block_note(block_title, lang)
+        if note:
+            w.line(note)
         w.blank()
 
 
@@ -390,18 +388,29 @@ def _fill(wb, results, lang: str | None) -> None:
     _blocks_sheet(
         wb,
         "Summary",
-        summary_blocks(results),
+        summary_blocks(results, lang=lang),
         lang,
         title=str(results.config.get("run", {}).get("name", "gpec")),
     )
     _sheet(wb, "Gaps", results.gaps, lang)
-    sg, sg_note = _skill_gaps_total(results.skill_gaps)
+    sg, sg_note = _skill_gaps_total(results.skill_gaps, lang)
     _sheet(wb, "Skill gaps", sg, lang, note=sg_note)
-    _sheet(wb, "Openings", results.openings, lang)
+    op = results.openings
+    if op is not None and "openings" in op.columns:  # named apart from the openings to fill
+        op = op.rename(columns={"openings": "net_openings"})
+    _sheet(
+        wb,
+        "Openings",
+        op,
+        lang,
+        note="net_openings = expansion + replacement + turnover, negative where job losses "
+        "exceed departures (openings.csv calls it openings); the Gaps sheet counts negative "
+        "openings as 0 (openings to fill).",
+    )
     _sheet(
         wb,
         "Forecast",
-        _forecast_wide(results.forecast),
+        with_labels(_forecast_wide(results.forecast), results),
         lang,
         note="One row per series and year: the mean and the bounds of each interval level.",
     )
@@ -429,9 +438,20 @@ def _fill(wb, results, lang: str | None) -> None:
         ],
         lang,
     )
-    _sheet(wb, "Transitions", results.transitions, lang)
+    _sheet(wb, "Transitions", transitions_labelled(results, lang=lang), lang)
     if results.scenarios is not None and len(results.scenarios):
-        _sheet(wb, "Scenarios", results.scenarios, lang)
+        _blocks_sheet(
+            wb,
+            "Scenarios",
+            [
+                (
+                    "Totals over the horizon, all territories and occupations",
+                    scenario_totals(results),
+                ),
+                ("Per territory, occupation and year", results.scenarios),
+            ],
+            lang,
+        )
     _sheet(wb, "Assumptions", assumptions_table(results), lang)
 
 
@@ -465,7 +485,9 @@ def _forecast_wide(fc: pd.DataFrame | None) -> pd.DataFrame | None:
     return wide.reset_index()
 
 
-def _skill_gaps_total(sg: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
+def _skill_gaps_total(
+    sg: pd.DataFrame | None, lang: str | None = None
+) -> tuple[pd.DataFrame | None, str]:
     """Skill gaps summed over the horizon per territory x skill (per year in the CSV file)."""
     if sg is None or not len(sg) or "period" not in sg.columns:
         return sg, ""
@@ -476,7 +498,9 @@ def _skill_gaps_total(sg: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str
     total = sg.groupby(keys, as_index=False, sort=True)[values].sum()
     total = total[total["need"] > 0].sort_values(["territory", "gap"], ascending=[True, False])
     first, last = sg["period"].min(), sg["period"].max()
-    return total, (
-        f"Sums over {first}-{last} per territory and skill (skills with a need); "
-        "skill_gaps.csv has every year."
+    note = tr(
+        "Sums over {first}-{last} per territory and skill (skills with a need); "
+        "skill_gaps.csv has every year.",
+        lang,
     )
+    return total, note.format(first=first, last=last)

@@ -9,8 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from gpec.report import _plots
-from gpec.report._labels import tr
-from gpec.report._summary import assumptions_table, summary_blocks
+from gpec.report._format import html_format
+from gpec.report._labels import fmt_number, header, tr, translate_values
+from gpec.report._summary import (
+    assumptions_table,
+    block_note,
+    scenario_totals,
+    summary_blocks,
+    transitions_labelled,
+)
 
 __all__ = ["write_html"]
 
@@ -31,35 +38,30 @@ border-radius:6px}.kpi b{display:block;font-size:1.4rem;color:#1f3b5c}
 """
 
 
-_PERCENT = ("share", "growth", "overlap", "coverage", "direction", "win_vs_naive")
-
-
 def _table(df: pd.DataFrame, lang: str | None, max_rows: int = 30) -> str:
-    """An HTML table; numbers formatted per column (same decimals down a column)."""
+    """An HTML table; numbers formatted per column (same decimals down a column).
+
+    Rates and shares are percentages, ratios such as MASE three decimals (see
+    :mod:`gpec.report._format`); headers and coded values are translated with ``lang``.
+    """
     if df is None or not len(df):
-        return "<p>(no rows)</p>"
-    df = df.head(max_rows)
-    head = "".join(f"<th>{html.escape(tr(str(c), lang))}</th>" for c in df.columns)
+        return f"<p>{html.escape(tr('(no rows)', lang))}</p>"
+    df = translate_values(df.head(max_rows), lang)
+    head = "".join(f"<th>{html.escape(header(c, lang))}</th>" for c in df.columns)
     formats = {}
     for c in df.columns:
         s = df[c]
         if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
             continue
-        name = str(c)
-        if any(name.endswith(p) or name.startswith(p) for p in _PERCENT):
-            formats[c] = "{:.0%}"
-        elif name in ("period", "level", "horizon", "rank", "offers", "n_series"):
-            formats[c] = "{:.0f}"
-        else:
-            big = s.abs().max()
-            formats[c] = "{:,.0f}" if pd.notna(big) and big >= 100 else "{:,.2f}"
+        integer = pd.api.types.is_integer_dtype(s.dtype)
+        formats[c] = html_format(str(c), s, integer=integer)
     rows = []
     for rec in df.to_dict("records"):
         cells = []
         for c in df.columns:
             v = rec[c]
             if c in formats:
-                txt = "" if v is None or pd.isna(v) else formats[c].format(v)
+                txt = "" if v is None or pd.isna(v) else fmt_number(formats[c].format(v), lang)
                 cells.append(f'<td class="n">{txt}</td>')
             else:
                 cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
@@ -97,41 +99,63 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     path : path-like
         Output ``.html`` file (self-contained: no external resource).
     lang : {"en", "fr"}, optional
-        Language of the table headers.
+        Language of the report (default: the config's ``[run] lang``).
 
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> from gpec.pipeline import run_pipeline  # doctest: +SKIP
+    >>> write_html(run_pipeline(load_demo()), "rapport.html", lang="fr")  # doctest: +SKIP
     """
     lang = lang or results.config.get("run", {}).get("lang", "en")
     name = results.config.get("run", {}).get("name", "gpec")
     sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
-    blocks = summary_blocks(results)
+    blocks = summary_blocks(results, lang=lang)
     prov = results.provenance or {}
 
-    # --- summary
+    def num(v) -> str:
+        return fmt_number(f"{v:,.0f}", lang)
+
+    # --- summary: the headline figures are the sums of the "Totals per year" table
     totals = blocks[0][1]
     kpi = ""
-    if len(totals):
+    if len(totals) and "openings_to_fill" in totals.columns:
         t = totals.sum(numeric_only=True)
         first, last = int(totals["period"].min()), int(totals["period"].max())
-        to_fill = t.get("entrants_allocated", 0) + t.get("gap", 0)
         kpis = [
-            (f"openings to fill {first}-{last}", to_fill),
-            ("end-of-career departures", t.get("replacement", 0)),
-            ("covered by local training", t.get("entrants_allocated", 0)),
-            ("gap (not covered)", t.get("gap", 0)),
+            (
+                tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
+                t["openings_to_fill"],
+            ),
+            (tr("covered by local training", lang), t["entrants_allocated"]),
+            (tr("gap (not covered)", lang), t["gap"]),
         ]
+        if "replacement" in totals.columns:
+            kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"]))
         kpi = (
             '<div class="kpi">'
-            + "".join(f"<div><b>{v:,.0f}</b>{html.escape(k)}</div>" for k, v in kpis)
-            + "</div>"
+            + "".join(f"<div><b>{num(v)}</b>{html.escape(k)}</div>" for k, v in kpis)
+            + "</div><p>"
+            + html.escape(
+                tr(
+                    "Sums of the Totals per year table below: openings to fill = covered by "
+                    "local training + gap.",
+                    lang,
+                )
+            )
+            + "</p>"
         )
-    body = kpi + "".join(
-        f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
-        for title, df in blocks
-        if df is not None and len(df)
-    )
+    body = kpi
+    for title, df in blocks:
+        if df is None or not len(df):
+            continue
+        note = block_note(title, lang)
+        body += f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
+        if note:
+            body += f'<p class="sub">{html.escape(note)}</p>'
     sections.append(("summary", "Summary", body))
 
     # --- forecast fan chart
@@ -144,26 +168,31 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         tl = _lookup(results, "territories", "territory", t)
         ol = _lookup(results, "occupations", "occupation", o)
         model = f["model"].iloc[0] if len(f) else ""
-        fig = _plots.fan_chart(h, f, f"{ol} — {tl}")
-        body = (
-            f"<p>Employment history and forecast for <b>{html.escape(str(ol))}</b> in "
-            f"<b>{html.escape(str(tl))}</b> (model: {html.escape(str(model))}), with its "
-            "prediction intervals. Choose another series with <code>[report] territory</code>"
-            " and <code>occupation</code> in the configuration.</p>"
-            + _plots.figure_html(fig, alt="forecast fan chart")
-        )
+        fig = _plots.fan_chart(h, f, f"{ol} — {tl}", lang=lang)
+        body = tr(
+            "<p>Employment history and forecast for <b>{occupation}</b> in <b>{territory}</b> "
+            "(model: {model}), with its prediction intervals. Choose another series with "
+            "<code>[report] territory</code> and <code>occupation</code> in the configuration.</p>",
+            lang,
+        ).format(
+            occupation=html.escape(str(ol)),
+            territory=html.escape(str(tl)),
+            model=html.escape(str(model)),
+        ) + _plots.figure_html(fig, alt=tr("forecast fan chart", lang))
         sections.append(("forecast", "Employment forecast", body))
 
     # --- openings decomposition
     op = results.openings
     if op is not None and len(op):
-        fig = _plots.openings_chart(op, "Openings per year, all territories")
-        body = (
-            "<p>Openings = expansion (net change in employment) + replacement (end-of-career"
-            " departures computed by ageing each age pyramid).</p>"
-            + _plots.figure_html(fig, alt="openings decomposition")
-        )
-        sections.append(("openings", "Openings: expansion and replacement", body))
+        fig = _plots.openings_chart(op, tr("Net openings per year, all territories", lang), lang)
+        body = tr(
+            "<p>Net openings = expansion (net change in employment) + replacement (end-of-career "
+            "departures computed by ageing each age pyramid). They are negative where job losses "
+            "exceed departures; the openings to fill of the gaps count such cells as 0, so their "
+            "total is higher.</p>",
+            lang,
+        ) + _plots.figure_html(fig, alt=tr("openings decomposition", lang))
+        sections.append(("openings", "Net openings: expansion and replacement", body))
 
     # --- gaps
     g = results.gaps
@@ -172,21 +201,25 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         keys = ["territory"] + ([lab] if lab != "territory" else [])
         by_t = g.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
         by_t = by_t.sort_values(["gap", "territory"], ascending=[False, True]).head(20)
-        fig = _plots.gap_ranking_chart(by_t, "Largest gaps per territory (whole horizon)", lab)
-        body = _plots.figure_html(fig, alt="gap ranking")
+        fig = _plots.gap_ranking_chart(
+            by_t, tr("Largest gaps per territory (whole horizon)", lang), lab, lang
+        )
+        body = _plots.figure_html(fig, alt=tr("gap ranking", lang))
         olab = _label(g, "occupation")
         cell = g.groupby([lab, olab])[["gap", "openings"]].sum()
         share = (cell["gap"] / cell["openings"].where(cell["openings"] > 0)).unstack()
         top_occ = g.groupby(olab)["gap"].sum().sort_values(ascending=False).head(30).index
         top_terr = by_t[lab].head(25)
         matrix = share.reindex(index=top_terr, columns=top_occ)
-        fig = _plots.gap_heatmap(matrix, "Gap share (gap / openings), territory x occupation")
-        body += (
+        fig = _plots.gap_heatmap(
+            matrix, tr("Gap share (gap / openings), territory x occupation", lang), lang
+        )
+        body += tr(
             "<p>Share of openings not covered by the local training offer (the "
             "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
-            "forecast — openings may also be filled by mobility and job seekers.</p>"
-            + _plots.figure_html(fig, fmt="png", alt="gap heatmap")
-        )
+            "forecast — openings may also be filled by mobility and job seekers.</p>",
+            lang,
+        ) + _plots.figure_html(fig, fmt="png", alt=tr("gap heatmap", lang))
         sections.append(("gaps", "Gaps per territory", body))
 
     # --- skills
@@ -199,12 +232,14 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
             .sort_values("gap", ascending=False)
             .head(20)
         )
-        fig = _plots.skill_chart(top, "Skills: need against supply (whole horizon)", slab)
+        fig = _plots.skill_chart(
+            top, tr("Skills: need against supply (whole horizon)", lang), slab, lang
+        )
         sections.append(
             (
                 "skills",
                 "Skill needs against training supply",
-                _plots.figure_html(fig, alt="skills chart") + _table(top, lang),
+                _plots.figure_html(fig, alt=tr("skills chart", lang)) + _table(top, lang),
             )
         )
 
@@ -215,10 +250,13 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
             (
                 "transitions",
                 "Reconversion paths",
-                "<p>For the largest gaps: occupations losing jobs in the same territory "
-                "whose skills are closest (weighted Jaccard overlap), with the skills "
-                "to acquire. Full list in transitions.csv.</p>"
-                + _table(_transitions_view(results), lang, max_rows=20),
+                tr(
+                    "<p>For the largest gaps: occupations losing jobs in the same territory "
+                    "whose skills are closest (weighted Jaccard overlap), with the skills "
+                    "to acquire. Full list in transitions.csv.</p>",
+                    lang,
+                )
+                + _table(_transitions_view(results, lang), lang, max_rows=20),
             )
         )
 
@@ -226,58 +264,58 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     bs = results.backtest_summary
     if bs is None or not len(bs):
         bs = results.backtest
-    body = (
+    body = tr(
         "<p>Every model is backtested on the history (rolling origin): each past year is "
         "forecast with the data before it only, and the error is measured. The chosen "
         "method (<code>auto</code>) is shown beside the naive (no change) and constant-share "
         "baselines. <code>mase_vs_naive</code> below 1 means more accurate than the naive "
         "forecast; <code>coverage_80</code> is the share of backtest values that fell inside "
-        "the 80% interval.</p>" + _table(bs, lang, max_rows=40)
-    )
+        "the 80% interval.</p>",
+        lang,
+    ) + _table(bs, lang, max_rows=40)
     sections.append(("accuracy", "Forecast accuracy (backtest)", body))
 
     # --- scenarios
     sc = results.scenarios
     if sc is not None and len(sc):
-        s = sc.groupby("scenario", as_index=False, sort=False)[
-            ["openings", "entrants_allocated", "gap"]
-        ].sum()
-        base = s.loc[s["scenario"] == "baseline", "gap"]
-        if len(base):
-            s["gap_change"] = s["gap"] - float(base.iloc[0])
-        desc = {}
-        for entry in results.config.get("scenarios", []) if results.config else []:
-            if entry.get("description"):
-                desc.setdefault(entry["name"], []).append(str(entry["description"]))
-        if desc:
-            s["description"] = s["scenario"].map(lambda n: "; ".join(desc.get(n, [])))
+        s = scenario_totals(results)
         sections.append(
             (
                 "scenarios",
                 "Scenarios",
-                "<p>Totals over the horizon, all territories "
-                "and occupations; <code>gap_change</code> is the scenario's gap minus "
-                "the baseline's (negative: a smaller gap).</p>" + _table(s, lang),
+                tr(
+                    "<p>Totals over the horizon, all territories and occupations; "
+                    "<code>gap_change</code> is the scenario's gap minus the baseline's "
+                    "(negative: a smaller gap).</p>",
+                    lang,
+                )
+                + _table(s, lang),
             )
         )
 
     # --- assumptions & methodology
     body = (
-        "<p>Method: employment forecasts per territory x occupation (model chosen per series "
-        "from a rolling-origin backtest, intervals calibrated on backtest errors); openings = "
-        "expansion + replacement (BLS; France Stratégie/DARES <i>Les métiers en 2030</i>); "
-        "qualified entrants = seats x completion rate x placement rate; entrants allocated to "
-        "openings inside each site's catchment by a min-cost flow (HiGHS), nearer first; "
-        "gap = openings - allocated entrants; skill gaps through the occupation-skill matrix. "
-        "See docs/methodology.md.</p>"
-        '<p class="note">Projections extend past trends: they are a decision aid, not a '
-        "prediction. Small cells are flagged (<code>flag_small</code>).</p>"
+        tr(
+            "<p>Method: employment forecasts per territory x occupation (model chosen per series "
+            "from a rolling-origin backtest, intervals calibrated on backtest errors); openings = "
+            "expansion + replacement (BLS; France Stratégie/DARES <i>Les métiers en 2030</i>); "
+            "qualified entrants = seats x completion rate x placement rate; entrants allocated to "
+            "openings inside each site's catchment by a min-cost flow (HiGHS), nearer first; "
+            "gap = openings to fill - allocated entrants (negative openings count as 0); skill "
+            "gaps through the occupation-skill matrix. See docs/methodology.md.</p>",
+            lang,
+        )
+        + tr(
+            '<p class="note">Projections extend past trends: they are a decision aid, not a '
+            "prediction. Small cells are flagged (<code>flag_small</code>).</p>",
+            lang,
+        )
         + _table(assumptions_table(results), lang, max_rows=200)
     )
     sections.append(("assumptions", "Assumptions and methodology", body))
 
     toc = (
-        "<nav><h2>Contents</h2><ol>"
+        f"<nav><h2>{html.escape(tr('Contents', lang))}</h2><ol>"
         + "".join(
             f'<li><a href="#{a}">{html.escape(tr(title, lang))}</a></li>'
             for a, title, _ in sections
@@ -294,7 +332,8 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         f'<!DOCTYPE html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
         f"<title>{html.escape(name)}</title><style>{_CSS}</style></head><body><main>"
         f'<h1>{html.escape(name)}</h1><p class="sub">gpec {html.escape(str(version))} — '
-        f"run {html.escape(str(run_date))}</p>{toc}{content}</main></body></html>"
+        f"{html.escape(tr('run', lang))} {html.escape(str(run_date))}</p>{toc}{content}"
+        "</main></body></html>"
     )
     path = Path(path)
     path.write_text(doc, encoding="utf-8")
@@ -310,38 +349,18 @@ def _lookup(results, table: str, code: str, value) -> str:
     return str(hit.iloc[0]) if len(hit) else str(value)
 
 
-def _transitions_view(results) -> pd.DataFrame:
+def _transitions_view(results, lang: str | None = None) -> pd.DataFrame:
     """Reconversion paths of the largest gaps, with labels instead of codes."""
-    t = results.transitions.sort_values(["gap", "overlap"], ascending=[False, False]).head(20)
-    data = results.data
-    occ = (
-        data.occupations.set_index("occupation")["label"]
-        if data is not None and data.occupations is not None
-        else pd.Series(dtype=object)
-    )
-    skills = (
-        data.skills.set_index("skill")["label"]
-        if data is not None and data.skills is not None
-        else pd.Series(dtype=object)
-    )
-
-    def skill_names(codes) -> str:
-        if not isinstance(codes, str) or not codes:
-            return ""
-        parts = [c.strip() for c in codes.split(";") if c.strip()]
-        names = [str(skills.get(c, c)) for c in parts[:4]]
-        more = f" (+{len(parts) - 4} more)" if len(parts) > 4 else ""
-        return "; ".join(names) + more
-
-    out = pd.DataFrame(
+    t = transitions_labelled(results, max_skills=4, lang=lang)
+    t = t.sort_values(["gap", "overlap"], ascending=[False, False]).head(20)
+    return pd.DataFrame(
         {
             "territory_label": t.get("territory_label", t["territory"]),
             "occupation_label": t.get("occupation_label", t["occupation"]),
             "gap": t["gap"],
-            "from_occupation": t["from_occupation"].map(lambda c: str(occ.get(c, c))),
+            "from_occupation": t["from_occupation_label"],
             "jobs_lost": t.get("jobs_lost"),
             "overlap": t["overlap"],
-            "skills_to_acquire": t["skills_to_acquire"].map(skill_names),
+            "skills_to_acquire": t["skills_to_acquire_labels"],
         }
     )
-    return out

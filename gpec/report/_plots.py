@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 
 import numpy as np
 import pandas as pd
+
+from gpec.report._labels import tr
 
 __all__ = [
     "fan_chart",
@@ -33,6 +36,7 @@ def figure_html(fig, *, fmt: str = "svg", alt: str = "") -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=110)
     plt.close(fig)
+    alt = html.escape(alt)
     if fmt == "svg":
         svg = buf.getvalue().decode("utf-8")
         svg = svg[svg.index("<svg") :]
@@ -41,12 +45,14 @@ def figure_html(fig, *, fmt: str = "svg", alt: str = "") -> str:
     return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"></figure>'
 
 
-def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str):
+def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str, lang: str | None = None):
     """Employment history and forecast with its intervals (one band per level)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     h = history.sort_values("period")
-    ax.plot(h["period"].astype(float), h["value"], color="#1f3b5c", lw=2, label="observed")
+    ax.plot(
+        h["period"].astype(float), h["value"], color="#1f3b5c", lw=2, label=tr("observed", lang)
+    )
     f = forecast.sort_values("period")
     levels = sorted(f["level"].dropna().unique(), reverse=True) if "level" in f else []
     shades = ["#c8d7ea", "#8fb0d6", "#5d8cc2"]
@@ -57,59 +63,69 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, title: str):
             fl["lower"],
             fl["upper"],
             color=shades[i % len(shades)],
-            label=f"{int(lv)}% interval",
+            label=tr("{level}% interval", lang).format(level=int(lv)),
         )
     fm = f.drop_duplicates("period")
     if len(h) and len(fm):
         xs = np.r_[float(h["period"].iloc[-1]), fm["period"].astype(float)]
         ys = np.r_[h["value"].iloc[-1], fm["mean"]]
-        ax.plot(xs, ys, color="#c0392b", lw=2, ls="--", label="forecast")
+        ax.plot(xs, ys, color="#c0392b", lw=2, ls="--", label=tr("forecast", lang))
     ax.set_title(title, fontsize=10)
-    ax.set_ylabel("jobs")
+    ax.set_ylabel(tr("jobs", lang))
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, frameon=False, loc="best")
     ax.grid(alpha=0.3)
     return fig
 
 
-def openings_chart(openings: pd.DataFrame, title: str):
-    """Openings per year split into expansion and replacement (stacked bars)."""
+def openings_chart(openings: pd.DataFrame, title: str, lang: str | None = None):
+    """Net openings per year split into expansion and replacement (stacked bars)."""
     plt = _plt()
     t = openings.groupby("period")[["expansion", "replacement"]].sum()
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     x = np.arange(len(t))
     rep = t["replacement"].to_numpy()
     exp = t["expansion"].to_numpy()
-    ax.bar(x, rep, color="#5d8cc2", label="replacement (end-of-career departures)")
-    ax.bar(x, np.where(exp > 0, exp, 0), bottom=rep, color="#27ae60", label="expansion (growth)")
+    ax.bar(x, rep, color="#5d8cc2", label=tr("replacement (end-of-career departures)", lang))
+    ax.bar(
+        x,
+        np.where(exp > 0, exp, 0),
+        bottom=rep,
+        color="#27ae60",
+        label=tr("expansion (growth)", lang),
+    )
     if (exp < 0).any():
-        ax.bar(x, np.where(exp < 0, exp, 0), color="#c0392b", label="net job losses")
+        ax.bar(x, np.where(exp < 0, exp, 0), color="#c0392b", label=tr("net job losses", lang))
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, [str(p) for p in t.index])
     ax.set_title(title, fontsize=10)
-    ax.set_ylabel("jobs per year")
+    ax.set_ylabel(tr("jobs per year", lang))
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
-def gap_ranking_chart(by_territory: pd.DataFrame, title: str, label_col: str):
+def gap_ranking_chart(
+    by_territory: pd.DataFrame, title: str, label_col: str, lang: str | None = None
+):
     """Horizontal bars: the territories with the largest gaps, with the allocated entrants."""
     plt = _plt()
     d = by_territory.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(d) + 1.2))
     y = np.arange(len(d))
-    ax.barh(y, d["entrants_allocated"], color="#5d8cc2", label="covered by local training")
-    ax.barh(y, d["gap"], left=d["entrants_allocated"], color="#e67e22", label="gap")
+    ax.barh(
+        y, d["entrants_allocated"], color="#5d8cc2", label=tr("covered by local training", lang)
+    )
+    ax.barh(y, d["gap"], left=d["entrants_allocated"], color="#e67e22", label=tr("gap", lang))
     ax.set_yticks(y, [_short(v, 40) for v in d[label_col]], fontsize=8)
-    ax.set_xlabel("openings over the horizon")
+    ax.set_xlabel(tr("openings to fill over the horizon", lang))
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def gap_heatmap(matrix: pd.DataFrame, title: str):
+def gap_heatmap(matrix: pd.DataFrame, title: str, lang: str | None = None):
     """Territory x occupation heatmap of the gap share (gap / openings); grey = no openings."""
     plt = _plt()
     import matplotlib as mpl
@@ -128,7 +144,7 @@ def gap_heatmap(matrix: pd.DataFrame, title: str):
     )
     ax.set_yticks(np.arange(matrix.shape[0]), [_short(r, 34) for r in matrix.index], fontsize=7)
     ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.03, label="gap / openings (grey: no openings)")
+    fig.colorbar(im, ax=ax, fraction=0.03, label=tr("gap / openings (grey: no openings)", lang))
     return fig
 
 
@@ -146,15 +162,19 @@ def _short(text, n: int) -> str:
     return cut + "…"
 
 
-def skill_chart(skills: pd.DataFrame, title: str, label_col: str):
+def skill_chart(skills: pd.DataFrame, title: str, label_col: str, lang: str | None = None):
     """Need against allocated supply for the skills with the largest gaps."""
     plt = _plt()
     d = skills.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(d) + 1.2))
     y = np.arange(len(d))
-    ax.barh(y - 0.2, d["need"], height=0.4, color="#95a5a6", label="need")
+    ax.barh(y - 0.2, d["need"], height=0.4, color="#95a5a6", label=tr("need", lang))
     ax.barh(
-        y + 0.2, d["supply_allocated"], height=0.4, color="#5d8cc2", label="supplied by training"
+        y + 0.2,
+        d["supply_allocated"],
+        height=0.4,
+        color="#5d8cc2",
+        label=tr("supplied by training", lang),
     )
     ax.set_yticks(y, [_short(v, 48) for v in d[label_col]], fontsize=8)
     ax.set_title(title, fontsize=10)
