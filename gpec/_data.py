@@ -14,10 +14,18 @@ from gpec._schema import (
     ValidationError,
     check_table,
     coerce_table,
+    format_problem,
     normalize_period,
+    to_number,
 )
 
-__all__ = ["GpecData"]
+__all__ = ["GpecData", "meta_to_toml"]
+
+#: Tables that must hold at least one data row when they are given (the pipeline needs them).
+NON_EMPTY = ("territories", "occupations", "employment")
+
+#: Problems named in the message of a strict validation failure.
+_SHOWN_IN_ERROR = 3
 
 # (table, column) -> (referenced table, referenced key column)
 REFERENCES: list[tuple[str, str, str, str]] = [
@@ -131,7 +139,13 @@ hiring_intentions, training_offers : DataFrame, optional
         )
 
     def merge(self, other: GpecData) -> GpecData:
-        """Combine two bundles; tables present in both are concatenated (keys must not clash)."""
+        """Combine two bundles; tables present in both are concatenated (keys must not clash).
+
+        The metadata of each bundle is kept whole in ``meta["inputs"]``, keyed by the tables
+        the bundle gives (``"employment"``, ``"occupations+skills+occupation_skills"``...).
+        The top level keeps the keys on which the inputs agree (or that only one gives), so
+        that one reader's ``meta["row_accounting"]`` is never mistaken for another's.
+        """
         kwargs: dict[str, pd.DataFrame | None] = {}
         for n in self.TABLE_NAMES:
             a, b = getattr(self, n), getattr(other, n)
@@ -144,7 +158,7 @@ hiring_intentions, training_offers : DataFrame, optional
             **kwargs,
             sources={**self.sources, **other.sources},
             rejected=rejected,
-            meta={**self.meta, **other.meta},
+            meta=_merge_meta(self, other),
             extra={**self.extra, **other.extra},
         )
 
@@ -168,9 +182,11 @@ hiring_intentions, training_offers : DataFrame, optional
         Parameters
         ----------
         strict : bool, default True
-            If True, raise :class:`gpec.ValidationError` on the first problem (the message names
-            the table, file, row and column; the exception's ``report`` lists all problems).
-            If False, drop the offending rows and return them in a rejection report.
+            If True, raise :class:`gpec.ValidationError` when any row is rejected, by this
+            validation or earlier by a reader (``self.rejected``): the one-line message names
+            the first problems (table, file, row, column, value, reason) and their count; the
+            exception's ``report`` lists them all. If False, drop the offending rows and return
+            them in a rejection report.
 
         Returns
         -------
@@ -181,22 +197,12 @@ hiring_intentions, training_offers : DataFrame, optional
             readers.
         """
         clean, report, warnings = self._validate()
-        if strict and len(report):
-            first = report.iloc[0]
-            where = f" ({first['file']})" if first["file"] else ""
-            msg = (
-                f"table {first['table']}{where}, row {first['row']}, column "
-                f"{first['column']}: {first['reason']}"
-            )
-            if first["value"] != "":
-                msg += f" (value {first['value']!r})"
-            if len(report) > 1:
-                msg += f"; and {len(report) - 1} more problem(s)"
-            raise ValidationError(msg, report)
-        clean.meta["warnings"] = warnings
         all_rejected = pd.concat(
             [r for r in (self.rejected, report) if len(r)] or [_empty_report()], ignore_index=True
         )
+        if strict and len(all_rejected):
+            raise ValidationError(_strict_message(all_rejected), all_rejected)
+        clean.meta["warnings"] = warnings
         clean.rejected = all_rejected
         if strict:
             return clean
@@ -205,6 +211,7 @@ hiring_intentions, training_offers : DataFrame, optional
     def _validate(self) -> tuple[GpecData, pd.DataFrame, pd.DataFrame]:
         problems: list[pd.DataFrame] = []
         clean: dict[str, pd.DataFrame] = {}
+        unusable: dict[str, str] = {}  # table -> why it failed as a whole
         for name, table in self.tables.items():
             spec = TABLES[name]
             table = coerce_table(table, spec)
@@ -214,14 +221,32 @@ hiring_intentions, training_offers : DataFrame, optional
                 if (rep["row"] == "header").any():
                     # A required column is missing: the whole table is unusable.
                     clean[name] = table.iloc[0:0]
+                    unusable[name] = "a required column is missing"
                     continue
                 bad = set(rep["row"])
                 table = table[~table.index.isin(bad)]
+                if not len(table):
+                    unusable[name] = "none of its rows is usable"
+            elif not len(table):
+                unusable[name] = "it has no data rows"
+                if name in NON_EMPTY:
+                    problems.append(
+                        pd.DataFrame(
+                            [[name, self._file(name), "-", "-", "", "the table has no data rows"]],
+                            columns=REJECTION_COLUMNS,
+                        )
+                    )
             clean[name] = self._cast(table, spec)
 
-        # references between tables
+        # references between tables; none against a table that failed as a whole (its rows
+        # are reported already: one note instead of one 'unknown' per dependent row)
+        skipped: dict[str, list[str]] = {}
         for name, col, ref, ref_col in REFERENCES:
             if name not in clean or ref not in clean or col not in clean[name].columns:
+                continue
+            if ref in unusable:
+                if name != ref:
+                    skipped.setdefault(ref, []).append(f"{name}.{col}")
                 continue
             table = clean[name]
             known = set(clean[ref][ref_col])
@@ -244,6 +269,23 @@ hiring_intentions, training_offers : DataFrame, optional
                     )
                 )
                 clean[name] = table[~unknown.to_numpy()]
+        for ref, uses in skipped.items():
+            problems.append(
+                pd.DataFrame(
+                    [
+                        [
+                            ref,
+                            self._file(ref),
+                            "-",
+                            "-",
+                            "",
+                            f"references to this table not checked ({', '.join(uses)}): "
+                            f"{unusable[ref]}",
+                        ]
+                    ],
+                    columns=REJECTION_COLUMNS,
+                )
+            )
 
         # crosswalk weights of one source must sum to 1
         cw = clean.get("crosswalks")
@@ -279,7 +321,7 @@ hiring_intentions, training_offers : DataFrame, optional
             if col not in table.columns:
                 continue
             if kind in ("count", "float", "rate", "lat", "lon"):
-                table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
+                table[col] = to_number(table[col])
             elif kind == "period" and len(table):
                 table[col] = normalize_period(table[col])
         return table
@@ -301,3 +343,127 @@ hiring_intentions, training_offers : DataFrame, optional
             missing = [p for p in range(row["min"], row["max"] + 1) if p not in have]
             out.append((t, o, ";".join(map(str, missing))))
         return pd.DataFrame(out, columns=cols)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _strict_message(report: pd.DataFrame) -> str:
+    """One line naming the first problems, their count and the way to go on without them."""
+    n = len(report)
+    shown = [format_problem(report.iloc[i]) for i in range(min(n, _SHOWN_IN_ERROR))]
+    msg = "; ".join(shown)
+    if n > len(shown):
+        msg += f"; and {n - len(shown)} more problem(s)"
+    return (
+        f"{msg} [{n} problem(s) in all; to go on without the rejected rows (then listed in "
+        "rejected.csv), use --lenient, or strict=False in Python]"
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # DataFrames, arrays: never equal here
+        return False
+
+
+def _meta_key(data: GpecData) -> str:
+    names = list(data.tables) or sorted(data.extra) or sorted(set(map(str, data.sources.values())))
+    return "+".join(names) or "meta"
+
+
+def _meta_inputs(data: GpecData) -> dict[str, dict]:
+    """The per-input metadata of a bundle: its own ``meta`` unless it already holds inputs."""
+    if "inputs" in data.meta:
+        return dict(data.meta["inputs"])
+    own = dict(data.meta)
+    return {_meta_key(data): own} if own else {}
+
+
+def _merge_meta(a: GpecData, b: GpecData) -> dict[str, Any]:
+    """Metadata of ``a.merge(b)``: every input whole under "inputs", agreed keys at the top."""
+    ia, ib = _meta_inputs(a), _meta_inputs(b)
+    inputs = dict(ia)
+    for key, meta in ib.items():
+        k, i = key, 2
+        while k in inputs:
+            k, i = f"{key} ({i})", i + 1
+        inputs[k] = meta
+    top: dict[str, Any] = {}
+    clash: set[str] = set()
+    for meta in inputs.values():
+        for k, v in meta.items():
+            if k in clash:
+                continue
+            if k not in top:
+                top[k] = v
+            elif not _same(top[k], v):
+                clash.add(k)
+                del top[k]
+    # keys set on a merged bundle itself (harmonised, warnings...): the second bundle wins
+    for data, ins in ((a, ia), (b, ib)):
+        top.update(
+            {
+                k: v
+                for k, v in data.meta.items()
+                if k != "inputs" and not any(k in m for m in ins.values())
+            }
+        )
+    if inputs:
+        top["inputs"] = inputs
+    return top
+
+
+def meta_to_toml(meta: Mapping[str, Any], *, max_items: int | None = 1000) -> dict[str, Any]:
+    """Return ``meta`` as nested plain values that TOML can hold (for ``provenance.toml``).
+
+    Dicts stay tables (keys as strings), lists/tuples/sets become arrays, numpy scalars become
+    Python numbers, None is left out (TOML has no null), DataFrames become a short summary
+    (``{"rows": n, "columns": [...]}``) and anything else its string. A dict or list longer
+    than ``max_items`` (a commune -> parent mapping...) becomes ``{"entries": n}``. Top-level
+    keys that only repeat an input's key (see :meth:`GpecData.merge`) are written once, under
+    ``inputs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> meta_to_toml({"inputs": {"employment": {"moving_average": np.int64(3), "unit": None}}})
+    {'inputs': {'employment': {'moving_average': 3}}}
+    """
+    inputs = meta.get("inputs")
+    inputs = list(inputs.values()) if isinstance(inputs, Mapping) else []
+
+    def repeated(k, x) -> bool:
+        return any(isinstance(m, Mapping) and k in m and _same(m[k], x) for m in inputs)
+
+    return {
+        str(k): _toml_value(x, max_items)
+        for k, x in meta.items()
+        if x is not None and (k == "inputs" or not repeated(k, x))
+    }
+
+
+def _toml_value(v: Any, max_items: int | None) -> Any:
+    if isinstance(v, (Mapping, pd.Series, list, tuple, set, frozenset)):
+        if max_items is not None and len(v) > max_items:
+            return {"entries": len(v)}
+    if isinstance(v, Mapping):
+        return {str(k): _toml_value(x, max_items) for k, x in v.items() if x is not None}
+    if isinstance(v, pd.DataFrame):
+        return {"rows": len(v), "columns": [str(c) for c in v.columns]}
+    if isinstance(v, pd.Series):
+        v = v.tolist()
+    if isinstance(v, (list, tuple, set, frozenset)):
+        items = sorted(v, key=str) if isinstance(v, (set, frozenset)) else list(v)
+        return [_toml_value(x, max_items) if x is not None else "" for x in items]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if np.isfinite(f) else str(f)
+    if isinstance(v, str):
+        return v
+    return str(v)

@@ -9,12 +9,21 @@ involve several tables (references, crosswalk sums) live in :mod:`gpec._data`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "TableSpec", "ValidationError", "REJECTION_COLUMNS", "check_table"]
+__all__ = [
+    "TABLES",
+    "TableSpec",
+    "ValidationError",
+    "REJECTION_COLUMNS",
+    "check_table",
+    "format_report",
+    "to_number",
+]
 
 #: Columns of every rejection report.
 REJECTION_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
@@ -26,6 +35,7 @@ REJECTION_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 #   float  -> finite float (any sign)
 #   rate   -> finite float in [0, 1]
 #   period -> int year (or a value pandas can read as a Period)
+# Numbers may be written the French way (455,0 or 1 234,5): see :func:`to_number`.
 #   lat / lon -> finite float in [-90, 90] / [-180, 180]
 
 
@@ -291,7 +301,7 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
             )
         present = ~missing
         if kind in ("count", "float", "rate", "lat", "lon"):
-            num = pd.to_numeric(s.where(present), errors="coerce")
+            num = to_number(s.where(present))
             not_number = present & num.isna()
             if not_number.any():
                 problems.append(
@@ -326,18 +336,11 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
             if bad.any():
                 problems.append(_problem(spec, file, _rows(table, bad), col, s[bad], reason))
         elif kind == "period":
-            bad = present & ~s.where(present).map(_is_period_like).astype(bool)
-            if bad.any():
-                problems.append(
-                    _problem(
-                        spec,
-                        file,
-                        _rows(table, bad),
-                        col,
-                        s[bad],
-                        "not a period (year such as 2024, or 2024Q1)",
-                    )
-                )
+            _, reasons = parse_periods(s.where(present))
+            bad = present & reasons.notna()
+            for reason in dict.fromkeys(reasons[bad]):
+                hit = bad & reasons.eq(reason)
+                problems.append(_problem(spec, file, _rows(table, hit), col, s[hit], reason))
 
     key = [c for c in spec.key if c in table.columns]
     if key:
@@ -352,30 +355,310 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     return pd.concat(problems, ignore_index=True)
 
 
-def _is_period_like(v) -> bool:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return True
-    if isinstance(v, pd.Period):
-        return True
-    if isinstance(v, (int, np.integer)):
-        return 1000 <= int(v) <= 3000
-    if isinstance(v, (float, np.floating)):
-        return float(v).is_integer() and 1000 <= v <= 3000
-    text = str(v).strip()
-    if text.isdigit():
-        return 1000 <= int(text) <= 3000
+# ---------------------------------------------------------------------------- numbers
+# French forms, as written by French Excel or LibreOffice: decimal comma, and thousands groups
+# separated by a space, a no-break space (U+00A0), a narrow no-break space (U+202F) or a thin
+# space (U+2009). Only unambiguous forms are accepted: "1 234,5", "1 234", "455,0", "-0,25".
+_GROUP_SEPARATORS = " \u00a0\u202f\u2009"
+_FRENCH_NUMBER = re.compile(
+    rf"-?\d{{1,3}}(?:[{_GROUP_SEPARATORS}]\d{{3}})+(?:[.,]\d+)?|-?\d+,\d+",
+)
+
+
+def to_number(s: pd.Series) -> pd.Series:
+    """Convert a column to floats, reading French decimal commas and grouped thousands.
+
+    Values pandas reads as numbers are kept; text such as ``"455,0"``, ``"1 234,5"`` (space,
+    U+00A0 or U+202F between the thousands) or ``"-0,25"`` is read the French way. Anything
+    else (``"1.234,5"``, ``"1,234,567"``, ``"douze"``) becomes NaN, to be reported as
+    "not a number".
+
+    Parameters
+    ----------
+    s : Series
+        Text or numbers.
+
+    Returns
+    -------
+    Series
+        float64, same index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> to_number(pd.Series(["455,0", "1\\u00a0234,5", "12", "1.234,5"])).tolist()
+    [455.0, 1234.5, 12.0, nan]
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return pd.Series(
+            s.to_numpy(dtype=float, na_value=np.nan), index=s.index, name=s.name, dtype=float
+        )
+    num = pd.to_numeric(s, errors="coerce")
+    values = np.asarray(num.to_numpy(dtype=float, na_value=np.nan), dtype=float).copy()
+    raw = s.to_numpy(dtype=object)
+    failed = np.isnan(values) & ~pd.isna(raw)
+    for i in np.flatnonzero(failed):
+        v = raw[i]
+        if not isinstance(v, str):
+            continue
+        text = v.strip()
+        if _FRENCH_NUMBER.fullmatch(text):
+            for sep in _GROUP_SEPARATORS:
+                text = text.replace(sep, "")
+            values[i] = float(text.replace(",", "."))
+    return pd.Series(values, index=s.index, name=s.name, dtype=float)
+
+
+# ---------------------------------------------------------------------------- periods
+_YEAR = re.compile(r"(\d{4})(?:\.0+)?")
+_DATE_DMY = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+_DATE_YMD = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+)
+_MIDNIGHT = re.compile(r".*[ T]0?0:00(?::00(?:\.0+)?)?|[^ T]*")
+
+#: Reasons a period is rejected.
+NOT_A_PERIOD = "not a period (year such as 2024, or 2024Q1)"
+DATE_NOT_YEAR = "a date, not a period: a year such as 2005 is expected"
+YEAR_RANGE = "year outside 1000-3000"
+DATE_EXCEL_YEAR = (
+    f"{DATE_NOT_YEAR} (Excel shows the number 2005 formatted as a date as 27/06/1905: "
+    "format the column as a number)"
+)
+
+
+def _excel_number(year: int, month: int, day: int) -> int | None:
+    """The number Excel shows as this date, when it is a plausible year (1900-2100)."""
     try:
-        pd.Period(text)
-    except (ValueError, TypeError):
-        return False
-    return True
+        n = (pd.Timestamp(year, month, day) - pd.Timestamp(1899, 12, 30)).days
+    except ValueError:
+        return None
+    return n if 1900 <= n <= 2100 else None
+
+
+def _period_token(v) -> tuple[str, object]:
+    """Classify one cell: ('year', int), ('period', Period), ('date', (year, jan1, excel_n)),
+    ('bad', None); ``excel_n`` is the year Excel would show as this date, if any."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return "missing", None
+    if isinstance(v, pd.Period):
+        return "period", v
+    if isinstance(v, (bool, np.bool_)):
+        return "bad", None
+    if isinstance(v, (int, np.integer)):
+        return "year", int(v)
+    if isinstance(v, (float, np.floating)):
+        return ("year", int(v)) if float(v).is_integer() else ("bad", None)
+    if isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year") and hasattr(v, "month"):
+        ts = pd.Timestamp(v)
+        jan1 = ts == pd.Timestamp(ts.year, 1, 1)
+        return "date", (ts.year, jan1, _excel_number(ts.year, ts.month, ts.day))
+    text = str(v).strip()
+    m = _YEAR.fullmatch(text)
+    if m:
+        return "year", int(m.group(1))
+    m = _DATE_DMY.fullmatch(text)
+    if m:
+        day, month, year = (int(g) for g in m.groups())
+        jan1 = day == 1 and month == 1 and bool(_MIDNIGHT.fullmatch(text))
+        n = _excel_number(year, month, day) or _excel_number(year, day, month)
+        return "date", (year, jan1, n)
+    m = _DATE_YMD.fullmatch(text)
+    if m:
+        year, month, day = (int(g) for g in m.groups()[:3])
+        jan1 = day == 1 and month == 1 and bool(_MIDNIGHT.fullmatch(text))
+        return "date", (year, jan1, _excel_number(year, month, day))
+    try:
+        p = pd.Period(text)
+    except (ValueError, TypeError, OverflowError):
+        return "bad", None
+    freq = p.freqstr[0]
+    if freq in ("Y", "A"):
+        return "year", p.year
+    if freq in ("Q", "M"):
+        return "period", p
+    start = p.start_time
+    jan1 = start == pd.Timestamp(p.year, 1, 1) and p.freqstr == "D"
+    return "date", (p.year, jan1, _excel_number(start.year, start.month, start.day))
+
+
+def _freq(v) -> str:
+    return "Y" if isinstance(v, int) else v.freqstr[0]
+
+
+def parse_periods(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a period column: years as ints, other periods as pandas Periods.
+
+    Rules: ``2024``, ``"2024"`` and ``"2024.0"`` are the year 2024; ``"2024Q1"`` or
+    ``"2024-03"`` are quarterly or monthly Periods. Dates are not periods: when every date of the
+    column falls on 1 January (years that Excel turned into dates, ``01/01/2005``) they are read
+    as years; otherwise each date is rejected ("a year such as 2005 is expected"). All values of
+    a column must share one frequency: the rows of a minority frequency are rejected.
+
+    Parameters
+    ----------
+    s : Series
+        Period cells (text, numbers, Periods; nulls allowed).
+
+    Returns
+    -------
+    values : Series
+        object Series with int years, Periods or None (None where missing or rejected).
+    reasons : Series
+        object Series: None where the value is usable (or missing), else the reason.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> values, reasons = parse_periods(pd.Series(["2005.0", "01/01/2006", "2007"]))
+    >>> values.tolist(), reasons.isna().all()
+    ([2005, 2006, 2007], np.True_)
+    """
+    years = _plain_years(s)
+    if years is not None:  # the common case, vectorised: every cell a year such as 2024
+        return (
+            pd.Series(years.tolist(), index=s.index, name=s.name, dtype=object),
+            pd.Series([None] * len(s), index=s.index, name=s.name, dtype=object),
+        )
+    n = len(s)
+    raw = s.to_numpy(dtype=object)
+    values: list = [None] * n
+    reasons: list = [None] * n
+    kinds: list = [None] * n
+    all_jan1 = True
+    excel: set[int] = set()
+    for i, v in enumerate(raw):
+        kind, val = _period_token(v)
+        kinds[i] = kind
+        if kind == "date":
+            year, jan1, n = val  # type: ignore[misc]
+            all_jan1 &= bool(jan1)
+            values[i] = year
+            if n is not None and not jan1:
+                excel.add(i)
+        elif kind == "bad":
+            reasons[i] = NOT_A_PERIOD
+        elif kind != "missing":
+            values[i] = val
+    for i, kind in enumerate(kinds):
+        if kind == "date" and not all_jan1:
+            values[i], reasons[i] = None, DATE_NOT_YEAR
+            if i in excel:
+                reasons[i] = DATE_EXCEL_YEAR
+    for i, v in enumerate(values):
+        if isinstance(v, int) and not 1000 <= v <= 3000:
+            values[i], reasons[i] = None, YEAR_RANGE
+    freqs = [_freq(v) if v is not None else None for v in values]
+    present = [f for f in freqs if f is not None]
+    if len(set(present)) > 1:
+        counts = pd.Series(present).value_counts(sort=False)
+        order = {"Y": 0, "Q": 1, "M": 2}
+        main = max(counts.index, key=lambda f: (counts[f], -order.get(f, 9)))
+        name = {"Y": "years", "Q": "quarters", "M": "months"}.get(main, main)
+        for i, f in enumerate(freqs):
+            if f is not None and f != main:
+                values[i] = None
+                reasons[i] = f"period of another frequency than the rest of the column ({name})"
+    return (
+        pd.Series(values, index=s.index, name=s.name, dtype=object),
+        pd.Series(reasons, index=s.index, name=s.name, dtype=object),
+    )
+
+
+def _plain_years(s: pd.Series) -> np.ndarray | None:
+    """int64 years when every cell is a year in 1000-3000 (``2024``, ``"2024"``, ``"2024.0"``)."""
+    if not len(s) or s.isna().any():
+        return None
+    if pd.api.types.is_integer_dtype(s.dtype):
+        years = s.to_numpy(dtype="int64")
+    elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        if not s.map(lambda v: isinstance(v, str)).all():
+            return None
+        text = s.astype(str).str.strip()
+        if not text.str.fullmatch(r"\d{4}(?:\.0+)?").all():
+            return None
+        years = text.str.slice(0, 4).astype("int64").to_numpy()
+    else:
+        return None
+    return years if ((years >= 1000) & (years <= 3000)).all() else None
 
 
 def normalize_period(s: pd.Series) -> pd.Series:
-    """Turn a period column into int years when every value is a year, else pandas Periods."""
+    """Turn a period column into int years when every value is a year, else pandas Periods.
+
+    Values that :func:`parse_periods` rejects become None (validation reports them first).
+    """
     if pd.api.types.is_integer_dtype(s.dtype):
         return s.astype("int64")
-    text = s.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
-    if text.str.fullmatch(r"\d{4}").all():
-        return text.astype("int64")
-    return text.map(pd.Period)
+    years = _plain_years(s)
+    if years is not None:
+        return pd.Series(years, index=s.index, name=s.name, dtype="int64")
+    values, _ = parse_periods(s)
+    if len(values) and values.map(lambda v: isinstance(v, int)).all():
+        return values.astype("int64")
+    return values
+
+
+# ---------------------------------------------------------------------------- reports
+def _where(r) -> str:
+    table, file = r["table"], r["file"]
+    return f"table {table} ({file})" if file else f"table {table}"
+
+
+def format_problem(r) -> str:
+    """One line for one problem: table (file), row, column: reason (value)."""
+    value = "" if r["value"] is None or str(r["value"]) == "" else f" (value {r['value']!r})"
+    row = "" if str(r["row"]) in ("", "-") else f", row {r['row']}"
+    column = "" if str(r["column"]) in ("", "-") else f", column {r['column']}"
+    return f"{_where(r)}{row}{column}: {r['reason']}{value}"
+
+
+def format_report(report: pd.DataFrame, *, max_per_reason: int | None = 20) -> list[str]:
+    """Lines describing a rejection report, at most ``max_per_reason`` per repeated reason.
+
+    Problems of the same table, column and reason are printed together; beyond
+    ``max_per_reason`` rows one summary line gives how many more there are (every row stays in
+    the report itself, e.g. ``rejected.csv``).
+
+    Parameters
+    ----------
+    report : DataFrame
+        Columns table, file, row, column, value, reason.
+    max_per_reason : int or None, default 20
+        Rows printed per (table, column, reason); None prints every row.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rep = pd.DataFrame({"table": "employment", "file": "emp.csv", "row": [2, 3, 4],
+    ...                     "column": "territory", "value": ["99", "98", "97"],
+    ...                     "reason": "unknown territory (not in table territories)"})
+    >>> for line in format_report(rep, max_per_reason=1):
+    ...     print(line)
+    table employment (emp.csv), row 2, column territory: unknown territory (not in table territories) (value '99')
+    ... and 2 more row(s) of table employment (emp.csv), column territory: unknown territory (not in table territories)
+    """  # noqa: E501
+    lines: list[str] = []
+    if not len(report):
+        return lines
+    keys = list(zip(report["table"], report["column"], report["reason"], strict=True))
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    for idx in groups.values():
+        shown = idx if max_per_reason is None else idx[:max_per_reason]
+        for i in shown:
+            lines.append(format_problem(report.iloc[i]))
+        rest = len(idx) - len(shown)
+        if rest:
+            r = report.iloc[idx[0]]
+            lines.append(
+                f"... and {rest} more row(s) of {_where(r)}, column {r['column']}: {r['reason']}"
+            )
+    return lines

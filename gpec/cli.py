@@ -252,14 +252,11 @@ def validate(ctx, config: Path) -> None:
     for name, table in clean.tables.items():
         _say(ctx, f"{name}: {len(table)} rows kept")
     if len(rejected):
+        from gpec._schema import format_report
+
         click.echo(f"{len(rejected)} problem(s):")
-        for _, r in rejected.iterrows():
-            where = r["file"] or r["table"]
-            value = f" (value {r['value']!r})" if r["value"] != "" else ""
-            click.echo(
-                f"  table {r['table']} ({where}), row {r['row']}, column {r['column']}: "
-                f"{r['reason']}{value}"
-            )
+        for line in format_report(rejected, max_per_reason=20):  # rejected.csv lists them all
+            click.echo(f"  {line}")
         sys.exit(EXIT_REJECTED)
     _say(ctx, "no problem found")
 
@@ -268,8 +265,9 @@ def validate(ctx, config: Path) -> None:
 @quiet_option
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--lenient", is_flag=True, help="Go on without the rejected rows.")
 @click.pass_context
-def forecast(ctx, config: Path, out: Path) -> None:
+def forecast(ctx, config: Path, out: Path, lenient: bool) -> None:
     """Forecast employment only (forecast.csv and backtest.csv).
 
     \b
@@ -280,7 +278,7 @@ def forecast(ctx, config: Path, out: Path) -> None:
         from gpec.pipeline import _forecast_stage
 
         cfg, data = _load_checked(ctx, config)
-        data = data.validate()
+        data = data.validate(strict=False)[0] if lenient else data.validate()
         model, fc = _forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
     except _user_errors() as exc:
         _fail(exc)

@@ -523,7 +523,12 @@ def check_against_data(cfg: dict[str, Any], data) -> list[str]:
     # scenarios: codes must exist; from_year within the forecast horizon
     last_obs = None
     if emp is not None and "period" in emp.columns and len(emp):
-        periods = pd.to_numeric(emp["period"], errors="coerce")
+        from gpec._schema import parse_periods
+
+        vals, _ = parse_periods(emp["period"])  # "2005.0" and 01/01/2005 are years too
+        periods = pd.to_numeric(
+            vals.map(lambda v: v if isinstance(v, int) else None), errors="coerce"
+        )
         if level_of:
             at_level = emp["territory"].astype(str).map(level_of).eq(level).to_numpy()
             if at_level.any():

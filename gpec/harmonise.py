@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from gpec._data import GpecData
+from gpec._schema import to_number
 from gpec.config import ConfigError
 from gpec.referentials import convert_code_lists
 
@@ -150,7 +151,7 @@ def harmonise(data: GpecData, cfg: dict[str, Any]) -> GpecData:
     if offers is not None and (sp["site_level"] or sp["seats_default"] > 0):
         offers = offers.copy()
         if sp["seats_default"] > 0:
-            unknown = pd.to_numeric(offers["seats"], errors="coerce").isna()
+            unknown = to_number(offers["seats"]).isna()  # "1 234" is a number, not unknown
             offers["seats_assumed"] = unknown
             offers.loc[unknown, "seats"] = float(sp["seats_default"])
         if sp["site_level"]:

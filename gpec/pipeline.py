@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpec._data import GpecData
+from gpec._data import GpecData, meta_to_toml
 from gpec._schema import TABLES
 from gpec.config import ConfigError, dump_config, resolve_config
 
@@ -452,6 +452,13 @@ def run_pipeline(
         rejected = data.rejected
     else:
         data, rejected = data.validate(strict=False)
+    if not pd.api.types.is_integer_dtype(data.employment["period"]):
+        raise ConfigError(
+            f"table employment ({data.sources.get('employment', '')}): periods such as "
+            f"{data.employment['period'].iloc[0]} are not years; openings, supply and gaps need "
+            "annual employment (a year such as 2005); `gpec forecast` also takes quarterly or "
+            "monthly series"
+        )
     seed = cfg["run"]["seed"]
     np.random.seed(seed)  # noqa: NPY002 - belt and braces for any third-party global RNG use
 
@@ -559,7 +566,7 @@ def run_pipeline(
         "run_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "versions": _versions(),
-        "data_meta": {k: str(v) for k, v in data.meta.items() if k != "warnings"},
+        "data_meta": meta_to_toml({k: v for k, v in data.meta.items() if k != "warnings"}),
         "sources": {k: str(v) for k, v in data.sources.items()},
         "sources_sha256": _checksums(data.sources),
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},

