@@ -34,7 +34,10 @@ def figure_html(fig, *, fmt: str = "svg", alt: str = "") -> str:
     """Serialise a figure into a self-contained HTML fragment and close it."""
     plt = _plt()
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=110)
+    # the same run gives the same bytes: no date stamp, fixed ids in the SVG
+    meta = {"Date": None} if fmt in ("svg", "pdf") else {"Software": None}
+    with plt.rc_context({"svg.hashsalt": "gpec"}):
+        fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=110, metadata=meta)
     plt.close(fig)
     alt = html.escape(alt)
     if fmt == "svg":
