@@ -136,3 +136,20 @@ def test_progress_bar_when_terminal(monkeypatch, capsys):
     assert out.shape == (20, 2)
     err = capsys.readouterr().err
     assert "forecast" in err and "/20 [" in err  # tqdm bar over the 20 series
+
+
+def test_progress_shown_on_a_terminal_or_in_a_notebook_only(monkeypatch):
+    import sys
+    import types
+
+    from gpec.forecast import _parallel as par
+
+    class Pipe:
+        def isatty(self):
+            return False
+
+    monkeypatch.setattr(sys, "stderr", Pipe())
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not par._show_progress(1)  # a log file: no bar
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert par._show_progress(1) and not par._show_progress(0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from ._backtest import mase_scale, metric_arrays, rolling_origin
 from ._fast import FAST_MODELS, prepare_matrix, seasonal_indices
 from ._intervals import apply_intervals, conformal_quantiles, fallback_scale, loo_coverage
 from ._panel import PanelMatrix, future_periods, to_matrix
+from ._parallel import _show_progress
 from ._select import FALLBACK_MODEL, combination_weights, fallback_reasons, window_scores
 
 __all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
@@ -48,8 +48,7 @@ def _gpec_version() -> str:
 
 
 def _progress(total: int, verbose: int, desc: str):
-    show = bool(verbose) and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-    if not show:
+    if not _show_progress(int(bool(verbose))):
         return None
     from tqdm.auto import tqdm
 

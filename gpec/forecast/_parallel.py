@@ -66,8 +66,11 @@ def _effective_n_jobs(n_jobs: int | None) -> int:
 
 
 def _show_progress(verbose: int) -> bool:
+    """A progress bar on a terminal or in a Jupyter notebook, never in a log file."""
     if verbose <= 0:
         return False
+    if "ipykernel" in sys.modules:  # tqdm.auto draws a notebook widget there
+        return True
     try:
         return bool(sys.stderr.isatty())
     except (AttributeError, ValueError):
