@@ -337,10 +337,13 @@ hiring_intentions, training_offers : DataFrame, optional
         gaps = stats[(stats["max"] - stats["min"] + 1) > stats["nunique"]]
         if not len(gaps):
             return pd.DataFrame(columns=cols)
+        keys = ["territory", "occupation"]
+        # one pass over the rows of the gappy series (not one scan of the table per series)
+        rows = emp[keys + ["period"]].merge(gaps.reset_index()[keys], on=keys)
         out = []
-        for (t, o), row in gaps.iterrows():
-            have = set(emp.loc[(emp["territory"] == t) & (emp["occupation"] == o), "period"])
-            missing = [p for p in range(row["min"], row["max"] + 1) if p not in have]
+        for (t, o), periods in rows.groupby(keys, sort=True)["period"]:
+            have = set(periods)
+            missing = [p for p in range(min(have), max(have) + 1) if p not in have]
             out.append((t, o, ";".join(map(str, missing))))
         return pd.DataFrame(out, columns=cols)
 
