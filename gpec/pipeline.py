@@ -534,7 +534,8 @@ def run_pipeline(
         if sites
         else pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
     )
-    mapped = _supply_interval(ent[ent["occupation"].notna()] if len(ent) else ent, sp)
+    ent = _supply_interval(ent, sp)
+    mapped = ent[ent["occupation"].notna()] if len(ent) else ent
     alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
     sgaps = (
         gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
@@ -579,7 +580,7 @@ def run_pipeline(
         backtest=backtest,
         openings=_labels(openings, data),
         skill_needs=_labels(needs, data),
-        entrants=_labels(_offer_labels(_supply_interval(ent, sp), offers), data),
+        entrants=_labels(_offer_labels(ent, offers), data),
         gaps=_labels(gaps, data),
         skill_gaps=_labels(sgaps, data),
         transitions=_labels(trans, data),
