@@ -23,6 +23,7 @@ _LAZY = {
     "read_crosswalk": "_crosswalk",
     "read_dares_series": "_dares",
     "read_insee_geography": "_geography",
+    "read_urssaf": "_urssaf",
     "FormatError": "_errors",
 }
 
