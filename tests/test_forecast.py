@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import missing_real_data
 
 from gpec.forecast import Forecaster, coverage, mase_scale, prepare_matrix
 from gpec.forecast import _fast as fast
@@ -20,7 +21,17 @@ def FC(*args, **kwargs) -> Forecaster:
     return Forecaster(*args, **kwargs)
 
 
-COLUMNS = ["territory", "occupation", "period", "model", "mean", "lower", "upper", "level"]
+COLUMNS = [
+    "territory",
+    "occupation",
+    "period",
+    "model",
+    "mean",
+    "lower",
+    "upper",
+    "level",
+    "last_observed",
+]
 
 
 def _panel(series: dict[tuple[str, str], list[float]], start: int = 2000) -> pd.DataFrame:
@@ -156,8 +167,8 @@ def test_forecaster_output_contract(trend_panel):
     assert len(out) == 30 * 4 * 2
     assert sorted(out["level"].unique().tolist()) == [80, 95]
     assert out["period"].min() == 2015 and out["period"].max() == 2018
-    assert (out["lower"] <= out["mean"]).all() and (out["mean"] <= out["upper"]).all()
     assert (out["lower"] >= 0).all()
+    assert (out["last_observed"] == 2014).all()
     wide = out.pivot_table(
         index=["occupation", "period"], columns="level", values=["lower", "upper"]
     )
@@ -340,7 +351,7 @@ def test_statsmodels_and_global_candidates(trend_panel):
 def test_real_dares_series(real_data):
     path = real_data / "dares-portrait-stat-metiers" / "effectifs_3niv.csv"
     if not path.is_file():
-        pytest.skip("DARES effectifs_3niv.csv absent")
+        missing_real_data("DARES effectifs_3niv.csv absent")
     raw = pd.read_csv(path)
     cols = [c for c in raw.columns if len(c) == 3 and c != "Annee"]
     long = raw.melt(id_vars="Annee", value_vars=cols, var_name="occupation").dropna()

@@ -272,15 +272,25 @@ def constant_share(
     *,
     groups: np.ndarray | None = None,
     total_model: Callable | None = None,
+    last: np.ndarray | None = None,
     **_,
 ) -> np.ndarray:
     """Constant share: each series keeps its last share of its group's total.
 
     The group total (e.g. all occupations of a territory) is forecast with
     ``total_model`` (default: the mean of damped Holt and Theta, a robust
-    combination) and each series gets ``share_T * total_forecast``. Series
+    combination) and each series gets ``share * total_forecast``, its share
+    taken at its last observation (column ``last``, default the last column:
+    a series that stopped earlier keeps the share it had then). Series
     without a group (``groups is None``) are their own total, which reduces to
     the total model itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 1.0, 1.0], [3.0, 3.0, 3.0]])
+    >>> constant_share(X, 1, groups=np.array([0, 0]), last=np.array([0, 2])).tolist()
+    [[1.0], [3.0]]
     """
     n = X.shape[0]
     if total_model is None:
@@ -295,8 +305,10 @@ def constant_share(
     totals = np.zeros((len(uniq), X.shape[1]))
     np.add.at(totals, inv, X)
     tot_fc = np.maximum(total_model(totals, h), 0.0)
-    last_tot = totals[inv, -1]
-    share = np.divide(X[:, -1], last_tot, out=np.zeros(n), where=last_tot > 0)
+    T = X.shape[1]
+    last = np.full(n, T - 1) if last is None else np.clip(np.asarray(last), 0, T - 1)
+    last_tot = totals[inv, last]
+    share = np.divide(X[np.arange(n), last], last_tot, out=np.zeros(n), where=last_tot > 0)
     return share[:, None] * tot_fc[inv]
 
 

@@ -13,9 +13,20 @@ from sklearn.base import BaseEstimator
 
 from ._backtest import mase_scale, metric_arrays, rolling_origin
 from ._fast import FAST_MODELS, prepare_matrix, seasonal_indices
-from ._intervals import apply_intervals, conformal_quantiles, fallback_scale, loo_coverage
+from ._intervals import (
+    apply_intervals,
+    conformal_quantiles,
+    envelope,
+    error_pool,
+    fallback_scale,
+    loo_coverage,
+    pool_quantiles,
+)
 from ._panel import PanelMatrix, future_periods, to_matrix
 from ._parallel import _show_progress
+from ._paths import SamplePaths, map_pool, sample_paths
+from ._ragged import last_index, right_align, staleness, take_steps
+from ._robust import clean_outliers
 from ._select import FALLBACK_MODEL, combination_weights, fallback_reasons, window_scores
 
 __all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
@@ -116,6 +127,11 @@ class Forecaster(BaseEstimator):
         Shrinkage of each series' backtest scores towards the panel-wide
         relative performance of each model before weighting (see
         :func:`~gpec.forecast._select.combination_weights`).
+    outliers : {"clean", "keep"}, default="clean"
+        ``"clean"``: isolated absurd values (see
+        :func:`~gpec.forecast._robust.find_outliers`) are replaced by their
+        neighbouring years' median before anything else, listed in
+        ``outliers_`` and reported by a warning. ``"keep"``: use every value.
 
     Attributes
     ----------
@@ -131,6 +147,9 @@ class Forecaster(BaseEstimator):
         horizon step.
     rejected_ : DataFrame
         Series that cannot be forecast (no observed value), with the reason.
+    outliers_ : DataFrame
+        Values set aside as isolated errors: id columns, period, value,
+        replaced_by.
     candidates_ : list of str
         Models selected from.
     strategy_ : DataFrame
@@ -152,7 +171,7 @@ class Forecaster(BaseEstimator):
     >>> fc = Forecaster(horizon=2, level=(80,), verbose=0).fit(panel)
     >>> out = fc.predict()
     >>> list(out.columns)
-    ['territory', 'occupation', 'period', 'model', 'mean', 'lower', 'upper', 'level']
+    ['territory', 'occupation', 'period', 'model', 'mean', 'lower', 'upper', 'level', 'last_observed']
     >>> out["period"].tolist()
     [2020, 2021, 2020, 2021]
     """
@@ -178,6 +197,7 @@ class Forecaster(BaseEstimator):
         min_obs: int = 6,
         max_series_slow: int = 20,
         shrink: float = 0.5,
+        outliers: str = "clean",
     ) -> None:
         self.models = models
         self.horizon = horizon
@@ -197,6 +217,7 @@ class Forecaster(BaseEstimator):
         self.min_obs = min_obs
         self.max_series_slow = max_series_slow
         self.shrink = shrink
+        self.outliers = outliers
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -214,6 +235,8 @@ class Forecaster(BaseEstimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.outliers not in ("clean", "keep"):
+            raise ValueError(f"outliers must be 'clean' or 'keep', got {self.outliers!r}")
         if isinstance(self.id_cols, str):
             raise ValueError("id_cols must be a sequence of column names, e.g. ('territory',)")
 
@@ -247,17 +270,28 @@ class Forecaster(BaseEstimator):
             fut = s_idx[:, np.arange(T, T + h) % m]
         else:
             Xd, fut = X, 0.0
+        # series that stopped early are forecast from their own last observation:
+        # right-aligned, over their unobserved periods and the horizon
+        lag = staleness(train)
+        H = h + int(lag.max(initial=0))
+        if H > h:
+            Xa, start_a, _ = prepare_matrix(
+                right_align(np.where(np.isfinite(train), Xd, np.nan), lag)
+            )
+        else:
+            Xa, start_a = Xd, start
         out: dict[str, np.ndarray] = {}
         for name in self._computed:
             if name in FAST_MODELS:
                 if name == "snaive":
                     fc = FAST_MODELS[name](X, h, start, season_length=m)
                 elif name == "cshare":
-                    fc = FAST_MODELS[name](Xd, h, start, groups=self._groups) + fut
+                    fc = FAST_MODELS[name](Xd, h, start, groups=self._groups, last=T - 1 - lag)
+                    fc = fc + fut
                 else:
-                    fc = FAST_MODELS[name](Xd, h, start) + fut
+                    fc = take_steps(FAST_MODELS[name](Xa, H, start_a), lag, h) + fut
             elif name in SLOW_MODELS:
-                fc = self._run_slow(name, Xd, start, h) + fut
+                fc = take_steps(self._run_slow(name, Xa, start_a, H), lag, h) + fut
             else:
                 fc = self._run_global(train, h)
             out[name] = np.maximum(np.nan_to_num(fc, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
@@ -341,8 +375,11 @@ class Forecaster(BaseEstimator):
             pm.season_length,
         )
         self._pm = pm
-        Y = pm.Y
+        Y = self._set_aside_outliers(pm)
+        self._Y = Y
         n, T = Y.shape
+        self._lag = staleness(Y)
+        self._warn_stale(pm)
         h = int(self.horizon)
         self._season_length = pm.season_length
         if self.group_col is not None and self.group_col in pm.ids.columns:
@@ -409,6 +446,10 @@ class Forecaster(BaseEstimator):
             return out
 
         self._bt = bt
+        self._bt_lags = (
+            np.stack([staleness(Y[:, :o]) for o in bt.origins]) if W else np.zeros((0, n), int)
+        )
+        self._n_steps = h + int(self._lag.max(initial=0))
         if self.combine == "auto":
             strategies = [("best", 1), ("equal", 2), ("equal", 3), ("equal", len(cands))]
         else:
@@ -432,7 +473,7 @@ class Forecaster(BaseEstimator):
         self._final = final
         self._auto_bt = auto_bt
         scaled = self._scaled_errors(auto_bt)
-        self._quantiles = conformal_quantiles(scaled, self.levels_)
+        self._quantiles = envelope(pool_quantiles(self._pool(auto_bt), self.levels_))
         cov = loo_coverage(scaled, self.levels_)
         self.coverage_ = pd.DataFrame(
             [
@@ -442,7 +483,7 @@ class Forecaster(BaseEstimator):
             ]
         )
 
-        X, start, n_obs = prepare_matrix(Y)
+        X, start, n_obs = prepare_matrix(right_align(Y, self._lag))
         self._scale = fallback_scale(mase_scale(X, start, pm.season_length), X[:, -1])
         self._mean = np.einsum("mn,mnh->nh", self.weights_, np.stack([final[k] for k in names]))
         self._labels = self._model_labels(self.weights_)
@@ -464,6 +505,63 @@ class Forecaster(BaseEstimator):
         return self
 
     # ----------------------------------------------------------------- helpers
+    def _set_aside_outliers(self, pm: PanelMatrix) -> np.ndarray:
+        """The matrix to forecast from: ``pm.Y`` with isolated absurd values replaced."""
+        cols = [*pm.ids.columns, self.period_col, "value", "replaced_by"]
+        if self.outliers == "keep":
+            self.outliers_ = pd.DataFrame(columns=cols)
+            return pm.Y
+        Yc, flags = clean_outliers(pm.Y)
+        rows, tcol = np.nonzero(flags)
+        out = pm.ids.iloc[rows].reset_index(drop=True)
+        out[self.period_col] = [pm.periods[t] for t in tcol]
+        out["value"] = pm.Y[rows, tcol]
+        out["replaced_by"] = Yc[rows, tcol]
+        self.outliers_ = out[cols]
+        if len(out):
+            first = out.iloc[0]
+            where = ", ".join(f"{c}={first[c]}" for c in [*pm.ids.columns, self.period_col])
+            warnings.warn(
+                f"employment: {len(out)} value(s) look like isolated errors (more than 3 times, "
+                f"or less than a third of, the neighbouring years and far outside the series' "
+                f"usual moves), e.g. {where}, value={first['value']:g}; forecast with the "
+                f"neighbouring years' median ({first['replaced_by']:g}) instead. "
+                "See Forecaster.outliers_; outliers='keep' uses them as they are.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return Yc
+
+    def _warn_stale(self, pm: PanelMatrix) -> None:
+        stale = self._lag > 0
+        if not stale.any():
+            return
+        i = int(np.argmax(self._lag))
+        where = ", ".join(f"{c}={pm.ids.iloc[i][c]}" for c in pm.ids.columns)
+        warnings.warn(
+            f"employment: {int(stale.sum())} series end before {pm.periods[-1]} (the earliest "
+            f"in {pm.periods[-1 - int(self._lag[i])]}: {where}); each is forecast from its own "
+            "last observation, with intervals widened for its unobserved years "
+            "(column last_observed of the forecast)",
+            UserWarning,
+            stacklevel=4,
+        )
+
+    def _pool(self, fc_bt: np.ndarray) -> np.ndarray:
+        """Scaled backtest error vectors by effective step (see ``error_pool``)."""
+        return error_pool(self._scaled_errors(fc_bt), self._bt_lags, self._n_steps)
+
+    def _steps(self) -> np.ndarray:
+        h = int(self.horizon)
+        return self._lag[:, None] + np.arange(h)[None, :]
+
+    def _last_observed(self):
+        pm = self._pm
+        last = last_index(pm.Y)
+        if pm.kind == "period":
+            return pd.PeriodIndex(pm.periods)[last]
+        return np.asarray(pm.periods, dtype=np.int64)[last]
+
     def _scaled_errors(self, fc: np.ndarray) -> np.ndarray:
         bt = self._bt
         scale = np.where(bt.scale > 0, bt.scale, np.nan)[:, :, None]
@@ -502,8 +600,9 @@ class Forecaster(BaseEstimator):
         levels = self.levels_
         L = len(levels)
         lows, ups = [], []
+        steps = self._steps()
         for lev in levels:
-            lo, up = apply_intervals(mean, scale, q[lev])
+            lo, up = apply_intervals(mean, scale, q[lev], steps)
             lows.append(lo)
             ups.append(up)
         lower = np.stack(lows, axis=2)  # (n, h, L)
@@ -521,6 +620,7 @@ class Forecaster(BaseEstimator):
         out["lower"] = lower.ravel()
         out["upper"] = upper.ravel()
         out["level"] = np.tile(np.asarray(levels, dtype=np.int64), n * h)
+        out["last_observed"] = np.repeat(self._last_observed(), rep)
         return out
 
     # ----------------------------------------------------------------- predict
@@ -537,7 +637,9 @@ class Forecaster(BaseEstimator):
         Returns
         -------
         DataFrame
-            Columns: id columns, period, model, mean, lower, upper, level.
+            Columns: id columns, period, model, mean, lower, upper, level,
+            last_observed (the series' last observed period: earlier than the
+            panel's last period for a series that stopped, forecast from there).
         """
         self._check_fitted()
         out = self._long(self._mean, self._scale, self._quantiles, self._labels)
@@ -547,7 +649,10 @@ class Forecaster(BaseEstimator):
         for name in self._names:
             if name not in self._model_quantiles:
                 self._model_quantiles[name] = conformal_quantiles(
-                    self._scaled_errors(self._bt.forecasts[name]), self.levels_
+                    self._scaled_errors(self._bt.forecasts[name]),
+                    self.levels_,
+                    self._bt_lags,
+                    self._n_steps,
                 )
             frames.append(
                 self._long(
@@ -555,6 +660,66 @@ class Forecaster(BaseEstimator):
                 ).assign(selected=False)
             )
         return pd.concat(frames, ignore_index=True)
+
+    # ------------------------------------------------------------------ paths
+    def predict_paths(self, n_paths: int = 1000, random_state=0) -> SamplePaths:
+        """Joint future sample paths of every series (conformal paths).
+
+        Each path is the selected forecast plus one whole vector of scaled
+        backtest errors of the selected forecast (one window of one series,
+        drawn with replacement from the pool of all series, at the series'
+        effective horizon steps) times the series' scale, clipped at 0. The
+        pool is mapped monotonically onto the interval quantiles, so that the
+        quantiles of employment over the paths are the intervals of
+        :meth:`predict` (up to sampling error), while yearly differences and
+        sums over the horizon get intervals that are quantiles of those very
+        quantities (see :class:`~gpec.forecast._paths.SamplePaths`).
+
+        Parameters
+        ----------
+        n_paths : int, default=1000
+            Paths per series. Memory: ``8 * n_series * n_paths * horizon``
+            bytes.
+        random_state : int or numpy Generator, default=0
+            Seed of the local generator (same seed, same paths).
+
+        Returns
+        -------
+        SamplePaths
+
+        Examples
+        --------
+        >>> from gpec.datasets import make_panel
+        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(2, 10, 15))
+        >>> paths = fc.predict_paths(n_paths=500, random_state=0)
+        >>> lower, upper = paths.interval(80)            # employment, per series x year
+        >>> cum_lo, cum_up = paths.interval(80, paths.cumulative())
+        >>> bool((cum_up[:, -1] >= upper.sum(axis=1) * 0.5).all())
+        True
+        """
+        self._check_fitted()
+        if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
+            raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else np.random.default_rng(random_state)
+        )
+        pool = self._pool(self._auto_bt)
+        raw = pool_quantiles(pool, self.levels_)
+        mapped = map_pool(pool, raw, envelope(raw)) if len(pool) else pool
+        values = sample_paths(self._mean, self._scale, mapped, self._steps(), int(n_paths), rng)
+        pm = self._pm
+        base = right_align(self._Y, self._lag)[:, -1]
+        return SamplePaths(
+            ids=pm.ids.copy(),
+            periods=future_periods(pm, int(self.horizon)),
+            values=values,
+            mean=self._mean.copy(),
+            base=np.nan_to_num(base),
+            last_observed=np.asarray(self._last_observed()),
+            period_col=self.period_col,
+        )
 
     # --------------------------------------------------------------- residuals
     def residuals(self, horizon: int = 1) -> pd.DataFrame:

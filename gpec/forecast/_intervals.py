@@ -5,13 +5,31 @@ horizon step; the scale (mean absolute one-step change of the training data,
 as in MASE) makes them comparable across series of very different levels.
 Interval bounds are ``mean + q * scale`` with ``q`` the conformal quantiles of
 the pooled errors, clipped at zero.
+
+The pool is a matrix of error *vectors*: one row per backtest window x
+series, one column per effective horizon step (the step counted from the
+series' own last observation, so that a series that stopped two years before
+the panel's end is scored, and later forecast, at steps 3, 4, ...). Steps a
+row does not reach are extrapolated from its nearest observed step by the
+square-root rule of a random walk, ``e_j = e_f sqrt(j / f)``. The interval
+quantiles and the sample paths of :mod:`gpec.forecast._paths` are computed from
+this same matrix, so that the quantiles of the paths are the intervals.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conformal_quantiles", "apply_intervals", "fallback_scale", "loo_coverage"]
+__all__ = [
+    "error_pool",
+    "conformal_quantiles",
+    "pool_quantiles",
+    "apply_intervals",
+    "fallback_scale",
+    "loo_coverage",
+]
+
+_Z = {80: 1.2816, 90: 1.6449, 95: 1.96, 99: 2.5758}
 
 
 def _conformal_q(e: np.ndarray, p: float) -> float:
@@ -27,8 +45,120 @@ def _conformal_q(e: np.ndarray, p: float) -> float:
     return float(np.partition(e, k)[k])
 
 
-def conformal_quantiles(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarray]:
-    """Lower and upper quantiles of scaled errors per horizon step.
+def error_pool(
+    scaled_errors: np.ndarray, lags: np.ndarray | None = None, n_steps: int | None = None
+) -> np.ndarray:
+    """Matrix of scaled error vectors by effective horizon step, gaps extrapolated.
+
+    Parameters
+    ----------
+    scaled_errors : ndarray of shape (n_windows, n_series, h)
+        ``(actual - forecast) / scale``, NaN where unavailable.
+    lags : ndarray of int, shape (n_windows, n_series), optional
+        Periods between each series' last training observation and the
+        window's origin (0: observed up to the origin). Error ``k`` of a row
+        with lag ``L`` sits at effective step ``L + k``.
+    n_steps : int, optional
+        Number of effective steps (columns); default ``h + max(lags)``.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_steps)
+        One row per window x series with at least one finite error; every
+        cell finite (steps a row does not reach are extrapolated from its
+        nearest finite step ``f`` as ``e_f sqrt(j / f)``, steps counted from 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.array([[[1.0, np.nan]]])
+    >>> error_pool(e, n_steps=3).round(3).tolist()
+    [[1.0, 1.414, 1.732]]
+    """
+    W, n, h = scaled_errors.shape
+    lags = np.zeros((W, n), dtype=int) if lags is None else np.asarray(lags, dtype=int)
+    lags = np.maximum(lags, 0)
+    if n_steps is None:
+        n_steps = h + (int(lags.max()) if lags.size else 0)
+    E = scaled_errors.reshape(W * n, h)
+    L = lags.reshape(W * n)
+    keep = np.isfinite(E).any(axis=1)
+    E, L = E[keep], L[keep]
+    m = len(E)
+    out = np.full((m, n_steps), np.nan)
+    cols = L[:, None] + np.arange(h)[None, :]
+    inside = cols < n_steps
+    rows = np.broadcast_to(np.arange(m)[:, None], cols.shape)
+    out[rows[inside], cols[inside]] = E[inside]
+    if m == 0:
+        return out
+    # nearest finite step of every cell (ties: the earlier one)
+    obs = np.isfinite(out)
+    idx = np.arange(n_steps)
+    prev = np.where(obs, idx, -1)
+    np.maximum.accumulate(prev, axis=1, out=prev)
+    nxt = np.where(obs, idx, n_steps)
+    nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
+    d_prev = np.where(prev >= 0, idx - prev, np.iinfo(np.int64).max)
+    d_next = np.where(nxt < n_steps, nxt - idx, np.iinfo(np.int64).max)
+    src = np.where(d_prev <= d_next, prev, nxt)
+    src = np.clip(src, 0, n_steps - 1)
+    r = np.arange(m)[:, None]
+    val = out[r, src]
+    factor = np.sqrt((idx[None, :] + 1.0) / (src + 1.0))
+    return np.where(obs, out, val * factor)
+
+
+def pool_quantiles(pool: np.ndarray, levels) -> dict[int, np.ndarray]:
+    """Conformal quantiles of each column of an error pool, before any envelope.
+
+    Returns
+    -------
+    dict of int to ndarray of shape (2, n_steps)
+        Row 0: lower quantile at ``(1 - level) / 2``, row 1: upper at
+        ``(1 + level) / 2``; NaN for an empty pool.
+    """
+    n_steps = pool.shape[1]
+    out = {}
+    for lev in levels:
+        a = 1 - float(lev) / 100.0
+        q = np.full((2, n_steps), np.nan)
+        for k in range(n_steps):
+            q[0, k] = _conformal_q(pool[:, k], a / 2)
+            q[1, k] = _conformal_q(pool[:, k], 1 - a / 2)
+        out[int(lev)] = q
+    return out
+
+
+def envelope(q: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Quantiles that straddle 0 and never narrow along the horizon.
+
+    Empty steps get Gaussian quantiles widened by the square-root rule; the
+    lower row is capped at 0 and never rises, the upper row is floored at 0
+    and never falls from one step to the next (a step's quantiles rest on fewer
+    errors than the step before and can come out narrower by chance).
+    """
+    out = {}
+    for lev, raw in q.items():
+        q2 = raw.copy()
+        n_steps = q2.shape[1]
+        for k in range(n_steps):
+            if not np.isfinite(q2[:, k]).all():
+                if k == 0:
+                    z = _Z.get(int(lev), 1.96)
+                    q2[:, k] = (-z, z)
+                else:
+                    q2[:, k] = q2[:, k - 1] * np.sqrt((k + 1) / k)
+        q2[0] = np.minimum.accumulate(np.minimum(q2[0], 0.0))
+        q2[1] = np.maximum.accumulate(np.maximum(q2[1], 0.0))
+        out[lev] = q2
+    return out
+
+
+def conformal_quantiles(
+    scaled_errors: np.ndarray, levels, lags: np.ndarray | None = None, n_steps: int | None = None
+) -> dict[int, np.ndarray]:
+    """Lower and upper quantiles of scaled errors per effective horizon step.
 
     Parameters
     ----------
@@ -36,14 +166,13 @@ def conformal_quantiles(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarr
         ``(actual - forecast) / scale``, NaN where unavailable.
     levels : iterable of int
         Nominal coverage levels in percent, e.g. ``(80, 95)``.
+    lags, n_steps
+        See :func:`error_pool`.
 
     Returns
     -------
-    dict of int to ndarray of shape (2, h)
-        Row 0: lower quantile, row 1: upper quantile. Steps without errors
-        borrow the previous step's quantiles widened by sqrt(k / (k-1)); the
-        lower row never rises and the upper row never falls from one step to
-        the next (a step narrower than the one before is widened to it).
+    dict of int to ndarray of shape (2, n_steps)
+        Row 0: lower quantile, row 1: upper quantile, after :func:`envelope`.
 
     Examples
     --------
@@ -53,29 +182,8 @@ def conformal_quantiles(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarr
     >>> bool(-0.82 < q[0, 0] < -0.78 and 0.78 < q[1, 0] < 0.82)
     True
     """
-    h = scaled_errors.shape[2]
-    out = {}
-    for lev in levels:
-        a = 1 - lev / 100.0
-        q = np.full((2, h), np.nan)
-        for k in range(h):
-            e = scaled_errors[:, :, k].ravel()
-            q[0, k] = _conformal_q(e, a / 2)
-            q[1, k] = _conformal_q(e, 1 - a / 2)
-        for k in range(h):
-            if not np.isfinite(q[:, k]).all():
-                if k == 0:
-                    z = {80: 1.28, 90: 1.64, 95: 1.96, 99: 2.58}.get(int(lev), 1.96)
-                    q[:, k] = (-z, z)
-                else:
-                    q[:, k] = q[:, k - 1] * np.sqrt((k + 1) / k)
-        # uncertainty never shrinks further ahead: a step's quantiles are estimated from fewer
-        # errors than the one before and can come out narrower by chance; the envelope keeps
-        # every step at least as wide as the previous one
-        q[0] = np.minimum.accumulate(q[0])
-        q[1] = np.maximum.accumulate(q[1])
-        out[int(lev)] = q
-    return out
+    pool = error_pool(scaled_errors, lags, n_steps)
+    return envelope(pool_quantiles(pool, levels))
 
 
 def fallback_scale(scale: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -100,33 +208,39 @@ def fallback_scale(scale: np.ndarray, level: np.ndarray) -> np.ndarray:
 
 
 def apply_intervals(
-    mean: np.ndarray, scale: np.ndarray, q: np.ndarray
+    mean: np.ndarray, scale: np.ndarray, q: np.ndarray, steps: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative bounds ``mean + q * scale`` that always contain the mean.
+    """Bounds ``max(0, mean + q * scale)`` per series and step.
 
     Parameters
     ----------
     mean : ndarray of shape (n_series, h)
     scale : ndarray of shape (n_series,)
-    q : ndarray of shape (2, h)
+    q : ndarray of shape (2, n_steps)
+        Quantiles by effective step (``n_steps >= h``).
+    steps : ndarray of int, shape (n_series, h), optional
+        Effective step (0-based column of ``q``) of each forecast; default
+        ``0..h-1`` for every series.
 
     Returns
     -------
     lower, upper : ndarray of shape (n_series, h)
     """
-    lower = mean + q[0][None, :] * scale[:, None]
-    upper = mean + q[1][None, :] * scale[:, None]
-    lower = np.maximum(np.minimum(lower, mean), 0.0)
-    upper = np.maximum(upper, mean)
-    return lower, upper
+    n, h = mean.shape
+    if steps is None:
+        steps = np.broadcast_to(np.arange(h), (n, h))
+    lower = mean + q[0][steps] * scale[:, None]
+    upper = mean + q[1][steps] * scale[:, None]
+    return np.maximum(lower, 0.0), np.maximum(upper, 0.0)
 
 
 def loo_coverage(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarray]:
     """Leave-one-window-out empirical coverage per horizon step.
 
     The quantiles computed without window ``w`` are checked on window ``w``,
-    and the hits pooled: an honest estimate of the coverage of intervals built
-    the same way on future data.
+    and the hits pooled: an estimate of the coverage of intervals built
+    the same way on future data (it shares the backtest's windows, so it is
+    no substitute for a check on held-out years).
 
     Returns
     -------
@@ -143,7 +257,7 @@ def loo_coverage(scaled_errors: np.ndarray, levels) -> dict[int, np.ndarray]:
     counts = np.zeros(h)
     for w in range(W):
         rest = np.delete(scaled_errors, w, axis=0)
-        qs = conformal_quantiles(rest, out.keys())
+        qs = conformal_quantiles(rest, out.keys(), n_steps=h)
         e = scaled_errors[w]
         ok = np.isfinite(e)
         counts += ok.sum(axis=0)

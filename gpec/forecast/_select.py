@@ -77,7 +77,8 @@ def combination_weights(
     -------
     ndarray of shape (n_models, n_series)
         Non-negative weights summing to 1 per series; series without any score
-        get all their weight on the first candidate.
+        are weighted by the panel's relative scores ``r_m`` (all weight on the
+        first candidate if no series has a score).
 
     Examples
     --------
@@ -92,15 +93,20 @@ def combination_weights(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(scores, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        avg = np.nanmean(mean, axis=0)
+        rel = mean / np.where(avg > 0, avg, np.nan)
+        r = np.nanmedian(rel, axis=1)
+    r = np.where(np.isfinite(r), r, np.nan)
     if shrink > 0:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            avg = np.nanmean(mean, axis=0)
-            rel = mean / np.where(avg > 0, avg, np.nan)
-            r = np.nanmedian(rel, axis=1)
-        r = np.where(np.isfinite(r), r, 1.0)
-        pooled = r[:, None] * avg[None, :]
+        pooled = np.where(np.isfinite(r), r, 1.0)[:, None] * avg[None, :]
         mean = np.where(np.isfinite(pooled), (1 - shrink) * mean + shrink * pooled, mean)
+    # series without any score (e.g. stopped before every window) take the panel's
+    # relative performance of each model
+    unscored = ~np.isfinite(mean).any(axis=0)
+    if unscored.any() and np.isfinite(r).any():
+        mean[:, unscored] = r[:, None]
     mean = np.where(np.isfinite(mean), mean, np.inf)
     k = 1 if combine == "best" else max(1, min(int(top_k), M))
     order = np.argsort(mean, axis=0, kind="stable")[:k]
