@@ -134,7 +134,10 @@ def test_combination_weights():
     scores = np.array([[[1.0, np.nan]], [[2.0, np.nan]], [[4.0, np.nan]]]).reshape(3, 1, 2)
     w = combination_weights(scores, top_k=2, combine="inverse")
     np.testing.assert_allclose(w[:, 0], [2 / 3, 1 / 3, 0])
-    np.testing.assert_allclose(w[:, 1], [1, 0, 0])  # no score: first candidate
+    # no score: the panel's relative scores (here series 0's), so the same weights
+    np.testing.assert_allclose(w[:, 1], [2 / 3, 1 / 3, 0])
+    nothing = np.full((3, 1, 2), np.nan)
+    np.testing.assert_allclose(combination_weights(nothing)[:, 1], [1, 0, 0])
     np.testing.assert_allclose(combination_weights(scores, combine="best")[:, 0], [1, 0, 0])
 
 
