@@ -5,7 +5,11 @@ Files (formats.md §5): the COG CSV files ``v_commune_YYYY.csv``, ``v_departemen
 ``Intercommunalite_Metropole_au_01-01-YYYY.xlsx`` (sheets ``EPCI`` and
 ``Composition_communale``) and the zones d'emploi workbook ``ZE2020_au_01-01-YYYY.xlsx``
 (sheets ``ZE2020`` and ``Composition_communale``), whose header sits below a few title rows
-(found by name, not by position).
+(found by name, not by position); the *table d'appartenance géographique des communes*
+(sheet ``COM``, labels of the EPCI, zones d'emploi, départements and régions in sheet
+``Zones_supra_communales``); the COG as JSON of the npm package ``@etalab/decoupage-administratif``
+(``communes.json``, ``epci.json``, ``departements.json``, ``regions.json``), read from its ``.tgz``
+as published or from a folder holding these files.
 
 Territory codes: ``FR``; régions ``R`` + INSEE code (``R28``, so that ``R01`` Guadeloupe does not
 clash with the département ``01``); départements, communes, arrondissements municipaux, EPCI
@@ -18,7 +22,9 @@ the extra table ``memberships`` [commune, level, territory].
 
 from __future__ import annotations
 
+import json
 import os
+import tarfile
 from pathlib import Path
 
 import pandas as pd
@@ -110,6 +116,99 @@ def _mode_parent(members: pd.DataFrame, child: str, parent: str) -> pd.Series:
     return counts.drop_duplicates(child).set_index(child)[parent]
 
 
+_ETALAB_FILES = ("communes.json", "epci.json", "departements.json", "regions.json")
+
+
+def _etalab_json(path: Path) -> dict[str, list]:
+    """The JSON lists of the etalab package: from its ``.tgz`` (``package/data/*.json``, read in
+    memory, nothing extracted) or from a folder holding the files."""
+    out: dict[str, list] = {}
+    if path.is_dir():
+        for name in _ETALAB_FILES:
+            f = path / name if (path / name).is_file() else path / "data" / name
+            if f.is_file():
+                out[name] = json.loads(f.read_text(encoding="utf-8"))
+    elif path.is_file() and tarfile.is_tarfile(path):
+        with tarfile.open(path) as tar:
+            for member in tar.getmembers():
+                name = member.name.rsplit("/", 1)[-1]
+                if name in _ETALAB_FILES and "/data/" in f"/{member.name}":
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        out[name] = json.loads(fh.read().decode("utf-8"))
+    elif path.is_file() and path.suffix.lower() == ".json":
+        out[path.name] = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        raise FormatError(f"{path}: not the etalab COG package (.tgz, folder or .json)")
+    if "communes.json" not in out and "epci.json" not in out:
+        raise FormatError(
+            f"{path}: no communes.json nor epci.json (etalab decoupage-administratif data)"
+        )
+    for name, rows in out.items():
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise FormatError(f"{path}: {name} is not a list of objects")
+    return out
+
+
+def _records(rows: list[dict], fields: list[str]) -> pd.DataFrame:
+    """JSON objects -> text columns, index = position in the list (1 = first object)."""
+    df = pd.DataFrame([{f: r.get(f) for f in fields} for r in rows], columns=fields)
+    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    return df
+
+
+def _kind(path: Path) -> str:
+    """What a geography file given as the first argument is."""
+    name = path.name.lower()
+    if path.is_dir() or name.endswith((".tgz", ".tar.gz", ".json")):
+        return "etalab"
+    if name.endswith((".xlsx", ".xlsm")):
+        return "appartenance"
+    return "communes"
+
+
+_ZONE_LEVELS = {"EPCI": "epci", "ZE2020": "zone_emploi"}
+
+
+def _zones_sheet(path: Path, ledger: RowLedger, reg_labels: dict, dep_rows: dict,
+                 group_labels: dict, extra: dict) -> None:  # fmt: skip
+    """Labels of the sheet ``Zones_supra_communales`` of the table d'appartenance (when it has
+    one): EPCI and zones d'emploi, départements and régions; all rows in extra ``zones``."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        has = "Zones_supra_communales" in wb.sheetnames
+    finally:
+        wb.close()
+    if not has:
+        return
+    z, zname = _sheet(path, "Zones_supra_communales", "NIVGEO", ledger)
+    missing = [x for x in ("NIVGEO", "CODGEO", "LIBGEO") if x not in z.columns]
+    if missing:
+        raise FormatError(f"{path}: sheet 'Zones_supra_communales' lacks {missing}")
+    level, code, label = _text(z["NIVGEO"]), _text(z["CODGEO"]), _text(z["LIBGEO"])
+    bad = level.eq("") | code.eq("")
+    ledger.reject("territories", zname, z.index[bad], "CODGEO", code[bad], "no level or code")
+    ledger.keep(zname, int((~bad).sum()))
+    for lv, c, lab in zip(level[~bad], code[~bad], label[~bad], strict=True):
+        if lv in _ZONE_LEVELS:
+            width = 9 if lv == "EPCI" else 4
+            c = c.zfill(width) if c.isdigit() else c
+            if c.isdigit():  # not ZZZZZZZZZ, "sans objet"
+                group_labels[_ZONE_LEVELS[lv]].setdefault(c, lab)
+        elif lv == "REG":
+            reg_labels.setdefault(c.zfill(2) if c.isdigit() else c, lab)
+        elif lv == "DEP":
+            c = c.zfill(2) if c.isdigit() else c
+            old = dep_rows.get(c)
+            if old is None or old[0].startswith("Département "):
+                dep_rows[c] = (lab, old[1] if old else "")
+    extra["zones"] = pd.DataFrame(
+        {"level": level[~bad], "code": code[~bad], "label": label[~bad]}
+    ).reset_index(drop=True)
+
+
 def read_insee_geography(
     communes: str | os.PathLike | None = None,
     *,
@@ -118,6 +217,7 @@ def read_insee_geography(
     epci: str | os.PathLike | None = None,
     zones_emploi: str | os.PathLike | None = None,
     appartenance: str | os.PathLike | None = None,
+    cog_json: str | os.PathLike | None = None,
     commune_parent: str | None = None,
 ) -> GpecData:
     """Build the territory hierarchy from INSEE COG, EPCI and zone d'emploi files.
@@ -127,7 +227,8 @@ def read_insee_geography(
     communes : path, optional
         ``v_commune_YYYY.csv`` (COG). Rows ``COM`` become communes, ``ARM`` arrondissements
         municipaux under their commune; ``COMA``/``COMD`` (associated / delegated communes,
-        which can repeat a commune code) are reported as rejected.
+        which can repeat a commune code) are reported as rejected. A ``.xlsx`` given here is
+        read as ``appartenance``, a ``.tgz``, ``.json`` or folder as ``cog_json``.
     departements, regions : path, optional
         ``v_departement_YYYY.csv`` and ``v_region_YYYY.csv`` (labels, département -> région).
     epci : path, optional
@@ -137,8 +238,17 @@ def read_insee_geography(
     appartenance : path, optional
         The *table d'appartenance géographique des communes* (sheet ``COM``: ``CODGEO, LIBGEO,
         DEP, REG, EPCI, ZE2020, ...``): communes with their EPCI and zone d'emploi in one file
-        (EPCI and zone labels then come from the EPCI / ZE workbooks when given, else are
-        placeholders).
+        (EPCI, zone, département and région labels from its sheet ``Zones_supra_communales``,
+        or from the EPCI / ZE workbooks when given; every label row is kept in the extra table
+        ``zones``).
+    cog_json : path, optional
+        The npm package ``@etalab/decoupage-administratif`` (``.tgz`` as published, read
+        without extracting it, or a folder of its ``data/*.json``): communes (``type``
+        ``commune-actuelle``; ``arrondissement-municipal`` under its commune; delegated and
+        associated communes reported as rejected), EPCI with their member communes,
+        départements and régions with their labels; populations in the extra table
+        ``populations``. Collectivités d'outre-mer (codes 975-989) are reported as rejected:
+        they are outside the COG départements.
     commune_parent : {"epci", "zone_emploi", "departement"}, optional
         Parent level of communes; default ``"epci"`` when the EPCI file is given, else
         ``"zone_emploi"`` when the ZE file is given, else ``"departement"``.
@@ -158,8 +268,14 @@ def read_insee_geography(
     --------
     >>> data = read_insee_geography("v_commune_2024.csv", departements="v_departement_2024.csv",
     ...                             regions="v_region_2024.csv")  # doctest: +SKIP
+    >>> cog = read_insee_geography("etalab-decoupage-administratif-6.0.0.tgz")  # doctest: +SKIP
     """
-    if not any((communes, departements, regions, epci, zones_emploi, appartenance)):
+    if communes is not None and _kind(Path(communes)) != "communes":
+        if _kind(Path(communes)) == "etalab" and cog_json is None:
+            cog_json, communes = communes, None
+        elif _kind(Path(communes)) == "appartenance" and appartenance is None:
+            appartenance, communes = communes, None
+    if not any((communes, departements, regions, epci, zones_emploi, appartenance, cog_json)):
         raise ValueError("give at least one INSEE geography file")
     ledger = RowLedger()
     meta: dict = {"format": "insee_geography", "encodings": {}, "sources": {}}
@@ -261,6 +377,106 @@ def read_insee_geography(
             okg = ok & check_pattern(grp, CODE_PATTERNS[system])
             meta[f"communes_without_{level}"] = int((ok & ~okg).sum())
             members.append(_memberships(level, codgeo[okg], grp[okg], dep[okg]))
+    extra: dict[str, pd.DataFrame] = {}
+    if appartenance is not None:
+        _zones_sheet(Path(appartenance), ledger, reg_labels, dep_rows, group_labels, extra)
+    if cog_json is not None:
+        path = Path(cog_json)
+        meta["sources"]["cog_json"] = str(path)
+        files = _etalab_json(path)
+        if "regions.json" in files:
+            name = f"{path.name}[regions.json]"
+            r = _records(files["regions.json"], ["code", "nom"])
+            ledger.read(name, len(r))
+            code = _text(r["code"])
+            ok = _check(ledger, name, r, "code", code, "REGION")
+            ledger.keep(name, int(ok.sum()))
+            reg_labels.update(zip(code[ok], _text(r["nom"])[ok], strict=True))
+        if "departements.json" in files:
+            name = f"{path.name}[departements.json]"
+            d = _records(files["departements.json"], ["code", "nom", "region"])
+            ledger.read(name, len(d))
+            code = _text(d["code"])
+            ok = _check(ledger, name, d, "code", code, "DEPARTEMENT")
+            ledger.keep(name, int(ok.sum()))
+            for c, lab, reg_ in zip(code[ok], _text(d["nom"])[ok], _text(d["region"])[ok],
+                                    strict=True):  # fmt: skip
+                dep_rows[c] = (lab, reg_)
+        dep_of_commune: dict[str, str] = {}
+        if "communes.json" in files:
+            name = f"{path.name}[communes.json]"
+            c = _records(
+                files["communes.json"],
+                ["code", "nom", "type", "departement", "region", "commune", "population"],
+            )
+            ledger.read(name, len(c))
+            code, typ = _text(c["code"]), _text(c["type"])
+            dep = _text(c["departement"])
+            keep = _check(ledger, name, c, "code", code, "COMMUNE")
+            other = keep & ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
+            ledger.reject(
+                "territories",
+                name,
+                c.index[other],
+                "type",
+                typ[other],
+                "commune associée or déléguée: not a territory of its own",
+            )
+            keep &= ~other
+            outside = (
+                keep
+                & typ.eq("commune-actuelle")
+                & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
+            )
+            ledger.reject(
+                "territories",
+                name,
+                c.index[outside],
+                "departement",
+                dep[outside],
+                "collectivité d'outre-mer: not a COG département",
+            )
+            keep &= ~outside
+            dup = keep & typ.eq("commune-actuelle") & code.duplicated()
+            ledger.reject("territories", name, c.index[dup], "code", code[dup], "duplicate key")
+            keep &= ~dup
+            ledger.keep(name, int(keep.sum()))
+            known = {r_[0] for r_ in com_rows}
+            parent = _text(c["commune"])
+            for code_, lab, t, d_, p_ in zip(
+                code[keep], _text(c["nom"])[keep], typ[keep], dep[keep], parent[keep],
+                strict=True,
+            ):  # fmt: skip
+                if code_ in known:
+                    continue
+                level = "commune" if t == "commune-actuelle" else "arrondissement_municipal"
+                com_rows.append((code_, lab, level, d_, p_))
+                if level == "commune":
+                    dep_of_commune[code_] = d_
+            pop = pd.to_numeric(c["population"], errors="coerce")
+            sel = keep & typ.eq("commune-actuelle")
+            extra["populations"] = pd.DataFrame(
+                {"territory": code[sel].to_numpy(), "population": pop[sel].to_numpy()}
+            ).reset_index(drop=True)
+        if "epci.json" in files:
+            name = f"{path.name}[epci.json]"
+            e = _records(files["epci.json"], ["code", "nom", "type", "membres"])
+            ledger.read(name, len(e))
+            code = _text(e["code"])
+            ok = _check(ledger, name, e, "code", code, "EPCI")
+            ledger.keep(name, int(ok.sum()))
+            group_labels["epci"].update(zip(code[ok], _text(e["nom"])[ok], strict=True))
+            pairs = [
+                (str(m.get("code", "")), g)
+                for g, members_ in zip(code[ok], e["membres"][ok], strict=True)
+                for m in (members_ or [])
+            ]
+            mem = pd.DataFrame(pairs, columns=["commune", "territory"])
+            mem = mem[check_pattern(mem["commune"], CODE_PATTERNS["COMMUNE"])]
+            dep = mem["commune"].map(dep_of_commune)
+            dep = dep.fillna(mem["commune"].str[:2])
+            members.append(_memberships("epci", mem["commune"], mem["territory"], dep))
+
     for level, path, sheet, code_col, label_col, system in (
         ("epci", epci, "EPCI", "EPCI", "LIBEPCI", "EPCI"),
         ("zone_emploi", zones_emploi, "ZE2020", "ZE2020", "LIBZE2020", "ZE2020"),
@@ -335,7 +551,7 @@ def read_insee_geography(
     if commune_parent is None:
         commune_parent = (
             "epci"
-            if epci is not None or appartenance is not None
+            if epci is not None or appartenance is not None or cog_json is not None
             else "zone_emploi"
             if zones_emploi is not None
             else "departement"
@@ -381,8 +597,9 @@ def read_insee_geography(
         meta=meta,
         sources={"territories": ";".join(meta["sources"].values())},
         extra={
+            **extra,
             "memberships": memberships.drop(columns="departement")
             .sort_values(["commune", "level"])
-            .reset_index(drop=True)
+            .reset_index(drop=True),
         },
     )
