@@ -24,6 +24,15 @@ _LAZY = {
     "read_dares_series": "_dares",
     "read_insee_geography": "_geography",
     "read_urssaf": "_urssaf",
+    "read_training_capacity": "_capacity",
+    "read_nomenclature": "_capacity",
+    "annual_cohorts": "_capacity",
+    "departement_of_uai": "_capacity",
+    "read_certifinfo": "_certifinfo",
+    "link_certifications": "_certifinfo",
+    "read_inserjeunes": "_inserjeunes",
+    "outcome_rates": "_inserjeunes",
+    "DEFAULT_OUTCOMES": "_inserjeunes",
     "FormatError": "_errors",
 }
 
