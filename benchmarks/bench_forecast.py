@@ -227,110 +227,278 @@ def eurostat_age_panel() -> pd.DataFrame | None:
     )
 
 
-def dares_accuracy(
-    first_origin: int = 1999, with_sf: bool = True, code_length: int = 3, **params
-) -> pd.DataFrame:
-    """Rolling-origin accuracy on the DARES FAP87 series; one row per method."""
-    panel = dares_panel(code_length)
-    if panel is None:
-        return pd.DataFrame()
-    return rolling_accuracy(panel, first_origin, H, with_sf, **params)
+URSSAF = (
+    REPO.parent
+    / "shared"
+    / "data"
+    / "real"
+    / "urssaf-rouen"
+    / "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last.csv"
+)
 
 
-def rolling_accuracy(
-    panel: pd.DataFrame,
-    first_origin: int,
-    h: int,
-    with_sf: bool = True,
-    sf_models: tuple[str, ...] = ("AutoETS", "AutoTheta", "AutoARIMA"),
-    **params,
-) -> pd.DataFrame:
-    """Rolling-origin accuracy (h = 1..``h``) of each method on a long panel; one row per method."""
-    from gpec.forecast import Forecaster
+def urssaf_panel() -> pd.DataFrame | None:
+    """URSSAF private salaried employment, zone d'emploi de Rouen, EPCI x NA38 sector, 2006-2022.
 
-    H = h  # noqa: N806 (the horizon, as in the module)
-    wide = panel.pivot_table(
+    Read with ``gpec.ingest.read_urssaf`` (published cells only, so some series are ragged or
+    stop early). Never used to choose any gpec setting before the leave-one-panel-out rules.
+    """
+    if not URSSAF.is_file():
+        return None
+    try:
+        from gpec.ingest import read_urssaf
+    except ImportError:
+        from gpec.ingest._urssaf import read_urssaf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = read_urssaf(URSSAF, sector_level="na38", territory_level="epci")
+    emp = data.employment[["territory", "occupation", "period", "value"]].copy()
+    emp["period"] = emp["period"].astype(int)
+    return emp.dropna(subset=["value"]).reset_index(drop=True)
+
+
+# Panels of the accuracy tables: (loader, origins, horizon). Origins are the first forecast
+# years; a forecast is scored on the steps 1..horizon that fall inside the data.
+PANELS = {
+    "DARES FAP87": (lambda: dares_panel(3), range(1999, 2015, 3), H),
+    "DARES FAP225": (lambda: dares_panel(5), range(2010, 2015), H),
+    "Eurostat NUTS2 x NACE": (lambda: eurostat_panel(), (2012, 2013), H),
+    "Eurostat NUTS2 x age": (lambda: eurostat_age_panel(), (2009, 2011, 2013), H),
+    "URSSAF Rouen EPCI x NA38": (lambda: urssaf_panel(), range(2012, 2022, 2), H),
+}
+
+# Rule sets of ``auto`` chosen among by leave-one-panel-out (Forecaster keyword arguments).
+RULES = {
+    "inverse, shrink 0.5 (v0)": {},
+    "inverse, shrink 0": {"shrink": 0.0},
+    "inverse, shrink 0.8": {"shrink": 0.8},
+    "inverse, shrink 1": {"shrink": 1.0},
+    "equal, all": {"combine": "equal"},
+    "inverse top 3, shrink 0.5": {"top_k": 3},
+    "combine auto": {"combine": "auto"},
+    "+ses, shrink 0.5": {"models": ["naive", "drift", "holt", "theta", "cshare", "ses"]},
+    "+ses, shrink 1": {
+        "models": ["naive", "drift", "holt", "theta", "cshare", "ses"],
+        "shrink": 1.0,
+    },
+    "-drift, shrink 0.5": {"models": ["naive", "holt", "theta", "cshare"]},
+}
+BASELINE_KEYS = {
+    "naive": "naive",
+    "drift": "drift",
+    "Theta (gpec)": "theta",
+    "damped Holt (gpec)": "holt",
+    "constant share": "cshare",
+}
+
+
+def _wide(panel: pd.DataFrame) -> pd.DataFrame:
+    return panel.pivot_table(
         index=["territory", "occupation"], columns="period", values="value", aggfunc="sum"
     ).sort_index()
+
+
+def _score(method, o, years, Y, fc, lo, up, h, recs) -> None:
+    """Append (method, origin, series, step, |e|/scale, sMAPE, covered) for observed actuals."""
+    oi = years.index(o)
+    for i in range(Y.shape[0]):
+        s = _scale(Y[i, :oi])
+        if not np.isfinite(s):
+            continue
+        for k in range(min(h, len(years) - oi)):
+            a, f = Y[i, oi + k], fc[i, k]
+            if not (np.isfinite(a) and np.isfinite(f)):
+                continue
+            cov = np.nan if lo is None else float(lo[i, k] <= a <= up[i, k])
+            sm = 0.0 if a == f == 0 else 200 * abs(a - f) / (abs(a) + abs(f))
+            recs.append((method, o, i, k + 1, abs(a - f) / s, sm, cov))
+
+
+def _as_matrix(part: pd.DataFrame, index: pd.Index, h: int) -> dict[str, np.ndarray]:
+    mat = {c: part[c].to_numpy().reshape(-1, h) for c in ("mean", "lower", "upper")}
+    pos = {key: j for j, key in enumerate(part.index.unique())}
+    idx = [pos.get(key) for key in index]
+    full = {c: np.full((len(idx), h), np.nan) for c in mat}
+    for r, j in enumerate(idx):
+        if j is not None:
+            for c in mat:
+                full[c][r] = mat[c][j]
+    return full
+
+
+def gpec_records(
+    panel: pd.DataFrame, origins, h: int, params: dict, baselines: bool = True
+) -> pd.DataFrame:
+    """Per-forecast scores of gpec ``auto`` (and, if asked, its single models) by rolling origin."""
+    from gpec.forecast import Forecaster
+
+    wide = _wide(panel)
     years = list(wide.columns)
     Y = wide.to_numpy(dtype=float)
-    origins = [y for y in years if y >= first_origin and y + H - 1 <= years[-1]]
-    recs = []  # method, origin, series, horizon, abs_scaled, smape, covered
-
-    def score(method, o, fc, lo=None, up=None):
-        oi = years.index(o)
-        actual = Y[:, oi : oi + H]
-        for i in range(Y.shape[0]):
-            s = _scale(Y[i, :oi])
-            for k in range(H):
-                a, f = actual[i, k], fc[i, k]
-                if not (np.isfinite(a) and np.isfinite(f) and np.isfinite(s)):
-                    continue
-                cov = np.nan if lo is None else float(lo[i, k] <= a <= up[i, k])
-                sm = 0.0 if a == f == 0 else 200 * abs(a - f) / (abs(a) + abs(f))
-                recs.append((method, o, i, k + 1, abs(a - f) / s, sm, cov))
-
-    t_gpec = 0.0
+    recs: list = []
     for o in origins:
         train = panel[panel["period"] < o]
-        t0 = time.perf_counter()
-        fc = Forecaster(horizon=H, level=(80,), verbose=0, **params).fit(train)
-        out = fc.predict(all_models=True)
-        t_gpec += time.perf_counter() - t0
-        out = out.set_index(["territory", "occupation"])
-        for name, sel in (("gpec auto", out["selected"]),) + tuple(
-            (name, (out["model"] == key) & ~out["selected"])
-            for name, key in (
-                ("naive", "naive"),
-                ("drift", "drift"),
-                ("constant share", "cshare"),
-                ("damped Holt (gpec)", "holt"),
-                ("Theta (gpec)", "theta"),
-            )
-        ):
-            part = out[sel]
-            mat = {c: part[c].to_numpy().reshape(-1, H) for c in ("mean", "lower", "upper")}
-            pos = {key: j for j, key in enumerate(part.index.unique())}
-            idx = [pos.get(key) for key in wide.index]
-            full = {c: np.full((len(idx), H), np.nan) for c in mat}
-            for r, j in enumerate(idx):
-                if j is not None:
-                    for c in mat:
-                        full[c][r] = mat[c][j]
-            score(name, o, full["mean"], full["lower"], full["upper"])
-    if with_sf and _have_statsforecast():
-        import statsforecast.models as sfm
-
-        for mname in sf_models:
-            cls = getattr(sfm, mname)
-            for o in origins:
-                oi = years.index(o)
-                fc = np.full((Y.shape[0], H), np.nan)
-                lo, up = fc.copy(), fc.copy()
-                for i in range(Y.shape[0]):
-                    y = Y[i, :oi]
-                    y = y[np.isfinite(y)]
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        try:
-                            r = cls(season_length=1).forecast(y=y, h=H, level=[80])
-                            fc[i], lo[i], up[i] = r["mean"], r["lo-80"], r["hi-80"]
-                        except Exception:
-                            fc[i] = lo[i] = up[i] = y[-1]
-                score(f"statsforecast {mname}", o, np.maximum(fc, 0), lo, up)
-    df = pd.DataFrame(
+        kw = {"horizon": h, "level": (80,), "verbose": 0, **params}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = Forecaster(**kw).fit(train)
+            out = fc.predict(all_models=baselines).set_index(["territory", "occupation"])
+        if "selected" not in out:
+            out["selected"] = True
+        sels = [("gpec auto", out["selected"])]
+        if baselines:
+            sels += [
+                (name, (out["model"] == key) & ~out["selected"])
+                for name, key in BASELINE_KEYS.items()
+            ]
+        for name, sel in sels:
+            m = _as_matrix(out[sel], wide.index, h)
+            _score(name, o, years, Y, m["mean"], m["lower"], m["upper"], h, recs)
+    return pd.DataFrame(
         recs, columns=["method", "origin", "series", "horizon", "ase", "smape", "covered"]
     )
-    res = df.groupby("method", sort=False).agg(
-        mase=("ase", "mean"), smape=("smape", "mean"), cov80=("covered", "mean")
+
+
+def sf_records(panel: pd.DataFrame, origins, h: int, models, cache: Path | None) -> pd.DataFrame:
+    """Per-forecast scores of statsforecast models (cached: they are slow and never change).
+
+    A series that stopped before the origin is forecast over its missing years too and scored
+    on the last ``h`` steps, as gpec does.
+    """
+    import statsforecast.models as sfm
+
+    wide = _wide(panel)
+    years = list(wide.columns)
+    Y = wide.to_numpy(dtype=float)
+    frames = []
+    for mname in models:
+        path = None
+        if cache is not None:
+            tag = abs(hash((tuple(map(int, origins)), Y.shape, float(np.nansum(Y)), h))) % 10**12
+            path = cache / f"{mname}-{tag}.csv"
+            if path.is_file():
+                frames.append(pd.read_csv(path))
+                continue
+        cls = getattr(sfm, mname)
+        recs: list = []
+        for o in origins:
+            oi = years.index(o)
+            fc = np.full((Y.shape[0], h), np.nan)
+            lo, up = fc.copy(), fc.copy()
+            for i in range(Y.shape[0]):
+                row = Y[i, :oi]
+                obs = np.flatnonzero(np.isfinite(row))
+                if len(obs) == 0:
+                    continue
+                lag = oi - 1 - obs[-1]
+                y = row[obs]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        r = cls(season_length=1).forecast(y=y, h=h + lag, level=[80])
+                        fc[i], lo[i], up[i] = (r[k][lag:] for k in ("mean", "lo-80", "hi-80"))
+                    except Exception:
+                        fc[i] = lo[i] = up[i] = y[-1]
+            _score(f"statsforecast {mname}", o, years, Y, np.maximum(fc, 0), lo, up, h, recs)
+        df = pd.DataFrame(
+            recs, columns=["method", "origin", "series", "horizon", "ase", "smape", "covered"]
+        )
+        if path is not None:
+            df.to_csv(path, index=False)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summarise(recs: pd.DataFrame) -> pd.DataFrame:
+    """MASE, sMAPE and 80% coverage per method (means over every scored forecast)."""
+    return recs.groupby("method", sort=False).agg(
+        mase=("ase", "mean"), smape=("smape", "mean"), cov80=("covered", "mean"), n=("ase", "size")
     )
-    res.attrs.update(
-        origins=(origins[0], origins[-1]),
-        n_series=Y.shape[0],
-        n_forecasts=int(df.groupby("method").size().iloc[0]),
-        gpec_seconds=t_gpec,
-    )
-    return res
+
+
+def leave_one_panel_out(rule_mase: pd.DataFrame, naive_mase: pd.Series) -> pd.DataFrame:
+    """For each panel, the rule set with the lowest mean relative MASE on the *other* panels.
+
+    ``rule_mase``: panels x rule sets (MASE of auto); ``naive_mase``: per panel. Returns one row
+    per panel: the rule chosen without it, and auto's MASE there with that rule.
+    """
+    rel = rule_mase.div(naive_mase, axis=0)
+    rows = []
+    for p in rel.index:
+        others = rel.drop(index=p).mean(axis=0)
+        best = others.idxmin()
+        rows.append({"panel": p, "rule": best, "mase": rule_mase.loc[p, best]})
+    return pd.DataFrame(rows).set_index("panel")
+
+
+def accuracy_tables(with_sf: bool, cache: Path | None, quick: bool = False) -> dict:
+    """Every method on every panel; auto's rules chosen by leave-one-panel-out."""
+    panels = {}
+    for name, (load, origins, h) in PANELS.items():
+        panel = load()
+        if panel is None:
+            print(f"  {name}: data not found, skipped", file=sys.stderr)
+            continue
+        origins = list(origins)[-2:] if quick else list(origins)
+        panels[name] = (panel, origins, h)
+    rule_mase = pd.DataFrame(index=list(panels), columns=list(RULES), dtype=float)
+    rule_recs: dict = {}
+    base: dict = {}
+    for name, (panel, origins, h) in panels.items():
+        print(f"  {name}: {len(RULES)} rule sets of auto...", file=sys.stderr)
+        for rule, params in RULES.items():
+            recs = gpec_records(panel, origins, h, params, baselines=(rule == next(iter(RULES))))
+            if rule == next(iter(RULES)):
+                base[name] = recs[recs["method"] != "gpec auto"]
+            auto = recs[recs["method"] == "gpec auto"]
+            rule_recs[(name, rule)] = auto
+            rule_mase.loc[name, rule] = auto["ase"].mean()
+        if with_sf:
+            print(f"  {name}: statsforecast...", file=sys.stderr)
+            sf = sf_records(panel, origins, h, ("AutoETS", "AutoTheta", "AutoARIMA"), cache)
+            base[name] = pd.concat([base[name], sf], ignore_index=True)
+    naive = pd.Series({p: base[p].loc[base[p]["method"] == "naive", "ase"].mean() for p in panels})
+    lopo = leave_one_panel_out(rule_mase, naive)
+    tables = {}
+    for name in panels:
+        rule = lopo.loc[name, "rule"]
+        auto = rule_recs[(name, rule)].assign(method="gpec auto (LOPO rules)")
+        tables[name] = summarise(pd.concat([auto, base[name]], ignore_index=True))
+        tables[name].attrs.update(
+            rule=rule,
+            n_series=int(_wide(panels[name][0]).shape[0]),
+            origins=panels[name][1],
+        )
+    return {"tables": tables, "rule_mase": rule_mase, "naive": naive, "lopo": lopo}
+
+
+def print_accuracy(res: dict) -> None:
+    tables, rule_mase, naive = res["tables"], res["rule_mase"], res["naive"]
+    rel_rows = {}
+    for name, t in tables.items():
+        a = t.attrs
+        print()
+        print(
+            f"{name}: {a['n_series']} series, origins {a['origins'][0]}-{a['origins'][-1]}, "
+            f"h=1..{H}; auto's rules chosen on the other panels: {a['rule']}"
+        )
+        best_single = t.drop(index="gpec auto (LOPO rules)")["mase"].min()
+        print(
+            t.round({"mase": 3, "smape": 3, "cov80": 3}).to_string()
+            + f"\n  auto vs best single method on MASE: "
+            f"{t.loc['gpec auto (LOPO rules)', 'mase'] / best_single - 1:+.1%}"
+        )
+        rel_rows[name] = t["mase"] / t.loc["naive", "mase"]
+    rel = pd.DataFrame(rel_rows).T
+    print()
+    print("Relative MASE (method / naive) per panel, and the mean over panels:")
+    rel.loc["mean"] = rel.mean(axis=0)
+    print(rel.round(3).T.sort_values("mean").to_string())
+    print()
+    print("Rule sets of auto, relative MASE per panel (leave-one-panel-out picks by the others):")
+    r = rule_mase.div(naive, axis=0)
+    r.loc["mean"] = r.mean(axis=0)
+    print(r.round(4).T.sort_values("mean").to_string())
 
 
 # ----------------------------------------------------------------------- main
@@ -339,6 +507,14 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true", help="small panels (smoke test)")
     ap.add_argument("--n-series", type=int, default=10_000)
     ap.add_argument("--big", type=int, default=300_000, help="series in the national run (0: skip)")
+    ap.add_argument("--no-speed", action="store_true", help="accuracy tables only")
+    ap.add_argument("--no-accuracy", action="store_true", help="speed table only")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "gpec-bench-forecast",
+        help="folder caching the statsforecast accuracy runs ('' : no cache)",
+    )
     args = ap.parse_args(argv)
     n = 1_000 if args.quick else args.n_series
     big = 20_000 if args.quick else args.big
@@ -346,126 +522,61 @@ def main(argv=None) -> None:
     print(f"gpec forecast benchmark - {os.cpu_count()} CPU(s), n_jobs=1 everywhere")
     if not sf:
         print("statsforecast not installed: its rows are skipped (pip install statsforecast)")
-
     t_start = time.perf_counter()
-    speed = {}
-    jobs = [("gpec-auto", None), ("gpec-naive", None), ("gpec-drift", None), ("gpec-cshare", None)]
-    if sf:
-        jobs += [
-            ("statsforecast-AutoETS", None),
-            ("statsforecast-AutoTheta", None),
-            ("statsforecast-AutoARIMA", min(n, 300)),
-        ]
-    jobs.append(("statsmodels-ETSModel", min(n, 100)))
-    for method, subset in jobs:
-        res = run_job(method, n, subset)
-        if res:
-            speed[method] = res
-    big_run = run_job("gpec-auto", big) if big else None
-    print("  accuracy on the DARES series...", file=sys.stderr)
-    acc = dares_accuracy(first_origin=2009 if args.quick else 1999, with_sf=sf and not args.quick)
-    print("  accuracy on the short DARES FAP225 series...", file=sys.stderr)
-    acc225 = dares_accuracy(first_origin=2010, with_sf=sf and not args.quick, code_length=5)
-    print("  accuracy on the Eurostat NUTS-2 x NACE series (held out)...", file=sys.stderr)
-    euro, euro_age = eurostat_panel(), eurostat_age_panel()
-    sf_eu = ("AutoETS", "AutoTheta")
-    acc_eu = (
-        rolling_accuracy(euro, 2012, 3, with_sf=sf, sf_models=sf_eu)
-        if euro is not None
-        else pd.DataFrame()
-    )
-    acc_age = (
-        rolling_accuracy(euro_age, 2008, H, with_sf=sf, sf_models=sf_eu)
-        if euro_age is not None
-        else pd.DataFrame()
-    )
 
-    names = {
-        "gpec-auto": "gpec auto",
-        "gpec-naive": "naive",
-        "gpec-drift": "drift",
-        "gpec-cshare": "constant share",
-        "statsforecast-AutoETS": "statsforecast AutoETS",
-        "statsforecast-AutoTheta": "statsforecast AutoTheta",
-        "statsforecast-AutoARIMA": "statsforecast AutoARIMA",
-        "statsmodels-ETSModel": "statsmodels ETSModel loop",
-    }
-    rows = []
-    for key, label in names.items():
-        sp = speed.get(key)
-        row = {"method": label}
-        if sp:
-            row["series/s"] = sp["series_per_s"]
-            row[f"s per {n:,}"] = n / sp["series_per_s"]
-            row["peak RSS (GB)"] = sp["peak_gb"]
-            row["note"] = (
-                "" if sp["series"] >= sp["total"] else f"extrapolated from {sp['series']} series"
+    if not args.no_speed:
+        speed = {}
+        jobs = [("gpec-auto", None), ("gpec-naive", None), ("gpec-drift", None)]
+        jobs.append(("gpec-cshare", None))
+        if sf:
+            jobs += [
+                ("statsforecast-AutoETS", None),
+                ("statsforecast-AutoTheta", None),
+                ("statsforecast-AutoARIMA", min(n, 300)),
+            ]
+        jobs.append(("statsmodels-ETSModel", min(n, 100)))
+        for method, subset in jobs:
+            res = run_job(method, n, subset)
+            if res:
+                speed[method] = res
+        big_run = run_job("gpec-auto", big) if big else None
+        rows = []
+        for key, sp in speed.items():
+            rows.append(
+                {
+                    "method": key,
+                    "series/s": sp["series_per_s"],
+                    f"s per {n:,}": n / sp["series_per_s"],
+                    "peak RSS (GB)": sp["peak_gb"],
+                    "note": ""
+                    if sp["series"] >= sp["total"]
+                    else f"extrapolated from {sp['series']} series",
+                }
             )
-        if label in acc.index:
-            row.update(acc.loc[label, ["mase", "smape", "cov80"]].to_dict())
-        rows.append(row)
-    for label in acc.index:
-        if label not in names.values():
-            rows.append({"method": label, **acc.loc[label, ["mase", "smape", "cov80"]].to_dict()})
-    table = pd.DataFrame(rows).set_index("method")
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
         print()
         print(
             f"Speed: fit + backtest + predict with intervals (gpec) or fit + forecast "
             f"(others) on {n:,} yearly series of 20 points, n_jobs=1."
         )
-        if acc.size:
-            a = acc.attrs
-            print(
-                f"Accuracy: DARES FAP87 national employment, {a['n_series']} series, rolling "
-                f"origins {a['origins'][0]}-{a['origins'][1]}, h=1..{H} "
-                f"({a['n_forecasts']} forecasts per method); cov80 = share of actuals inside "
-                "the 80% interval."
-            )
-        print(
-            table.round(
-                {"series/s": 0, f"s per {n:,}": 1, "peak RSS (GB)": 2, "mase": 3, "smape": 3}
-            )
-            .round({"cov80": 3})
-            .astype(object)
-            .where(table.notna(), "")
-            .to_string()
-        )
-        print()
+        print(pd.DataFrame(rows).set_index("method").round(2).to_string())
         g = speed["gpec-auto"]["series_per_s"]
         for key in ("statsforecast-AutoETS", "statsmodels-ETSModel"):
             if speed.get(key):
-                print(f"gpec auto vs {names[key]}: {g / speed[key]['series_per_s']:.1f}x faster")
+                print(f"gpec auto vs {key}: {g / speed[key]['series_per_s']:.1f}x faster")
         if big_run:
             print(
                 f"National run: {big_run['series']:,} series in {big_run['seconds']:.1f} s, "
                 f"peak RSS {big_run['peak_gb']:.2f} GB"
             )
-        if acc.size:
-            auto = acc.loc["gpec auto"]
-            others = acc.drop(index=[i for i in acc.index if "(gpec)" in i or i == "gpec auto"])
-            beats = all(auto["mase"] < others["mase"]) and all(auto["smape"] < others["smape"])
-            print(f"gpec auto beats {', '.join(others.index)} on MASE and sMAPE: {beats}")
-    held_out = (
-        "Held-out data set, never used to tune gpec: Eurostat LFS employment by NUTS-2 region"
-    )
-    for table, what, h in (
-        (acc225, "Short series: DARES FAP225 ({n} series from 2004, 6-10 training years)", H),
-        (
-            acc_eu,
-            held_out + " x NACE section ({n} complete series 2008-2015, 4-5 training years)",
-            3,
-        ),
-        (acc_age, held_out + " x age band ({n} complete series 1999-2015, 9-12 training years)", H),
-    ):
-        if table.size:
-            a = table.attrs
-            print()
-            print(
-                what.format(n=a["n_series"])
-                + f", origins {a['origins'][0]}-{a['origins'][1]}, h=1..{h}:"
-            )
-            print(table.round(3).to_string())
+
+    if not args.no_accuracy:
+        cache = args.cache if str(args.cache) else None
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+        print("  accuracy on the real panels...", file=sys.stderr)
+        res = accuracy_tables(sf and not args.quick, cache, quick=args.quick)
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            print_accuracy(res)
     print(
         f"(benchmark wall time {time.perf_counter() - t_start:.0f} s; timings are noisy on a "
         "shared machine)"

@@ -65,7 +65,8 @@ def error_pool(
     -------
     ndarray of shape (n_rows, n_steps)
         One row per window x series with at least one finite error; every
-        cell finite (steps a row does not reach are extrapolated from its
+        cell finite (missing steps within the first ``h`` follow a complete
+        row's changes, when there is one; the others are extrapolated from the
         nearest finite step ``f`` as ``e_f sqrt(j / f)``, steps counted from 1).
 
     Examples
@@ -92,6 +93,7 @@ def error_pool(
     out[rows[inside], cols[inside]] = E[inside]
     if m == 0:
         return out
+    out = _fill_from_donors(out, min(h, n_steps))
     # nearest finite step of every cell (ties: the earlier one)
     obs = np.isfinite(out)
     idx = np.arange(n_steps)
@@ -107,6 +109,42 @@ def error_pool(
     val = out[r, src]
     factor = np.sqrt((idx[None, :] + 1.0) / (src + 1.0))
     return np.where(obs, out, val * factor)
+
+
+def _fill_from_donors(E: np.ndarray, h: int) -> np.ndarray:
+    """Fill a row's missing steps among the first ``h`` with a complete row's changes.
+
+    A row observed at steps ``a..b`` only (a window near the panel's end, or a
+    series stale at the origin) gets, at a missing step ``j > b``,
+    ``e_b + (d_j - d_b)`` and at ``j < a``, ``e_a - (d_a - d_j)``, with ``d``
+    a complete row (rows of complete vectors taken in turn): the missing years
+    move as a real error path moved, so that yearly changes of the sample paths
+    keep their spread. Rows stay as they are when no row is complete.
+    """
+    if h <= 1:
+        return E
+    head = E[:, :h]
+    obs = np.isfinite(head)
+    complete = np.flatnonzero(obs.all(axis=1))
+    todo = np.flatnonzero(obs.any(axis=1) & ~obs.all(axis=1))
+    if len(complete) == 0 or len(todo) == 0:
+        return E
+    E = E.copy()
+    donors = head[complete[np.arange(len(todo)) % len(complete)]]
+    rows = head[todo]
+    o = obs[todo]
+    idx = np.arange(h)
+    first = o.argmax(axis=1)
+    last = h - 1 - o[:, ::-1].argmax(axis=1)
+    r = np.arange(len(todo))
+    e_first, e_last = rows[r, first], rows[r, last]
+    d_first, d_last = donors[r, first], donors[r, last]
+    after = idx[None, :] > last[:, None]
+    before = idx[None, :] < first[:, None]
+    filled = np.where(after, e_last[:, None] + donors - d_last[:, None], rows)
+    filled = np.where(before, e_first[:, None] - (d_first[:, None] - donors), filled)
+    E[todo, :h] = filled
+    return E
 
 
 def pool_quantiles(pool: np.ndarray, levels) -> dict[int, np.ndarray]:
