@@ -198,8 +198,11 @@ def read_nomenclature(
         raise FormatError(f"{path}: not a BCN nMef file (no column {missing[0]!r})")
     closing = pd.to_datetime(
         m.get("DATE_FERMETURE", pd.Series(None, index=m.index)), format="%d/%m/%Y", errors="coerce"
-    ).fillna(pd.Timestamp.max)
-    m = m.assign(_close=closing).sort_values("_close", ascending=False, kind="stable")
+    )
+    # still open (no closing date) first, then the latest closing
+    m = m.assign(_close=closing).sort_values(
+        "_close", ascending=False, kind="stable", na_position="first"
+    )
     ambiguous = sorted(m.loc[m["MEF_STAT_11"].duplicated(), "MEF_STAT_11"].dropna().unique())
     m = m.drop_duplicates("MEF_STAT_11").sort_index()
     out = pd.DataFrame(

@@ -251,18 +251,27 @@ def outcome_rates(
         ij = ij.extra["training_outcomes"]
     if ij is not None and len(ij):
         latest = _latest_per_centre(ij)
-        hit = (status == "apprentissage") & out["uai"].isin(latest.index)
-        u = out.loc[hit, "uai"]
-        cont = u.map(latest["continuing_share"])
-        emp = u.map(latest["employment_6m"])
-        inter = u.map(latest["interrupted_share"]) if "interrupted_share" in latest else None
-        rates["continuing"].loc[hit] = cont.fillna(rates["continuing"][hit])
-        rates["employment"].loc[hit] = emp
-        if inter is not None:
-            rates["completion"].loc[hit] = (1 - inter).fillna(rates["completion"][hit])
-        per = u.map(latest["period"])
-        source.loc[hit] = "InserJeunes " + per.astype(int).astype(str)
-        period.loc[hit] = per
+        hit = ((status == "apprentissage") & out["uai"].isin(latest.index)).to_numpy()
+        if hit.any():
+            u = out.loc[hit, "uai"]
+
+            def centre(col: str) -> np.ndarray:
+                if col not in latest.columns:
+                    return np.full(len(u), np.nan)
+                return pd.to_numeric(u.map(latest[col]), errors="coerce").to_numpy(dtype=float)
+
+            for name, col, fn in (
+                ("continuing", "continuing_share", lambda v: v),
+                ("employment", "employment_6m", lambda v: v),
+                ("completion", "interrupted_share", lambda v: 1.0 - v),
+            ):
+                v = fn(centre(col))
+                cur = rates[name].to_numpy(dtype=float).copy()
+                cur[hit] = np.where(np.isnan(v), cur[hit], v)
+                rates[name] = pd.Series(cur, index=out.index)
+            per = centre("period")
+            source[hit] = ["InserJeunes " + str(int(p)) for p in per]
+            period[hit] = per
     out["completion_rate"] = rates["completion"].to_numpy(dtype=float)
     out["continuing_share"] = rates["continuing"].to_numpy(dtype=float)
     out["employment_rate"] = rates["employment"].to_numpy(dtype=float)
