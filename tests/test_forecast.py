@@ -256,15 +256,6 @@ def test_all_models_output(trend_panel):
     assert (out["lower"] >= 0).all() and (out["lower"] <= out["upper"]).all()
 
 
-def test_coverage_close_to_nominal():
-    from gpec.datasets import make_panel
-
-    panel = make_panel(10, 60, 20, random_state=3)
-    fc = FC(horizon=3, level=(80,)).fit(panel)
-    cov = fc.coverage_
-    assert cov["coverage"].between(0.7, 0.9).all()
-
-
 def test_quarterly_periods():
     periods = pd.period_range("2015Q1", periods=24, freq="Q")
     pattern = np.tile([10.0, -5.0, -8.0, 3.0], 6)
