@@ -1,4 +1,4 @@
-"""Benchmark of gpec.matching: accuracy on ROME 4.0 job titles, and speed.
+"""Benchmark of gpec.supply.matching: accuracy on ROME 4.0 job titles, and speed.
 
 Accuracy: the 13,120 appellations (job titles) of ROME 4.0 v460 are matched to the 1,584 fiches,
 whose profiles are built from their label, definition, access text and skills only (never the
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from gpec.matching import OfferMatcher, build_profiles
+from gpec.supply.matching import OfferMatcher, build_profiles
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "rome4-v460"
 #: ROME v3 (v347) export: texts and skills of the 531 fiches whose codes ROME 4.0 carries over

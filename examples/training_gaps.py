@@ -25,7 +25,7 @@ import warnings
 import gpec
 from gpec import demand, gap, supply, territory
 from gpec.datasets import load_demo
-from gpec.matching import OfferMatcher, build_profiles
+from gpec.supply.matching import OfferMatcher, build_profiles
 
 data = load_demo()
 t_labels = data.territories.set_index("territory")["label"]

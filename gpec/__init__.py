@@ -8,7 +8,8 @@ report the skill gap per territory, with its uncertainty.
 from importlib import import_module
 
 from gpec._data import GpecData
-from gpec._schema import TABLES, ValidationError
+from gpec._schema import TABLES
+from gpec.exceptions import ValidationError
 
 __version__ = "0.1.0"
 
@@ -21,15 +22,17 @@ _LAZY = {
     # demand
     "openings": "gpec.demand",
     "skill_needs": "gpec.demand",
-    "apply_scenarios": "gpec.demand",
-    "run_scenarios": "gpec.demand",
+    # scenarios
+    "apply_scenarios": "gpec.scenarios",
+    "apply_supply_scenarios": "gpec.scenarios",
+    "run_scenarios": "gpec.scenarios",
     # supply and matching
     "entrants": "gpec.supply",
     "entrants_interval": "gpec.supply",
     "mapping_quality": "gpec.supply",
-    "OfferMatcher": "gpec.matching",
-    "build_profiles": "gpec.matching",
-    "normalize_text": "gpec.matching",
+    "OfferMatcher": "gpec.supply.matching",
+    "build_profiles": "gpec.supply.matching",
+    "normalize_text": "gpec.supply.matching",
     # territories
     "catchment": "gpec.territory",
     "aggregate": "gpec.territory",
@@ -48,18 +51,39 @@ _LAZY = {
     "load_demo": "gpec.datasets",
     "read_table": "gpec.ingest",
     "run_pipeline": "gpec.pipeline",
-    "Results": "gpec.pipeline",
+    "Results": "gpec.report",
     "load_config": "gpec.config",
 }
 
 __all__ = ["GpecData", "TABLES", "ValidationError", "__version__", *_LAZY]
 
 
+#: The stage packages, in the order data flows through them; ``gpec.demand.openings`` works
+#: after a plain ``import gpec`` (each is imported at its first use).
+SUBPACKAGES = (
+    "exceptions",
+    "ingest",
+    "referentials",
+    "territory",
+    "forecast",
+    "demand",
+    "supply",
+    "gap",
+    "scenarios",
+    "report",
+    "config",
+    "pipeline",
+    "datasets",
+)
+
+
 def __getattr__(name):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
+    if name in SUBPACKAGES:
+        return import_module(f"gpec.{name}")
     raise AttributeError(f"module 'gpec' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(__all__)
+    return sorted([*__all__, *SUBPACKAGES])

@@ -53,7 +53,7 @@ class GpecData:
     ----------
     territories, occupations, skills, occupation_skills, crosswalks, employment, workforce_age, \
 hiring_intentions, training_offers : DataFrame, optional
-        Canonical tables (DESIGN §3). The index of each table is reported as the row number in
+        Canonical tables (see docs/architecture.md). The index of each table is reported as the row number in
         validation messages; :func:`gpec.ingest.read_table` sets it to the row as numbered in
         the file (header = row 1).
     sources : dict, optional

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gpec.exceptions import REJECTION_COLUMNS, ValidationError
+
 __all__ = [
     "TABLES",
     "TableSpec",
@@ -26,7 +28,6 @@ __all__ = [
 ]
 
 #: Columns of every rejection report.
-REJECTION_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 
 # Column kinds:
 #   code   -> string identifier, non-empty
@@ -39,18 +40,6 @@ REJECTION_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 #   lat / lon -> finite float in [-90, 90] / [-180, 180]
 
 
-class ValidationError(ValueError):
-    """Raised when an input table breaks a rule of the canonical data model.
-
-    The message names the table, the file, the row (as numbered in the file: header = row 1)
-    and the column of the first problem; ``report`` holds every problem found.
-    """
-
-    def __init__(self, message: str, report: pd.DataFrame | None = None):
-        super().__init__(message)
-        self.report = report if report is not None else pd.DataFrame(columns=REJECTION_COLUMNS)
-
-
 @dataclass(frozen=True)
 class TableSpec:
     """Specification of one canonical table.
@@ -58,7 +47,7 @@ class TableSpec:
     Parameters
     ----------
     name : str
-        Canonical table name (as in DESIGN §3 and the ``[data]`` table of a config).
+        Canonical table name (as in docs/architecture.md and the ``[data]`` table of a config).
     columns : dict
         Column name -> kind (``code``, ``text``, ``count``, ``float``, ``rate``, ``period``,
         ``lat``, ``lon``).

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from gpec._schema import ValidationError
-from gpec.config import ConfigError
+from gpec.exceptions import ConfigError, ValidationError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR = 0, 1, 2
 
@@ -41,7 +40,7 @@ DEMO_SCENARIOS = [
 
 
 def _user_errors():
-    from gpec.ingest import InputFileError
+    from gpec.exceptions import InputFileError
 
     # ValueError covers the stages' checks of their inputs (they name table, row and column);
     # set GPEC_DEBUG=1 to see the traceback instead.
@@ -53,7 +52,7 @@ def _user_errors():
         ValueError,
     )
     try:
-        from gpec.ingest import FormatError
+        from gpec.exceptions import FormatError
 
         errors += (FormatError,)
     except (ImportError, AttributeError):  # pragma: no cover - reader not installed
@@ -275,11 +274,11 @@ def forecast(ctx, config: Path, out: Path, lenient: bool) -> None:
       gpec forecast gpec.toml --out forecasts
     """
     try:
-        from gpec.pipeline import _forecast_stage
+        from gpec.pipeline import forecast_stage
 
         cfg, data = _load_checked(ctx, config)
         data = data.validate(strict=False)[0] if lenient else data.validate()
-        model, fc = _forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
+        model, fc = forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
     except _user_errors() as exc:
         _fail(exc)
     out.mkdir(parents=True, exist_ok=True)

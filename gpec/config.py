@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gpec._schema import TABLES
+from gpec.exceptions import ConfigError
 
 __all__ = [
     "DEFAULTS",
@@ -23,10 +24,6 @@ __all__ = [
     "load_config",
     "resolve_config",
 ]
-
-
-class ConfigError(ValueError):
-    """Raised for an invalid configuration (unknown key, wrong type, missing file)."""
 
 
 #: Every section and key of a configuration, with its default value.
@@ -166,7 +163,7 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
         if section == "scenarios":
             if not isinstance(values, list):
                 raise ConfigError(f"{where}: 'scenarios' must be an array of tables [[scenarios]]")
-            from gpec._scenarios import SCENARIO_KEYS, _normalise_scenarios
+            from gpec.scenarios import SCENARIO_KEYS, normalize_scenarios
 
             for i, sc in enumerate(values):
                 for key in sc:
@@ -178,7 +175,7 @@ def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, A
                 if "name" not in sc:
                     raise ConfigError(f"{where}: scenario {i + 1} has no 'name'")
             try:
-                _normalise_scenarios(values)
+                normalize_scenarios(values)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{where}: [[scenarios]] {exc}") from None
             cfg["scenarios"] = list(values)

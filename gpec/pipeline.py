@@ -1,7 +1,7 @@
 """One call from a configuration to every result: forecast -> openings -> supply -> gaps.
 
 Each stage is a public function of its own module; this module only chains them, records the
-parameters and versions, and writes the output files (DESIGN §5).
+parameters and versions, and writes the output files (docs/architecture.md, docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import warnings
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,117 +18,13 @@ import pandas as pd
 
 from gpec._data import GpecData, meta_to_toml
 from gpec._schema import TABLES
-from gpec.config import ConfigError, dump_config, resolve_config
+from gpec.config import dump_config, resolve_config
+from gpec.exceptions import ConfigError
+from gpec.report import OUTPUT_FILES, Results
 
-__all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "OUTPUT_FILES"]
-
-#: Output tables written by :meth:`Results.write`, file name -> attribute.
-OUTPUT_FILES = {
-    "forecast.csv": "forecast",
-    "backtest.csv": "backtest",
-    "backtest_summary.csv": "backtest_summary",
-    "openings.csv": "openings",
-    "skill_needs.csv": "skill_needs",
-    "entrants.csv": "entrants",
-    "gaps.csv": "gaps",
-    "skill_gaps.csv": "skill_gaps",
-    "transitions.csv": "transitions",
-    "surplus.csv": "surplus",
-    "mapping_quality.csv": "mapping_quality",
-    "territory_profile.csv": "profile",
-    "hiring_check.csv": "hiring_check",
-    "scenarios.csv": "scenarios",
-    "rejected.csv": "rejected",
-}
+__all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "forecast_stage", "OUTPUT_FILES"]
 
 
-#: Header of an output that has no rows because its input is absent (e.g. no occupation_skills:
-#: no skill gaps), so that every CSV written can be read back with its columns.
-_EMPTY_COLUMNS = {
-    "skill_needs": ["territory", "territory_label", "skill", "skill_label", "period", "need",
-                    "need_lower", "need_upper", "occupations"],
-    "skill_gaps": ["territory", "territory_label", "skill", "skill_label", "period", "need",
-                   "supply_allocated", "gap", "gap_lower", "gap_upper", "n_occupations"],
-    "transitions": ["territory", "territory_label", "occupation", "occupation_label",
-                    "from_occupation", "from_occupation_label", "overlap", "mobility_link",
-                    "score", "rank", "jobs_lost", "gap", "skills_to_acquire",
-                    "n_skills_to_acquire"],
-    "mapping_quality": ["reason", "offers", "seats", "seats_share", "entrants",
-                        "entrants_share"],
-    "hiring_check": ["territory", "territory_label", "occupation", "occupation_label",
-                     "survey_period", "period", "openings", "projects", "projects_nonseasonal",
-                     "difficult_share", "seasonal_share", "openings_share", "projects_share",
-                     "share_ratio", "flag"],
-    "scenarios": ["scenario", "territory", "territory_label", "occupation", "occupation_label",
-                  "period", "openings", "entrants_allocated", "gap", "employment"],
-}  # fmt: skip
-
-
-@dataclass
-class Results:
-    """Every table produced by a run, plus the parameters and versions used."""
-
-    forecast: pd.DataFrame
-    backtest: pd.DataFrame
-    openings: pd.DataFrame
-    skill_needs: pd.DataFrame
-    entrants: pd.DataFrame
-    gaps: pd.DataFrame
-    skill_gaps: pd.DataFrame
-    transitions: pd.DataFrame
-    surplus: pd.DataFrame
-    mapping_quality: pd.DataFrame
-    profile: pd.DataFrame
-    hiring_check: pd.DataFrame
-    scenarios: pd.DataFrame
-    rejected: pd.DataFrame
-    backtest_summary: pd.DataFrame
-    config: dict[str, Any]
-    provenance: dict[str, Any] = field(default_factory=dict)
-    data: GpecData | None = None
-
-    def write(
-        self, out_dir: str | os.PathLike, *, reports: bool = True, lang: str | None = None
-    ) -> list[Path]:
-        """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, attr in OUTPUT_FILES.items():
-            table = getattr(self, attr)
-            if table is None:
-                continue
-            if table.columns.empty and attr in _EMPTY_COLUMNS:
-                table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
-            path = out / name
-            table.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-            written.append(path)
-        path = out / "provenance.toml"
-        import tomli_w
-
-        path.write_text(tomli_w.dumps(_toml_safe(self.provenance)), encoding="utf-8")
-        written.append(path)
-        if reports:
-            from gpec.report import write_excel, write_html
-
-            written.append(write_excel(self, out / "report.xlsx", lang=lang))
-            written.append(write_html(self, out / "report.html", lang=lang))
-        return written
-
-
-def _toml_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _toml_safe(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, (list, tuple)):
-        return [_toml_safe(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    return obj
-
-
-# ----------------------------------------------------------------------------- loading
 def load_data(cfg: dict[str, Any]) -> GpecData:
     """Read every input named in ``cfg["data"]`` into one (not yet validated) bundle."""
     from gpec import ingest
@@ -179,9 +74,9 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
                 )
             bundle = bundle.merge(part)
     data = bundle.merge(GpecData(**tables, sources=sources))
-    from gpec.harmonise import harmonise
+    from gpec.referentials.harmonize import harmonize
 
-    return harmonise(data, cfg)
+    return harmonize(data, cfg)
 
 
 # ----------------------------------------------------------------------------- stages
@@ -369,7 +264,7 @@ def _known_titles(data: GpecData, sp: dict) -> pd.DataFrame | None:
     return known[["occupation", "label"]] if len(known) else None
 
 
-def _forecast_stage(data: GpecData, cfg: dict, verbose: int):
+def forecast_stage(data: GpecData, cfg: dict, verbose: int):
     from gpec.forecast import Forecaster
 
     fc = cfg["forecast"]
@@ -435,7 +330,7 @@ def run_pipeline(
     >>> res.gaps.columns[:4].tolist()  # doctest: +SKIP
     ['territory', 'territory_label', 'occupation', 'occupation_label']
     """
-    from gpec import demand, gap, supply, territory
+    from gpec import demand, gap, scenarios, supply, territory
 
     where = (cfg or {}).get("_where") or "config"
     cfg = resolve_config({k: v for k, v in (cfg or {}).items() if not k.startswith("_")})
@@ -462,7 +357,7 @@ def run_pipeline(
     seed = cfg["run"]["seed"]
     np.random.seed(seed)  # noqa: NPY002 - belt and braces for any third-party global RNG use
 
-    model, forecast = _forecast_stage(data, cfg, verbose)
+    model, forecast = forecast_stage(data, cfg, verbose)
     level = cfg["run"]["level"]
     bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
     fc_bottom = forecast[forecast["territory"].isin(bottom)]
@@ -491,7 +386,7 @@ def run_pipeline(
     if offers is not None and len(offers):
         matcher_kw: dict[str, Any] = {}
         if sp["text_matching"]:
-            from gpec.matching import OfferMatcher, build_profiles
+            from gpec.supply.matching import OfferMatcher, build_profiles
 
             texts = data.extra.get("occupation_texts")
             profiles = build_profiles(
@@ -559,7 +454,24 @@ def run_pipeline(
     hist_last = data.employment[data.employment["territory"].isin(bottom)]
     profile = territory.profile(hist_last, data.territories)
 
-    scen = _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, (openings, alloc))
+    scen = pd.DataFrame()
+    if cfg["scenarios"]:
+        scen = _labels(
+            scenarios.run(
+                fc_bottom,
+                cfg["scenarios"],
+                workforce_age=data.workforce_age,
+                openings_kwargs=open_kw,
+                entrants=mapped,
+                catchment=catch,
+                baseline=(openings, alloc),
+                completion_default=sp["completion_default"],
+                placement_default=sp["placement_default"],
+                supply_interval=lambda e: _supply_interval(e, sp),
+                small_threshold=cfg["gap"]["small_threshold"],
+            ),
+            data,
+        )
 
     backtest = getattr(model, "backtest_", pd.DataFrame())
     summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
@@ -621,50 +533,6 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
     )
     out = gaps.merge(per_cell, on=["territory", "occupation"], how="left")
     return out, check
-
-
-def _scenarios(cfg, data, fc_bottom, open_kw, mapped, catch, baseline) -> pd.DataFrame:
-    """Openings and gaps of each configured scenario, beside the baseline (already computed).
-
-    Entries sharing a name form one scenario: their demand entries shock the forecast (openings
-    recomputed), their supply entries shock the entrants (``apply_supply_scenarios``); the
-    allocation is solved again whenever either changed.
-    """
-    from gpec import demand, gap, supply
-    from gpec._scenarios import DEMAND_KEYS, SUPPLY_KEYS, _has, _normalise_scenarios
-
-    if not cfg["scenarios"]:
-        return pd.DataFrame()
-    keys = ["territory", "occupation", "period"]
-    sp = cfg["supply"]
-    base_op, base_al = baseline
-    rows = []
-    for name, entries in [("baseline", []), *_normalise_scenarios(cfg["scenarios"]).items()]:
-        op, al = base_op, base_al
-        if any(_has(sc, DEMAND_KEYS) for sc in entries):
-            # apply_scenarios writes the scenario's retirement_shift into the table it returns,
-            # where openings() reads it: it must not be passed again (it would count twice)
-            fc = demand.apply_scenarios(fc_bottom, entries).drop(
-                columns=["scenario"], errors="ignore"
-            )
-            op = demand.openings(fc, data.workforce_age, **open_kw)
-        ent = mapped
-        if any(_has(sc, SUPPLY_KEYS) for sc in entries):
-            ent = supply.apply_supply_scenarios(
-                mapped,
-                entries,
-                sorted(op["period"].unique()),
-                completion_default=sp["completion_default"],
-                placement_default=sp["placement_default"],
-            ).drop(columns=["scenario"])
-            ent = _supply_interval(ent, sp)  # the new offers' interval too
-        if op is not base_op or ent is not mapped:
-            al = gap.allocate(op, ent, catch, small_threshold=cfg["gap"]["small_threshold"])
-        g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
-        g = g.merge(op[[*keys, "employment"]], on=keys, how="left")
-        g.insert(0, "scenario", name)
-        rows.append(g)
-    return _labels(pd.concat(rows, ignore_index=True), data)
 
 
 def _supply_interval(ent: pd.DataFrame, sp: dict) -> pd.DataFrame:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from openpyxl import Workbook
 
 #: Age bands of the DARES portraits after :func:`gpec.ingest._dares.normalize_age_band`.
@@ -44,3 +46,11 @@ def four_profiles() -> pd.DataFrame:
             ],
         }
     )
+
+
+def missing_real_data(message: str):
+    """Skip a test whose real public file is absent; fail it where CI requires the real data
+    (``GPEC_REQUIRE_REAL_DATA=1``), so that a missing ``../shared`` is never a silent green."""
+    if os.environ.get("GPEC_REQUIRE_REAL_DATA", "") not in ("", "0"):
+        pytest.fail(f"{message} (GPEC_REQUIRE_REAL_DATA is set)")
+    pytest.skip(message)

@@ -12,6 +12,7 @@ EXPECTED = {
     "openings",
     "skill_needs",
     "apply_scenarios",
+    "apply_supply_scenarios",
     "run_scenarios",
     "entrants",
     "entrants_interval",
@@ -52,3 +53,14 @@ def test_ingest_readers_resolve():
 
     for name in ingest.__all__:
         assert callable(getattr(ingest, name)) or isinstance(getattr(ingest, name), type)
+
+
+def test_every_stage_package_lists_names_that_resolve():
+    import importlib
+
+    for sub in gpec.SUBPACKAGES:
+        module = importlib.import_module(f"gpec.{sub}")
+        names = getattr(module, "__all__", None)
+        assert names, f"gpec.{sub} has no __all__"
+        for name in names:
+            assert getattr(module, name) is not None, f"gpec.{sub}.{name}"

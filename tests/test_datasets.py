@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import missing_real_data
 
 from gpec import GpecData
 from gpec.datasets import DEMO_TABLES, demo_files, load_demo, make_hierarchy, make_panel
@@ -155,7 +156,7 @@ def test_occupation_skills_match_rome_v460(demo, real_data):
     """The demo's skills are real ROME 4.0 items, linked to the right occupations."""
     rome = real_data / "rome4-v460"
     if not rome.is_dir():
-        pytest.skip("ROME 4.0 v460 files absent")
+        missing_real_data("ROME 4.0 v460 files absent")
     links = pd.read_csv(rome / "unix_liens_rome_referentiels_v460_utf8.csv", dtype=str)
     real = set(zip(links["code_rome"], links["code_ogr"], strict=True))
     demo_links = set(

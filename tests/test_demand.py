@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import missing_real_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,14 +17,13 @@ from gpec.demand import (
     DEFAULT_ENTRY_AGES,
     DEFAULT_EXIT_RATES,
     DEFAULT_PYRAMID,
-    apply_scenarios,
     compare_hiring_intentions,
     exit_rate_curve,
     openings,
     parse_age_band,
-    run_scenarios,
     skill_needs,
 )
+from gpec.scenarios import apply_scenarios, run
 from gpec.territory import aggregate
 
 
@@ -259,7 +259,7 @@ def test_real_dares_pyramids_match_metiers_2030():
     real = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
     path = real / "dares-portrait-stat-metiers" / "age_2017_2019_3niv.csv"
     if not path.exists():
-        pytest.skip("real DARES data absent")
+        missing_real_data("real DARES data absent")
     raw = pd.read_csv(path, encoding="latin-1", dtype={"fap": "str"})
     raw = raw[raw["fap"].str.len() == 3].dropna(subset=["annee_2017_2019"])
     wa = pd.DataFrame(
@@ -539,7 +539,7 @@ def test_scenario_validation():
         apply_scenarios(fc, {"name": "baseline", "change": 0.1})
 
 
-def test_run_scenarios_side_by_side():
+def test_scenarios_run_side_by_side():
     fc, emp = _two_cells()
     sc = [
         {
@@ -551,7 +551,7 @@ def test_run_scenarios_side_by_side():
         },
         {"name": "retire_later", "from_year": 2024, "retirement_shift": 2},
     ]
-    out = run_scenarios(fc, sc, employment=emp)
+    out = run(fc, sc, openings_kwargs={"employment": emp})
     assert list(pd.unique(out["scenario"])) == ["baseline", "closure", "retire_later"]
     base = openings(fc, employment=emp)
     got = out[out.scenario == "baseline"].drop(columns="scenario").reset_index(drop=True)

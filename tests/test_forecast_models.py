@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import missing_real_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -235,7 +236,7 @@ def test_real_dares_series(real_data):
 
     path = real_data / "dares-portrait-stat-metiers" / "effectifs_3niv.csv"
     if not path.exists():
-        pytest.skip(f"missing {path}")
+        missing_real_data(f"missing {path}")
     df = pd.read_csv(path)
     codes = [c for c in df.columns if len(c) == 3 and c != "ENS"]
     y = df[codes].to_numpy(float).T

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from _helpers import missing_real_data
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -510,7 +511,7 @@ def test_maximum_flow_before_distance():
 @given(st.integers(0, 2**32 - 1))
 def test_batched_and_per_block_solves_agree(seed):
     """Block-diagonal batches give the same optimum as one solve per block."""
-    from gpec._allocation import solve_transport
+    from gpec.gap._allocation import solve_transport
 
     rng = np.random.default_rng(seed)
     s_parts, d_parts, c_parts, b_parts = [], [], [], []
@@ -540,7 +541,7 @@ def test_transitions_on_real_rome(real_data):
     """ROME 4.0 mobility links (expert-made) share more skills than other pairs of fiches."""
     rome = real_data / "rome4-v460"
     if not rome.is_dir():
-        pytest.skip("ROME 4.0 export absent")
+        missing_real_data("ROME 4.0 export absent")
     read_rome = pytest.importorskip("gpec.ingest._rome").read_rome
     data = read_rome(rome)
     osk, mob = data.occupation_skills, data.extra["mobility"]

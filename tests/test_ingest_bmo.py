@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _helpers import write_workbook
+from _helpers import missing_real_data, write_workbook
 
 from gpec.ingest._bmo import normalize_header, read_bmo
 from gpec.ingest._errors import FormatError
@@ -173,7 +173,7 @@ def test_bmo_wrong_kind_of_file(tmp_path):
 def test_real_bmo(real_data, name, year, system, total, rows):
     path = real_data / "bmo-france-travail" / name
     if not path.exists():
-        pytest.skip(f"{name} not present")
+        missing_real_data(f"{name} not present")
     data = read_bmo(path)
     acc = data.meta["row_accounting"][name]
     assert acc["read"] == rows and acc["read"] == acc["kept"] + acc["rejected"]

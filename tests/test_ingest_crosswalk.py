@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import missing_real_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -242,7 +243,7 @@ def test_real_rome4_chains_to_fap2009(real_data):
         real_data / "bob-emploi-fixtures" / "passage_fap2009_romev3.txt",
     )
     if not rome.is_dir() or not sas.exists():
-        pytest.skip("ROME v460 or DARES SAS table not present")
+        missing_real_data("ROME v460 or DARES SAS table not present")
     cw = read_crosswalk(sas).crosswalks
     ab, unchained = compose_crosswalks(
         read_rome(rome).crosswalks, cw[cw["source_system"] == "ROME3"]
@@ -260,7 +261,7 @@ def test_real_codes_exist_in_the_insee_nomenclatures(real_data):
     fap_pcs = real_data / "dares-portrait-stat-metiers" / "FAP_PCS.csv"
     rome = real_data / "rome4-v460"
     if not (insee / "PCS.db").is_file() or not fap_pcs.is_file() or not rome.is_dir():
-        pytest.skip("INSEE nomenclatures, FAP_PCS.csv or ROME 4.0 files absent")
+        missing_real_data("INSEE nomenclatures, FAP_PCS.csv or ROME 4.0 files absent")
     with sqlite3.connect(insee / "PCS.db") as con:
         pcs = {code for (code,) in con.execute("select code from pcs where level = 4")}
     cw = read_crosswalk(fap_pcs).crosswalks

@@ -1,7 +1,7 @@
 """Tests of the DARES portraits reader (small tables written here + the real files)."""
 
 import pytest
-from _helpers import DARES_AGE_BANDS
+from _helpers import DARES_AGE_BANDS, missing_real_data
 
 from gpec.ingest._dares import normalize_age_band, read_dares_series
 
@@ -66,7 +66,7 @@ def test_age_structure(tmp_path):
 def test_real_dares(real_data):
     folder = real_data / "dares-portrait-stat-metiers"
     if not folder.is_dir():
-        pytest.skip("DARES folder not present")
+        missing_real_data("DARES folder not present")
     data = read_dares_series(folder / "effectifs_3niv.csv")
     acc = data.meta["row_accounting"]["effectifs_3niv.csv"]
     assert acc == {"read": 36, "kept": 36, "rejected": 0}

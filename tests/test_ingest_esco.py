@@ -1,6 +1,7 @@
 """Tests of the ESCO and O*NET readers."""
 
 import pytest
+from _helpers import missing_real_data
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._esco import read_esco, read_onet
@@ -132,7 +133,7 @@ def test_real_esco(real_data):
 def test_real_onet(real_data):
     folder = real_data / "onet"
     if not folder.is_dir():
-        pytest.skip("O*NET files not present")
+        missing_real_data("O*NET files not present")
     data = read_onet(folder)
     acc = data.meta["row_accounting"]
     assert acc["Skills.xlsx"]["read"] == 61530 and acc["Knowledge.xlsx"]["read"] == 58014

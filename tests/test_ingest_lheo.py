@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import missing_real_data
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._lheo import read_lheo
@@ -163,7 +164,7 @@ def test_real_lheo_files(real_data):
     onisep = real_data / "lheo-schema-example" / "exemple-bts-onisep.xml"
     carif = real_data / "bob-emploi-fixtures" / "carif.xml"
     if not onisep.exists() or not carif.exists():
-        pytest.skip("LHEO real files not present")
+        missing_real_data("LHEO real files not present")
     data = read_lheo(onisep)
     row = data.training_offers.iloc[0]
     assert data.meta["lheo_version"] == "2.2"

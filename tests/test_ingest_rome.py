@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _helpers import missing_real_data
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._rome import read_rome
@@ -187,7 +188,7 @@ def test_wrong_kind_of_input(tmp_path):
 def test_real_rome_v460(real_data):
     folder = real_data / "rome4-v460"
     if not folder.is_dir():
-        pytest.skip("rome4-v460 not present")
+        missing_real_data("rome4-v460 not present")
     t0 = time.perf_counter()
     data = read_rome(folder)
     elapsed = time.perf_counter() - t0
@@ -224,7 +225,7 @@ def test_real_rome_v460(real_data):
 def test_real_rome_v347(real_data):
     folder = real_data / "rome3-v347-bob-emploi"
     if not folder.is_dir():
-        pytest.skip("rome3-v347 not present")
+        missing_real_data("rome3-v347 not present")
     data = read_rome(folder)
     occ = data.occupations
     assert (occ["level"] == "fiche").sum() == 531

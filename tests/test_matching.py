@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import four_profiles
+from _helpers import four_profiles, missing_real_data
 
-from gpec.matching import OfferMatcher, build_profiles, normalize_text
+from gpec.supply.matching import OfferMatcher, build_profiles, normalize_text
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def rome_case():
 
     path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "rome4-v460"
     if not path.is_dir():
-        pytest.skip(f"ROME 4.0 v460 files absent: {path}")
+        missing_real_data(f"ROME 4.0 v460 files absent: {path}")
     from gpec.ingest import read_rome
 
     data = read_rome(path)
@@ -205,7 +205,7 @@ def test_rome_appellations_fusion_accuracy_floor(real_data, rome_fusion_accuracy
 
 
 @pytest.mark.xfail(
-    reason="target of issue 5 (top-1 0.55, top-5 0.80) not reached yet", strict=False
+    reason="held-out matching target (top-1 0.55, top-5 0.80) not reached yet", strict=False
 )
 def test_rome_appellations_accuracy_target(real_data, rome_fusion_accuracy):
     top1, top5 = rome_fusion_accuracy
@@ -280,7 +280,7 @@ def test_fusion_prior_and_validation(profiles):
 
 
 def test_kth_largest_with_ties(rng):
-    from gpec.matching import _kth_largest
+    from gpec.supply.matching import _kth_largest
 
     S = rng.integers(0, 4, size=(50, 40)).astype(np.float32)  # many ties
     for k in (1, 3, 5, 17, 40, 60):

@@ -1,4 +1,4 @@
-"""Issue 5's identities on the whole chain: more seats never raise a gap; no seats, gap = openings."""
+"""Supply identities on the whole chain: more seats never raise a gap; no seats, gap = openings."""
 
 import warnings
 

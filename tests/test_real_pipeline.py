@@ -39,7 +39,7 @@ DARES = "dares-portrait-stat-metiers"
 def _needs_pipeline():
     """The whole chain needs the supply and matching stages."""
     pytest.importorskip("gpec.supply")
-    pytest.importorskip("gpec.matching")
+    pytest.importorskip("gpec.supply.matching")
 
 
 @functools.cache

@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 from _helpers import four_profiles
 
-from gpec.matching import OfferMatcher
-from gpec.supply import apply_supply_scenarios, entrants, entrants_interval, mapping_quality
+from gpec.scenarios import apply_supply_scenarios
+from gpec.supply import entrants, entrants_interval, mapping_quality
+from gpec.supply.matching import OfferMatcher
 
 
 @pytest.fixture
@@ -250,7 +251,7 @@ def test_pipeline_matches_offers_to_the_levels_with_employment():
 def test_titles_follow_the_occupation_system_of_the_run():
     from gpec._data import GpecData
     from gpec.config import resolve_config
-    from gpec.harmonise import harmonise
+    from gpec.referentials.harmonize import harmonize
 
     occ = pd.DataFrame(
         {
@@ -276,7 +277,7 @@ def test_titles_follow_the_occupation_system_of_the_run():
         }
     )
     data = GpecData(occupations=occ, crosswalks=cw, extra={"appellations": app})
-    out = harmonise(data, resolve_config({"run": {"occupation_system": "FAP2009"}}))
+    out = harmonize(data, resolve_config({"run": {"occupation_system": "FAP2009"}}))
     titles = out.extra["appellations"].sort_values(["appellation", "occupation"])
     assert titles[["appellation", "occupation", "occupation_source"]].values.tolist() == [
         ["1", "D1Z41", "H2913"],

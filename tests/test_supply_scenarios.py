@@ -9,7 +9,7 @@ import pytest
 from gpec.config import ConfigError, resolve_config
 from gpec.datasets import load_demo
 from gpec.pipeline import run_pipeline
-from gpec.supply import apply_supply_scenarios
+from gpec.scenarios import apply_supply_scenarios
 
 KEYS = ["territory", "occupation", "period"]
 

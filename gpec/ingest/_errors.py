@@ -13,16 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpec._schema import REJECTION_COLUMNS
+from gpec.exceptions import REJECTION_COLUMNS, FormatError
 
 __all__ = ["FormatError", "RowLedger", "check_pattern", "require_file"]
-
-
-class FormatError(ValueError):
-    """Raised when a file is not of the kind a reader expects (a ROME folder given to read_bmo...).
-
-    The message is one line naming the file and what was expected.
-    """
 
 
 class RowLedger:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gpec.ingest._errors import FormatError, check_pattern
-from gpec.ingest._rome import (
+from gpec.ingest._rome_csv import (
     DOMAINES_COMPETENCES,
     _csv,
     _drop,
@@ -33,7 +33,7 @@ def _competences(export, meta, ledger):
     return _labelled_codes(at_c, comp, "code_ogr", "libelle_competence"), cfile, at_c
 
 
-def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
+def skills_v4(export, meta, ledger, system) -> pd.DataFrame:
     parts = []
     comp, cfile, at_c = _competences(export, meta, ledger)
     if comp is not None:
@@ -200,7 +200,7 @@ def _skills_v4(export, meta, ledger, system) -> pd.DataFrame:
     return _none(pd.concat([nodes, skills], ignore_index=True))
 
 
-def _skills_v3(export, meta, ledger, system) -> pd.DataFrame:
+def skills_v3(export, meta, ledger, system) -> pd.DataFrame:
     parts = []
     comp, cfile, at_c = _competences(export, meta, ledger)
     if comp is not None:

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from gpec.exceptions import InputFileError
+
 __all__ = ["read_table", "detect_encoding", "detect_separator", "InputFileError"]
 
 _ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "latin-1")
-
-
-class InputFileError(ValueError):
-    """Raised when a file cannot be read as a table (missing, wrong kind, unreadable)."""
 
 
 def detect_encoding(raw: bytes) -> str:

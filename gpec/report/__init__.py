@@ -8,11 +8,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from gpec._data import GpecData
+from gpec.exceptions import InputFileError
+from gpec.ingest import read_table
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
+from gpec.report._results import OUTPUT_FILES, Results
 from gpec.report._summary import period_totals, totals_by_period
 
-__all__ = ["write_excel", "write_html", "load_results", "period_totals", "totals_by_period"]
+__all__ = [
+    "OUTPUT_FILES",
+    "Results",
+    "load_results",
+    "period_totals",
+    "totals_by_period",
+    "write_excel",
+    "write_html",
+]
 
 
 def load_results(out_dir: str | os.PathLike):
@@ -25,12 +37,8 @@ def load_results(out_dir: str | os.PathLike):
 
     Returns
     -------
-    gpec.pipeline.Results
+    gpec.report.Results
     """
-    from gpec._data import GpecData
-    from gpec.ingest import InputFileError, read_table
-    from gpec.pipeline import OUTPUT_FILES, Results
-
     out = Path(out_dir)
     prov_path = out / "provenance.toml"
     if not prov_path.is_file():

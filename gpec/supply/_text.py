@@ -1,4 +1,4 @@
-"""French text normalisation for matching (private; public through :mod:`gpec.matching`)."""
+"""French text normalisation for matching (private; public through :mod:`gpec.supply.matching`)."""
 
 from __future__ import annotations
 

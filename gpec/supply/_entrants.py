@@ -15,7 +15,7 @@ For every offer (a row of the canonical ``training_offers`` table):
      ``code:weight``); else its RNCP codes, else its Formacode codes, translated to ROME through
      the ``crosswalks`` rows with ``source_system`` ``RNCP`` / ``FORMACODE`` and a ROME
      ``target_system`` (crosswalk weights; several codes count equally);
-  3. ``text``: title + description matched by :class:`gpec.matching.OfferMatcher` against the
+  3. ``text``: title + description matched by :class:`gpec.supply.matching.OfferMatcher` against the
      occupation profiles, the ``top_k`` matches above ``min_score`` with shares proportional to
      their score;
   4. ``unmapped``: kept with a null occupation (never dropped).
@@ -32,12 +32,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gpec._scenarios import apply_supply_scenarios
 from gpec._schema import to_number
 
 __all__ = [
     "ENTRANTS_COLUMNS",
-    "apply_supply_scenarios",
     "entrants",
     "entrants_interval",
     "mapping_quality",
@@ -150,7 +148,7 @@ def _crosswalk_maps(
     return maps
 
 
-def _normalise(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+def _normalize(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
     agg: dict[str, float] = {}
     for code, w in pairs:
         agg[code] = agg.get(code, 0.0) + w
@@ -192,14 +190,14 @@ def entrants(
         Canonical ``crosswalks`` table; rows ``RNCP`` -> ROME and ``FORMACODE`` -> ROME are used.
     matcher : OfferMatcher, optional
         Text matcher; fitted on ``profiles`` when not fitted yet. Default: a new
-        :class:`gpec.matching.OfferMatcher` when ``profiles`` is given.
+        :class:`gpec.supply.matching.OfferMatcher` when ``profiles`` is given.
     profiles : DataFrame or Series, optional
-        Occupation profiles (see :func:`gpec.matching.build_profiles`). Without ``profiles`` and
+        Occupation profiles (see :func:`gpec.supply.matching.build_profiles`). Without ``profiles`` and
         without a fitted matcher, offers with no code stay unmapped.
     titles : DataFrame or Series, optional
         Known job titles of the occupations (``occupation``, ``title``; e.g. the ROME
         appellations), used when the matcher is fitted here (see
-        :meth:`gpec.matching.OfferMatcher.fit`).
+        :meth:`gpec.supply.matching.OfferMatcher.fit`).
     completion_default, placement_default : float
         Rates used where an offer has none (see the module notes).
     top_k : int, default 3
@@ -327,7 +325,7 @@ def entrants(
                 mapping[offer] = (
                     "user",
                     "flexibility",
-                    [(c, s, 1.0) for c, s in _normalise(pairs)],
+                    [(c, s, 1.0) for c, s in _normalize(pairs)],
                 )
 
     # 2. codes
@@ -356,10 +354,10 @@ def entrants(
                         rejected.append((offer, col, code, "no crosswalk to ROME"))
                         warn[offer].append(f"{col} {code}: no crosswalk to ROME")
                         continue
-                    pairs.extend((t, w * tw) for t, tw in _normalise(targets))
+                    pairs.extend((t, w * tw) for t, tw in _normalize(targets))
                 pairs = check(offer, col, pairs)
             if pairs:
-                mapping[offer] = ("code", col, [(c, s, 1.0) for c, s in _normalise(pairs)])
+                mapping[offer] = ("code", col, [(c, s, 1.0) for c, s in _normalize(pairs)])
                 break
 
     # 3. text
@@ -369,7 +367,7 @@ def entrants(
         from sklearn.utils.validation import check_is_fitted
 
         if matcher is None:
-            from gpec.matching import OfferMatcher
+            from gpec.supply.matching import OfferMatcher
 
             matcher = OfferMatcher()
         try:

@@ -1,6 +1,6 @@
 """Labour demand: openings = expansion + replacement (+ turnover), skill needs, scenarios.
 
-Per territory x occupation x forecast year (DESIGN §4, issue 5):
+Per territory x occupation x forecast year:
 
 * **expansion** = E(t) − E(t−1), the net change of employment (BLS *occupational growth*,
   Métiers 2030 *créations nettes*); ``net=False`` gives the non-negative variant max(0, ΔE)
@@ -29,37 +29,18 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from gpec._ageing import (
+from gpec._checks import int_periods, require_columns
+from gpec.demand._ageing import (
     _NB,
     AGE_BANDS,
     DEFAULT_ENTRY_AGES,
-    DEFAULT_EXIT_RATES,
-    DEFAULT_PYRAMID,
     _exit_matrix,
-    _int_periods,
     _pyramid_shares,
-    _require,
     _shift_rates,
     _turnover_vector,
-    exit_rate_curve,
-    parse_age_band,
 )
-from gpec._hiring import compare_hiring_intentions
-from gpec._scenarios import apply_scenarios, run_scenarios
 
-__all__ = [
-    "AGE_BANDS",
-    "DEFAULT_PYRAMID",
-    "DEFAULT_EXIT_RATES",
-    "DEFAULT_ENTRY_AGES",
-    "parse_age_band",
-    "exit_rate_curve",
-    "openings",
-    "skill_needs",
-    "compare_hiring_intentions",
-    "apply_scenarios",
-    "run_scenarios",
-]
+__all__ = ["openings", "skill_needs"]
 
 _OPENINGS_COLUMNS = [
     "territory", "occupation", "period", "employment", "expansion", "replacement",
@@ -69,7 +50,7 @@ _OPENINGS_COLUMNS = [
 
 
 def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
-    _require(forecast, ["territory", "occupation", "period", "mean"], "forecast")
+    require_columns(forecast, "forecast", ["territory", "occupation", "period", "mean"])
     f = forecast.copy()
     if "level" in f.columns:
         levels = [  # plain numbers in messages, not np.int64(80)
@@ -99,7 +80,7 @@ def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
             f[c] = f["mean"]
     f["territory"] = f["territory"].astype("str")
     f["occupation"] = f["occupation"].astype("str")
-    f["period"] = _int_periods(f["period"], "forecast")
+    f["period"] = int_periods(f["period"], "forecast")
     for c in ("mean", "lower", "upper"):
         f[c] = pd.to_numeric(f[c], errors="coerce")
     bad = f["mean"].isna() | (f["mean"] < 0)
@@ -305,11 +286,11 @@ def openings(
     # ---- base employment
     cells_all = f[["territory", "occupation"]].drop_duplicates()
     if employment is not None:
-        _require(employment, ["territory", "occupation", "period", "value"], "employment")
+        require_columns(employment, "employment", ["territory", "occupation", "period", "value"])
         e = employment[["territory", "occupation", "period", "value"]].copy()
         e["territory"] = e["territory"].astype("str")
         e["occupation"] = e["occupation"].astype("str")
-        e["period"] = _int_periods(e["period"], "employment")
+        e["period"] = int_periods(e["period"], "employment")
         e["value"] = pd.to_numeric(e["value"], errors="coerce")
         first = f.groupby(["territory", "occupation"])["period"].min().rename("first")
         e = e.join(first, on=["territory", "occupation"], how="inner")
@@ -491,8 +472,8 @@ def skill_needs(
     >>> skill_needs(op, os_)[["need", "occupations"]].values.tolist()
     [[12.0, 'X; Y']]
     """
-    _require(openings, ["territory", "occupation", "period", value], "openings")
-    _require(occupation_skills, ["occupation", "skill", "weight"], "occupation_skills")
+    require_columns(openings, "openings", ["territory", "occupation", "period", value])
+    require_columns(occupation_skills, "occupation_skills", ["occupation", "skill", "weight"])
     keys = (["scenario"] if "scenario" in openings.columns else []) + ["territory"]
     if value == "openings":
         lo_col, up_col = "lower", "upper"

@@ -18,7 +18,7 @@ Conventions
   near placements, territories in code order. Levels (1)-(2) make the result a min-cost maximum
   flow; level (3) makes the entrants allocated to each territory x occupation unique, which is what
   guarantees that adding entrants never raises a gap. One HiGHS solve per block of occupations x
-  period gives all three levels at once (see :func:`gpec._allocation.solve_transport`).
+  period gives all three levels at once (see :func:`gpec.gap._allocation.solve_transport`).
 * A site only serves the territories its catchment lists; unmapped offers (no occupation) and
   entrants that no opening within reach can take stay in ``surplus``.
 * ``gap = openings - entrants_allocated`` with ``0 <= gap <= openings``; negative openings (net job
@@ -45,20 +45,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gpec._allocation import (
-    Allocation,
-    _check_unique,
-    _codes,
-    _fail_rows,
-    _numeric,
-    _require,
-    allocate,
-)
-from gpec._schema import ValidationError
+from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
+from gpec.exceptions import ValidationError
+from gpec.gap._allocation import Allocation
 
-__all__ = ["Allocation", "allocate", "skill_gaps", "transitions", "weighted_jaccard"]
+__all__ = ["skill_gaps", "transitions", "weighted_jaccard"]
 
-Allocation.__module__ = allocate.__module__ = __name__  # documented here, defined in _allocation
 
 TRANSITIONS_COLUMNS = [
     "territory", "occupation", "from_occupation", "overlap", "mobility_link", "score", "rank",
@@ -70,21 +62,23 @@ TRANSITIONS_COLUMNS = [
 
 
 def _prepare_occupation_skills(occupation_skills: pd.DataFrame) -> pd.DataFrame:
-    _require(occupation_skills, "occupation_skills", ["occupation", "skill"])
+    require_columns(occupation_skills, "occupation_skills", ["occupation", "skill"])
     os_ = pd.DataFrame(
         {
-            "occupation": _codes(occupation_skills["occupation"]),
-            "skill": _codes(occupation_skills["skill"]),
+            "occupation": as_codes(occupation_skills["occupation"]),
+            "skill": as_codes(occupation_skills["skill"]),
         },
         index=occupation_skills.index,
     )
     for col in ("occupation", "skill"):
-        _fail_rows("occupation_skills", os_, os_[col].isna().to_numpy(), col, "missing code")
+        fail_rows("occupation_skills", os_, os_[col].isna().to_numpy(), col, "missing code")
     if "weight" in occupation_skills.columns:
-        os_["weight"] = _numeric(occupation_skills, "occupation_skills", "weight", nonneg=True)
+        os_["weight"] = numeric_column(
+            occupation_skills, "occupation_skills", "weight", nonneg=True
+        )
     else:
         os_["weight"] = 1.0
-    _check_unique(os_, "occupation_skills", ["occupation", "skill"])
+    check_unique(os_, "occupation_skills", ["occupation", "skill"])
     return os_.reset_index(drop=True)
 
 
@@ -127,13 +121,13 @@ def skill_gaps(
     {'skill': ['s1', 's2'], 'need': [10.0, 5.0], 'supply_allocated': [4.0, 2.0], 'gap': [6.0, 3.0]}
     """
     gaps = allocation.gaps if isinstance(allocation, Allocation) else allocation
-    _require(
+    require_columns(
         gaps, "gaps", ["territory", "occupation", "period", "openings", "entrants_allocated", "gap"]
     )
     os_ = _prepare_occupation_skills(occupation_skills)
     g = gaps[["territory", "occupation", "period"]].copy()
-    g["occupation"] = _codes(g["occupation"])
-    g["territory"] = _codes(g["territory"])
+    g["occupation"] = as_codes(g["occupation"])
+    g["territory"] = as_codes(g["territory"])
     values = {
         "need": "openings",
         "supply_allocated": "entrants_allocated",
@@ -170,8 +164,8 @@ def skill_gaps(
     cols = ["territory", "skill", "period", "need", "supply_allocated", "gap", "gap_lower",
             "gap_upper", "n_occupations"]  # fmt: skip
     if skills is not None:
-        _require(skills, "skills", ["skill", "label"])
-        lab = pd.DataFrame({"skill": _codes(skills["skill"]), "skill_label": skills["label"]})
+        require_columns(skills, "skills", ["skill", "label"])
+        lab = pd.DataFrame({"skill": as_codes(skills["skill"]), "skill_label": skills["label"]})
         out = out.merge(lab.drop_duplicates("skill"), on="skill", how="left")
         cols.insert(2, "skill_label")
     out = out[cols].sort_values(["period", "territory", "skill"]).reset_index(drop=True)
@@ -214,8 +208,8 @@ def weighted_jaccard(occupation_skills: pd.DataFrame, pairs: pd.DataFrame) -> np
     """
     os_ = _prepare_occupation_skills(occupation_skills)
     os_ = os_[os_["weight"] > 0]
-    t_codes = _codes(pairs.iloc[:, 0]).to_numpy()
-    s_codes = _codes(pairs.iloc[:, 1]).to_numpy()
+    t_codes = as_codes(pairs.iloc[:, 0]).to_numpy()
+    s_codes = as_codes(pairs.iloc[:, 1]).to_numpy()
     if len(pairs) == 0:
         return np.zeros(0)
     occ = pd.Index(np.unique(np.concatenate([os_["occupation"], t_codes, s_codes]).astype(str)))
@@ -248,7 +242,7 @@ def weighted_jaccard(occupation_skills: pd.DataFrame, pairs: pd.DataFrame) -> np
 
 
 def _change_table(employment_change: pd.DataFrame, period) -> pd.DataFrame:
-    _require(employment_change, "employment_change", ["territory", "occupation"])
+    require_columns(employment_change, "employment_change", ["territory", "occupation"])
     if "change" in employment_change.columns:
         col = "change"
     elif "expansion" in employment_change.columns:
@@ -262,9 +256,9 @@ def _change_table(employment_change: pd.DataFrame, period) -> pd.DataFrame:
         ch = ch[ch["period"] == period]
     out = pd.DataFrame(
         {
-            "territory": _codes(ch["territory"]),
-            "occupation": _codes(ch["occupation"]),
-            "change": _numeric(ch, "employment_change", col, nonneg=False),
+            "territory": as_codes(ch["territory"]),
+            "occupation": as_codes(ch["occupation"]),
+            "change": numeric_column(ch, "employment_change", col, nonneg=False),
         }
     )
     return out.groupby(["territory", "occupation"], as_index=False, sort=True)["change"].sum()
@@ -332,7 +326,7 @@ def transitions(
     0               B      0.5                 y
     """
     gaps = gaps.gaps if isinstance(gaps, Allocation) else gaps
-    _require(gaps, "gaps", ["territory", "occupation", "gap"])
+    require_columns(gaps, "gaps", ["territory", "occupation", "gap"])
     if top_n < 1:
         raise ValueError(f"top_n must be >= 1, got {top_n}")
     g = gaps
@@ -340,8 +334,8 @@ def transitions(
         g = g[g["period"] == period]
     g = pd.DataFrame(
         {
-            "territory": _codes(g["territory"]),
-            "occupation": _codes(g["occupation"]),
+            "territory": as_codes(g["territory"]),
+            "occupation": as_codes(g["occupation"]),
             "gap": pd.to_numeric(g["gap"], errors="coerce").to_numpy(float),
         }
     )
@@ -361,11 +355,11 @@ def transitions(
     cand = cand.merge(pairs, on=["occupation", "from_occupation"], how="left")
     if mobility is not None:
         src = "source" if "source" in mobility.columns else "occupation"
-        _require(mobility, "mobility", [src, "target"])
+        require_columns(mobility, "mobility", [src, "target"])
         links = pd.DataFrame(
             {
-                "from_occupation": _codes(mobility[src]),
-                "occupation": _codes(mobility["target"]),
+                "from_occupation": as_codes(mobility[src]),
+                "occupation": as_codes(mobility["target"]),
             }
         ).drop_duplicates()
         links["mobility_link"] = True

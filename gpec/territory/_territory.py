@@ -1,7 +1,7 @@
 """Territory hierarchy: ancestors, aggregation, catchments and specialisation profiles.
 
 Territories form a tree through the ``parent`` column of the canonical ``territories`` table
-(DESIGN §3): commune -> EPCI (or zone d'emploi, bassin d'emploi) -> département -> région ->
+(docs/architecture.md): commune -> EPCI (or zone d'emploi, bassin d'emploi) -> département -> région ->
 nation. Levels are free strings; the functions here only follow ``parent`` links, so a hierarchy
 with a skipped level (an EPCI attached directly to its région, say) works as well.
 
@@ -55,7 +55,7 @@ _KEY_COLUMNS = (
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _check_territories(territories: pd.DataFrame, need_coords: bool = False) -> pd.DataFrame:
+def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> pd.DataFrame:
     """Return a clean copy of the territories table indexed by code (codes as strings)."""
     if not isinstance(territories, pd.DataFrame):
         raise TypeError("territories must be a DataFrame with columns territory, level, parent")
@@ -135,7 +135,7 @@ def ancestors(territories: pd.DataFrame, level: str) -> pd.Series:
     >>> ancestors(t, "region").tolist()
     [nan, '28', '28', '28']
     """
-    t = _check_territories(territories)
+    t = check_territories(territories)
     if level not in set(t["level"]):
         raise ValueError(
             f"level {level!r} not found in table 'territories' (levels: {sorted(set(t['level']))})"
@@ -246,7 +246,7 @@ def aggregate(
             f"aggregate: territory {codes.loc[row]!r} has no ancestor at level {level!r} "
             f"(row {row}, column {territory_col!r})"
         )
-    t = _check_territories(territories)
+    t = check_territories(territories)
     used_levels = set(t.loc[codes.unique(), "level"])
     if len(used_levels) > 1:
         warnings.warn(
@@ -293,7 +293,7 @@ class TerritoryHierarchy:
 
     def __init__(self, territories: pd.DataFrame):
         self.territories = territories
-        self._table = _check_territories(territories)
+        self._table = check_territories(territories)
         self._cache: dict[str, pd.Series] = {}
         depth = self._depth()
         order = depth.groupby(self._table["level"]).median().sort_values(kind="stable")
@@ -451,7 +451,7 @@ def catchment(
         raise ValueError(f"max_km must be a positive number, got {max_km!r}")
     if decay_km is not None and not decay_km > 0:
         raise ValueError(f"decay_km must be positive or None, got {decay_km!r}")
-    t = _check_territories(territories, need_coords=(method == "distance"))
+    t = check_territories(territories, need_coords=(method == "distance"))
     for col in ("lat", "lon"):
         if col not in t.columns:
             t[col] = np.nan
@@ -678,7 +678,7 @@ def profile(
     if by != "occupation":
         out = out.rename(columns={"n_occupations": f"n_{by}", "top_occupation": f"top_{by}"})
     if territories is not None:
-        t = _check_territories(territories)
+        t = check_territories(territories)
         out.insert(
             1, "label", t["label"].reindex(out["territory"]).to_numpy() if "label" in t else np.nan
         )

@@ -1,19 +1,33 @@
-"""Scenarios: shocks on a forecast or employment table and openings per scenario.
+"""Scenarios: what-if shocks on demand (employment, end-of-career exits) and on training supply
+(seats, new offers), and :func:`run`, which gives the openings and gaps of each scenario beside the
+baseline.
 
-Private module: :func:`apply_scenarios` and :func:`run_scenarios` are public as
-:func:`gpec.demand.apply_scenarios` and :func:`gpec.demand.run_scenarios`.
+A scenario is a list of entries sharing a ``name`` (the ``[[scenarios]]`` tables of
+``gpec.toml``); :func:`normalize_scenarios` checks and groups them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from gpec._ageing import _int_periods, _require
+from gpec._checks import int_periods, require_columns
+from gpec.demand import openings
 
-__all__ = ["apply_scenarios", "apply_supply_scenarios", "run_scenarios"]
+__all__ = [
+    "DEMAND_KEYS",
+    "SCENARIO_KEYS",
+    "SUPPLY_KEYS",
+    "apply_scenarios",
+    "apply_supply_scenarios",
+    "has_keys",
+    "normalize_scenarios",
+    "run",
+    "run_scenarios",
+]
 
 #: keys of a demand shock (employment level, end-of-career exits)
 DEMAND_KEYS = ("change", "absolute", "retirement_shift")
@@ -27,11 +41,12 @@ SCENARIO_KEYS = {
 }  # fmt: skip
 
 
-def _has(sc: Mapping, keys) -> bool:
+def has_keys(sc: Mapping, keys) -> bool:
+    """Whether the scenario entry ``sc`` sets (to a non-zero value) any of ``keys``."""
     return any(sc.get(k) not in (None, 0, 0.0, False) for k in keys)
 
 
-def _normalise_scenarios(scenarios) -> dict[str, list[dict]]:
+def normalize_scenarios(scenarios) -> dict[str, list[dict]]:
     """Group scenario entries by name (entries sharing a name form one scenario)."""
     if isinstance(scenarios, Mapping):
         scenarios = [scenarios]
@@ -165,19 +180,19 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
         if "mean" in df.columns
         else ["value"]
     )
-    _require(df, ["territory", "occupation", "period", *cols], "forecast_or_employment")
+    require_columns(df, "forecast_or_employment", ["territory", "occupation", "period", *cols])
     if "scenario" in df.columns:
         raise ValueError("forecast_or_employment already has a 'scenario' column")
-    groups = _normalise_scenarios(scenarios)
+    groups = normalize_scenarios(scenarios)
     base = df.copy()
-    base["period"] = _int_periods(base["period"], "forecast_or_employment")
+    base["period"] = int_periods(base["period"], "forecast_or_employment")
     out = []
     for name, entries in groups.items():
         s = base.copy()
         for c in cols:
             s[c] = pd.to_numeric(s[c], errors="coerce").astype(float)
         for sc in entries:
-            if not _has(sc, DEMAND_KEYS):
+            if not has_keys(sc, DEMAND_KEYS):
                 continue  # a training-supply entry (see apply_supply_scenarios)
             mask = _target_mask(s, sc, name)
             if sc.get("change") is not None:
@@ -273,11 +288,11 @@ def apply_supply_scenarios(
          new scenario:new:1    2026      11.2
          new scenario:new:1    2027      11.2
     """
-    _require(entrants, ["offer", "site", "occupation", "entrants"], "entrants")
+    require_columns(entrants, "entrants", ["offer", "site", "occupation", "entrants"])
     if "period" in entrants.columns:
         raise ValueError("entrants already has a 'period' column: give yearly entrants")
     periods = sorted({int(p) for p in periods})
-    groups = _normalise_scenarios(scenarios)
+    groups = normalize_scenarios(scenarios)
     base = entrants.reset_index(drop=True)
     base = base.loc[base.index.repeat(len(periods))].reset_index(drop=True)
     base["period"] = np.tile(periods, len(entrants)).astype(np.int64)
@@ -337,52 +352,137 @@ def apply_supply_scenarios(
     return pd.concat(out, ignore_index=True)
 
 
-def run_scenarios(
+def run(
     forecast: pd.DataFrame,
     scenarios,
+    *,
     workforce_age: pd.DataFrame | None = None,
-    **openings_kwargs,
+    openings_kwargs: Mapping | None = None,
+    entrants: pd.DataFrame | None = None,
+    catchment: pd.DataFrame | None = None,
+    baseline: tuple | None = None,
+    completion_default: float = 0.8,
+    placement_default: float = 0.7,
+    supply_interval: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    small_threshold: float | None = None,
 ) -> pd.DataFrame:
-    """Openings of the baseline and of every scenario, stacked with a ``scenario`` column.
+    """Openings (and, with a supply side, gaps) of the baseline and of every scenario.
+
+    Entries sharing a name form one scenario: their demand entries shock the forecast (openings
+    recomputed with :func:`gpec.demand.openings`), their supply entries shock the entrants
+    (:func:`apply_supply_scenarios`); with ``entrants`` and ``catchment``, the allocation
+    (:func:`gpec.gap.allocate`) is solved again whenever either side changed.
 
     Parameters
     ----------
     forecast : DataFrame
-        Forecaster output (the baseline).
+        Forecaster output (the baseline), one interval level.
     scenarios : dict or list of dict
-        Scenario entries (see :func:`apply_scenarios`).
+        Scenario entries (see :func:`apply_scenarios` and :func:`apply_supply_scenarios`).
     workforce_age : DataFrame, optional
-        Passed to :func:`openings`.
-    **openings_kwargs
-        Other arguments of :func:`openings` (employment, exit_rates, level...).
+        Age pyramids, passed to :func:`gpec.demand.openings`.
+    openings_kwargs : mapping, optional
+        Other arguments of :func:`gpec.demand.openings` (employment, exit_rates, level...).
+    entrants, catchment : DataFrame, optional
+        Entrants mapped to occupations and the sites' catchments: give both to get gaps.
+    baseline : tuple (openings, Allocation), optional
+        The baseline already computed (saves solving it again).
+    completion_default, placement_default : float
+        Rates of the new offers of supply scenarios when an entry gives none.
+    supply_interval : callable, optional
+        Applied to shocked entrants to give their ``entrants_low`` / ``entrants_high``.
+    small_threshold : float, optional
+        Passed to :func:`gpec.gap.allocate`.
 
     Returns
     -------
     DataFrame
-        :func:`openings` output with ``scenario`` first ("baseline", then the scenarios in the
-        order given).
+        Without a supply side: the :func:`gpec.demand.openings` table of every scenario with
+        ``scenario`` first ("baseline", then the scenarios in the order given). With one: per
+        scenario x territory x occupation x period, ``openings``, ``entrants_allocated``,
+        ``gap`` and ``employment``.
 
     Examples
     --------
     >>> fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2025, 2026],
     ...     "mean": [100.0, 100.0]})
     >>> emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2024], "value": [100.0]})
-    >>> out = run_scenarios(fc, {"name": "closure", "from_year": 2026, "change": -0.5},
-    ...     employment=emp, level=None)
+    >>> out = run(fc, {"name": "closure", "from_year": 2026, "change": -0.5},
+    ...     openings_kwargs={"employment": emp, "level": None})
     >>> out.groupby("scenario", sort=False)["expansion"].sum().to_dict()
     {'baseline': 0.0, 'closure': -50.0}
     """
-    from gpec.demand import openings  # deferred: gpec.demand re-exports this module
+    from gpec.gap import allocate
 
-    if "level" in forecast.columns and openings_kwargs.get("level", 80) is not None:
-        forecast = forecast[forecast["level"] == openings_kwargs.get("level", 80)]
-    shocked = apply_scenarios(forecast, scenarios)
-    baseline = forecast.copy()
-    baseline.insert(0, "scenario", "baseline")
-    both = pd.concat([baseline, shocked], ignore_index=True)
-    order = ["baseline", *pd.unique(shocked["scenario"])]
-    out = openings(both, workforce_age, **openings_kwargs)
-    out["scenario"] = pd.Categorical(out["scenario"], categories=order, ordered=True)
-    out = out.sort_values(["scenario", "territory", "occupation", "period"], kind="stable")
-    out["scenario"] = out["scenario"].astype("str")
-    return out.reset_index(drop=True)
+    open_kw = dict(openings_kwargs or {})
+    if "level" in forecast.columns and open_kw.get("level", 80) is not None:
+        forecast = forecast[forecast["level"] == open_kw.get("level", 80)]
+    groups = normalize_scenarios(scenarios)
+    with_supply = entrants is not None and catchment is not None
+    if baseline is None:
+        base_op = openings(forecast, workforce_age, **open_kw)
+        base_al = (
+            allocate(base_op, entrants, catchment, small_threshold=small_threshold)
+            if with_supply
+            else None
+        )
+    else:
+        base_op, base_al = baseline
+    keys = ["territory", "occupation", "period"]
+    rows = []
+    for name, entries in [("baseline", []), *groups.items()]:
+        op, al = base_op, base_al
+        if any(has_keys(sc, DEMAND_KEYS) for sc in entries):
+            # apply_scenarios writes the scenario's retirement_shift into the table it returns,
+            # where openings() reads it: it must not be passed again (it would count twice)
+            fc = apply_scenarios(forecast, entries).drop(columns=["scenario"], errors="ignore")
+            op = openings(fc, workforce_age, **open_kw)
+        if not with_supply:
+            rows.append(op.assign(scenario=name))
+            continue
+        ent = entrants
+        if any(has_keys(sc, SUPPLY_KEYS) for sc in entries):
+            ent = apply_supply_scenarios(
+                entrants,
+                entries,
+                sorted(op["period"].unique()),
+                completion_default=completion_default,
+                placement_default=placement_default,
+            ).drop(columns=["scenario"])
+            if supply_interval is not None:
+                ent = supply_interval(ent)  # the new offers' interval too
+        if op is not base_op or ent is not entrants:
+            al = allocate(op, ent, catchment, small_threshold=small_threshold)
+        g = al.gaps.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
+        g = g.merge(op[[*keys, "employment"]], on=keys, how="left")
+        rows.append(g.assign(scenario=name))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
+def run_scenarios(
+    forecast: pd.DataFrame,
+    scenarios,
+    workforce_age: pd.DataFrame | None = None,
+    **openings_kwargs,
+) -> pd.DataFrame:
+    """Deprecated: use :func:`run` (``openings_kwargs`` as a mapping).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2025], "mean": [1.0]})
+    >>> emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2024], "value": [1.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     out = run_scenarios(fc, {"name": "s", "change": 0.5}, employment=emp, level=None)
+    >>> out["scenario"].tolist()
+    ['baseline', 's']
+    """
+    warnings.warn(
+        "gpec.scenarios.run_scenarios is deprecated; use gpec.scenarios.run(forecast, scenarios, "
+        "workforce_age=..., openings_kwargs={...})",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return run(forecast, scenarios, workforce_age=workforce_age, openings_kwargs=openings_kwargs)

@@ -1,8 +1,8 @@
-"""Scoring channels of :class:`gpec.matching.OfferMatcher` (private).
+"""Scoring channels of :class:`gpec.supply.matching.OfferMatcher` (private).
 
 TF-IDF channels on words or character n-grams within words, a query-likelihood model with Dirichlet
 smoothing and a latent semantic (LSA) model, all on texts already normalised by
-:func:`gpec.matching.normalize_text`.
+:func:`gpec.supply.matching.normalize_text`.
 """
 
 from __future__ import annotations

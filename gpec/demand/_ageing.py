@@ -9,6 +9,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from gpec._checks import require_columns
+from gpec.territory import check_territories
+
 #: Canonical 5-year age bands of the ageing model (the last one is open).
 AGE_BANDS: tuple[str, ...] = (
     "15-19", "20-24", "25-29", "30-34", "35-39", "40-44",
@@ -178,28 +181,6 @@ def _shift_rates(q: np.ndarray, shift: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # input preparation
 # --------------------------------------------------------------------------------------
-def _require(df: pd.DataFrame, cols, table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"table {table!r}: missing column(s) {missing}")
-
-
-def _int_periods(s: pd.Series, table: str) -> pd.Series:
-    if isinstance(s.dtype, pd.PeriodDtype):
-        freq = s.dtype.freq.freqstr
-        if not freq.startswith(("Y", "A")):
-            raise ValueError(f"table {table!r}: openings need annual periods, got {freq!r}")
-        return s.dt.year.astype("int64")
-    v = pd.to_numeric(s, errors="coerce")
-    bad = v.isna() | (v != np.round(v))
-    if bad.any():
-        row = s.index[bad.to_numpy()][0]
-        raise ValueError(
-            f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
-        )
-    return v.astype("int64")
-
-
 def _pyramid_shares(
     cells: pd.DataFrame, workforce_age: pd.DataFrame | None, territories: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +196,9 @@ def _pyramid_shares(
     source = np.full(n, "default", dtype=object)
     if workforce_age is None or len(workforce_age) == 0:
         return shares, source
-    _require(workforce_age, ["territory", "occupation", "age_band", "value"], "workforce_age")
+    require_columns(
+        workforce_age, "workforce_age", ["territory", "occupation", "age_band", "value"]
+    )
     wa = workforce_age
     value = pd.to_numeric(wa["value"], errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(value) | (value < 0)
@@ -264,9 +247,7 @@ def _pyramid_shares(
     todo = lambda: source == "default"  # noqa: E731
     fill(todo(), own, [terr, occ], "pyramid")
     if territories is not None and todo().any():
-        from gpec.territory import _check_territories
-
-        parent = _check_territories(territories)["parent"]
+        parent = check_territories(territories)["parent"]
         cur = terr.copy()
         for _ in range(len(parent) + 1):
             cur = parent.reindex(cur).to_numpy(dtype=object)
@@ -286,7 +267,7 @@ def _exit_matrix(cells: pd.DataFrame, exit_rates) -> np.ndarray:
     if exit_rates is None:
         return np.tile(DEFAULT_EXIT_RATES.to_numpy(), (n, 1))
     if isinstance(exit_rates, pd.DataFrame):
-        _require(exit_rates, ["age_band", "rate"], "exit_rates")
+        require_columns(exit_rates, "exit_rates", ["age_band", "rate"])
         if "occupation" not in exit_rates.columns:
             return np.tile(
                 _rates_to_bands(dict(zip(exit_rates["age_band"], exit_rates["rate"], strict=True))),
@@ -312,7 +293,7 @@ def _turnover_vector(cells: pd.DataFrame, turnover_rates) -> np.ndarray:
     if np.isscalar(turnover_rates):
         r = np.full(n, float(turnover_rates))
     elif isinstance(turnover_rates, pd.DataFrame):
-        _require(turnover_rates, ["occupation", "rate"], "turnover_rates")
+        require_columns(turnover_rates, "turnover_rates", ["occupation", "rate"])
         tr = turnover_rates.astype({"occupation": "str"})
         if "territory" in tr.columns:
             tr = tr.astype({"territory": "str"}).set_index(["territory", "occupation"])["rate"]

@@ -25,7 +25,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from gpec._schema import ValidationError
+from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
+from gpec.exceptions import ValidationError
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
 
@@ -346,67 +347,25 @@ class Allocation:
 # input checks
 
 
-def _require(df: pd.DataFrame, table: str, columns: list[str]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValidationError(f"{table}: missing column(s) {missing}; has {list(df.columns)}")
-
-
-def _fail_rows(table: str, df: pd.DataFrame, mask: np.ndarray, column: str, reason: str) -> None:
-    if np.any(mask):
-        pos = int(np.flatnonzero(mask)[0])
-        row = df.index[pos]
-        value = df[column].iloc[pos] if column in df.columns else None
-        if isinstance(value, np.generic):  # 34.06, not np.float64(34.06)
-            value = value.item()
-        raise ValidationError(
-            f"{table}: row {row}, column {column!r}: {reason} (value {value!r}; "
-            f"{int(np.sum(mask))} row(s) in all)"
-        )
-
-
-def _codes(s: pd.Series) -> pd.Series:
-    """Codes as pandas strings (dtype ``str``), nulls kept as null."""
-    return s if s.dtype == "str" else s.astype("str")
-
-
 def _code_index(columns: list[pd.Series]) -> pd.Index:
     """Sorted index of the distinct codes of several columns (hash first, then sort the few)."""
     return pd.Index(pd.unique(pd.concat(columns, ignore_index=True))).sort_values()
 
 
-def _numeric(df: pd.DataFrame, table: str, column: str, *, nonneg: bool) -> np.ndarray:
-    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
-    _fail_rows(
-        table, df, ~np.isfinite(values) & df[column].notna().to_numpy(), column, "not a number"
-    )
-    _fail_rows(table, df, np.isnan(values), column, "missing value")
-    if nonneg:
-        _fail_rows(table, df, values < 0, column, "negative value")
-    return values
-
-
-def _check_unique(df: pd.DataFrame, table: str, key: list[str]) -> None:
-    dup = df.duplicated(key, keep="first").to_numpy()
-    _fail_rows(table, df, dup, key[-1], f"duplicate key {key}")
-
-
 def _prepare_openings(openings, employment, small_threshold):
-    _require(openings, "openings", ["territory", "occupation", "period", "openings"])
+    require_columns(openings, "openings", ["territory", "occupation", "period", "openings"])
     op = pd.DataFrame(
         {
-            "territory": _codes(openings["territory"]),
-            "occupation": _codes(openings["occupation"]),
+            "territory": as_codes(openings["territory"]),
+            "occupation": as_codes(openings["occupation"]),
             "period": openings["period"].to_numpy(),
         },
         index=openings.index,
     )
     for col in ("territory", "occupation", "period"):
-        _fail_rows("openings", op, op[col].isna().to_numpy(), col, "missing code")
-    _check_unique(op, "openings", ["territory", "occupation", "period"])
-    raw = _numeric(openings, "openings", "openings", nonneg=False)
+        fail_rows("openings", op, op[col].isna().to_numpy(), col, "missing code")
+    check_unique(op, "openings", ["territory", "occupation", "period"])
+    raw = numeric_column(openings, "openings", "openings", nonneg=False)
     op["openings"] = np.maximum(raw, 0.0)
     for bound in ("lower", "upper"):
         if bound in openings.columns:
@@ -416,16 +375,16 @@ def _prepare_openings(openings, employment, small_threshold):
             op[bound] = op["openings"].to_numpy()
     bad_lo = op["lower"].to_numpy() > op["openings"].to_numpy() + 1e-9
     bad_hi = op["upper"].to_numpy() < op["openings"].to_numpy() - 1e-9
-    _fail_rows("openings", openings, bad_lo, "lower", "lower bound above openings")
-    _fail_rows("openings", openings, bad_hi, "upper", "upper bound below openings")
+    fail_rows("openings", openings, bad_lo, "lower", "lower bound above openings")
+    fail_rows("openings", openings, bad_hi, "upper", "upper bound below openings")
     if employment is not None:
-        _require(employment, "employment", ["territory", "occupation", "value"])
+        require_columns(employment, "employment", ["territory", "occupation", "value"])
         key = ["territory", "occupation"] + (["period"] if "period" in employment.columns else [])
         emp = employment[key].copy()
-        emp["territory"] = _codes(emp["territory"])
-        emp["occupation"] = _codes(emp["occupation"])
+        emp["territory"] = as_codes(emp["territory"])
+        emp["occupation"] = as_codes(emp["occupation"])
         emp["employment"] = pd.to_numeric(employment["value"], errors="coerce")
-        _check_unique(emp, "employment", key)
+        check_unique(emp, "employment", key)
         op = op.reset_index(drop=True).merge(emp, on=key, how="left")
     elif "employment" in openings.columns:
         op["employment"] = pd.to_numeric(openings["employment"], errors="coerce").to_numpy()
@@ -448,35 +407,35 @@ def _prepare_openings(openings, employment, small_threshold):
 
 
 def _prepare_entrants(entrants):
-    _require(entrants, "entrants", ["offer", "site", "occupation", "entrants"])
+    require_columns(entrants, "entrants", ["offer", "site", "occupation", "entrants"])
     has_period = "period" in entrants.columns
     en = pd.DataFrame(
         {
-            "offer": _codes(entrants["offer"]),
-            "site": _codes(entrants["site"]),
-            "occupation": _codes(entrants["occupation"]),
+            "offer": as_codes(entrants["offer"]),
+            "site": as_codes(entrants["site"]),
+            "occupation": as_codes(entrants["occupation"]),
         },
         index=entrants.index,
     )
     if has_period:
         en["period"] = entrants["period"].to_numpy()
-        _fail_rows("entrants", en, en["period"].isna().to_numpy(), "period", "missing period")
-    _fail_rows("entrants", en, en["offer"].isna().to_numpy(), "offer", "missing code")
-    en["entrants"] = _numeric(entrants, "entrants", "entrants", nonneg=True)
+        fail_rows("entrants", en, en["period"].isna().to_numpy(), "period", "missing period")
+    fail_rows("entrants", en, en["offer"].isna().to_numpy(), "offer", "missing code")
+    en["entrants"] = numeric_column(entrants, "entrants", "entrants", nonneg=True)
     values = ["entrants"]
     if {"entrants_low", "entrants_high"} <= set(entrants.columns):
         # a supply interval (gpec.supply.entrants_interval): allocated again at both ends
         values += ["entrants_low", "entrants_high"]
         for col in values[1:]:
-            en[col] = _numeric(entrants, "entrants", col, nonneg=True)
+            en[col] = numeric_column(entrants, "entrants", col, nonneg=True)
         x = en["entrants"].to_numpy()
         tol = 1e-9 * np.maximum(1.0, x)
         bad_lo = en["entrants_low"].to_numpy() > x + tol
         bad_hi = en["entrants_high"].to_numpy() < x - tol
-        _fail_rows("entrants", entrants, bad_lo, "entrants_low", "low value above entrants")
-        _fail_rows("entrants", entrants, bad_hi, "entrants_high", "high value below entrants")
+        fail_rows("entrants", entrants, bad_lo, "entrants_low", "low value above entrants")
+        fail_rows("entrants", entrants, bad_hi, "entrants_high", "high value below entrants")
     mapped = en["occupation"].notna().to_numpy()
-    _fail_rows("entrants", en, mapped & en["site"].isna().to_numpy(), "site", "missing site")
+    fail_rows("entrants", en, mapped & en["site"].isna().to_numpy(), "site", "missing site")
     key = ["offer", "site", "occupation"] + (["period"] if has_period else [])
     # several rows of one offer x occupation (e.g. a code and a text match) add up
     sup = en[mapped].groupby(key, as_index=False, sort=True, dropna=False)[values].sum()
@@ -491,17 +450,17 @@ def _prepare_entrants(entrants):
 
 
 def _prepare_catchment(catchment):
-    _require(catchment, "catchment", ["site", "territory"])
+    require_columns(catchment, "catchment", ["site", "territory"])
     ca = pd.DataFrame(
-        {"site": _codes(catchment["site"]), "territory": _codes(catchment["territory"])},
+        {"site": as_codes(catchment["site"]), "territory": as_codes(catchment["territory"])},
         index=catchment.index,
     )
     for col in ("site", "territory"):
-        _fail_rows("catchment", ca, ca[col].isna().to_numpy(), col, "missing code")
-    _check_unique(ca, "catchment", ["site", "territory"])
+        fail_rows("catchment", ca, ca[col].isna().to_numpy(), col, "missing code")
+    check_unique(ca, "catchment", ["site", "territory"])
     if "distance_km" in catchment.columns:
         d = pd.to_numeric(catchment["distance_km"], errors="coerce").to_numpy(dtype=float)
-        _fail_rows("catchment", catchment, d < 0, "distance_km", "negative distance")
+        fail_rows("catchment", catchment, d < 0, "distance_km", "negative distance")
         # arcs without a distance (e.g. same-parent catchments without centroids) are all
         # equally near: cost 0
         ca["distance_km"] = np.where(np.isnan(d), 0.0, d)
@@ -532,7 +491,7 @@ def allocate(
     entrants placed, **then** the smallest total distance travelled (entrants x km, to the
     metre) among those placements, **then**, among equally near placements, territories in code
     order. Both are reached with one HiGHS solve per independent block
-    (:func:`gpec._allocation.solve_transport`), whose weighted objective provably has the
+    (:func:`gpec.gap._allocation.solve_transport`), whose weighted objective provably has the
     lexicographic optimum as its optimum. The last level makes the entrants allocated to each
     territory x occupation unique, so that more entrants never raise a gap.
 

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gpec._ageing import _int_periods, _require
+from gpec._checks import int_periods, require_columns
+from gpec.territory import aggregate, check_territories
 
 __all__ = ["compare_hiring_intentions"]
 
@@ -77,23 +78,23 @@ def compare_hiring_intentions(
     ['agree', 'projection_higher']
     """
 
-    _require(openings, ["territory", "occupation", "period", "openings"], "openings")
-    _require(
-        hiring_intentions, ["territory", "occupation", "period", "projects"], "hiring_intentions"
+    require_columns(openings, "openings", ["territory", "occupation", "period", "openings"])
+    require_columns(
+        hiring_intentions, "hiring_intentions", ["territory", "occupation", "period", "projects"]
     )
     if factor <= 1:
         raise ValueError("factor must be > 1")
     hi = hiring_intentions.copy()
     for c in ("territory", "occupation"):
         hi[c] = hi[c].astype("str")
-    hi["period"] = _int_periods(hi["period"], "hiring_intentions")
+    hi["period"] = int_periods(hi["period"], "hiring_intentions")
     hi_periods = hi["period"].to_numpy()
     for c in ("projects", "difficult", "seasonal"):
         hi[c] = pd.to_numeric(hi[c], errors="coerce") if c in hi.columns else np.nan
     op = openings[["territory", "occupation", "period", "openings"]].copy()
     for c in ("territory", "occupation"):
         op[c] = op[c].astype("str")
-    op["period"] = _int_periods(op["period"], "openings")
+    op["period"] = int_periods(op["period"], "openings")
     chosen = survey_period is not None
     survey_period = int(hi["period"].max()) if survey_period is None else int(survey_period)
     other = hi["period"] != survey_period
@@ -118,9 +119,7 @@ def compare_hiring_intentions(
                 "hiring_intentions: territories differ from the openings'; pass territories= to "
                 "sum openings up to the survey's level"
             )
-        from gpec.territory import _check_territories, aggregate
-
-        t = _check_territories(territories)
+        t = check_territories(territories)
         unknown = sorted(set(hi["territory"]) - set(t.index))
         if unknown:
             raise ValueError(

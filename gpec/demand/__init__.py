@@ -1,0 +1,32 @@
+"""Demand: openings (expansion + replacement from the age pyramid), skill needs, and the
+cross-check with hiring intentions (BMO)."""
+
+from gpec._compat import module_getattr
+from gpec.demand._ageing import (
+    AGE_BANDS,
+    DEFAULT_ENTRY_AGES,
+    DEFAULT_EXIT_RATES,
+    DEFAULT_PYRAMID,
+    exit_rate_curve,
+    parse_age_band,
+)
+from gpec.demand._hiring import compare_hiring_intentions
+from gpec.demand._openings import openings, skill_needs
+
+__all__ = [
+    "AGE_BANDS",
+    "DEFAULT_ENTRY_AGES",
+    "DEFAULT_EXIT_RATES",
+    "DEFAULT_PYRAMID",
+    "compare_hiring_intentions",
+    "exit_rate_curve",
+    "openings",
+    "parse_age_band",
+    "skill_needs",
+]
+
+# Scenarios have their own stage now (gpec.scenarios); the old paths still work, with a warning.
+__getattr__ = module_getattr(
+    "gpec.demand",
+    {"apply_scenarios": "gpec.scenarios", "run_scenarios": "gpec.scenarios"},
+)

@@ -1,0 +1,123 @@
+"""The result of a run: every output table, and how it is written to a folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gpec._data import GpecData
+from gpec.report._excel import write_excel
+from gpec.report._html import write_html
+
+__all__ = ["OUTPUT_FILES", "Results"]
+
+#: Output tables written by :meth:`Results.write`, file name -> attribute.
+OUTPUT_FILES = {
+    "forecast.csv": "forecast",
+    "backtest.csv": "backtest",
+    "backtest_summary.csv": "backtest_summary",
+    "openings.csv": "openings",
+    "skill_needs.csv": "skill_needs",
+    "entrants.csv": "entrants",
+    "gaps.csv": "gaps",
+    "skill_gaps.csv": "skill_gaps",
+    "transitions.csv": "transitions",
+    "surplus.csv": "surplus",
+    "mapping_quality.csv": "mapping_quality",
+    "territory_profile.csv": "profile",
+    "hiring_check.csv": "hiring_check",
+    "scenarios.csv": "scenarios",
+    "rejected.csv": "rejected",
+}
+
+
+#: Header of an output that has no rows because its input is absent (e.g. no occupation_skills:
+#: no skill gaps), so that every CSV written can be read back with its columns.
+_EMPTY_COLUMNS = {
+    "skill_needs": ["territory", "territory_label", "skill", "skill_label", "period", "need",
+                    "need_lower", "need_upper", "occupations"],
+    "skill_gaps": ["territory", "territory_label", "skill", "skill_label", "period", "need",
+                   "supply_allocated", "gap", "gap_lower", "gap_upper", "n_occupations"],
+    "transitions": ["territory", "territory_label", "occupation", "occupation_label",
+                    "from_occupation", "from_occupation_label", "overlap", "mobility_link",
+                    "score", "rank", "jobs_lost", "gap", "skills_to_acquire",
+                    "n_skills_to_acquire"],
+    "mapping_quality": ["reason", "offers", "seats", "seats_share", "entrants",
+                        "entrants_share"],
+    "hiring_check": ["territory", "territory_label", "occupation", "occupation_label",
+                     "survey_period", "period", "openings", "projects", "projects_nonseasonal",
+                     "difficult_share", "seasonal_share", "openings_share", "projects_share",
+                     "share_ratio", "flag"],
+    "scenarios": ["scenario", "territory", "territory_label", "occupation", "occupation_label",
+                  "period", "openings", "entrants_allocated", "gap", "employment"],
+}  # fmt: skip
+
+
+@dataclass
+class Results:
+    """Every table produced by a run, plus the parameters and versions used."""
+
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame
+    openings: pd.DataFrame
+    skill_needs: pd.DataFrame
+    entrants: pd.DataFrame
+    gaps: pd.DataFrame
+    skill_gaps: pd.DataFrame
+    transitions: pd.DataFrame
+    surplus: pd.DataFrame
+    mapping_quality: pd.DataFrame
+    profile: pd.DataFrame
+    hiring_check: pd.DataFrame
+    scenarios: pd.DataFrame
+    rejected: pd.DataFrame
+    backtest_summary: pd.DataFrame
+    config: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    data: GpecData | None = None
+
+    def write(
+        self, out_dir: str | os.PathLike, *, reports: bool = True, lang: str | None = None
+    ) -> list[Path]:
+        """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, attr in OUTPUT_FILES.items():
+            table = getattr(self, attr)
+            if table is None:
+                continue
+            if table.columns.empty and attr in _EMPTY_COLUMNS:
+                table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
+            path = out / name
+            table.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+            written.append(path)
+        path = out / "provenance.toml"
+        import tomli_w
+
+        path.write_text(tomli_w.dumps(_toml_safe(self.provenance)), encoding="utf-8")
+        written.append(path)
+        if reports:
+            written.append(write_excel(self, out / "report.xlsx", lang=lang))
+            written.append(write_html(self, out / "report.html", lang=lang))
+        return written
+
+
+def _toml_safe(obj):
+    if isinstance(obj, dict):
+        return {str(k): _toml_safe(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_toml_safe(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    return obj
+
+
+# ----------------------------------------------------------------------------- loading
