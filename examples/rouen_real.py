@@ -1,0 +1,396 @@
+"""Zone d'emploi de Rouen (Seine-Maritime part), from the official files to a planner's report.
+
+    python examples/rouen_real.py [--data ../shared/data/real] [--out rouen-report]
+
+Reads the real public files kept beside the repository (``../shared/data/real``, never copied into
+it) and writes, under ``--out``:
+
+* ``sectors/``: gpec run on private salaried employment by EPCI x NA38 sector (URSSAF 2006-2022):
+  forecasts to 2030 with their backtest against naive and drift, openings by sector (replacement
+  from the sectors' age pyramids, mixed from the FAP pyramids), territory profile;
+  ``report.html``, ``report.xlsx`` and the CSV tables;
+* ``occupations/``: the same employment estimated by EPCI x FAP87 (iterative proportional
+  fitting of the sector totals to the census structure of Normandie), its forecasts, openings
+  with replacement from the DARES FAP age pyramids, the real vocational and BTS seats of
+  Seine-Maritime mapped to FAP, gaps; ``report.html``, ``report.xlsx`` and the CSV tables;
+* ``checks/``: the estimate against the published structure of the département (DARES 2019),
+  the URSSAF private salaried jobs against the INSEE comparateur's jobs at place of work (2018),
+  openings against the BMO hiring intentions of the Rouen bassins, the reconciliation
+  commune -> EPCI -> zone d'emploi, the sector -> FAP structure.
+
+Every assumption is written in the ``Assumptions`` section of both reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gpec import GpecData
+from gpec.demand.sector_to_occupation import (
+    ASSUMPTIONS,
+    compare_structure,
+    sector_age_pyramids,
+    sector_to_occupation,
+    staffing_seed,
+)
+from gpec.ingest import read_dares_series, read_table, read_urssaf
+from gpec.pipeline import run_pipeline
+from gpec.referentials import convert_code_lists
+
+REPO = Path(__file__).resolve().parents[1]
+URSSAF = "urssaf-rouen/etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last.csv"
+DARES = "dares-portrait-stat-metiers"
+BASE_YEAR = 2019  # the year of the DARES département figures: the estimator is fitted on it
+ROUEN_BASSINS = ("ROUEN", "ELBEUF", "BARENTIN", "YVETOT")  # BMO bassins of the zone (by name)
+
+CONFIG = {
+    "run": {"name": "Zone d'emploi de Rouen (76), fichiers URSSAF et INSEE", "level": "epci",
+            "lang": "fr", "seed": 0},
+    "forecast": {"models": "auto", "horizon": 8, "level": [80, 95]},
+    "demand": {"net": True, "interval_level": 80},
+    "catchment": {"method": "parent", "level": "departement"},
+    "report": {"top_n": 15},
+}  # fmt: skip
+
+
+def _say(t0: float, text: str) -> None:
+    print(f"[{time.time() - t0:5.1f} s] {text}", flush=True)
+
+
+def rome_to_fap87(real: Path) -> pd.DataFrame:
+    """ROME v3 -> FAP87 crosswalk (DARES fap225_rome.csv; equal weights over a code's FAP)."""
+    fr = read_table(real / DARES / "fap225_rome.csv").dropna(subset=["Rome"])
+    fr = fr.assign(source=fr["Rome"].str.strip(), target=fr["Fap"].str[:3])
+    n = fr.groupby(["source", "target"]).size().rename("n").reset_index()
+    n["weight"] = n["n"] / n.groupby("source")["n"].transform("sum")
+    return n[["source", "target", "weight"]]
+
+
+def naf_links(real: Path) -> pd.DataFrame:
+    """ROME 4.0 fiche <-> NAF division links, with each fiche's ROME v3 parent."""
+    links = read_table(real / "rome4-v460" / "unix_arborescence_secteur_naf_v460_utf8.csv")
+    ref = read_table(real / "rome4-v460" / "unix_referentiel_code_rome_v460_utf8.csv")
+    parent = dict(zip(ref["code_rome"], ref["code_rome_parent"].fillna(ref["code_rome"]),
+                      strict=True))  # fmt: skip
+    return pd.DataFrame(
+        {
+            "division": links["code_secteur_naf"].str.zfill(2),
+            "rome": links["code_rome"].map(lambda c: parent.get(c, c)),
+        }
+    )
+
+
+def fap87_labels(real: Path) -> pd.DataFrame:
+    occ = read_dares_series(real / DARES / "effectifsalarie_hors_app_3niv.csv").occupations
+    occ = occ[occ["level"] == "fap87"]
+    return pd.DataFrame(
+        {"occupation": occ["occupation"], "label": occ["label"], "system": "FAP2009_87"}
+    )
+
+
+def fap87_pyramids(real: Path) -> pd.DataFrame:
+    age = read_dares_series(real / DARES / "age_2017_2019_3niv.csv").workforce_age
+    age = age[age["occupation"].str.len() == 3]
+    return age.assign(territory="FR")
+
+
+def region_margin(real: Path, region: str = "28") -> pd.DataFrame:
+    """Census employment by FAP87 in the région (input_carte1.csv)."""
+    c = read_table(real / DARES / "input_carte1.csv")
+    c = c[c["code_reg"].str.strip() == region]
+    return pd.DataFrame({"occupation": c["FAP_3"], "value": c["emp_fap_reg"].astype(float)})
+
+
+#: FAP87 outside URSSAF's scope (agriculture; civil service, army, police; politics and
+#: clergy): left out of the occupation margin, not forced into private sectors.
+OUT_OF_SCOPE = ("A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "X0Z")
+
+
+def departement_check(real: Path, est: pd.DataFrame, margin: pd.DataFrame) -> tuple:
+    """Estimated FAP87 structure of the panel vs the DARES 2019 figures of Seine-Maritime."""
+    t = read_table(real / DARES / "tensions" / "tensions.csv")
+    d = t[(t["dep"] == "76") & (t["niveau_fap"] == "fap 87")]
+    pub = pd.DataFrame({"occupation": d["fap"], "value": d["Emploi moyen"].astype(float)})
+    tab, dis = compare_structure(est[est["period"] == BASE_YEAR], pub)
+    _, dis_region = compare_structure(margin, pub)  # the région structure, no sector information
+    return tab, dis, dis_region
+
+
+def comparateur_check(real: Path, commune_emp: pd.DataFrame, memberships) -> pd.DataFrame:
+    """URSSAF private salaried jobs 2018 vs INSEE jobs at place of work 2018, per EPCI."""
+    import zipfile
+
+    with zipfile.ZipFile(real / "insee-cog" / "base_cc_comparateur_csv.zip") as z:
+        with z.open("base_cc_comparateur.CSV") as fh:
+            cc = pd.read_csv(fh, sep=";", dtype=str, usecols=["CODGEO", "P18_EMPLT",
+                                                              "P18_EMPLT_SAL"])  # fmt: skip
+    communes = sorted(set(commune_emp["territory"]))
+    cc = cc[cc["CODGEO"].isin(communes)].copy()
+    for c in ("P18_EMPLT", "P18_EMPLT_SAL"):
+        cc[c] = pd.to_numeric(cc[c].str.replace(",", "."), errors="coerce")
+    epci = memberships[memberships["level"] == "epci"].set_index("commune")["territory"]
+    cc["epci"] = cc["CODGEO"].map(epci)
+    urs = commune_emp[commune_emp["period"] == 2018].groupby("territory")["value"].sum()
+    cc["urssaf_2018"] = cc["CODGEO"].map(urs).fillna(0.0)
+    out = cc.groupby("epci")[["urssaf_2018", "P18_EMPLT_SAL", "P18_EMPLT"]].sum()
+    out.loc["zone (76 part)"] = out.sum()
+    out["private_salaried_share_of_jobs"] = out["urssaf_2018"] / out["P18_EMPLT"]
+    out["private_share_of_salaried_jobs"] = out["urssaf_2018"] / out["P18_EMPLT_SAL"]
+    out.attrs["communes_found"] = len(cc)
+    return out.reset_index()
+
+
+def reconciliation_check(commune: GpecData) -> pd.DataFrame:
+    """Forecasts by commune x NA38 summed to EPCI and zone, against the EPCI/zone forecasts.
+
+    The URSSAF file's own totals are the sums of its commune cells (published cells only), so
+    the coherent forecast of a level is the sum of the forecasts of the level below.
+    """
+    from gpec.forecast import Forecaster, reconcile
+
+    emp = commune.employment
+    terr = commune.territories
+    up = terr.set_index("territory")["parent"]
+    levels = {"commune": emp}
+    e = emp.assign(territory=emp["territory"].map(up))
+    levels["epci"] = e.groupby(["territory", "occupation", "period"], as_index=False)["value"].sum()
+    z = levels["epci"].assign(territory=levels["epci"]["territory"].map(up))
+    levels["zone_emploi"] = z.groupby(["territory", "occupation", "period"], as_index=False)[
+        "value"
+    ].sum()
+    # only sectors of the zone with at least 8 published years in every series of the zone
+    panel = pd.concat(levels.values(), ignore_index=True)
+    n = panel.groupby(["territory", "occupation"])["period"].transform("size")
+    panel = panel[n >= 8]
+    model = Forecaster(models=["naive", "drift"], horizon=8, level=(80,), random_state=0)
+    model.fit(panel[panel["occupation"].isin(["FZ", "GZ", "QA"])])
+    base = model.predict()
+    rec = reconcile(base, terr, method="bottom_up")
+    rows = []
+    for name, fc in (("base", base), ("reconciled", rec)):
+        fc = fc[fc["period"] == 2030].drop_duplicates(["territory", "occupation"])
+        lvl = fc["territory"].map(terr.set_index("territory")["level"])
+        for (lv, occ), v in fc.groupby([lvl, fc["occupation"]])["mean"].sum().items():
+            rows.append((name, lv, occ, v))
+    return pd.DataFrame(rows, columns=["forecast", "level", "sector", "employment_2030"])
+
+
+def bmo_check(real: Path, openings: pd.DataFrame) -> pd.DataFrame:
+    """Openings by FAP domaine vs the BMO 2023 hiring projects of the Rouen bassins."""
+    from gpec.ingest import read_bmo
+
+    bmo = read_bmo(real / "bmo-france-travail" / "Base_open_data_23.xlsx")
+    hi = bmo.hiring_intentions
+    terr = bmo.territories
+    names = terr.set_index("territory")["label"].astype(str).str.upper()
+    bassins = [
+        t for t in hi["territory"].unique() if any(b in names.get(t, "") for b in ROUEN_BASSINS)
+    ]
+    hi = hi[hi["territory"].isin(bassins)]
+    hi = hi.assign(domaine=hi["occupation"].str[0])
+    bmo_dom = hi.groupby("domaine")["projects"].sum()
+    op = openings[openings["period"] == 2023]
+    op_dom = op.groupby(op["occupation"].str[0])["openings"].sum()
+    out = pd.concat({"openings_2023": op_dom, "bmo_2023_projects": bmo_dom}, axis=1).fillna(0)
+    out["ratio"] = out["openings_2023"] / out["bmo_2023_projects"].replace(0, np.nan)
+    out.attrs["bassins"] = [f"{b} {names.get(b, '')}" for b in bassins]
+    return out.reset_index().rename(columns={"index": "domaine"})
+
+
+def training_offers(real: Path) -> GpecData | None:
+    """Vocational (Affelnet 2022) and BTS (Parcoursup 2024) seats of Seine-Maritime, with their
+    ROME codes from Certif Info; None when the readers are not available."""
+    try:
+        from gpec.ingest import read_training_capacity
+    except ImportError:  # pragma: no cover
+        return None
+    tc = real / "training-capacity"
+    data = read_training_capacity(
+        [tc / "attractivite_capacite_2022.csv", tc / "BTS_attractivite_capacite_2024.csv"],
+        certifinfo=real / "certifinfo" / "certif_info.csv",
+        inserjeunes=real / "inserjeunes" / "fr-en-inserjeunes-cfa.csv",
+    )
+    offers = data.training_offers
+    offers = offers[offers["departement"] == "76"].copy()
+    offers["site"] = "76"  # schools placed at their département (no UAI -> commune file here)
+    # the offers' ROME codes (Certif Info, "code" or "code:weight") -> FAP87 of this run
+    cw = rome_to_fap87(real)
+    ref = read_table(real / "rome4-v460" / "unix_referentiel_code_rome_v460_utf8.csv")
+    v4 = ref[["code_rome", "code_rome_parent"]].dropna()
+    v4 = v4[~v4["code_rome"].isin(cw["source"])].merge(
+        cw, left_on="code_rome_parent", right_on="source"
+    )
+    cw = pd.concat([cw, v4.assign(source=v4["code_rome"])[cw.columns]], ignore_index=True)
+    codes = (
+        offers["rome"]
+        .astype(object)
+        .map(
+            lambda v: (
+                ";".join(c.split(":")[0].strip() for c in v.split(";"))
+                if isinstance(v, str)
+                else None
+            )
+        )
+    )
+    offers["rome"] = convert_code_lists(codes, cw)
+    offers["rncp"] = None  # used through Certif Info already
+    offers["formacode"] = None
+    return GpecData(training_offers=offers, meta=data.meta)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "real"))
+    ap.add_argument("--out", default="rouen-report")
+    ap.add_argument("--no-bmo", action="store_true", help="skip the BMO comparison (slow read)")
+    args = ap.parse_args(argv)
+    real, out = Path(args.data), Path(args.out)
+    t0 = time.time()
+    warnings.simplefilter("default")
+
+    # ---- 1. URSSAF: EPCI x NA38 panel, and the commune level for the checks
+    sec = read_urssaf(real / URSSAF, sector_level="na38", territory_level="epci")
+    com = read_urssaf(real / URSSAF, sector_level="na38", territory_level="commune")
+    cells = sec.extra["cells"]
+    _say(t0, f"URSSAF: {len(sec.employment)} published EPCI x NA38 cells, "
+             f"{int(cells['employment'].isna().sum())} unknown (null, not 0)")  # fmt: skip
+
+    # ---- 2. sectors -> FAP87 (seed from ROME-NAF links, IPF to the Normandie census margin)
+    sectors = sec.extra["sectors"]
+    na88_to_38 = sectors[sectors["level"] == "na88"].rename(
+        columns={"sector": "source", "parent": "target"}
+    )
+    seed = staffing_seed(naf_links(real), rome_to_fap87(real), division_to_sector=na88_to_38)
+    margin_all = region_margin(real)
+    margin = margin_all[~margin_all["occupation"].isin(OUT_OF_SCOPE)]
+    est, structure, info = sector_to_occupation(sec.employment, seed, margin, period=BASE_YEAR)
+    dep_tab, dis, dis_region = departement_check(real, est, margin_all)
+    _say(t0, f"sector -> FAP87: IPF {info['iterations']} iterations, dissimilarity with the "
+             f"département {dis:.3f} (région structure alone: {dis_region:.3f})")  # fmt: skip
+
+    # ---- 3. gpec run by sector
+    pyramids = fap87_pyramids(real)
+    sec_age = sector_age_pyramids(structure, pyramids)
+    assumptions = {
+        "urssaf_scope": sec.meta["scope"] + "; temporary agency workers counted in sector NZ "
+        "(APE 7820Z) where the agency is",
+        "urssaf_extract": "the Seine-Maritime part of the zone d'emploi 2815 (218 of its 300 "
+        "communes; the 82 communes in Eure are not in the file); EPCI totals cover their "
+        "communes in the zone only",
+        "empty_cells": sec.meta["missing_reasons"]["empty"] + "; kept as null, never 0",
+        "totals": sec.meta["totals_rule"],
+        "series_gaps": "a sector x EPCI series with unknown years is forecast from its "
+        "published years only",
+        "sector_age_pyramids": "age pyramid of a sector = mix of the national FAP87 pyramids "
+        "(DARES 2017-2019) with the sector's estimated FAP structure",
+        **{f"sector_to_fap.{k}": v for k, v in ASSUMPTIONS.items()},
+        "sector_to_fap.seed_source": "ROME 4.0 v460 arborescence secteur NAF, ROME v3 parent, "
+        "DARES fap225_rome.csv",
+        "sector_to_fap.margin_source": "DARES input_carte1.csv, census employment by FAP87, "
+        "région 28 Normandie, without FAP outside URSSAF's scope " + ", ".join(OUT_OF_SCOPE),
+        "sector_to_fap.fit_year": BASE_YEAR,
+        "sector_to_fap.check": f"dissimilarity index of the estimated FAP87 structure with "
+        f"DARES 2019 Seine-Maritime (FAP it publishes): {dis:.3f}; with the région structure "
+        f"alone: {dis_region:.3f}",
+    }
+    data_sec = GpecData(
+        territories=sec.territories,
+        occupations=sec.occupations,
+        employment=sec.employment,
+        workforce_age=sec_age,
+        sources=sec.sources,
+        meta=sec.meta,
+    )
+    res_sec = run_pipeline(data_sec, CONFIG)
+    res_sec.provenance["assumptions"] = assumptions
+    res_sec.write(out / "sectors", lang="fr")
+    _say(t0, f"sectors: {len(res_sec.forecast)} forecast rows, report in {out / 'sectors'}")
+
+    # ---- 4. gpec run by FAP87, with the real seats of Seine-Maritime
+    fap_occ = fap87_labels(real)
+    fap_occ = fap_occ[fap_occ["occupation"].isin(set(est["occupation"]))]
+    crosswalk = rome_to_fap87(real).assign(source_system="ROME3", target_system="FAP2009_87")
+    crosswalk = crosswalk[crosswalk["target"].isin(set(fap_occ["occupation"]))]
+    crosswalk["weight"] = crosswalk["weight"] / crosswalk.groupby("source")["weight"].transform(
+        "sum"
+    )
+    offers = training_offers(real)
+    terr = sec.territories
+    if offers is not None and not (terr["territory"] == "76").any():  # pragma: no cover
+        raise SystemExit("the territories have no département 76")
+    data_fap = GpecData(
+        territories=terr,
+        occupations=fap_occ.assign(parent=None),
+        employment=est.assign(value=est["value"].round(1)),
+        workforce_age=pyramids[pyramids["occupation"].isin(set(fap_occ["occupation"]))],
+        crosswalks=crosswalk,
+        training_offers=None if offers is None else offers.training_offers,
+        meta={"estimate": {k: v for k, v in info.items() if k != "assumptions"}},
+    )
+    cfg_fap = {**CONFIG, "supply": {"text_matching": False}}
+    res_fap = run_pipeline(data_fap, cfg_fap, strict=False)
+    res_fap.provenance["assumptions"] = {
+        **assumptions,
+        "training_seats": "Affelnet 2022 (vocational) and Parcoursup 2024 (BTS) seats of "
+        "schools in Seine-Maritime (UAI 076...), placed at the département; ROME codes from "
+        "Certif Info by the diploma code, ROME v3 -> FAP87 by the DARES table"
+        if offers is not None
+        else "no training seats (readers not available)",
+    }
+    res_fap.write(out / "occupations", lang="fr")
+    _say(t0, f"occupations: openings by EPCI x FAP87, report in {out / 'occupations'}")
+
+    # ---- 5. checks
+    checks = out / "checks"
+    checks.mkdir(parents=True, exist_ok=True)
+    dep_tab.to_csv(checks / "fap87_vs_departement_2019.csv", index=False)
+    structure.to_csv(checks / "sector_fap87_structure.csv", index=False)
+    cmp_ = comparateur_check(real, com.employment, com.extra["memberships"])
+    cmp_.to_csv(checks / "urssaf_vs_comparateur_2018.csv", index=False)
+    rec = reconciliation_check(com)
+    rec.to_csv(checks / "reconciliation_commune_epci_zone.csv", index=False)
+    if not args.no_bmo:
+        bmo = bmo_check(real, res_fap.openings)
+        bmo.to_csv(checks / "openings_vs_bmo_2023.csv", index=False)
+    _say(t0, "checks written")
+
+    # ---- 6. what a planner reads first
+    fc = res_sec.forecast
+    mean = fc[(fc["level"] == 80) & fc["territory"].isin(sec.territories.query("level == 'epci'")
+                                                          ["territory"])]  # fmt: skip
+    total = mean.groupby("period")["mean"].sum()
+    hist = sec.employment.groupby("period")["value"].sum()
+    print("\nPrivate salaried jobs, zone (76 part), published cells:")
+    print(f"  2006 {hist.loc[2006]:,.0f}   2014 {hist.loc[2014]:,.0f}   2022 {hist.loc[2022]:,.0f}"
+          f"   forecast 2030 {total.loc[2030]:,.0f}")  # fmt: skip
+    summ = res_sec.backtest_summary
+    if len(summ):
+        print("\nBacktest accuracy (sectors):")
+        print(summ.to_string(index=False, max_rows=12))
+    op = res_sec.openings
+    by_sector = op.groupby(["occupation", "occupation_label"])["openings"].sum()
+    print("\nOpenings 2023-2030 by sector (largest 8):")
+    print(by_sector.sort_values(ascending=False).head(8).round(0).to_string())
+    print(f"\nFAP87 structure vs DARES 2019 Seine-Maritime: dissimilarity {dis:.3f} "
+          f"(région structure alone {dis_region:.3f}); largest differences (points):")  # fmt: skip
+    print(dep_tab.head(6)[["occupation", "estimate_share", "published_share", "difference"]]
+          .round(3).to_string(index=False))  # fmt: skip
+    zone = cmp_[cmp_["epci"] == "zone (76 part)"].iloc[0]
+    print(f"\nURSSAF 2018 / INSEE jobs at place of work 2018: "
+          f"{zone['private_salaried_share_of_jobs']:.1%} of all jobs, "
+          f"{zone['private_share_of_salaried_jobs']:.1%} of salaried jobs")  # fmt: skip
+    if offers is not None:
+        q = res_fap.mapping_quality
+        print(f"\nTraining offers of Seine-Maritime: {len(offers.training_offers)}; mapping:")
+        print(q.to_string(index=False) if len(q) else "  (none)")
+    _say(t0, f"done: {out}")
+
+
+if __name__ == "__main__":
+    main()
