@@ -110,9 +110,20 @@ def test_affelnet_nomenclature_and_code_share(cap_dir, real_data, affelnet):
     share = np.mean([cfd_of.get(r[i_mef]) in with_rome for r in rows])
     off = affelnet.training_offers
     assert off["cfd"].notna().all()
-    assert off["rome"].notna().mean() == pytest.approx(share, abs=1e-12)
+    direct = off["code_route"] == "CFD -> Certif Info"
+    assert direct.mean() == pytest.approx(share, abs=1e-12)
     assert share == pytest.approx(0.72, abs=0.01)
-    assert (off["code_route"].notna() == off["rome"].notna()).all()
+    # the common first years of the familles de métiers take their family's specialties' codes
+    common = off["label"].str.contains("2NDE COMMUNE", regex=False)
+    routed = off.loc[common, "code_route"].fillna("")
+    assert routed.str.startswith("famille de métiers").mean() > 0.95
+    rc = off[off["label"].str.startswith("METIERS DE LA RELATION CLIENT 2NDE COMMUNE")]
+    assert (
+        rc["code_route"] == "famille de métiers RELATION CLIENT -> specialties -> Certif Info"
+    ).all()
+    # closed diplomas reach ROME through their successor (BCN NOUVEAU_DIPLOME)
+    assert (off["code_route"] == "CFD -> successor CFD -> Certif Info").sum() > 0
+    assert off["rome"].notna().mean() > 0.95
 
 
 def test_cohorts_count_each_school_cohort_once(affelnet):

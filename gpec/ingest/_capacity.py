@@ -49,6 +49,7 @@ from gpec.ingest._tables import read_table
 __all__ = [
     "AFFELNET_UNKNOWN_CAPACITY",
     "annual_cohorts",
+    "family_codes",
     "departement_of_uai",
     "read_nomenclature",
     "read_training_capacity",
@@ -182,7 +183,9 @@ def read_nomenclature(
     DataFrame
         One row per MEF STAT 11: ``mef, cfd, duration, programme_year, dispositif, mef_label,
         label, diploma, level`` (``level`` is the RNCP level, 3 = CAP, 4 = bac, 5 = BTS). A MEF
-        STAT 11 listed twice keeps the row closing last (``attrs["ambiguous"]`` lists them).
+        STAT 11 listed twice keeps the open one, else the one closing last
+        (``attrs["ambiguous"]`` lists them). ``attrs["successors"]`` maps a closed diploma's CFD
+        to its successors (``NOUVEAU_DIPLOME_1..7``, ';'-joined).
 
     Examples
     --------
@@ -231,7 +234,17 @@ def read_nomenclature(
             if src in d.columns:
                 out[col] = out["cfd"].map(d[src])
         out["level"] = pd.to_numeric(out["level"], errors="coerce")
+        new = [c for c in d.columns if c.startswith("NOUVEAU_DIPLOME_")]
+        if new:
+            succ = d[new].apply(
+                lambda r: ";".join(v.strip() for v in r if isinstance(v, str) and v.strip()),
+                axis=1,
+            )
+            succ = succ[succ != ""]
+            out.attrs["successors"] = succ.to_dict()
+    successors = out.attrs.get("successors", {})
     out = out.reset_index(drop=True)
+    out.attrs["successors"] = successors
     out.attrs["ambiguous"] = ambiguous
     out.attrs["sources"] = [str(path)] + ([str(diplomas)] if diplomas is not None else [])
     return out
@@ -469,6 +482,94 @@ def annual_cohorts(offers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# ----------------------------------------------------------------------------- familles de métiers
+_FAMILY_NOISE = re.compile(
+    r"\b(?:METIERS?|2NDE|COMMUNE|BAC|PRO|SEC|AG|DE|DES|DU|LA|LE|L|D|ET|EN|AUX|A)\b"
+)
+
+
+def _family_tokens(text) -> frozenset:
+    if not isinstance(text, str):
+        return frozenset()
+    t = _norm(text).upper().replace("_", " ")
+    t = _FAMILY_NOISE.sub(" ", t)
+    return frozenset(w.rstrip("S") for w in t.split() if len(w) > 2)
+
+
+def family_codes(offers: pd.DataFrame, *, min_overlap: float = 0.6) -> pd.DataFrame:
+    """ROME codes of a *famille de métiers* common year, from the specialties of the family.
+
+    The common first year of a famille de métiers (*2de commune*, CFD not a certification, so
+    without ROME codes in Certif Info) leads to the specialties of the family in the second
+    year. An offer with no ``rome`` whose label names a family (``Famille de métiers`` of the
+    Affelnet rows, matched on the words of the labels: at least ``min_overlap`` of the family's
+    words; only first years of programmes of three years or more when ``programme_year`` and
+    ``duration`` are given) takes the ROME codes of the family's specialties, weighted by their seats in the
+    whole table (capacity x Certif Info weight, summed over the specialties). ``code_route``
+    says ``"famille de métiers <family> -> specialties -> Certif Info"``.
+
+    Parameters
+    ----------
+    offers : DataFrame
+        ``family``, ``label``, ``rome`` (``code:weight``), ``seats_capacity``.
+    min_overlap : float, default 0.6
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``rome`` and ``code_route`` filled for the matched common years.
+
+    Examples
+    --------
+    >>> off = pd.DataFrame({
+    ...     "family": ["RELATION CLIENT", "RELATION CLIENT", None],
+    ...     "label": ["ACCUEIL (BAC PRO)", "COMMERCE (BAC PRO)",
+    ...               "METIERS DE LA RELATION CLIENT 2NDE COMMUNE (BAC PRO)"],
+    ...     "rome": ["M1601:1", "D1106:0.5;D1214:0.5", None], "seats_capacity": [30.0, 60, 64]})
+    >>> family_codes(off)["rome"].iloc[2]
+    'D1106:0.3333;D1214:0.3333;M1601:0.3333'
+    """
+    out = offers.copy()
+    if "code_route" not in out.columns:
+        out["code_route"] = None
+    fam = out["family"].map(lambda v: v.strip() if isinstance(v, str) and v.strip() else None)
+    spec = out[fam.notna() & out["rome"].notna()]
+    if not len(spec):
+        return out
+    seats = pd.to_numeric(spec["seats_capacity"], errors="coerce").fillna(0.0)
+    weights: dict[str, dict[str, float]] = {}
+    for f, codes, n in zip(fam[spec.index], spec["rome"], seats, strict=True):
+        acc = weights.setdefault(_norm(f), {})
+        for item in str(codes).split(";"):
+            code, _, w = item.partition(":")
+            acc[code] = acc.get(code, 0.0) + n * (float(w) if w else 1.0)
+    names = {_norm(f): f for f in fam.dropna()}
+    tokens = {k: _family_tokens(v) for k, v in names.items()}
+    first_year = pd.Series(True, index=out.index)
+    if "programme_year" in out.columns and "duration" in out.columns:
+        py = pd.to_numeric(out["programme_year"], errors="coerce")
+        du = pd.to_numeric(out["duration"], errors="coerce")
+        first_year = (py == 1) & (du >= 3)
+    todo = out.index[out["rome"].isna() & out["label"].notna() & first_year.to_numpy()]
+    label_tokens = {lab: _family_tokens(lab) for lab in out.loc[todo, "label"].unique()}
+    best: dict[str, str | None] = {}
+    for lab, lt in label_tokens.items():
+        scores = {k: len(lt & t) / len(t) for k, t in tokens.items() if t}
+        k = max(scores, key=lambda x: (scores[x], len(tokens[x]))) if scores else None
+        best[lab] = k if k is not None and scores[k] >= min_overlap else None
+    for i in todo:
+        k = best.get(out.at[i, "label"])
+        if k is None or k not in weights:
+            continue
+        w = weights[k]
+        total = sum(w.values())
+        if total <= 0:
+            continue
+        out.at[i, "rome"] = ";".join(f"{c}:{v / total:.4g}" for c, v in sorted(w.items()))
+        out.at[i, "code_route"] = f"famille de métiers {names[k]} -> specialties -> Certif Info"
+    return out
+
+
 # ----------------------------------------------------------------------------- public reader
 def read_training_capacity(
     path: str | os.PathLike | Sequence[str | os.PathLike],
@@ -576,7 +677,9 @@ def read_training_capacity(
     if certifinfo is not None:
         from gpec.ingest._certifinfo import link_certifications
 
-        df = link_certifications(df, certifinfo)
+        succ = nom.attrs.get("successors") if nom is not None else None
+        df = link_certifications(df, certifinfo, successors=succ)
+        df = family_codes(df)
     if inserjeunes is not None or outcome_defaults is not None:
         from gpec.ingest._inserjeunes import outcome_rates
 

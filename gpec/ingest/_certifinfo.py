@@ -275,7 +275,9 @@ def _as_certifinfo(certifinfo) -> GpecData:
     return read_certifinfo(path)
 
 
-def link_certifications(offers: pd.DataFrame, certifinfo) -> pd.DataFrame:
+def link_certifications(
+    offers: pd.DataFrame, certifinfo, *, successors: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Fill an offer's ``rome`` (``code:weight``), ``rncp`` and ``formacode`` from its CFD.
 
     Parameters
@@ -285,6 +287,11 @@ def link_certifications(offers: pd.DataFrame, certifinfo) -> pd.DataFrame:
     certifinfo : GpecData or path
         Result of :func:`read_certifinfo`, its file, or the folder holding ``certif_info.csv``
         (and the kit).
+    successors : dict, optional
+        Closed CFD -> its successor CFDs (';'-joined; see
+        :func:`gpec.ingest.read_nomenclature`): a CFD without ROME codes takes those of its
+        successors (followed up to three steps), ``code_route`` ``"CFD -> successor CFD ->
+        Certif Info"``.
 
     Returns
     -------
@@ -324,6 +331,35 @@ def link_certifications(offers: pd.DataFrame, certifinfo) -> pd.DataFrame:
     has = rome.notna() & out["rome"].isna()
     out.loc[has, "rome"] = rome[has]
     out["code_route"] = np.where(has, "CFD -> Certif Info", None)
+    if successors:
+        pairs = cfd_rome.groupby("source", sort=False)
+        rome_of = {k: list(zip(g["target"], g["weight"], strict=True)) for k, g in pairs}
+
+        def via_successors(cfd) -> str | None:
+            seen, frontier = {cfd}, [cfd]
+            for _ in range(3):
+                nxt = [n for c in frontier for n in (successors.get(c) or "").split(";") if n]
+                nxt = [n for n in nxt if n not in seen]
+                seen.update(nxt)
+                found = [rome_of[n] for n in nxt if n in rome_of]
+                if found:  # equal split over the successors that have codes
+                    acc: dict[str, float] = {}
+                    for lst in found:
+                        for code, w in lst:
+                            acc[code] = acc.get(code, 0.0) + w / len(found)
+                    return ";".join(f"{c}:{w:.6g}" for c, w in acc.items())
+                frontier = nxt
+                if not frontier:
+                    break
+            return None
+
+        todo = out["rome"].isna() & out["cfd"].notna()
+        cache = {c: via_successors(c) for c in out.loc[todo, "cfd"].unique()}
+        got = out.loc[todo, "cfd"].map(cache)
+        hit = got.notna()
+        idx = got.index[hit]
+        out.loc[idx, "rome"] = got[hit]
+        out.loc[idx, "code_route"] = "CFD -> successor CFD -> Certif Info"
     cfd_rncp = cw[(cw["source_system"] == "CFD") & (cw["target_system"] == "RNCP")]
     rn = out["cfd"].map(cfd_rncp.groupby("source", sort=False)["target"].agg(";".join))
     out["rncp"] = out["rncp"].where(out["rncp"].notna(), rn)
