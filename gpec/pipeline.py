@@ -41,6 +41,8 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
         "crosswalk": "read_crosswalk",
         "dares": "read_dares_series",
         "insee_geography": "read_insee_geography",
+        "insee_cog": "read_insee_geography",
+        "urssaf": "read_urssaf",
     }
     for name, spec in cfg["data"].items():
         spec = {"path": spec, "format": "table"} if isinstance(spec, str) else spec
