@@ -314,3 +314,35 @@ def test_wrong_file_and_missing_year_say_which_file(tmp_path):
 def test_departement_of_uai():
     codes = ["0760001A", "0270001B", "02A0001C", "7200001D", "9760001E", "0200001F"]
     assert [departement_of_uai(c) for c in codes] == ["76", "27", "2A", "2B", "976", None]
+
+
+def test_cohort_seats_match_enrolments_per_year_group(cap_dir, certif):
+    """Independent check of 'seats per year = one year-group': the Affelnet 2021 leavers per
+    year of the three-year bac pro (dispositif 247) are close to the pupils enrolled per year of
+    that programme at the 2020 school start (DEPP constat de rentrée, read here with csv),
+    while the raw capacities summed over the programme years are far above."""
+    mh, mef = _rows(cap_dir / "nMef.csv")
+    info = {
+        r[mh.index("MEF_STAT_11")]: (
+            r[mh.index("DISPOSITIF_FORMATION")],
+            r[mh.index("ANNEE_DISPOSITIF")],
+        )
+        for r in mef
+    }
+    ch, constat = _rows(cap_dir / "constat_2020.csv")
+    per_year: dict[str, int] = {}
+    for r in constat:
+        disp, year = info.get(r[ch.index("Mef Bcp 11")], (None, None))
+        if disp == "247":
+            per_year[year] = per_year.get(year, 0) + int(r[ch.index("Nombre d'élèves : Total")])
+    assert sorted(per_year) == ["1", "2", "3"]
+    enrolled = sum(per_year.values()) / 3
+    off = _cached(
+        "aff21",
+        lambda: read_training_capacity(
+            cap_dir / "attractivite_capacite_2021.csv", certifinfo=certif
+        ),
+    ).training_offers
+    bac_pro = off[off["dispositif"] == "247"]
+    assert bac_pro["seats"].sum() == pytest.approx(enrolled, rel=0.10)
+    assert bac_pro["seats_capacity"].sum() > 1.5 * enrolled
