@@ -65,12 +65,34 @@ def _check_training_scenarios(folder: Path) -> None:
     assert abs(base.sum() - caen - 30 * 0.8 * 0.7 * 5) < 0.5
 
 
+def _check_rouen(folder: Path) -> None:
+    """Both reports, labelled sectors, private jobs summed from published cells only."""
+    out = folder / "rouen-report"
+    for part in ("sectors", "occupations"):
+        for name in ("report.html", "report.xlsx", "forecast.csv", "openings.csv"):
+            assert (out / part / name).stat().st_size > 0, f"{part}/{name}"
+    op = pd.read_csv(out / "sectors" / "openings.csv", dtype={"territory": str})
+    assert op["occupation_label"].notna().all()  # NA38 labels in the outputs
+    fc = pd.read_csv(out / "sectors" / "forecast.csv", dtype={"territory": str})
+    assert fc["period"].max() == 2030
+    prov = (out / "sectors" / "provenance.toml").read_text(encoding="utf-8")
+    assert "never 0" in prov and "sector_to_fap" in prov  # the assumptions are written
+    for name in (
+        "fap87_vs_departement_2019.csv",
+        "urssaf_vs_comparateur_2018.csv",
+        "reconciliation_commune_epci_zone.csv",
+        "openings_vs_bmo_2023.csv",
+    ):
+        assert (out / "checks" / name).stat().st_size > 0, name  # fmt: skip
+
+
 CHECKS = {
     "forecast_territory.py": _check_forecast,
     "ardenne_openings_2030.py": _check_ardenne,
     "training_gaps.py": _check_gaps,
     "plant_closure_scenario.py": _check_scenario,
     "training_scenarios.py": _check_training_scenarios,
+    "rouen_real.py": _check_rouen,
 }
 
 # script -> (extra arguments, files it must write, text its output must contain, slow?)
@@ -105,6 +127,12 @@ CASES = {
         "closes",
         False,
     ),
+    "rouen_real.py": (
+        [],
+        ["rouen-report"],
+        "Private salaried jobs",
+        False,
+    ),
     "national_dask.py": (
         ["--n-series", "1000", "--n-slow", "10"],
         ["national_forecast.csv"],
@@ -128,7 +156,9 @@ def test_every_example_is_tested():
 
 
 @pytest.mark.parametrize(("script", "args", "files", "text"), list(_params()))
-def test_example_runs(script, args, files, text, tmp_path):
+def test_example_runs(script, args, files, text, tmp_path, request):
+    if script == "rouen_real.py":
+        request.getfixturevalue("real_data")  # the real files beside the repository
     if script == "national_dask.py":
         pytest.importorskip("distributed", reason="needs dask[distributed] (the 'dask' extra)")
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
@@ -145,7 +175,9 @@ def test_example_runs(script, args, files, text, tmp_path):
     assert "Traceback" not in proc.stderr
     for name in files:
         path = tmp_path / name
-        assert path.is_file() and path.stat().st_size > 0, f"{script} did not write {name}"
+        assert (path.is_dir() and any(path.iterdir())) or (
+            path.is_file() and path.stat().st_size > 0
+        ), f"{script} did not write {name}"
         if name.endswith(".csv"):
             table = pd.read_csv(path, dtype={"territory": str, "occupation": str})
             assert len(table) > 0
