@@ -27,6 +27,7 @@ _LAZY = {
     "read_training_capacity": "_capacity",
     "read_nomenclature": "_capacity",
     "annual_cohorts": "_capacity",
+    "family_codes": "_capacity",
     "departement_of_uai": "_capacity",
     "read_certifinfo": "_certifinfo",
     "link_certifications": "_certifinfo",
