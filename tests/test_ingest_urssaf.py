@@ -223,3 +223,26 @@ def test_pandas_reads_the_same_cells(raw):
     )
     assert len(merged) == len(mine) == len(long)
     assert (merged["value"] == merged["value_pd"]).all()
+
+
+def test_runnable_from_a_configuration(real_data, tmp_path):
+    """format = "urssaf" (examples/real_files/rouen.toml) and format = "insee_cog"."""
+    from pathlib import Path
+
+    from gpec.config import load_config
+    from gpec.pipeline import load_data
+
+    toml = Path(__file__).resolve().parents[1] / "examples" / "real_files" / "rouen.toml"
+    data = load_data(load_config(toml))
+    assert set(data.tables) == {"employment", "occupations", "territories"}
+    assert data.employment.groupby("period")["value"].sum().loc[2022] == 183731
+    assert set(data.territories.loc[data.territories["level"] == "epci", "territory"]) == set(
+        data.employment["territory"]
+    )
+    cog = tmp_path / "gpec.toml"
+    tgz = real_data / "insee-cog" / "etalab-decoupage-administratif-6.0.0.tgz"
+    cog.write_text(
+        f'[data.territories]\npath = "{tgz.as_posix()}"\nformat = "insee_cog"\n', encoding="utf-8"
+    )
+    terr = load_data(load_config(cog)).territories.set_index("territory")
+    assert terr.loc["200023414", "label"] == "Métropole Rouen Normandie"
