@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,6 +43,7 @@ import pandas as pd
 
 from gpec._data import GpecData
 from gpec.ingest._errors import FormatError, RowLedger, check_pattern, require_file
+from gpec.ingest._headers import header_key as _norm
 from gpec.ingest._tables import read_table
 
 __all__ = [
@@ -129,12 +129,6 @@ _CANONICAL = [
     "completion_rate",
     "placement_rate",
 ]
-
-
-def _norm(name: str) -> str:
-    text = str(name).replace("œ", "oe").replace("Œ", "OE")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def departement_of_uai(uai) -> str | None:
@@ -321,8 +315,8 @@ def _read_one(
     for f in ("requests", "family", "title", "file_cfd"):
         if f not in df.columns:
             df[f] = None
-    for f in ("uai", "mef", "status", "capacity", "file_cfd"):
-        df[f] = df[f].map(lambda v: v.strip() if isinstance(v, str) else v)
+    for f in ("uai", "mef", "status", "capacity", "file_cfd", "family", "title"):
+        df[f] = df[f].map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
     df["uai"] = df["uai"].map(lambda v: v.upper() if isinstance(v, str) else v)
     keep = np.ones(len(df), dtype=bool)
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from gpec._data import GpecData
 from gpec.ingest._errors import FormatError, RowLedger, check_pattern, require_file
+from gpec.ingest._headers import header_key as _norm
 from gpec.ingest._tables import read_table
 
 __all__ = ["DEFAULT_OUTCOMES", "outcome_rates", "read_inserjeunes"]
@@ -79,12 +80,6 @@ _RATES = {
     "devenir_part_en_emploi_6_mois": "outcome_employed",
     "devenir_part_autre_situation_6_mois": "outcome_other",
 }
-
-
-def _norm(name: str) -> str:
-    from gpec.ingest._capacity import _norm as norm
-
-    return norm(name)
 
 
 def read_inserjeunes(path: str | os.PathLike) -> GpecData:
