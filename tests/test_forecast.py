@@ -124,9 +124,23 @@ def test_conformal_quantiles_and_intervals():
     q = conformal_quantiles(e, [80, 95])
     assert q[80][0, 0] == pytest.approx(-1.2816, abs=0.1)
     assert np.all(q[95][0] < q[80][0]) and np.all(q[95][1] > q[80][1])
+    # hand case: bounds max(0, mean + q[step] * scale), per series' effective step
     mean = np.array([[1.0, 2.0], [100.0, 100.0]])
-    lo, up = apply_intervals(mean, np.array([5.0, 1.0]), q[80])
-    assert np.all(lo >= 0) and np.all(lo <= mean) and np.all(up >= mean)
+    qh = np.array([[-1.0, -2.0], [1.0, 2.0]])
+    lo, up = apply_intervals(mean, np.array([5.0, 1.0]), qh)
+    assert lo.tolist() == [[0.0, 0.0], [99.0, 98.0]] and up.tolist() == [
+        [6.0, 12.0],
+        [101.0, 102.0],
+    ]
+    lo, up = apply_intervals(mean, np.array([5.0, 1.0]), qh, np.array([[1, 1], [0, 1]]))
+    assert lo.tolist() == [[0.0, 0.0], [99.0, 98.0]] and up.tolist() == [
+        [11.0, 12.0],
+        [101.0, 102.0],
+    ]
+    # errors all positive (a biased forecast): the lower quantile is capped at 0, the upper kept
+    pos = np.arange(1.0, 11.0).reshape(1, 10, 1)
+    qp = conformal_quantiles(pos, [80])[80]
+    assert qp[0, 0] == 0.0 and qp[1, 0] == 10.0
     assert fallback_scale(np.array([0.0, 2.0]), np.array([10.0, 20.0])).tolist() == [1.0, 2.0]
 
 
