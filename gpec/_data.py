@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gpec._plausibility import FINDING_COLUMNS, PlausibilityRules, check_plausibility
 from gpec._schema import (
     REJECTION_COLUMNS,
     TABLES,
@@ -108,6 +109,8 @@ hiring_intentions, training_offers : DataFrame, optional
         self.rejected = rejected if rejected is not None else _empty_report()
         self.meta = dict(meta or {})
         self.extra = dict(extra or {})
+        #: Plausibility warnings of the last validation (rows kept; see :meth:`validate`).
+        self.warnings = pd.DataFrame(columns=FINDING_COLUMNS)
 
     # ------------------------------------------------------------------ access
     @property
@@ -134,9 +137,11 @@ hiring_intentions, training_offers : DataFrame, optional
         """Return a new bundle with some tables replaced (the others shared)."""
         kwargs = {n: getattr(self, n) for n in self.TABLE_NAMES}
         kwargs.update(tables)
-        return GpecData(
+        out = GpecData(
             **kwargs, sources=self.sources, rejected=self.rejected, meta=self.meta, extra=self.extra
         )
+        out.warnings = self.warnings
+        return out
 
     def merge(self, other: GpecData) -> GpecData:
         """Combine two bundles; tables present in both are concatenated (keys must not clash).
@@ -176,8 +181,14 @@ hiring_intentions, training_offers : DataFrame, optional
         """
         return self._validate()[1]
 
-    def validate(self, strict: bool = True):
-        """Validate every table and the references between tables.
+    def validate(
+        self,
+        strict: bool = True,
+        *,
+        plausibility: PlausibilityRules | dict | bool | None = None,
+        warnings_as_errors: bool = False,
+    ):
+        """Validate every table, the references between tables and the plausibility of the data.
 
         Parameters
         ----------
@@ -187,16 +198,59 @@ hiring_intentions, training_offers : DataFrame, optional
             the first problems (table, file, row, column, value, reason) and their count; the
             exception's ``report`` lists them all. If False, drop the offending rows and return
             them in a rejection report.
+        plausibility : PlausibilityRules, dict or bool, optional
+            Thresholds of the plausibility checks (:class:`gpec._plausibility.PlausibilityRules`:
+            years outside a window or far from the others, stale series and holes, values
+            implausible for their series, jumping totals, age pyramids and seats that disagree
+            with employment); a dict of its fields; False switches them off. Their errors are
+            rejected rows like the others; their warnings are kept in ``.warnings`` of the
+            returned bundle.
+        warnings_as_errors : bool, default False
+            Treat plausibility warnings as rejected rows (the CLI's ``--strict``).
 
         Returns
         -------
         GpecData or (GpecData, DataFrame)
             The clean bundle (codes as strings, periods as int years or Periods, numbers as
-            floats); with ``strict=False`` also the rejection table
+            floats), its ``warnings`` table (columns table, file, row, column, value, reason,
+            check, severity); with ``strict=False`` also the rejection table
             (table, file, row, column, value, reason), which includes rows rejected earlier by
             readers.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from gpec import GpecData
+        >>> terr = pd.DataFrame({"territory": ["T"], "label": ["T"], "level": ["epci"]})
+        >>> occ = pd.DataFrame({"occupation": ["O"], "label": ["O"]})
+        >>> emp = pd.DataFrame({"territory": "T", "occupation": "O",
+        ...                     "period": [2020, 2021, 2022, 2042], "value": 10.0})
+        >>> clean, rejected = GpecData(terr, occ, employment=emp).validate(strict=False)
+        >>> rejected[["row", "value"]].values.tolist()
+        [[3, '2042']]
         """
-        clean, report, warnings = self._validate()
+        if plausibility is None or plausibility is True:
+            rules = PlausibilityRules()
+        elif plausibility is False:
+            rules = PlausibilityRules(enabled=False)
+        elif isinstance(plausibility, PlausibilityRules):
+            rules = plausibility
+        else:
+            rules = PlausibilityRules.from_mapping(dict(plausibility))
+        clean, report, warnings = self._validate(rules)
+        found = clean.warnings
+        if warnings_as_errors and len(found):
+            report = pd.concat(
+                [r for r in (report, found[REJECTION_COLUMNS]) if len(r)], ignore_index=True
+            )
+            clean = clean.replace(
+                **{
+                    name: t[~t.index.isin(set(found.loc[found["table"] == name, "row"]))]
+                    for name, t in clean.tables.items()
+                    if (found["table"] == name).any()
+                }
+            )
+            clean.warnings = found.iloc[0:0]
         all_rejected = pd.concat(
             [r for r in (self.rejected, report) if len(r)] or [_empty_report()], ignore_index=True
         )
@@ -208,7 +262,9 @@ hiring_intentions, training_offers : DataFrame, optional
             return clean
         return clean, all_rejected
 
-    def _validate(self) -> tuple[GpecData, pd.DataFrame, pd.DataFrame]:
+    def _validate(
+        self, rules: PlausibilityRules | None = None
+    ) -> tuple[GpecData, pd.DataFrame, pd.DataFrame]:
         problems: list[pd.DataFrame] = []
         clean: dict[str, pd.DataFrame] = {}
         unusable: dict[str, str] = {}  # table -> why it failed as a whole
@@ -309,9 +365,18 @@ hiring_intentions, training_offers : DataFrame, optional
                 )
                 clean["crosswalks"] = cw[~bad]
 
+        # plausibility: errors are rejected rows, warnings keep their rows
+        found = check_plausibility(clean, self.sources, rules)
+        errors = found[found["severity"] == "error"]
+        for name in dict.fromkeys(errors["table"]):
+            rows = set(errors.loc[errors["table"] == name, "row"])
+            clean[name] = clean[name][~clean[name].index.isin(rows)]
+        if len(errors):
+            problems.append(errors[REJECTION_COLUMNS])
         warnings = self._series_gaps(clean.get("employment"))
         report = pd.concat(problems, ignore_index=True) if problems else _empty_report()
         out = GpecData(**clean, sources=self.sources, meta=self.meta, extra=self.extra)
+        out.warnings = found[found["severity"] == "warning"].reset_index(drop=True)
         return out, report, warnings
 
     @staticmethod
