@@ -41,7 +41,7 @@ SLOW_MODELS = ("ets", "arima", "theta_sm")
 """Per-series statsmodels models (see :mod:`gpec.forecast._models`)."""
 
 GLOBAL_MODELS = ("global",)
-_SAVE_FORMAT = 1
+_SAVE_FORMAT = 2  # 2: stale series, outliers_, error pool for sample paths
 
 
 def _gpec_version() -> str:
@@ -75,6 +75,11 @@ class Forecaster(BaseEstimator):
     candidates (or keeps the best one), with a fallback chain for degenerate
     series. Prediction intervals are conformal: quantiles of the pooled,
     scale-free backtest errors of the selected forecasts, per horizon step.
+    A series that stopped before the panel's last period is forecast from its
+    own last observation, its interval taken at the steps counted from there
+    (column ``last_observed``); isolated absurd values are set aside first
+    (``outliers``). :meth:`predict_paths` draws joint sample paths whose
+    quantiles are the intervals.
 
     Parameters
     ----------
