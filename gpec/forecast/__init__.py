@@ -2,20 +2,23 @@
 
 :class:`Forecaster` backtests vectorised and statsmodels models on every
 series, selects or combines the best per series, and gives conformal
-prediction intervals; :func:`reconcile` makes forecasts add up across
-territory levels.
+prediction intervals, and joint sample paths (:class:`SamplePaths`) whose
+quantiles are those intervals; :func:`reconcile` makes forecasts add up
+across territory levels.
 """
 
 from ._backtest import coverage, mase_scale, metric_arrays, rolling_origin
 from ._fast import FAST_MODELS, prepare_matrix
 from ._forecaster import AUTO_CANDIDATES, BASELINES, Forecaster
 from ._panel import to_matrix
+from ._paths import SamplePaths
 
 __all__ = [
     "AUTO_CANDIDATES",
     "BASELINES",
     "FAST_MODELS",
     "Forecaster",
+    "SamplePaths",
     "coverage",
     "mase_scale",
     "metric_arrays",
