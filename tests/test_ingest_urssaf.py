@@ -246,3 +246,37 @@ def test_runnable_from_a_configuration(real_data, tmp_path):
     )
     terr = load_data(load_config(cog)).territories.set_index("territory")
     assert terr.loc["200023414", "label"] == "Métropole Rouen Normandie"
+
+
+def test_unknown_cells_are_not_zeros_in_forecasts_and_totals(tmp_path):
+    """Two communes of one EPCI, sector FZ; commune b's 2022 cell is empty. Read as 0, the EPCI
+    would fall from 150 to 100 jobs in 2022 and "no change" would forecast 100; read as unknown,
+    the EPCI total of 2022 is 100 from 1 published cell of 2 (unknown_cells = 1), and commune b
+    is forecast from its last published year."""
+    from gpec.pipeline import run_pipeline
+
+    head = (
+        "Code région;Code département;Code zone d'emploi;Code EPCI;EPCI;Code commune;"
+        "Nom commune;Secteur NA38;Code APE;APE"
+    )
+    years = range(2012, 2023)
+    head += "".join(f";Nombre d'établissements {y};Effectifs salariés {y}" for y in years)
+    rows = [head]
+    for com, emp in (("76001", [100] * 11), ("76002", [50] * 10 + [None])):
+        cells = "".join(f";2;{e}" if e is not None else ";;" for e in emp)
+        rows.append(f"28;76;2815;200000001;CC Test;{com};Commune {com};FZ Construction;4120A;"
+                    f"4120A Construction de bâtiments{cells}")  # fmt: skip
+    p = tmp_path / "urssaf.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    epci = read_urssaf(p, sector_level="na38", territory_level="epci")
+    cell = epci.extra["cells"].set_index("period").loc[2022]
+    assert (cell["employment"], cell["n_cells"], cell["unknown_cells"]) == (100.0, 2, 1)
+    com = read_urssaf(p, sector_level="na38")
+    e = com.employment
+    assert ("76002", 2022) not in set(zip(e["territory"], e["period"], strict=True))
+    cfg = {"run": {"level": "commune"}, "forecast": {"models": "naive", "horizon": 2}}
+    res = run_pipeline(com.replace(), cfg)
+    fc = res.forecast[res.forecast["level"] == 80].set_index(["territory", "period"])
+    assert fc.loc[("76002", 2024), "mean"] == pytest.approx(50.0)  # not 0
+    assert fc.loc[("76002", 2024), "last_observed"] == 2021
+    assert fc.loc[("76001", 2024), "mean"] == pytest.approx(100.0)
