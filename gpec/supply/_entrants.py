@@ -9,6 +9,8 @@ For every offer (a row of the canonical ``training_offers`` table):
 * the offer is mapped to one or several occupations, with shares summing to 1, by the first
   method that gives an answer, in this order:
 
+  0. ``override``: a planner's corrections ``[offer, occupation]`` (``occupation = "none"``: the
+     offer feeds no occupation of the study), which win over everything below;
   1. ``user``: the user's flexibility matrix ``[offer, occupation, share]`` (share of the trainees
      of the offer that end up in each occupation; shares rescaled to sum to 1);
   2. ``code``: the ROME codes written on the offer (``rome``, ';'-separated, optionally
@@ -57,7 +59,9 @@ ENTRANTS_COLUMNS = [
     "source",
     "warning",
 ]
-REASONS = ("user", "code", "text", "unmapped")
+REASONS = ("override", "user", "code", "text", "unmapped")
+#: value of ``occupation`` in the overrides that maps an offer to no occupation
+NO_OCCUPATION = "none"
 _SPLIT = re.compile(r"[;,|\s]+")
 
 
@@ -164,6 +168,7 @@ def entrants(
     occupations: pd.DataFrame | None = None,
     *,
     flexibility: pd.DataFrame | None = None,
+    overrides: pd.DataFrame | None = None,
     crosswalks: pd.DataFrame | None = None,
     matcher=None,
     profiles: pd.DataFrame | pd.Series | None = None,
@@ -186,6 +191,11 @@ def entrants(
         Canonical ``occupations`` table; when given, codes outside it are rejected (reported).
     flexibility : DataFrame, optional
         User mapping ``[offer, occupation, share]``; it wins over codes and text.
+    overrides : DataFrame, optional
+        A planner's corrections ``[offer, occupation]`` (optional ``share``, else equal shares
+        over the rows of an offer); ``occupation = "none"`` maps the offer to no occupation.
+        They win over every other mapping (reason ``override``); rows naming an unknown offer
+        or occupation are not used and are reported in ``attrs["rejected"]``.
     crosswalks : DataFrame, optional
         Canonical ``crosswalks`` table; rows ``RNCP`` -> ROME and ``FORMACODE`` -> ROME are used.
     matcher : OfferMatcher, optional
@@ -294,6 +304,10 @@ def entrants(
 
     mapping: dict[str, tuple[str, str, list[tuple[str, float, float]]]] = {}
 
+    # 0. a planner's overrides
+    if overrides is not None and len(overrides):
+        mapping.update(_overrides(overrides, set(ids), known, rejected, warn))
+
     # 1. user flexibility matrix
     if flexibility is not None and len(flexibility):
         for col in ("offer", "occupation", "share"):
@@ -315,7 +329,7 @@ def entrants(
         for o in unknown_offers:
             rejected.append((o, "flexibility", o, "offer not in training_offers"))
         for offer, grp in fl.groupby("offer", sort=False):
-            if offer not in warn:
+            if offer not in warn or offer in mapping:
                 continue
             pairs = check(
                 offer, "flexibility", list(zip(grp["occupation"], grp["share"], strict=True))
@@ -361,6 +375,7 @@ def entrants(
                 break
 
     # 3. text
+    text_matches = pd.DataFrame(columns=["offer", "text", "occupation", "score", "rank"])
     todo = [o for o in ids if o not in mapping]
     if todo and (matcher is not None or profiles is not None):
         from sklearn.exceptions import NotFittedError
@@ -389,9 +404,11 @@ def entrants(
             if text:
                 texts[o] = text
         if texts:
-            res = matcher.match(texts, top_k=top_k, min_score=min_score)
+            res = matcher.match(texts, top_k=top_k, min_score=min_score, evidence=True)
             if known is not None and len(res):
                 res = res[res["occupation"].astype(str).isin(known)]
+            text_matches = res.rename(columns={"query": "offer"}).reset_index(drop=True)
+            text_matches.insert(1, "text", text_matches["offer"].map(texts))
             for offer, grp in res.groupby("query", sort=False):
                 sc = grp["score"].to_numpy(dtype=float)
                 occ = grp["occupation"].astype(str).to_numpy()
@@ -426,6 +443,7 @@ def entrants(
     out = pd.DataFrame(rows, columns=ENTRANTS_COLUMNS)
     out["occupation"] = out["occupation"].astype(object)
     out.attrs["rejected"] = pd.DataFrame(rejected, columns=["offer", "column", "value", "reason"])
+    out.attrs["text_matches"] = text_matches
     if unknown_seats.any():
         warnings.warn(
             f"entrants: {int(unknown_seats.sum())} offer(s) with unknown seats supply no entrant "
@@ -439,6 +457,63 @@ def entrants(
             "'warning' column and .attrs['rejected'])",
             stacklevel=2,
         )
+    return out
+
+
+def _overrides(table: pd.DataFrame, offers: set, known: set | None, rejected: list, warn: dict):
+    """Mappings of a planner's overrides ``[offer, occupation(, share)]``, by offer."""
+    for col in ("offer", "occupation"):
+        if col not in table.columns:
+            raise ValueError(f"overrides table has no column {col!r} (offer, occupation)")
+    frame = pd.DataFrame(
+        {
+            "offer": table["offer"].map(lambda v: None if _is_missing(v) else str(v).strip()),
+            "occupation": table["occupation"].map(
+                lambda v: None if _is_missing(v) else str(v).strip()
+            ),
+        }
+    )
+    if "share" in table.columns:
+        share = pd.to_numeric(table["share"], errors="coerce")
+        bad = table["share"].notna() & (share.isna() | (share < 0))
+        if bad.any():
+            i = table.index[np.flatnonzero(bad.to_numpy())[0]]
+            raise ValueError(
+                f"overrides: row {i}, column 'share': {table['share'].loc[i]!r} is not a "
+                "number >= 0"
+            )
+        frame["share"] = share.fillna(1.0).to_numpy(dtype=float)
+    else:
+        frame["share"] = 1.0
+    out = {}
+    for offer, grp in frame.groupby("offer", sort=False, dropna=False):
+        if offer is None or offer not in offers:
+            rejected.append((offer, "overrides", offer, "offer not in training_offers"))
+            continue
+        codes = grp["occupation"].tolist()
+        if any(c is None for c in codes):
+            rejected.append((offer, "overrides", "", "empty occupation (a code or 'none')"))
+            continue
+        if any(c.lower() == NO_OCCUPATION for c in codes):
+            if len(codes) > 1:
+                rejected.append(
+                    (offer, "overrides", ";".join(codes), "'none' with other occupations")
+                )
+                warn[offer].append("overrides: 'none' with other occupations, not used")
+                continue
+            out[offer] = ("override", "overrides", [(None, 1.0, np.nan)])
+            continue
+        good = []
+        for code, w in zip(codes, grp["share"], strict=True):
+            if known is not None and code not in known:
+                rejected.append(
+                    (offer, "overrides", code, "occupation not in the occupations table")
+                )
+                warn[offer].append(f"overrides {code}: unknown occupation")
+            elif w > 0:
+                good.append((code, float(w)))
+        if good:
+            out[offer] = ("override", "overrides", [(c, s, 1.0) for c, s in _normalize(good)])
     return out
 
 
@@ -537,7 +612,8 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per reason (``user``, ``code``, ``text``, ``unmapped``, always all four):
+        One row per reason (``override``, ``user``, ``code``, ``text``, ``unmapped``, always
+        all five):
         ``offers`` (count), ``seats`` and ``seats_share`` (sums to 1 when there are seats),
         ``entrants`` and ``entrants_share``.
 
@@ -547,10 +623,11 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
     ...                        "rome": ["H2913", None]})
     >>> mapping_quality(entrants(offers))[["reason", "offers", "seats_share"]]
          reason  offers  seats_share
-    0      user       0         0.00
-    1      code       1         0.75
-    2      text       0         0.00
-    3  unmapped       1         0.25
+    0  override       0         0.00
+    1      user       0         0.00
+    2      code       1         0.75
+    3      text       0         0.00
+    4  unmapped       1         0.25
     """
     t = entrants_table
     for col in ("offer", "share", "reason", "entrants"):

