@@ -447,13 +447,16 @@ def read_urssaf(
         cells["unknown_cells"] = np.isnan(emp).astype(int)
     else:
         keys = ["territory", "occupation", "period"]
+        cells["unknown"] = cells["employment"].isna().astype("int64")
         g = cells.groupby(keys, sort=True)
-        agg = g.agg(
-            employment=("employment", lambda x: x.sum(min_count=1)),
-            establishments=("establishments", lambda x: x.sum(min_count=1)),
-            n_cells=("employment", "size"),
-            unknown_cells=("employment", lambda x: int(x.isna().sum())),
-            row=("row", "min"),
+        agg = pd.DataFrame(
+            {
+                "employment": g["employment"].sum(min_count=1),
+                "establishments": g["establishments"].sum(min_count=1),
+                "n_cells": g.size(),
+                "unknown_cells": g["unknown"].sum(),
+                "row": g["row"].min(),
+            }
         ).reset_index()
         agg["reason"] = np.where(agg["employment"].isna(), "all_empty", None)
         cells = agg
