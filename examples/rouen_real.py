@@ -28,7 +28,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from gpec import GpecData
@@ -47,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 URSSAF = "urssaf-rouen/etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last.csv"
 DARES = "dares-portrait-stat-metiers"
 BASE_YEAR = 2019  # the year of the DARES département figures: the estimator is fitted on it
-ROUEN_BASSINS = ("ROUEN", "ELBEUF", "BARENTIN", "YVETOT")  # BMO bassins of the zone (by name)
+ROUEN_BASSINS = ("ROUEN", "ELBEUF")  # BMO 2023 bassins of the zone (by name)
 
 CONFIG = {
     "run": {"name": "Zone d'emploi de Rouen (76), fichiers URSSAF et INSEE", "level": "epci",
@@ -181,26 +180,35 @@ def reconciliation_check(commune: GpecData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["forecast", "level", "sector", "employment_2030"])
 
 
-def bmo_check(real: Path, openings: pd.DataFrame) -> pd.DataFrame:
-    """Openings by FAP domaine vs the BMO 2023 hiring projects of the Rouen bassins."""
+def bmo_check(real: Path, openings: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Openings 2023 by FAP87 vs the BMO 2023 hiring projects of the Rouen bassins (FAP 2009
+    in both). BMO counts every recruitment project of every employer (seasonal and short
+    contracts, public employers, agriculture): a comparison of structure, not of levels."""
     from gpec.ingest import read_bmo
 
     bmo = read_bmo(real / "bmo-france-travail" / "Base_open_data_23.xlsx")
-    hi = bmo.hiring_intentions
-    terr = bmo.territories
+    hi, terr = bmo.hiring_intentions, bmo.territories
     names = terr.set_index("territory")["label"].astype(str).str.upper()
-    bassins = [
+    bassins = sorted(
         t for t in hi["territory"].unique() if any(b in names.get(t, "") for b in ROUEN_BASSINS)
-    ]
+    )
     hi = hi[hi["territory"].isin(bassins)]
-    hi = hi.assign(domaine=hi["occupation"].str[0])
-    bmo_dom = hi.groupby("domaine")["projects"].sum()
+    bmo87 = hi.groupby(hi["occupation"].str[:3])["projects"].sum()
     op = openings[openings["period"] == 2023]
-    op_dom = op.groupby(op["occupation"].str[0])["openings"].sum()
-    out = pd.concat({"openings_2023": op_dom, "bmo_2023_projects": bmo_dom}, axis=1).fillna(0)
-    out["ratio"] = out["openings_2023"] / out["bmo_2023_projects"].replace(0, np.nan)
-    out.attrs["bassins"] = [f"{b} {names.get(b, '')}" for b in bassins]
-    return out.reset_index().rename(columns={"index": "domaine"})
+    op87 = op.groupby("occupation")["openings"].sum()
+    out = pd.concat({"openings_2023": op87, "bmo_2023_projects": bmo87}, axis=1)
+    out = out.dropna(subset=["openings_2023"]).fillna({"bmo_2023_projects": 0.0})
+    out["openings_share"] = out["openings_2023"] / out["openings_2023"].sum()
+    out["bmo_share"] = out["bmo_2023_projects"] / out["bmo_2023_projects"].sum()
+    out = out.sort_values("bmo_2023_projects", ascending=False)
+    rank = out[["openings_2023", "bmo_2023_projects"]].rank().corr().iloc[0, 1]
+    summary = {
+        "bassins": [f"{b} {names.get(b, '')}" for b in bassins],
+        "openings_2023": float(out["openings_2023"].sum()),
+        "bmo_2023_projects": float(hi["projects"].sum()),
+        "spearman_fap87": float(rank),
+    }
+    return out.reset_index().rename(columns={"index": "occupation"}), summary
 
 
 def training_offers(real: Path) -> GpecData | None:
@@ -355,8 +363,9 @@ def main(argv=None) -> None:
     cmp_.to_csv(checks / "urssaf_vs_comparateur_2018.csv", index=False)
     rec = reconciliation_check(com)
     rec.to_csv(checks / "reconciliation_commune_epci_zone.csv", index=False)
+    bmo_summary = None
     if not args.no_bmo:
-        bmo = bmo_check(real, res_fap.openings)
+        bmo, bmo_summary = bmo_check(real, res_fap.openings)
         bmo.to_csv(checks / "openings_vs_bmo_2023.csv", index=False)
     _say(t0, "checks written")
 
@@ -385,6 +394,11 @@ def main(argv=None) -> None:
     print(f"\nURSSAF 2018 / INSEE jobs at place of work 2018: "
           f"{zone['private_salaried_share_of_jobs']:.1%} of all jobs, "
           f"{zone['private_share_of_salaried_jobs']:.1%} of salaried jobs")  # fmt: skip
+    if bmo_summary is not None:
+        print(f"\nOpenings 2023 (FAP87) vs BMO 2023 hiring projects of the bassins "
+              f"{', '.join(bmo_summary['bassins'])}: {bmo_summary['openings_2023']:,.0f} "
+              f"openings, {bmo_summary['bmo_2023_projects']:,.0f} projects; rank correlation "
+              f"across FAP87 {bmo_summary['spearman_fap87']:.2f}")  # fmt: skip
     if offers is not None:
         q = res_fap.mapping_quality
         print(f"\nTraining offers of Seine-Maritime: {len(offers.training_offers)}; mapping:")
