@@ -86,3 +86,28 @@ def test_etalab_cog_json_read_from_the_tgz(cog):
     assert pop.loc["76540"] == next(c["population"] for c in communes if c["code"] == "76540")
     # every row kept passes the canonical checks; the rejected ones are the reader's own
     assert len(data.validate(strict=False)[1]) == len(data.rejected)
+
+
+@pytest.mark.slow  # reads the 35,000-commune workbook a second time (~15 s)
+def test_appartenance_with_epci_under_their_zone_emploi(cog):
+    """commune -> EPCI -> zone d'emploi -> département -> région, EPCI spread over several zones
+    counted (recomputed here from the commune memberships)."""
+    path = cog / "table-appartenance-geo-communes-22.xlsx"
+    m = _read(path).extra["memberships"]
+    e = m[m["level"] == "epci"][["commune", "territory"]]
+    z = m[m["level"] == "zone_emploi"][["commune", "territory"]]
+    ez = e.merge(z, on="commune", suffixes=("_epci", "_ze"))
+    several = int((ez.groupby("territory_epci")["territory_ze"].nunique() > 1).sum())
+    data = read_insee_geography(path, epci_parent="zone_emploi")
+    assert data.meta["epci_in_several_zones"] == several > 0
+    t = data.territories.set_index("territory")
+    assert t.loc["76540", "parent"] == "200023414"
+    assert t.loc["200023414", "parent"] == "2815" and t.loc["2815", "parent"] == "76"
+    # every EPCI under a zone d'emploi, every zone under a département
+    assert t.loc[t["level"] == "epci", "parent"].map(t["level"]).eq("zone_emploi").all()
+    assert (
+        t.loc[t["level"] == "zone_emploi", "parent"]
+        .map(t["level"])
+        .isin(["departement", "nation"])
+        .all()
+    )

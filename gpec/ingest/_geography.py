@@ -219,6 +219,7 @@ def read_insee_geography(
     appartenance: str | os.PathLike | None = None,
     cog_json: str | os.PathLike | None = None,
     commune_parent: str | None = None,
+    epci_parent: str = "departement",
 ) -> GpecData:
     """Build the territory hierarchy from INSEE COG, EPCI and zone d'emploi files.
 
@@ -252,6 +253,14 @@ def read_insee_geography(
     commune_parent : {"epci", "zone_emploi", "departement"}, optional
         Parent level of communes; default ``"epci"`` when the EPCI file is given, else
         ``"zone_emploi"`` when the ZE file is given, else ``"departement"``.
+
+    epci_parent : {"departement", "zone_emploi"}, default "departement"
+        Parent level of the EPCI. With ``"zone_emploi"`` (needs the communes' zones, e.g. the
+        table d'appartenance) the tree is commune -> EPCI -> zone d'emploi -> département ->
+        région: each EPCI hangs under the zone holding most of its communes; EPCI spread over
+        several zones are counted in ``meta["epci_in_several_zones"]`` and their communes outside
+        that zone in ``meta["communes_outside_their_epci_zone"]`` (sums up this tree then put
+        those communes in the EPCI's main zone).
 
     Returns
     -------
@@ -535,19 +544,32 @@ def read_insee_geography(
     rows += [
         (d, lab, "departement", f"R{r}" if r else "FR") for d, (lab, r) in sorted(dep_rows.items())
     ]
+    if epci_parent not in ("departement", "zone_emploi"):
+        raise ValueError("epci_parent must be 'departement' or 'zone_emploi'")
+    ze_of_epci: dict = {}
+    if epci_parent == "zone_emploi" and len(memberships):
+        e = memberships[memberships["level"] == "epci"][["commune", "territory"]]
+        z = memberships[memberships["level"] == "zone_emploi"][["commune", "territory"]]
+        ez = e.merge(z, on="commune", suffixes=("", "_ze"))
+        if not len(ez):
+            raise FormatError(
+                "epci_parent='zone_emploi' needs the communes' EPCI and zone d'emploi"
+            )
+        ze_of_epci = _mode_parent(ez, "territory", "territory_ze").to_dict()
+        n_zones = ez.groupby("territory")["territory_ze"].nunique()
+        meta["epci_in_several_zones"] = int((n_zones > 1).sum())
+        meta["communes_outside_their_epci_zone"] = int(
+            (ez["territory_ze"] != ez["territory"].map(ze_of_epci)).sum()
+        )
     for level in ("epci", "zone_emploi"):
         m = memberships[memberships["level"] == level]
         dep_of = _mode_parent(m, "territory", "departement") if len(m) else {}
         # groups without member communes in the files hang directly under FR
         for code in sorted(set(m["territory"]) | set(group_labels[level])):
-            rows.append(
-                (
-                    code,
-                    group_labels[level].get(code) or f"{level} {code}",
-                    level,
-                    dep_of.get(code) if dep_of.get(code) in dep_rows else "FR",
-                )
-            )
+            parent = dep_of.get(code) if dep_of.get(code) in dep_rows else "FR"
+            if level == "epci" and code in ze_of_epci:
+                parent = ze_of_epci[code]
+            rows.append((code, group_labels[level].get(code) or f"{level} {code}", level, parent))
     if commune_parent is None:
         commune_parent = (
             "epci"
