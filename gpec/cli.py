@@ -278,7 +278,13 @@ def forecast(ctx, config: Path, out: Path, lenient: bool) -> None:
 
         cfg, data = _load_checked(ctx, config)
         data = data.validate(strict=False)[0] if lenient else data.validate()
-        model, fc = forecast_stage(data, cfg, verbose=0 if ctx.obj.get("quiet") else 1)
+        model, fc = forecast_stage(
+            data,
+            cfg.forecast,
+            level=cfg.run.level,
+            seed=cfg.run.seed,
+            verbose=0 if ctx.obj.get("quiet") else 1,
+        )
     except _user_errors() as exc:
         _fail(exc)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,13 @@ suggestion, so that a typo never silently falls back to a default. See ``docs/co
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import os
 import tomllib
 from pathlib import Path
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gpec._defaults import DEFAULTS
@@ -19,7 +22,16 @@ from gpec.exceptions import ConfigError
 
 __all__ = [
     "DEFAULTS",
+    "CatchmentConfig",
+    "Config",
     "ConfigError",
+    "DemandConfig",
+    "ForecastConfig",
+    "GapConfig",
+    "ReportConfig",
+    "RunConfig",
+    "SupplyConfig",
+    "TableSpec",
     "check_against_data",
     "dump_config",
     "load_config",
@@ -65,36 +77,8 @@ def _suggest(key: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def resolve_config(raw: dict[str, Any], *, where: str = "config") -> dict[str, Any]:
-    """Check a raw configuration against :data:`DEFAULTS` and fill in the defaults.
-
-    Parameters
-    ----------
-    raw : dict
-        Parsed TOML.
-    where : str
-        Name of the file, for error messages.
-
-    Returns
-    -------
-    dict
-        A complete configuration.
-
-    Raises
-    ------
-    ConfigError
-        On an unknown section or key (with a suggestion) or a value of the wrong type.
-
-    Examples
-    --------
-    >>> cfg = resolve_config({"forecast": {"horizon": 8}})
-    >>> cfg["forecast"]["horizon"], cfg["forecast"]["models"]
-    (8, 'auto')
-    >>> resolve_config({"forecast": {"horizn": 8}})
-    Traceback (most recent call last):
-    ...
-    gpec.config.ConfigError: config: unknown key 'horizn' in [forecast] (did you mean 'horizon'?)
-    """
+def _resolve_dict(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The checked configuration as nested dicts, defaults filled in."""
     cfg = copy.deepcopy(DEFAULTS)
     for section, values in raw.items():
         if section not in DEFAULTS:
@@ -269,8 +253,313 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
     _in_range(where, "report", "top_n", cfg["report"]["top_n"], 1, None, "a positive integer")
 
 
-def load_config(path: str | os.PathLike) -> dict[str, Any]:
+# ----------------------------------------------------------------------------- typed sections
+class _Section:
+    """Read access by key as well as by attribute (``cfg.forecast["horizon"]``), for code
+    written when the configuration was a dict."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.__dataclass_fields__:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default
+
+    def keys(self):
+        return self.__dataclass_fields__.keys()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as plain TOML-ready values (lists, dicts)."""
+        return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Section):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+_D = DEFAULTS
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig(_Section):
+    """``[run]``: the study's name, seed, territory level of the gaps, language, occupations."""
+
+    name: str = _D["run"]["name"]
+    seed: int = _D["run"]["seed"]
+    level: str = _D["run"]["level"]
+    lang: str = _D["run"]["lang"]
+    occupation_system: str = _D["run"]["occupation_system"]
+    occupation_level: str = _D["run"]["occupation_level"]
+    exclude_occupations: tuple[str, ...] = tuple(_D["run"]["exclude_occupations"])
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSpec(_Section):
+    """One entry of ``[data]``: a file, its format (``table`` or an official format), the
+    sheet of a workbook, the canonical tables to keep, and the reader's options."""
+
+    path: str
+    format: str = "table"
+    sheet: str | int | None = None
+    tables: tuple[str, ...] = ()
+    options: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastConfig(_Section):
+    """``[forecast]``: models, horizon, interval probabilities (``level``, in %), parallelism,
+    reconciliation across territory levels."""
+
+    models: str = _D["forecast"]["models"]
+    horizon: int = _D["forecast"]["horizon"]
+    level: tuple[float, ...] = tuple(_D["forecast"]["level"])
+    n_jobs: int = _D["forecast"]["n_jobs"]
+    backend: str = _D["forecast"]["backend"]
+    reconcile: str = _D["forecast"]["reconcile"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DemandConfig(_Section):
+    """``[demand]``: net or non-negative expansion, the interval carried to the openings,
+    turnover, retirement shift and exit-rate overrides."""
+
+    net: bool = _D["demand"]["net"]
+    interval_level: float = _D["demand"]["interval_level"]
+    turnover_rate: float = _D["demand"]["turnover_rate"]
+    retirement_shift: float = _D["demand"]["retirement_shift"]
+    exit_rates: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: MappingProxyType(dict(_D["demand"]["exit_rates"]))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SupplyConfig(_Section):
+    """``[supply]``: default rates and their ranges, text matching, seats, site level."""
+
+    completion_default: float = _D["supply"]["completion_default"]
+    placement_default: float = _D["supply"]["placement_default"]
+    text_matching: bool = _D["supply"]["text_matching"]
+    match_titles: bool = _D["supply"]["match_titles"]
+    min_score: float = _D["supply"]["min_score"]
+    top_k: int = _D["supply"]["top_k"]
+    seats_default: float = _D["supply"]["seats_default"]
+    completion_range: tuple[float, ...] = tuple(_D["supply"]["completion_range"])
+    placement_range: tuple[float, ...] = tuple(_D["supply"]["placement_range"])
+    site_level: str = _D["supply"]["site_level"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CatchmentConfig(_Section):
+    """``[catchment]``: how far a training site recruits (distance with decay, or same parent)."""
+
+    method: str = _D["catchment"]["method"]
+    max_km: float = _D["catchment"]["max_km"]
+    decay_km: float = _D["catchment"]["decay_km"]
+    level: str = _D["catchment"]["level"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GapConfig(_Section):
+    """``[gap]``: the small-cell flag and the reconversion paths."""
+
+    small_threshold: float = _D["gap"]["small_threshold"]
+    transitions_top_n: int = _D["gap"]["transitions_top_n"]
+    transitions_min_overlap: float = _D["gap"]["transitions_min_overlap"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportConfig(_Section):
+    """``[report]``: the series shown in the fan chart and the length of the top lists."""
+
+    territory: str = _D["report"]["territory"]
+    occupation: str = _D["report"]["occupation"]
+    top_n: int = _D["report"]["top_n"]
+
+
+#: The class of each section of a configuration.
+SECTIONS: dict[str, type[_Section]] = {
+    "run": RunConfig,
+    "forecast": ForecastConfig,
+    "demand": DemandConfig,
+    "supply": SupplyConfig,
+    "catchment": CatchmentConfig,
+    "gap": GapConfig,
+    "report": ReportConfig,
+}
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _section(cls: type[_Section], values: Mapping[str, Any]) -> _Section:
+    names = set(cls.__dataclass_fields__)
+    extra = sorted(set(values) - names)
+    if extra:  # a key added to DEFAULTS without its field: a programming error, said plainly
+        raise TypeError(f"{cls.__name__} has no field for the default key(s) {extra}")
+    return cls(**{k: _frozen(v) for k, v in values.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_Section):
+    """A checked run configuration: one frozen section per ``[table]`` of ``gpec.toml``.
+
+    Build it with :func:`load_config` (a file) or :func:`resolve_config` (a dict); each stage
+    receives only its section (``cfg.forecast``, ``cfg.supply``...). Sections also answer
+    ``cfg["forecast"]["horizon"]``.
+
+    Attributes
+    ----------
+    run, forecast, demand, supply, catchment, gap, report
+        The sections (:class:`RunConfig`, :class:`ForecastConfig`...).
+    data : mapping of str to TableSpec
+        Input files by canonical table name (paths absolute when read from a file).
+    scenarios : tuple of mapping
+        The ``[[scenarios]]`` entries, in order.
+    path : str or None
+        The configuration file, when read from one.
+    where : str
+        How messages name the configuration (the file as the user wrote it).
+
+    Examples
+    --------
+    >>> cfg = resolve_config({"forecast": {"horizon": 8}})
+    >>> cfg.forecast.horizon, cfg["forecast"]["models"], cfg.gap.small_threshold
+    (8, 'auto', 30.0)
+    """
+
+    run: RunConfig = dataclasses.field(default_factory=RunConfig)
+    data: Mapping[str, TableSpec] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    forecast: ForecastConfig = dataclasses.field(default_factory=ForecastConfig)
+    demand: DemandConfig = dataclasses.field(default_factory=DemandConfig)
+    supply: SupplyConfig = dataclasses.field(default_factory=SupplyConfig)
+    catchment: CatchmentConfig = dataclasses.field(default_factory=CatchmentConfig)
+    gap: GapConfig = dataclasses.field(default_factory=GapConfig)
+    report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
+    scenarios: tuple[Mapping[str, Any], ...] = ()
+    path: str | None = None
+    where: str = "config"
+
+    @classmethod
+    def from_dict(
+        cls,
+        raw: Mapping[str, Any] | None = None,
+        *,
+        where: str = "config",
+        base_dir: str | os.PathLike | None = None,
+        path: str | os.PathLike | None = None,
+    ) -> Config:
+        """Check ``raw`` (parsed TOML) and build the configuration; relative data paths are
+        resolved against ``base_dir`` when given."""
+        if isinstance(raw, Config):
+            return raw
+        checked = _resolve_dict(
+            {k: v for k, v in (raw or {}).items() if not str(k).startswith("_")}, where
+        )
+        data = {}
+        for name, spec in checked["data"].items():
+            spec = {"path": spec} if isinstance(spec, str | os.PathLike) else dict(spec)
+            p = Path(spec["path"])
+            if base_dir is not None and not p.is_absolute():
+                p = (Path(base_dir) / p).resolve()
+            spec["path"] = str(p)
+            spec["tables"] = tuple(spec.get("tables", ()))
+            spec["options"] = _frozen(spec.get("options", {}))
+            data[name] = TableSpec(**spec)
+        return cls(
+            data=MappingProxyType(data),
+            scenarios=tuple(_frozen(sc) for sc in checked["scenarios"]),
+            path=None if path is None else str(path),
+            where=where,
+            **{name: _section(kind, checked[name]) for name, kind in SECTIONS.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as TOML-ready nested dicts (the form :func:`dump_config` writes)."""
+        out: dict[str, Any] = {"run": self.run.to_dict(), "data": {}}
+        for name, spec in self.data.items():
+            d = {k: v for k, v in spec.to_dict().items() if v not in (None, [], {})}
+            out["data"][name] = d
+        for name in SECTIONS:
+            if name != "run":
+                out[name] = getattr(self, name).to_dict()
+        out["scenarios"] = [_plain(sc) for sc in self.scenarios]
+        return out
+
+    def replace(self, **sections: Mapping[str, Any] | _Section) -> Config:
+        """A copy with some sections changed and checked again, e.g.
+        ``cfg.replace(forecast={"horizon": 3})``."""
+        raw = self.to_dict()
+        for name, values in sections.items():
+            values = values.to_dict() if isinstance(values, _Section) else values
+            if name in ("data", "scenarios"):
+                raw[name] = values
+            else:
+                raw[name] = {**raw.get(name, {}), **dict(values)}
+        return Config.from_dict(raw, where=self.where, path=self.path)
+
+
+def resolve_config(raw: Mapping[str, Any] | None = None, *, where: str = "config") -> Config:
+    """Check a raw configuration (parsed TOML) against :data:`DEFAULTS`, fill in the defaults.
+
+    Parameters
+    ----------
+    raw : dict
+        Parsed TOML (sections as dicts). A :class:`Config` is returned as it is.
+    where : str
+        Name of the file, for error messages.
+
+    Returns
+    -------
+    Config
+        A complete, checked configuration.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown section or key (with a suggestion) or a value of the wrong type or range.
+
+    Examples
+    --------
+    >>> cfg = resolve_config({"forecast": {"horizon": 8}})
+    >>> cfg.forecast.horizon, cfg.forecast.models
+    (8, 'auto')
+    >>> resolve_config({"forecast": {"horizn": 8}})
+    Traceback (most recent call last):
+    ...
+    gpec.exceptions.ConfigError: config: unknown key 'horizn' in [forecast] (did you mean 'horizon'?)
+    """
+    return Config.from_dict(raw, where=where)
+
+
+def load_config(path: str | os.PathLike) -> Config:
     """Read and check a TOML configuration; data paths become absolute (relative to the file).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``gpec.toml`` file.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not TOML, or breaks a rule (unknown key, wrong type or
+        range), with the file's name in the message.
 
     Examples
     --------
@@ -278,8 +567,8 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "gpec.toml"
     >>> _ = p.write_text('[data]\\nemployment = "employment.csv"\\n')
     >>> cfg = load_config(p)
-    >>> pathlib.Path(cfg["data"]["employment"]["path"]).name
-    'employment.csv'
+    >>> pathlib.Path(cfg.data["employment"].path).name, cfg.forecast.horizon
+    ('employment.csv', 6)
     """
     path = Path(path)
     if not path.is_file():
@@ -288,23 +577,24 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a valid TOML file ({exc})") from exc
-    cfg = resolve_config(raw, where=str(path))
-    data = {}
-    for name, spec in cfg["data"].items():
-        spec = {"path": spec} if isinstance(spec, str) else dict(spec)
-        spec.setdefault("format", "table")
-        p = Path(spec["path"])
-        spec["path"] = str(p if p.is_absolute() else (path.parent / p).resolve())
-        data[name] = spec
-    cfg["data"] = data
-    cfg["_path"] = str(path.resolve())
-    cfg["_where"] = str(path)  # the file as the user named it, for messages
-    return cfg
+    return Config.from_dict(raw, where=str(path), base_dir=path.parent, path=path.resolve())
 
 
-def dump_config(cfg: dict[str, Any], *, relative_to: str | os.PathLike | None = None) -> str:
-    """Write a configuration as TOML text (paths made relative to ``relative_to``)."""
+def dump_config(
+    cfg: Config | Mapping[str, Any], *, relative_to: str | os.PathLike | None = None
+) -> str:
+    """Write a configuration as TOML text (paths made relative to ``relative_to``).
+
+    Examples
+    --------
+    >>> print(dump_config(resolve_config({"forecast": {"horizon": 3}})).split("[forecast]")[1]
+    ...       .splitlines()[2])
+    horizon = 3
+    """
     import tomli_w
+
+    if isinstance(cfg, Config):
+        cfg = cfg.to_dict()
 
     out: dict[str, Any] = {}
     for section in DEFAULTS:
@@ -345,7 +635,7 @@ def _suggest_level(value: str, levels) -> str:
     return _suggest(str(value), [str(lv) for lv in levels])
 
 
-def check_against_data(cfg: dict[str, Any], data) -> list[str]:
+def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
     """Check a configuration against the loaded input tables, before any computation.
 
     Run by ``gpec validate`` and at the start of ``gpec run`` / ``gpec forecast``, so that a
@@ -354,8 +644,9 @@ def check_against_data(cfg: dict[str, Any], data) -> list[str]:
 
     Parameters
     ----------
-    cfg : dict
-        A configuration from :func:`load_config` (or :func:`resolve_config`).
+    cfg : Config
+        A configuration from :func:`load_config` or :func:`resolve_config` (a plain dict is
+        checked with :func:`resolve_config` first).
     data : GpecData
         The inputs, as read by :func:`gpec.pipeline.load_data` (validated or not).
 
@@ -385,11 +676,13 @@ def check_against_data(cfg: dict[str, Any], data) -> list[str]:
     ...                    GpecData(territories=terr))
     Traceback (most recent call last):
     ...
-    gpec.config.ConfigError: config: [run] level = 'Region' is not a level of the territories table; its levels are: nation, region (did you mean 'region'?)
+    gpec.exceptions.ConfigError: config: [run] level = 'Region' is not a level of the territories table; its levels are: nation, region (did you mean 'region'?)
     """
     import pandas as pd
 
-    where = cfg.get("_where") or cfg.get("_path") or "config"
+    if not isinstance(cfg, Config):
+        cfg = resolve_config(cfg)
+    where = cfg.where
     problems: list[str] = []
     notes: list[str] = []
     terr, occ, emp = data.territories, data.occupations, data.employment

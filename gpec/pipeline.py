@@ -9,24 +9,40 @@ from __future__ import annotations
 import os
 import platform
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData, meta_to_toml
 from gpec._schema import TABLES
-from gpec.config import dump_config, resolve_config
+from gpec.config import Config, ForecastConfig, SupplyConfig, dump_config
 from gpec.exceptions import ConfigError
 from gpec.report import OUTPUT_FILES, Results
 
 __all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "forecast_stage", "OUTPUT_FILES"]
 
 
-def load_data(cfg: dict[str, Any]) -> GpecData:
-    """Read every input named in ``cfg["data"]`` into one (not yet validated) bundle."""
+def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
+    """Read every input named in the configuration's ``[data]`` into one bundle, harmonized
+    (one occupation system and level) but not yet validated.
+
+    Parameters
+    ----------
+    cfg : Config
+        From :func:`gpec.config.load_config` (a dict is checked first).
+
+    Returns
+    -------
+    GpecData
+
+    Examples
+    --------
+    >>> data = load_data(load_config("gpec.toml"))  # doctest: +SKIP
+    """
+    cfg = Config.from_dict(cfg)
     from gpec import ingest
 
     tables: dict[str, pd.DataFrame] = {}
@@ -44,7 +60,7 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
         "insee_cog": "read_insee_geography",
         "urssaf": "read_urssaf",
     }
-    for name, spec in cfg["data"].items():
+    for name, spec in cfg.data.items():
         spec = {"path": spec, "format": "table"} if isinstance(spec, str) else spec
         fmt = spec.get("format", "table")
         if fmt == "table":
@@ -78,7 +94,14 @@ def load_data(cfg: dict[str, Any]) -> GpecData:
     data = bundle.merge(GpecData(**tables, sources=sources))
     from gpec.referentials.harmonize import harmonize
 
-    return harmonize(data, cfg)
+    return harmonize(
+        data,
+        occupation_system=cfg.run.occupation_system,
+        occupation_level=cfg.run.occupation_level,
+        exclude_occupations=cfg.run.exclude_occupations,
+        site_level=cfg.supply.site_level,
+        seats_default=cfg.supply.seats_default,
+    )
 
 
 # ----------------------------------------------------------------------------- stages
@@ -256,21 +279,29 @@ def _matchable(data: GpecData) -> pd.DataFrame:
     return occ[occ["level"].isin(levels)] if levels else occ
 
 
-def _known_titles(data: GpecData, sp: dict) -> pd.DataFrame | None:
+def _known_titles(data: GpecData, sp: SupplyConfig) -> pd.DataFrame | None:
     """Job titles of the occupations for text matching ([supply] match_titles): the ROME
     appellations read with the occupations, when their codes are the run's occupations."""
     app = data.extra.get("appellations")
-    if not sp["match_titles"] or app is None or not {"occupation", "label"} <= set(app.columns):
+    if not sp.match_titles or app is None or not {"occupation", "label"} <= set(app.columns):
         return None
     known = app[app["occupation"].isin(set(data.occupations["occupation"]))]
     return known[["occupation", "label"]] if len(known) else None
 
 
-def forecast_stage(data: GpecData, cfg: dict, verbose: int):
+def forecast_stage(
+    data: GpecData, fc: ForecastConfig, *, level: str, seed: int = 0, verbose: int = 0
+):
+    """Fit the forecaster on the employment at territory ``level`` (and the levels above it
+    when ``fc.reconcile`` asks for a reconciliation) and predict.
+
+    Returns
+    -------
+    (Forecaster, DataFrame)
+        The fitted model (backtest inside) and its reconciled forecast.
+    """
     from gpec.forecast import Forecaster
 
-    fc = cfg["forecast"]
-    level = cfg["run"]["level"]
     emp = data.employment
     terr = data.territories
     bottom = set(terr.loc[terr["level"] == level, "territory"])
@@ -278,15 +309,15 @@ def forecast_stage(data: GpecData, cfg: dict, verbose: int):
     if not len(panel):
         raise ConfigError(f"no employment at the territory level {level!r} ([run] level)")
     model = Forecaster(
-        models=fc["models"],
-        horizon=fc["horizon"],
-        level=tuple(fc["level"]),
-        n_jobs=fc["n_jobs"],
-        backend=fc["backend"] or None,
-        random_state=cfg["run"]["seed"],
+        models=fc.models,
+        horizon=fc.horizon,
+        level=tuple(fc.level),
+        n_jobs=fc.n_jobs,
+        backend=fc.backend or None,
+        random_state=seed,
         verbose=verbose,
     )
-    if fc["reconcile"] != "none":
+    if fc.reconcile != "none":
         from gpec.forecast import reconcile
         from gpec.territory import aggregate
 
@@ -294,10 +325,10 @@ def forecast_stage(data: GpecData, cfg: dict, verbose: int):
         parts = [panel] + [aggregate(panel, terr, lv, ["value"]) for lv in levels]
         full = pd.concat(parts, ignore_index=True)
         model.fit(full)
-        if fc["reconcile"] in _RESIDUAL_METHODS:
-            forecast = _reconcile_with_residuals(model, terr, fc["reconcile"])
+        if fc.reconcile in _RESIDUAL_METHODS:
+            forecast = _reconcile_with_residuals(model, terr, fc.reconcile)
         else:
-            forecast = reconcile(model.predict(), terr, method=fc["reconcile"])
+            forecast = reconcile(model.predict(), terr, method=fc.reconcile)
     else:
         model.fit(panel)
         forecast = model.predict()
@@ -305,7 +336,11 @@ def forecast_stage(data: GpecData, cfg: dict, verbose: int):
 
 
 def run_pipeline(
-    data: GpecData, cfg: dict[str, Any] | None = None, *, verbose: int = 0, strict: bool = True
+    data: GpecData,
+    cfg: Config | Mapping[str, Any] | None = None,
+    *,
+    verbose: int = 0,
+    strict: bool = True,
 ) -> Results:
     """Run the whole chain on validated data.
 
@@ -334,15 +369,14 @@ def run_pipeline(
     """
     from gpec import demand, gap, scenarios, supply, territory
 
-    where = (cfg or {}).get("_where") or "config"
-    cfg = resolve_config({k: v for k, v in (cfg or {}).items() if not k.startswith("_")})
+    cfg = Config.from_dict(cfg)
     for name in ("territories", "occupations", "employment"):
         if getattr(data, name) is None:
             raise ConfigError(f'the table {name!r} is required ([data] {name} = "...")')
     # codes and levels the data do not have stop here, before any forecast
     from gpec.config import check_against_data
 
-    for note in check_against_data({**cfg, "_where": where}, data):
+    for note in check_against_data(cfg, data):
         warnings.warn(note, UserWarning, stacklevel=2)
     if strict:
         data = data.validate()
@@ -356,25 +390,23 @@ def run_pipeline(
             "annual employment (a year such as 2005); `gpec forecast` also takes quarterly or "
             "monthly series"
         )
-    seed = cfg["run"]["seed"]
-    np.random.seed(seed)  # noqa: NPY002 - belt and braces for any third-party global RNG use
-
-    model, forecast = forecast_stage(data, cfg, verbose)
-    level = cfg["run"]["level"]
+    seed = cfg.run.seed
+    level = cfg.run.level
+    model, forecast = forecast_stage(data, cfg.forecast, level=level, seed=seed, verbose=verbose)
     bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
     fc_bottom = forecast[forecast["territory"].isin(bottom)]
 
-    dm = cfg["demand"]
-    exit_rates = dm["exit_rates"] or None
+    dm = cfg.demand
+    exit_rates = dict(dm.exit_rates) or None
     open_kw = dict(
         employment=data.employment,
         exit_rates=exit_rates,
-        net=dm["net"],
-        level=dm["interval_level"],
-        retirement_shift=dm["retirement_shift"],
+        net=dm.net,
+        level=dm.interval_level,
+        retirement_shift=dm.retirement_shift,
     )
-    if dm["turnover_rate"]:
-        open_kw["turnover_rates"] = float(dm["turnover_rate"])
+    if dm.turnover_rate:
+        open_kw["turnover_rates"] = float(dm.turnover_rate)
     openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
     needs = (
         demand.skill_needs(openings, data.occupation_skills)
@@ -382,12 +414,12 @@ def run_pipeline(
         else pd.DataFrame()
     )
 
-    sp = cfg["supply"]
+    sp = cfg.supply
     offers = data.training_offers
     titles = None
     if offers is not None and len(offers):
         matcher_kw: dict[str, Any] = {}
-        if sp["text_matching"]:
+        if sp.text_matching:
             from gpec.supply.matching import OfferMatcher, build_profiles
 
             texts = data.extra.get("occupation_texts")
@@ -396,15 +428,15 @@ def run_pipeline(
             )
             titles = _known_titles(data, sp)
             matcher_kw = dict(
-                matcher=OfferMatcher(min_score=sp["min_score"]), profiles=profiles, titles=titles
+                matcher=OfferMatcher(min_score=sp.min_score), profiles=profiles, titles=titles
             )
         ent = supply.entrants(
             offers,
             data.occupations,
             crosswalks=data.crosswalks,
-            completion_default=sp["completion_default"],
-            placement_default=sp["placement_default"],
-            top_k=sp["top_k"],
+            completion_default=sp.completion_default,
+            placement_default=sp.placement_default,
+            top_k=sp.top_k,
             **matcher_kw,
         )
         quality = supply.mapping_quality(ent)
@@ -414,18 +446,18 @@ def run_pipeline(
         )
         quality = pd.DataFrame()
 
-    ct = cfg["catchment"]
+    ct = cfg.catchment
     # sites of the offers, and of the new offers of supply scenarios
-    new_sites = {str(sc["site"]) for sc in cfg["scenarios"] if sc.get("new_seats") is not None}
+    new_sites = {str(sc["site"]) for sc in cfg.scenarios if sc.get("new_seats") is not None}
     sites = sorted((set(ent["site"].dropna()) if len(ent) else set()) | new_sites)
     catch = (
         territory.catchment(
             data.territories,
             sites=sites,
-            method=ct["method"],
-            max_km=ct["max_km"],
-            decay_km=ct["decay_km"],
-            level=ct["level"],
+            method=ct.method,
+            max_km=ct.max_km,
+            decay_km=ct.decay_km,
+            level=ct.level,
             bottom_level=level,
         )
         if sites
@@ -433,7 +465,7 @@ def run_pipeline(
     )
     ent = _supply_interval(ent, sp)
     mapped = ent[ent["occupation"].notna()] if len(ent) else ent
-    alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg["gap"]["small_threshold"])
+    alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg.gap.small_threshold)
     sgaps = (
         gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
         if data.occupation_skills is not None
@@ -446,8 +478,8 @@ def run_pipeline(
             change,
             data.occupation_skills,
             mobility=data.extra.get("mobility"),
-            top_n=cfg["gap"]["transitions_top_n"],
-            min_overlap=cfg["gap"]["transitions_min_overlap"],
+            top_n=cfg.gap.transitions_top_n,
+            min_overlap=cfg.gap.transitions_min_overlap,
         )
         if data.occupation_skills is not None
         else pd.DataFrame()
@@ -457,20 +489,20 @@ def run_pipeline(
     profile = territory.profile(hist_last, data.territories)
 
     scen = pd.DataFrame()
-    if cfg["scenarios"]:
+    if cfg.scenarios:
         scen = _labels(
             scenarios.run(
                 fc_bottom,
-                cfg["scenarios"],
+                cfg.scenarios,
                 workforce_age=data.workforce_age,
                 openings_kwargs=open_kw,
                 entrants=mapped,
                 catchment=catch,
                 baseline=(openings, alloc),
-                completion_default=sp["completion_default"],
-                placement_default=sp["placement_default"],
+                completion_default=sp.completion_default,
+                placement_default=sp.placement_default,
                 supply_interval=lambda e: _supply_interval(e, sp),
-                small_threshold=cfg["gap"]["small_threshold"],
+                small_threshold=cfg.gap.small_threshold,
             ),
             data,
         )
@@ -484,7 +516,7 @@ def run_pipeline(
         "data_meta": meta_to_toml({k: v for k, v in data.meta.items() if k != "warnings"}),
         "sources": {k: str(v) for k, v in data.sources.items()},
         "sources_sha256": _checksums(data.sources),
-        "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
+        "config": cfg.to_dict(),
         "rows": {name: len(t) for name, t in data.tables.items()},
         "rejected_rows": len(rejected),
         "text_matching_titles": 0 if titles is None else len(titles),
@@ -537,7 +569,7 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
     return out, check
 
 
-def _supply_interval(ent: pd.DataFrame, sp: dict) -> pd.DataFrame:
+def _supply_interval(ent: pd.DataFrame, sp: SupplyConfig) -> pd.DataFrame:
     """The entrants with their interval when ``[supply]`` gives rate ranges (else unchanged)."""
     ranges = {k: sp.get(k) or None for k in ("completion_range", "placement_range")}
     if not any(ranges.values()) or not len(ent) or "defaulted" not in ent.columns:
@@ -549,7 +581,7 @@ def _supply_interval(ent: pd.DataFrame, sp: dict) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- demo inputs
 def write_inputs(
-    data: GpecData, out_dir: str | os.PathLike, cfg: dict[str, Any] | None = None
+    data: GpecData, out_dir: str | os.PathLike, cfg: Config | Mapping[str, Any] | None = None
 ) -> Path:
     """Write every input table as CSV plus a ``gpec.toml`` that reproduces the run.
 
@@ -560,13 +592,12 @@ def write_inputs(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = resolve_config({}) if cfg is None else dict(cfg)
+    cfg = Config.from_dict(cfg).to_dict()
     files = {}
     for name, table in data.tables.items():
         path = out / f"{name}.csv"
         table.to_csv(path, index=False, lineterminator="\n")
         files[name] = str(path)
-    cfg = {k: v for k, v in cfg.items() if not k.startswith("_")}
     cfg["data"] = files
     config_path = out / "gpec.toml"
     config_path.write_text(dump_config(cfg, relative_to=out), encoding="utf-8")

@@ -31,7 +31,7 @@ def test_roundtrip_relative_paths(tmp_path):
     )
     cfg = load_config(tmp_path / "gpec.toml")
     assert cfg["data"]["employment"]["path"] == str((tmp_path / "sub/e.csv").resolve())
-    assert cfg["forecast"]["level"] == [90]
+    assert cfg.forecast.level == (90,)
     text = dump_config(cfg, relative_to=tmp_path)
     assert 'employment = "sub/e.csv"' in text
 

@@ -14,9 +14,7 @@ def demo():
 
 
 def _check(data, raw, where="study.toml"):
-    cfg = resolve_config(raw)
-    cfg["_where"] = where
-    return check_against_data(cfg, data)
+    return check_against_data(resolve_config(raw, where=where), data)
 
 
 def test_demo_config_is_clean(demo):

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
-from gpec.exceptions import ValidationError
+from gpec._defaults import DEFAULTS
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
 
@@ -388,14 +388,14 @@ def _prepare_openings(openings, employment, small_threshold):
         op = op.reset_index(drop=True).merge(emp, on=key, how="left")
     elif "employment" in openings.columns:
         op["employment"] = pd.to_numeric(openings["employment"], errors="coerce").to_numpy()
-    if small_threshold is not None:
-        if "employment" not in op.columns:
-            raise ValidationError(
-                "openings: small_threshold needs an 'employment' column or the employment table"
-            )
-        op["flag_small"] = (op["employment"].to_numpy(dtype=float) < small_threshold) & op[
-            "employment"
-        ].notna().to_numpy()
+    if small_threshold is not None and "employment" in op.columns:
+        emp_known = op["employment"].notna().to_numpy()
+        small = op["employment"].to_numpy(dtype=float) < small_threshold
+        # unknown employment: the flag is unknown too (null), never a silent False
+        op["flag_small"] = pd.array(np.where(emp_known, small, False), dtype="boolean")
+        op.loc[~emp_known, "flag_small"] = pd.NA
+    elif small_threshold is not None:
+        op["flag_small"] = pd.array([pd.NA] * len(op), dtype="boolean")
     else:
         op["flag_small"] = False
     for col in ("territory_label", "occupation_label"):
@@ -478,7 +478,7 @@ def allocate(
     entrants: pd.DataFrame,
     catchment: pd.DataFrame,
     *,
-    small_threshold: float | None = None,
+    small_threshold: float | None = DEFAULTS["gap"]["small_threshold"],
     distance_cost: float = 1.0,
     employment: pd.DataFrame | None = None,
 ) -> Allocation:
@@ -514,8 +514,10 @@ def allocate(
         site, territory, distance_km (+ weight) as returned by :func:`gpec.territory.catchment`.
         A site only serves the territories listed for it (list the site itself, at distance 0,
         for it to serve its own territory). Missing distances count as 0.
-    small_threshold : float, optional
-        Cells whose employment is below this size get ``flag_small = True``.
+    small_threshold : float or None, default 30
+        Cells whose employment is below this size get ``flag_small = True`` (the same default
+        as ``[gap] small_threshold``); where employment is unknown the flag is null. ``None``:
+        no flag (all False).
     distance_cost : float, default 1.0
         Weight of the distance in the second level of the objective: any value > 0 prefers
         nearer territories (distances compared to the metre), 0 ignores distances. As the first

@@ -161,7 +161,7 @@ def require_file(path: Path, kind: str) -> None:
     >>> require_file(Path("missing.csv"), "a crosswalk file")
     Traceback (most recent call last):
     ...
-    gpec.ingest._errors.FormatError: missing.csv: file not found
+    gpec.exceptions.FormatError: missing.csv: file not found
     """
     if not path.is_file():
         raise FormatError(

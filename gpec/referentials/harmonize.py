@@ -7,6 +7,7 @@ Driven by ``[run] occupation_system``, ``occupation_level``, ``exclude_occupatio
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -68,15 +69,60 @@ def _convert_titles(app, sys_of: pd.Series, system: str, crosswalks) -> pd.DataF
     return pd.concat(parts, ignore_index=True)
 
 
-def harmonize(data: GpecData, cfg: dict[str, Any]) -> GpecData:
-    """Apply the ``[run]`` occupation options and the ``[supply]`` site/seat options.
+def harmonize(
+    data: GpecData,
+    cfg: Mapping[str, Any] | None = None,
+    *,
+    occupation_system: str = "",
+    occupation_level: str = "",
+    exclude_occupations: Iterable[str] = (),
+    site_level: str = "",
+    seats_default: float = 0.0,
+) -> GpecData:
+    """Bring a bundle to one occupation system and level, and apply the offers' site and seat
+    defaults (the ``[run]`` occupation options and the ``[supply]`` site/seat options).
 
-    Every row left out is counted in ``meta["harmonised"]`` (table -> reason -> rows); rows
-    converted between systems keep their totals (:func:`gpec.referentials.apply_crosswalk`).
+    Parameters
+    ----------
+    data : GpecData
+        The inputs as read.
+    cfg : mapping, optional
+        A whole configuration (its ``run`` and ``supply`` sections are read); the keyword
+        arguments are used when it is not given.
+    occupation_system : str
+        Convert every occupation table to this system through the crosswalks ("" = keep).
+    occupation_level : str
+        Keep only the occupations of this ``level`` ("" = all).
+    exclude_occupations : iterable of str
+        Codes left out (aggregates...).
+    site_level : str
+        Move each offer's site to its ancestor at this territory level ("" = keep).
+    seats_default : float
+        Seats of the offers whose seats are unknown.
+
+    Returns
+    -------
+    GpecData
+        Every row left out is counted in ``meta["harmonised"]`` (table -> reason -> rows);
+        rows converted between systems keep their totals
+        (:func:`gpec.referentials.apply_crosswalk`).
+
+    Examples
+    --------
+    >>> from gpec.datasets import load_demo
+    >>> data = harmonize(load_demo(), exclude_occupations=["X9999"])
+    >>> data.meta.get("harmonised", {})
+    {}
     """
     from gpec.referentials import apply_crosswalk, convert_profiles
 
-    run, sp = cfg["run"], cfg["supply"]
+    if cfg is not None:
+        run_section, supply_section = cfg["run"], cfg["supply"]
+        occupation_system = run_section["occupation_system"]
+        occupation_level = run_section["occupation_level"]
+        exclude_occupations = run_section["exclude_occupations"]
+        site_level = supply_section["site_level"]
+        seats_default = supply_section["seats_default"]
     log: dict[str, dict[str, int]] = {}
     kw = {}
     occ = data.occupations
@@ -86,7 +132,7 @@ def harmonize(data: GpecData, cfg: dict[str, Any]) -> GpecData:
             log.setdefault(name, {})[reason] = int((~keep).sum())
         return table[keep.to_numpy()]
 
-    system = run["occupation_system"]
+    system = occupation_system
     if system and occ is not None:
         # a code may exist in two systems (ROME grand domaine "A" and FAP domaine "A"): the
         # target system wins
@@ -132,7 +178,7 @@ def harmonize(data: GpecData, cfg: dict[str, Any]) -> GpecData:
             data.extra["appellations"] = titles
         occ = data.occupations
         kw = {}
-    level, excluded = run["occupation_level"], set(run["exclude_occupations"])
+    level, excluded = occupation_level, set(map(str, exclude_occupations))
     if (level or excluded) and occ is not None:
         if level and "level" not in occ.columns:
             raise ConfigError("[run] occupation_level: the occupations table has no 'level' column")
@@ -148,13 +194,13 @@ def harmonize(data: GpecData, cfg: dict[str, Any]) -> GpecData:
                     f"occupation not kept (level {level!r} / excluded)",
                 )
     offers = kw.get("training_offers", data.training_offers)
-    if offers is not None and (sp["site_level"] or sp["seats_default"] > 0):
+    if offers is not None and (site_level or seats_default > 0):
         offers = offers.copy()
-        if sp["seats_default"] > 0:
+        if seats_default > 0:
             unknown = to_number(offers["seats"]).isna()  # "1 234" is a number, not unknown
             offers["seats_assumed"] = unknown
-            offers.loc[unknown, "seats"] = float(sp["seats_default"])
-        if sp["site_level"]:
+            offers.loc[unknown, "seats"] = float(seats_default)
+        if site_level:
             from gpec.territory import ancestors
 
             terr = data.territories
@@ -162,7 +208,7 @@ def harmonize(data: GpecData, cfg: dict[str, Any]) -> GpecData:
             site = offers["site"].astype(str)
             dep = site.str.slice(0, 2).where(~site.str.startswith("97"), site.str.slice(0, 3))
             site = site.where(site.isin(known), dep)
-            anc = ancestors(terr, sp["site_level"])
+            anc = ancestors(terr, site_level)
             offers["site_source"] = offers["site"]
             offers["site"] = site.map(anc).fillna(site)
         kw["training_offers"] = offers
