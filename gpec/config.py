@@ -11,8 +11,8 @@ import dataclasses
 import difflib
 import os
 import tomllib
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
