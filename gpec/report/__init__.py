@@ -11,19 +11,26 @@ import pandas as pd
 from gpec._data import GpecData
 from gpec.exceptions import InputFileError
 from gpec.ingest import read_table
+from gpec.report._atomic import staged_output
+from gpec.report._csv import CSV_DIALECTS, neutralize_cells, read_output_csv, write_output_csv
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
 from gpec.report._results import OUTPUT_FILES, Results
 from gpec.report._summary import period_totals, totals_by_period
 
 __all__ = [
+    "CSV_DIALECTS",
     "OUTPUT_FILES",
     "Results",
     "load_results",
+    "neutralize_cells",
+    "read_output_csv",
+    "staged_output",
     "period_totals",
     "totals_by_period",
     "write_excel",
     "write_html",
+    "write_output_csv",
 ]
 
 
@@ -44,6 +51,7 @@ def load_results(out_dir: str | os.PathLike):
     if not prov_path.is_file():
         raise InputFileError(f"{out}: no provenance.toml here; not the output folder of a run")
     provenance = tomllib.loads(prov_path.read_text(encoding="utf-8"))
+    dialect = provenance.get("output", {}).get("csv_dialect", "en")
     tables = {}
     for name, attr in OUTPUT_FILES.items():
         path = out / name
@@ -52,7 +60,7 @@ def load_results(out_dir: str | os.PathLike):
                 c: str
                 for c in ("territory", "occupation", "skill", "from_occupation", "site", "offer")
             }
-            tables[attr] = pd.read_csv(path, dtype=codes)
+            tables[attr] = read_output_csv(path, dialect, dtype=codes)
         else:
             tables[attr] = pd.DataFrame()
     data = None

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
+from gpec.exceptions import REJECTION_COLUMNS
+from gpec.report._atomic import staged_output
+from gpec.report._csv import CSV_DIALECTS, write_output_csv
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
 
@@ -82,30 +85,76 @@ class Results:
     data: GpecData | None = None
 
     def write(
-        self, out_dir: str | os.PathLike, *, reports: bool = True, lang: str | None = None
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        reports: bool = True,
+        lang: str | None = None,
+        csv_dialect: str | None = None,
     ) -> list[Path]:
-        """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, attr in OUTPUT_FILES.items():
-            table = getattr(self, attr)
-            if table is None:
-                continue
-            if table.columns.empty and attr in _EMPTY_COLUMNS:
-                table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
-            path = out / name
-            table.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-            written.append(path)
-        path = out / "provenance.toml"
-        import tomli_w
+        """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``.
 
-        path.write_text(tomli_w.dumps(_toml_safe(self.provenance)), encoding="utf-8")
-        written.append(path)
-        if reports:
-            written.append(write_excel(self, out / "report.xlsx", lang=lang))
-            written.append(write_html(self, out / "report.html", lang=lang))
-        return written
+        The files are written into a temporary folder beside ``out_dir`` and moved into place
+        only when all are complete: an interrupted or failed write leaves the previous results
+        as they were, and the previous run's outputs are never left beside this run's.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder (created when missing; its other files, such as ``inputs/``, are
+            kept).
+        reports : bool, default True
+            Also write ``report.xlsx`` and ``report.html``.
+        lang : {"en", "fr"}, optional
+            Language of the reports' labels.
+        csv_dialect : {"en", "fr"}, optional
+            ``"en"``: ``,`` and a decimal point, UTF-8; ``"fr"``: ``;``, a decimal comma and
+            UTF-8 with a byte-order mark (French Excel opens it in columns). Defaults to
+            ``"fr"`` when ``lang="fr"``, else ``"en"``. Text cells a spreadsheet would run as
+            a formula get a quote in front (see :mod:`gpec.report._csv`).
+
+        Returns
+        -------
+        list of Path
+            The files written, at their final place.
+        """
+        dialect = csv_dialect or ("fr" if lang == "fr" else "en")
+        if dialect not in CSV_DIALECTS:
+            raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
+        out = Path(out_dir)
+        names = [*OUTPUT_FILES, "provenance.toml", "report.xlsx", "report.html"]
+        with staged_output(out, replaces=names) as tmp:
+            written = []
+            for name, attr in OUTPUT_FILES.items():
+                table = self.rejection_report() if attr == "rejected" else getattr(self, attr)
+                if table is None:
+                    continue
+                if table.columns.empty and attr in _EMPTY_COLUMNS:
+                    table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
+                written.append(write_output_csv(table, tmp / name, dialect).name)
+            import tomli_w
+
+            prov = {**self.provenance, "output": {"csv_dialect": dialect}}
+            (tmp / "provenance.toml").write_text(tomli_w.dumps(_toml_safe(prov)), encoding="utf-8")
+            written.append("provenance.toml")
+            if reports:
+                written.append(write_excel(self, tmp / "report.xlsx", lang=lang).name)
+                written.append(write_html(self, tmp / "report.html", lang=lang).name)
+        return [out / name for name in written]
+
+    def rejection_report(self) -> pd.DataFrame:
+        """Rejected rows (severity ``error``) and plausibility warnings (``warning``), as in
+        ``rejected.csv``: columns table, file, row, column, value, reason, check, severity."""
+        rej = self.rejected
+        if rej is None:
+            rej = pd.DataFrame(columns=REJECTION_COLUMNS)
+        if "severity" in rej.columns:  # read back from a previous run's rejected.csv
+            return rej
+        rej = rej.assign(check="", severity="error")
+        warn = getattr(self.data, "warnings", None) if self.data is not None else None
+        if warn is not None and len(warn):
+            rej = pd.concat([r for r in (rej, warn) if len(r)], ignore_index=True)
+        return rej.reindex(columns=[*REJECTION_COLUMNS, "check", "severity"])
 
 
 def _toml_safe(obj):
