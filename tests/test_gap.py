@@ -13,6 +13,7 @@ from scipy.optimize import linprog
 
 from gpec._schema import ValidationError
 from gpec.gap import Allocation, allocate, skill_gaps, transitions, weighted_jaccard
+from gpec.ingest import read_rome
 
 TOL = 1e-7
 HSET = settings(
@@ -94,9 +95,9 @@ def test_allocate_hand_example():
     assert res.params["n_arcs"] == 6
     summ = res.summary()
     assert summ.shape[0] == 1 and summ["entrants"].iloc[0] == pytest.approx(7 + 7 + 12 + 3)
-    assert summ["entrants_allocated"].iloc[0] == pytest.approx(
-        summ["entrants"].iloc[0] - summ["surplus"].iloc[0]
-    )
+    # every opening filled (10 + 4 + 6 + 0), the rest of the 29 entrants in surplus (9)
+    assert summ["entrants_allocated"].iloc[0] == pytest.approx(10.0 + 4.0 + 6.0)
+    assert summ["surplus"].iloc[0] == pytest.approx(9.0)
     assert summ["gap"].iloc[0] == pytest.approx(0.0)
 
 
@@ -151,10 +152,14 @@ def test_bad_input_names_table_row_column(table, change, message):
     assert table in str(err.value)
 
 
-def test_small_threshold_needs_employment():
+def test_small_flag_is_unknown_without_employment():
     op, en, ca = _tables()
-    with pytest.raises(ValidationError, match="employment"):
-        allocate(op.drop(columns="employment"), en, ca, small_threshold=10)
+    res = allocate(op.drop(columns="employment"), en, ca, small_threshold=10)
+    assert res.gaps["flag_small"].isna().all()
+    known = allocate(op, en, ca, small_threshold=10)
+    expected = op.set_index(["territory", "occupation", "period"])["employment"] < 10
+    got = known.gaps.set_index(["territory", "occupation", "period"])["flag_small"]
+    assert (got.astype(bool) == expected.reindex(got.index)).all()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,31 +229,94 @@ def problems(draw):
     return op, en, ca
 
 
-def _check_invariants(op, en, ca, res):
+KEY = ["territory", "occupation", "period"]
+
+
+def _inflow(flows: pd.DataFrame, op: pd.DataFrame) -> np.ndarray:
+    """Entrants flowing into each row of the openings table, summed from the flows alone."""
+    into = flows.groupby(KEY)["entrants"].sum()
+    return into.reindex(pd.MultiIndex.from_frame(op[KEY]), fill_value=0.0).to_numpy(float)
+
+
+def _check_invariants(op, en, ca, res, bounds=True):
+    """Recompute the gap table, its bounds and the surplus from the INPUT tables and the flows
+    (never from the gap table itself), and check that the flows are feasible for the inputs."""
     g, f, s = res.gaps, res.flows, res.surplus
     assert len(g) == len(op)
-    # gap + allocated = openings, 0 <= gap <= openings, ordered bounds
-    assert np.allclose(g["gap"] + g["entrants_allocated"], g["openings"], rtol=0, atol=1e-9)
-    assert (g["gap"] >= 0).all() and (g["entrants_allocated"] >= 0).all()
-    assert (g["entrants_allocated"] <= g["openings"]).all()
-    assert (g["gap_lower"] <= g["gap"]).all() and (g["gap"] <= g["gap_upper"]).all()
-    # allocated <= entrants, per offer x occupation
-    assert (s["allocated"] <= s["entrants"]).all() and (s["surplus"] >= 0).all()
-    # flows consistent with both sides
-    if len(f):
-        by_dem = f.groupby(["territory", "occupation", "period"])["entrants"].sum()
-        gi = g.set_index(["territory", "occupation", "period"])["entrants_allocated"]
-        assert np.allclose(by_dem.reindex(gi.index, fill_value=0.0), gi, atol=TOL)
-        by_sup = f.groupby(["offer", "occupation", "period"])["entrants"].sum()
-        si = s.set_index(["offer", "occupation", "period"])["allocated"]
-        assert np.allclose(by_sup.reindex(si.index, fill_value=0.0), si, atol=TOL)
-        # flows only inside catchments
-        inside = f.merge(ca, on=["site", "territory"], how="left", indicator=True)
-        assert (inside["_merge"] == "both").all()
-    else:
-        assert np.allclose(g["entrants_allocated"], 0.0)
-    # totals preserved: allocated entrants = allocated openings
-    assert g["entrants_allocated"].sum() == pytest.approx(s["allocated"].sum(), abs=1e-6)
+    g = g.set_index(KEY).loc[pd.MultiIndex.from_frame(op[KEY])]  # rows in the input's order
+    demand = np.maximum(op["openings"].to_numpy(float), 0.0)  # negative openings count as 0
+    inflow = _inflow(f, op)
+    # flows: positive, inside a catchment at its distance, within every capacity of the inputs
+    assert (f["entrants"] > 0).all()
+    arcs = f.merge(ca, on=["site", "territory"], how="left", suffixes=("", "_ca"))
+    assert arcs["distance_km_ca"].notna().all()
+    np.testing.assert_allclose(arcs["distance_km"], arcs["distance_km_ca"])
+    assert (inflow <= demand + TOL).all()
+    mapped_en = en[en["occupation"].notna()].astype({"entrants": float})
+    offered = mapped_en.groupby(["offer", "site", "occupation"])["entrants"].sum()
+    sent = f.groupby(["offer", "site", "occupation", "period"])["entrants"].sum()
+    cap = offered.reindex(sent.index.droplevel("period")).to_numpy(dtype=float)
+    assert not np.isnan(cap).any() and (sent.to_numpy() <= cap + TOL).all()
+    # the gap is what the flows leave unfilled
+    np.testing.assert_allclose(g["entrants_allocated"], inflow, rtol=0, atol=TOL)
+    np.testing.assert_allclose(g["gap"], demand - inflow, rtol=0, atol=TOL)
+    if bounds:  # the demand interval with the central allocation held fixed
+        for col, bound in (("gap_lower", "lower"), ("gap_upper", "upper")):
+            end = np.maximum(op[bound].to_numpy(float), 0.0)
+            np.testing.assert_allclose(g[col], np.maximum(end - inflow, 0.0), rtol=0, atol=TOL)
+    # surplus: each offer x occupation x period keeps what it did not send
+    periods = sorted(op["period"].unique())
+    per = offered.rename("offered").reset_index().merge(pd.DataFrame({"period": periods}), "cross")
+    per = per.set_index(["offer", "site", "occupation", "period"])
+    per["sent"] = sent.reindex(per.index, fill_value=0.0)
+    mapped = s[s["occupation"].notna()].set_index(["offer", "site", "occupation", "period"])
+    mapped = mapped.loc[per.index].astype({c: float for c in ("entrants", "allocated", "surplus")})
+    per = per.astype(float)
+    np.testing.assert_allclose(mapped["entrants"], per["offered"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(mapped["allocated"], per["sent"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(mapped["surplus"], per["offered"] - per["sent"], rtol=0, atol=TOL)
+
+
+def _reference_cells(op, en, ca):
+    """Entrants placed in each openings row by a separate three-stage LP (scipy HiGHS, one
+    problem per period over everything): (1) the most entrants placed, (2) the least entrants
+    x metres at that total, (3) among those, the least sum of rank / n x entrants, where rank is
+    the territory's order among the territories that this occupation's offers can reach (the
+    "territories in code order" rule). Returns an array aligned with ``op``'s rows."""
+    out = np.zeros(len(op))
+    for _, part in op.groupby("period"):
+        o = part.reset_index()  # "index" = row of op
+        e = en[en["occupation"].notna()].reset_index(drop=True)
+        arcs = (
+            e.reset_index()
+            .merge(ca, on="site")
+            .merge(o.rename(columns={"index": "row"}), on=["territory", "occupation"])
+        )
+        if arcs.empty:
+            continue
+        n = len(arcs)
+        node = arcs.groupby(["occupation", "territory"]).ngroup()
+        rank = arcs.assign(node=node).groupby("occupation")["node"].rank(method="dense") - 1
+        tau = (rank / arcs.groupby("occupation")["territory"].transform("nunique")).to_numpy()
+        dem = arcs["row"].map({r: i for i, r in enumerate(o["index"])}).to_numpy()
+        rows = np.r_[arcs["index"].to_numpy(), len(e) + dem]
+        a = sp.csr_array(
+            (np.ones(2 * n), (rows, np.r_[np.arange(n), np.arange(n)])), shape=(len(e) + len(o), n)
+        )
+        b = np.r_[e["entrants"].to_numpy(float), np.maximum(o["openings"].to_numpy(float), 0)]
+        metres = np.round(arcs["distance_km"].to_numpy(float) * 1000.0)
+        r1 = linprog(-np.ones(n), A_ub=a, b_ub=b, bounds=(0, None), method="highs")
+        total = -r1.fun
+        a2 = sp.vstack([a, sp.csr_array(-np.ones((1, n)))])
+        r2 = linprog(
+            metres, A_ub=a2, b_ub=np.r_[b, -total + 1e-9], bounds=(0, None), method="highs"
+        )
+        a3 = sp.vstack([a2, sp.csr_array(metres[None, :])])
+        b3 = np.r_[b, -total + 1e-9, r2.fun * (1 + 1e-9) + 1e-6]  # metres, solver tolerance
+        r3 = linprog(tau, A_ub=a3, b_ub=b3, bounds=(0, None), method="highs")
+        assert r3.status == 0, r3.message
+        out[o["index"].to_numpy()] = np.bincount(dem, weights=r3.x, minlength=len(o))
+    return out
 
 
 @HSET
@@ -261,6 +329,10 @@ def test_invariants_and_exact_lexicographic_optimum(prob):
     assert res.gaps["entrants_allocated"].sum() == pytest.approx(fmax, abs=1e-6)
     got_km = float((res.flows["entrants"] * res.flows["distance_km"]).sum())
     assert got_km == pytest.approx(km, abs=1e-5)
+    # cell by cell: the gaps of a separate solver, from the openings of the input table
+    ref = _reference_cells(op, en, ca)
+    gaps = res.gaps.set_index(KEY).loc[pd.MultiIndex.from_frame(op[KEY]), "gap"]
+    np.testing.assert_allclose(gaps, np.maximum(op["openings"], 0) - ref, rtol=0, atol=1e-6)
 
 
 @HSET
@@ -291,18 +363,20 @@ def test_supply_interval_bounds(prob, factors):
     f = np.resize(np.asarray(factors), len(en))
     inter = en.assign(entrants_low=en["entrants"] * f, entrants_high=en["entrants"] * (2 - f))
     res = allocate(op, inter, ca)
-    _check_invariants(op, en, ca, res)
+    _check_invariants(op, en, ca, res, bounds=False)
     g, base = res.gaps, allocate(op, en, ca).gaps
     # the central allocation is unchanged; the bounds only widen
     assert np.array_equal(g["gap"].to_numpy(), base["gap"].to_numpy())
     assert (g["gap_upper"].to_numpy() >= base["gap_upper"].to_numpy() - 1e-9).all()
     assert (g["gap_lower"].to_numpy() <= base["gap_lower"].to_numpy() + 1e-9).all()
-    lo = allocate(op, en.assign(entrants=inter["entrants_low"]), ca).gaps
-    hi = allocate(op, en.assign(entrants=inter["entrants_high"]), ca).gaps
-    assert np.allclose(g["entrants_allocated_low"], lo["entrants_allocated"], atol=1e-9)
-    assert np.allclose(g["entrants_allocated_high"], hi["entrants_allocated"], atol=1e-9)
-    assert np.allclose(g["gap_upper"], np.maximum(op["upper"] - lo["entrants_allocated"], 0))
-    assert np.allclose(g["gap_lower"], np.maximum(op["lower"] - hi["entrants_allocated"], 0))
+    # the two ends solved on their own; entrants placed counted from their flows
+    lo = _inflow(allocate(op, en.assign(entrants=inter["entrants_low"]), ca).flows, op)
+    hi = _inflow(allocate(op, en.assign(entrants=inter["entrants_high"]), ca).flows, op)
+    g = g.set_index(KEY).loc[pd.MultiIndex.from_frame(op[KEY])]
+    np.testing.assert_allclose(g["entrants_allocated_low"], lo, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(g["entrants_allocated_high"], hi, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(g["gap_upper"], np.maximum(op["upper"] - lo, 0), atol=1e-9)
+    np.testing.assert_allclose(g["gap_lower"], np.maximum(op["lower"] - hi, 0), atol=1e-9)
 
 
 def test_supply_interval_equal_ends_change_nothing_and_bad_ends_fail():
@@ -372,12 +446,31 @@ def test_skill_gaps_hand_example():
         "territory", "skill", "skill_label", "period", "need", "supply_allocated", "gap",
         "gap_lower", "gap_upper", "n_occupations",
     ]  # fmt: skip
-    row = sg.set_index(["territory", "skill"]).loc[("01", "S01")]
+    by = sg.set_index(["territory", "skill"])
+    row = by.loc[("01", "S01")]
     # S01: A1101 (weight 1, 10 openings) + B2201 (weight 0.5, 4 openings) in territory 01
     assert row["need"] == pytest.approx(10.0 + 2.0)
     assert row["skill_label"] == "Souder" and row["n_occupations"] == 2
-    assert np.allclose(sg["need"], sg["supply_allocated"] + sg["gap"])
-    assert (sg["gap_lower"] <= sg["gap"] + 1e-12).all() and (sg["gap"] <= sg["gap_upper"]).all()
+    # by hand: every opening is filled (10 + 4 in 01, 6 in 02), so supply = need and gap = 0;
+    # upper gaps 3 (01 A1101: 13 - 10), 2 (01 B2201: 6 - 4), 2 (02 A1101), 1 (02 B2201: 1 - 0)
+    # through the weights (A1101: S01 1, S02 1, S03 0.5; B2201: S01 0.5, S04 1)
+    hand = {  # (territory, skill): need, gap_upper
+        ("01", "S01"): (12.0, 3.0 + 0.5 * 2.0),
+        ("01", "S02"): (10.0, 3.0),
+        ("01", "S03"): (5.0, 1.5),
+        ("01", "S04"): (4.0, 2.0),
+        ("02", "S01"): (6.0, 2.0 + 0.5 * 1.0),
+        ("02", "S02"): (6.0, 2.0),
+        ("02", "S03"): (3.0, 1.0),
+        ("02", "S04"): (0.0, 1.0),
+    }
+    assert set(by.index) == set(hand)
+    for key, (need, upper) in hand.items():
+        assert by.loc[key, "need"] == pytest.approx(need), key
+        assert by.loc[key, "supply_allocated"] == pytest.approx(need), key
+        assert by.loc[key, "gap"] == pytest.approx(0.0, abs=1e-12), key
+        assert by.loc[key, "gap_lower"] == pytest.approx(0.0, abs=1e-12), key
+        assert by.loc[key, "gap_upper"] == pytest.approx(upper), key
 
 
 def test_skill_gaps_reports_occupations_without_skills():
@@ -401,11 +494,20 @@ def test_skill_need_equals_supply_plus_gap(prob, weights):
         }
     )
     sg = skill_gaps(res, osk)
-    assert np.allclose(sg["need"], sg["supply_allocated"] + sg["gap"], atol=1e-9)
-    # totals preserved: need summed over skills = openings x total weight per occupation
-    wsum = osk.groupby("occupation")["weight"].sum()
-    expect = (res.gaps["openings"] * res.gaps["occupation"].map(wsum)).sum()
-    assert sg["need"].sum() == pytest.approx(expect)
+    # recomputed from the input openings and the flows, through the weights, in plain pandas
+    cells = op[KEY].assign(
+        need=np.maximum(op["openings"].to_numpy(float), 0.0), supply=_inflow(res.flows, op)
+    )
+    m = cells.merge(osk, on="occupation")
+    m["need"] *= m["weight"]
+    m["supply"] *= m["weight"]
+    want = m.groupby(["territory", "skill", "period"])[["need", "supply"]].sum()
+    got = sg.set_index(["territory", "skill", "period"])
+    assert set(got.index) == set(want.index)
+    want = want.loc[got.index]
+    np.testing.assert_allclose(got["need"], want["need"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["supply_allocated"], want["supply"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got["gap"], want["need"] - want["supply"], rtol=0, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,7 +644,6 @@ def test_transitions_on_real_rome(real_data):
     rome = real_data / "rome4-v460"
     if not rome.is_dir():
         missing_real_data("ROME 4.0 export absent")
-    read_rome = pytest.importorskip("gpec.ingest._rome").read_rome
     data = read_rome(rome)
     osk, mob = data.occupation_skills, data.extra["mobility"]
     fiches = np.sort(osk["occupation"].unique())
@@ -602,7 +703,10 @@ def test_larger_random_problems_optimal_and_monotone(seed):
         columns=["site", "territory", "distance_km"],
     )
     base = allocate(op, en, ca)
-    _check_invariants(op, en, ca, base)
+    _check_invariants(op, en, ca, base, bounds=False)
+    ref = _reference_cells(op, en, ca)
+    placed = base.gaps.set_index(KEY).loc[pd.MultiIndex.from_frame(op[KEY]), "entrants_allocated"]
+    np.testing.assert_allclose(placed, ref, rtol=0, atol=1e-6)
     fmax, km = _two_stage(op, en, ca)
     assert base.gaps["entrants_allocated"].sum() == pytest.approx(fmax, abs=1e-6)
     assert (base.flows["entrants"] * base.flows["distance_km"]).sum() == pytest.approx(km, abs=1e-5)
