@@ -180,6 +180,23 @@ def reconciliation_check(commune: GpecData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["forecast", "level", "sector", "employment_2030"])
 
 
+def geography_check(real: Path, memberships: pd.DataFrame) -> pd.DataFrame:
+    """Commune -> EPCI of the URSSAF file against the COG 2026 (etalab package), per commune."""
+    from gpec.ingest import read_insee_geography
+
+    cog = read_insee_geography(real / "insee-cog" / "etalab-decoupage-administratif-6.0.0.tgz")
+    m = cog.extra["memberships"]
+    cog_epci = m[m["level"] == "epci"].set_index("commune")["territory"]
+    labels = cog.territories.set_index("territory")["label"]
+    u = memberships[memberships["level"] == "epci"][["commune", "territory"]]
+    u = u.rename(columns={"territory": "epci_urssaf"})
+    u["epci_cog_2026"] = u["commune"].map(cog_epci)
+    u["commune_label"] = u["commune"].map(labels)
+    u["epci_cog_2026_label"] = u["epci_cog_2026"].map(labels)
+    u["same"] = u["epci_urssaf"] == u["epci_cog_2026"]
+    return u.sort_values(["same", "commune"]).reset_index(drop=True)
+
+
 def bmo_check(real: Path, openings: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Openings 2023 by FAP87 vs the BMO 2023 hiring projects of the Rouen bassins (FAP 2009
     in both). BMO counts every recruitment project of every employer (seasonal and short
@@ -361,6 +378,8 @@ def main(argv=None) -> None:
     structure.to_csv(checks / "sector_fap87_structure.csv", index=False)
     cmp_ = comparateur_check(real, com.employment, com.extra["memberships"])
     cmp_.to_csv(checks / "urssaf_vs_comparateur_2018.csv", index=False)
+    geo = geography_check(real, com.extra["memberships"])
+    geo.to_csv(checks / "communes_epci_urssaf_vs_cog2026.csv", index=False)
     rec = reconciliation_check(com)
     rec.to_csv(checks / "reconciliation_commune_epci_zone.csv", index=False)
     bmo_summary = None
@@ -390,6 +409,8 @@ def main(argv=None) -> None:
           f"(région structure alone {dis_region:.3f}); largest differences (points):")  # fmt: skip
     print(dep_tab.head(6)[["occupation", "estimate_share", "published_share", "difference"]]
           .round(3).to_string(index=False))  # fmt: skip
+    print(f"\nCommune -> EPCI: URSSAF file and COG 2026 agree for {int(geo['same'].sum())} of "
+          f"{len(geo)} communes")  # fmt: skip
     zone = cmp_[cmp_["epci"] == "zone (76 part)"].iloc[0]
     print(f"\nURSSAF 2018 / INSEE jobs at place of work 2018: "
           f"{zone['private_salaried_share_of_jobs']:.1%} of all jobs, "
