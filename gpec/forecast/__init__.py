@@ -7,11 +7,11 @@ quantiles are those intervals; :func:`reconcile` makes forecasts add up
 across territory levels.
 """
 
-from ._backtest import coverage, mase_scale, metric_arrays, rolling_origin
-from ._fast import FAST_MODELS, prepare_matrix
+from ._backtest import coverage, mase_scale, rolling_origin
+from ._fast import FAST_MODELS
 from ._forecaster import AUTO_CANDIDATES, BASELINES, Forecaster
-from ._panel import to_matrix
 from ._paths import SamplePaths
+from ._reconcile import reconcile
 
 __all__ = [
     "AUTO_CANDIDATES",
@@ -21,15 +21,6 @@ __all__ = [
     "SamplePaths",
     "coverage",
     "mase_scale",
-    "metric_arrays",
-    "prepare_matrix",
     "rolling_origin",
-    "to_matrix",
+    "reconcile",
 ]
-
-try:  # written separately; keep the package importable while it is in progress
-    from ._reconcile import reconcile  # noqa: F401
-
-    __all__.append("reconcile")
-except ImportError:  # pragma: no cover
-    pass

@@ -291,11 +291,10 @@ GAPS_COLUMNS = [
     "territory", "occupation", "period", "openings", "entrants_allocated", "gap", "gap_share",
     "gap_lower", "gap_upper", "flag_small",
 ]  # fmt: skip
-FLOWS_COLUMNS = ["offer", "site", "territory", "occupation", "period", "entrants", "distance_km"]
 SURPLUS_COLUMNS = ["offer", "site", "occupation", "period", "entrants", "allocated", "surplus"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Allocation:
     """Result of :func:`allocate`.
 
@@ -336,11 +335,6 @@ class Allocation:
             out["gap_share"] = np.where(out["openings"] > 0, out["gap"] / out["openings"], np.nan)
         cols = ["openings", "entrants", "entrants_allocated", "gap", "gap_share", "surplus"]
         return out[cols].reset_index()
-
-    def site_surplus(self) -> pd.DataFrame:
-        """Surplus summed per site and period: site, period, entrants, allocated, surplus."""
-        cols = ["entrants", "allocated", "surplus"]
-        return self.surplus.groupby(["site", "period"], as_index=False, sort=True)[cols].sum()
 
 
 # ---------------------------------------------------------------------------------------------
