@@ -615,7 +615,9 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
         One row per reason (``override``, ``user``, ``code``, ``text``, ``unmapped``, always
         all five):
         ``offers`` (count), ``seats`` and ``seats_share`` (sums to 1 when there are seats),
-        ``entrants`` and ``entrants_share``.
+        ``entrants`` and ``entrants_share``, then ``to_review_offers`` and ``to_review_seats``:
+        the offers mapped by text whose first match is not of ``high`` confidence (see
+        :func:`gpec.supply.review.mapping_review`), 0 on the other reasons.
 
     Examples
     --------
@@ -657,4 +659,15 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
     g["seats_share"] = g["seats"] / s_tot if s_tot > 0 else 0.0
     g["entrants_share"] = g["entrants"] / e_tot if e_tot > 0 else 0.0
     out = g.reset_index().rename(columns={"index": "reason"})
-    return out[["reason", "offers", "seats", "seats_share", "entrants", "entrants_share"]]
+    out = out[["reason", "offers", "seats", "seats_share", "entrants", "entrants_share"]]
+    out["to_review_offers"] = 0
+    out["to_review_seats"] = 0.0
+    matches = t.attrs.get("text_matches")
+    if matches is not None and len(matches) and "confidence" in matches.columns:
+        first = matches[matches["rank"] == matches.groupby("offer")["rank"].transform("min")]
+        doubtful = set(first.loc[first["confidence"] != "high", "offer"].astype(str))
+        on_text = frame[(frame["reason"] == "text") & frame["offer"].astype(str).isin(doubtful)]
+        is_text = out["reason"] == "text"
+        out.loc[is_text, "to_review_offers"] = on_text["offer"].nunique()
+        out.loc[is_text, "to_review_seats"] = float(on_text["seats"].sum())
+    return out

@@ -96,7 +96,7 @@ ENCODER_TITLES_FUSION_WEIGHT = 2.0
 RANKER_FOLDS = 5
 
 _FUSED = ("cosine", "ql_word", "ql_char", "lsa", "titles", "encoder", "encoder_titles")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|\d+")
 
 __all__ = [
     "ENCODER_FUSION_WEIGHT",
