@@ -69,6 +69,11 @@ DATA_FORMATS = (
     "insee_geography",
     "insee_cog",
     "urssaf",
+    "training_capacity",
+    "affelnet",
+    "parcoursup",
+    "certifinfo",
+    "inserjeunes",
 )
 
 

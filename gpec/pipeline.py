@@ -59,6 +59,11 @@ def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
         "insee_geography": "read_insee_geography",
         "insee_cog": "read_insee_geography",
         "urssaf": "read_urssaf",
+        "training_capacity": "read_training_capacity",
+        "affelnet": "read_training_capacity",
+        "parcoursup": "read_training_capacity",
+        "certifinfo": "read_certifinfo",
+        "inserjeunes": "read_inserjeunes",
     }
     for name, spec in cfg.data.items():
         spec = {"path": spec, "format": "table"} if isinstance(spec, str) else spec
@@ -71,7 +76,8 @@ def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
         else:
             reader = getattr(ingest, readers[fmt])
             try:
-                part = reader(spec["path"], **spec.get("options", {}))
+                fixed = {"format": fmt} if fmt in ("affelnet", "parcoursup") else {}
+                part = reader(spec["path"], **fixed, **spec.get("options", {}))
             except TypeError as exc:  # an option the reader does not take
                 raise ConfigError(f"[data.{name}] options: {exc}") from exc
             want = spec.get("tables") or ([name] if name in TABLES else [])
