@@ -285,6 +285,7 @@ FR = {
     "model": "modèle",
     "mean": "projection",
     "level": "niveau de confiance (%)",
+    "last_observed": "dernière année observée",
     "horizon": "horizon (années)",
     "origin": "origine",
     "n": "nombre",
