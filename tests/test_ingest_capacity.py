@@ -346,3 +346,26 @@ def test_cohort_seats_match_enrolments_per_year_group(cap_dir, certif):
     bac_pro = off[off["dispositif"] == "247"]
     assert bac_pro["seats"].sum() == pytest.approx(enrolled, rel=0.10)
     assert bac_pro["seats_capacity"].sum() > 1.5 * enrolled
+
+
+def test_capacity_formats_from_a_config_file(tmp_path, cap_dir, real_data):
+    from gpec.config import load_config
+    from gpec.exceptions import ConfigError
+    from gpec.pipeline import load_data
+
+    bts = cap_dir / "BTS_attractivite_capacite_2024.csv"
+    toml = tmp_path / "gpec.toml"
+    toml.write_text(
+        f'[data.training_offers]\npath = "{bts.as_posix()}"\nformat = "parcoursup"\n'
+        f'options = {{ certifinfo = "{(real_data / "certifinfo").as_posix()}" }}\n',
+        encoding="utf-8",
+    )
+    data = load_data(load_config(toml))
+    off = data.training_offers
+    assert set(off["source_format"]) == {"parcoursup"} and off["rome"].notna().mean() > 0.85
+    toml.write_text(toml.read_text().replace('"parcoursup"', '"affelnet"'), encoding="utf-8")
+    with pytest.raises(FormatError, match="columns are those of parcoursup"):
+        load_data(load_config(toml))
+    toml.write_text(toml.read_text().replace('"affelnet"', '"afelnet"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="did you mean 'affelnet'"):
+        load_config(toml)
