@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from gpec._data import GpecData, meta_to_toml
-from gpec._schema import TABLES
+from gpec._schema import TABLES, format_problem
 from gpec.config import Config, ForecastConfig, SupplyConfig, dump_config
-from gpec.exceptions import ConfigError
+from gpec.exceptions import ConfigError, ValidationError
 from gpec.report import OUTPUT_FILES, Results
 
 __all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "forecast_stage", "OUTPUT_FILES"]
@@ -347,6 +347,9 @@ def run_pipeline(
     *,
     verbose: int = 0,
     strict: bool = True,
+    plausibility: Any = None,
+    warnings_as_errors: bool = False,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Results:
     """Run the whole chain on validated data.
 
@@ -361,6 +364,15 @@ def run_pipeline(
     strict : bool, default True
         Raise :class:`gpec.ValidationError` on the first bad row; with False the bad rows are
         dropped and listed in ``Results.rejected``.
+    plausibility : PlausibilityRules, dict or bool, optional
+        Thresholds of the plausibility checks (see :meth:`gpec.GpecData.validate`); False
+        switches them off. Their warnings are in ``Results.data.warnings`` and ``rejected.csv``.
+    warnings_as_errors : bool, default False
+        Plausibility warnings count as rejected rows (the CLI's ``--strict``).
+    on_stage : callable, optional
+        Called with the name of each stage as it starts (``"validation"``, ``"forecast"``,
+        ``"demand"``, ``"supply"``, ``"allocation"``, ``"scenarios"``, ``"tables"``): progress
+        and stage times for a caller.
 
     Returns
     -------
@@ -384,11 +396,23 @@ def run_pipeline(
 
     for note in check_against_data(cfg, data):
         warnings.warn(note, UserWarning, stacklevel=2)
+    stage = on_stage or (lambda name: None)
+    stage("validation")
+    vkw = dict(plausibility=plausibility, warnings_as_errors=warnings_as_errors)
     if strict:
-        data = data.validate()
+        data = data.validate(**vkw)
         rejected = data.rejected
     else:
-        data, rejected = data.validate(strict=False)
+        data, rejected = data.validate(strict=False, **vkw)
+    for name in ("territories", "occupations", "employment"):
+        if not len(getattr(data, name)):  # --lenient dropped every row: say why, in one line
+            why = rejected[rejected["table"] == name]
+            reason = f": {format_problem(why.iloc[0])}" if len(why) else ""
+            raise ValidationError(
+                f"table {name} ({data.sources.get(name, '')}) has no usable row left, and the "
+                f"run needs it{reason}",
+                rejected,
+            )
     if not pd.api.types.is_integer_dtype(data.employment["period"]):
         raise ConfigError(
             f"table employment ({data.sources.get('employment', '')}): periods such as "
@@ -398,10 +422,12 @@ def run_pipeline(
         )
     seed = cfg.run.seed
     level = cfg.run.level
+    stage("forecast")
     model, forecast = forecast_stage(data, cfg.forecast, level=level, seed=seed, verbose=verbose)
     bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
     fc_bottom = forecast[forecast["territory"].isin(bottom)]
 
+    stage("demand")
     dm = cfg.demand
     exit_rates = dict(dm.exit_rates) or None
     open_kw = dict(
@@ -420,11 +446,16 @@ def run_pipeline(
         else pd.DataFrame()
     )
 
+    stage("supply")
     sp = cfg.supply
     offers = data.training_offers
     titles = None
+    review = None
     if offers is not None and len(offers):
+        from gpec.supply.review import mapping_review, override_titles, read_overrides
+
         matcher_kw: dict[str, Any] = {}
+        overrides = read_overrides(sp.mapping_overrides) if sp.mapping_overrides else None
         if sp.text_matching:
             from gpec.supply.matching import OfferMatcher, build_profiles
 
@@ -433,19 +464,26 @@ def run_pipeline(
                 _matchable(data), data.occupation_skills, data.skills, texts=texts
             )
             titles = _known_titles(data, sp)
-            matcher_kw = dict(
-                matcher=OfferMatcher(min_score=sp.min_score), profiles=profiles, titles=titles
+            corrected = override_titles(overrides, offers)  # a planner's corrections teach
+            if len(corrected):
+                known = [] if titles is None else [titles.rename(columns={"label": "title"})]
+                titles = pd.concat([*known, corrected], ignore_index=True)
+            matcher = OfferMatcher(
+                min_score=sp.min_score, method=sp.match_method, encoder=sp.encoder or None
             )
+            matcher_kw = dict(matcher=matcher, profiles=profiles, titles=titles)
         ent = supply.entrants(
             offers,
             data.occupations,
             crosswalks=data.crosswalks,
+            overrides=overrides,
             completion_default=sp.completion_default,
             placement_default=sp.placement_default,
             top_k=sp.top_k,
             **matcher_kw,
         )
         quality = supply.mapping_quality(ent)
+        review = mapping_review(ent, data.occupations)
     else:
         ent = pd.DataFrame(
             columns=["offer", "site", "occupation", "share", "entrants", "score", "reason"]
@@ -471,6 +509,7 @@ def run_pipeline(
     )
     ent = _supply_interval(ent, sp)
     mapped = ent[ent["occupation"].notna()] if len(ent) else ent
+    stage("allocation")
     alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg.gap.small_threshold)
     sgaps = (
         gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
@@ -496,6 +535,7 @@ def run_pipeline(
 
     scen = pd.DataFrame()
     if cfg.scenarios:
+        stage("scenarios")
         scen = _labels(
             scenarios.run(
                 fc_bottom,
@@ -513,6 +553,7 @@ def run_pipeline(
             data,
         )
 
+    stage("tables")
     backtest = getattr(model, "backtest_", pd.DataFrame())
     summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
     provenance = {
@@ -525,6 +566,9 @@ def run_pipeline(
         "config": cfg.to_dict(),
         "rows": {name: len(t) for name, t in data.tables.items()},
         "rejected_rows": len(rejected),
+        "plausibility_warnings": {
+            str(k): int(v) for k, v in data.warnings.groupby("check").size().items()
+        },
         "text_matching_titles": 0 if titles is None else len(titles),
     }
     return Results(
@@ -538,6 +582,7 @@ def run_pipeline(
         transitions=_labels(trans, data),
         surplus=_labels(_offer_labels(alloc.surplus, offers), data),
         mapping_quality=quality,
+        mapping_review=review,
         profile=_labels(profile, data),
         hiring_check=_labels(hiring, data),
         scenarios=scen,
@@ -591,10 +636,28 @@ def write_inputs(
 ) -> Path:
     """Write every input table as CSV plus a ``gpec.toml`` that reproduces the run.
 
+    Parameters
+    ----------
+    data : GpecData
+        The inputs (every table present is written as ``<table>.csv``).
+    out_dir : path-like
+        The folder to write into (created when missing).
+    cfg : Config or dict, optional
+        The run's options; the written ``gpec.toml`` has them all, with the ``[data]`` paths
+        relative to ``out_dir``.
+
     Returns
     -------
     Path
         The written configuration file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gpec.datasets import load_demo
+    >>> path = write_inputs(load_demo(), tempfile.mkdtemp())
+    >>> path.name
+    'gpec.toml'
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

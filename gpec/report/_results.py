@@ -16,6 +16,7 @@ from gpec.report._atomic import staged_output
 from gpec.report._csv import CSV_DIALECTS, write_output_csv
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
+from gpec.supply.review import REVIEW_COLUMNS
 
 __all__ = ["OUTPUT_FILES", "Results"]
 
@@ -32,6 +33,7 @@ OUTPUT_FILES = {
     "transitions.csv": "transitions",
     "surplus.csv": "surplus",
     "mapping_quality.csv": "mapping_quality",
+    "mapping_review.csv": "mapping_review",
     "territory_profile.csv": "profile",
     "hiring_check.csv": "hiring_check",
     "scenarios.csv": "scenarios",
@@ -51,7 +53,8 @@ _EMPTY_COLUMNS = {
                     "score", "rank", "jobs_lost", "gap", "skills_to_acquire",
                     "n_skills_to_acquire"],
     "mapping_quality": ["reason", "offers", "seats", "seats_share", "entrants",
-                        "entrants_share"],
+                        "entrants_share", "to_review_offers", "to_review_seats"],
+    "mapping_review": list(REVIEW_COLUMNS),
     "hiring_check": ["territory", "territory_label", "occupation", "occupation_label",
                      "survey_period", "period", "openings", "projects", "projects_nonseasonal",
                      "difficult_share", "seasonal_share", "openings_share", "projects_share",
@@ -63,7 +66,37 @@ _EMPTY_COLUMNS = {
 
 @dataclass
 class Results:
-    """Every table produced by a run, plus the parameters and versions used."""
+    """Every table produced by a run, plus the parameters and versions used.
+
+    Returned by :func:`gpec.pipeline.run_pipeline` and read back from an output folder by
+    :func:`gpec.report.load_results`; :data:`OUTPUT_FILES` maps each CSV file to its field.
+
+    Attributes
+    ----------
+    forecast, backtest, backtest_summary : DataFrame
+        Employment forecasts with intervals, the rolling-origin backtest and its summary.
+    openings, skill_needs : DataFrame
+        Openings (expansion + replacement) per territory x occupation x year, and skill needs.
+    entrants, mapping_quality, surplus : DataFrame
+        Trained entrants per offer x occupation, how seats were mapped, entrants left over.
+    gaps, skill_gaps, transitions : DataFrame
+        Gaps per territory x occupation (and skill) x year, reconversion paths.
+    profile, hiring_check, scenarios, rejected : DataFrame
+        Territory profiles, BMO cross-check, scenarios beside the baseline, rows left out.
+    config : Config or dict
+        The configuration of the run.
+    provenance : dict
+        Run date, seed, versions, sources and their SHA-256, row counts.
+    data : GpecData, optional
+        The validated inputs.
+
+    Examples
+    --------
+    >>> from gpec.datasets import load_demo
+    >>> from gpec.pipeline import run_pipeline
+    >>> res = run_pipeline(load_demo())  # doctest: +SKIP
+    >>> res.write("out")  # doctest: +SKIP
+    """
 
     forecast: pd.DataFrame
     backtest: pd.DataFrame
@@ -83,6 +116,8 @@ class Results:
     config: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
     data: GpecData | None = None
+    #: offers mapped by text with their evidence, least confident first (None: no offers)
+    mapping_review: pd.DataFrame | None = None
 
     def write(
         self,
