@@ -65,15 +65,25 @@ def _check_training_scenarios(folder: Path) -> None:
     assert abs(base.sum() - caen - 30 * 0.8 * 0.7 * 5) < 0.5
 
 
+def _read_out(path: Path) -> pd.DataFrame:
+    """An output CSV, written the French way (``;``, decimal comma) for ``lang = "fr"``."""
+    first = path.read_text(encoding="utf-8-sig").split("\n", 1)[0]
+    if ";" in first:
+        return pd.read_csv(
+            path, sep=";", decimal=",", encoding="utf-8-sig", dtype={"territory": str}
+        )
+    return pd.read_csv(path, dtype={"territory": str})
+
+
 def _check_rouen(folder: Path) -> None:
     """Both reports, labelled sectors, private jobs summed from published cells only."""
     out = folder / "rouen-report"
     for part in ("sectors", "occupations"):
         for name in ("report.html", "report.xlsx", "forecast.csv", "openings.csv"):
             assert (out / part / name).stat().st_size > 0, f"{part}/{name}"
-    op = pd.read_csv(out / "sectors" / "openings.csv", dtype={"territory": str})
+    op = _read_out(out / "sectors" / "openings.csv")
     assert op["occupation_label"].notna().all()  # NA38 labels in the outputs
-    fc = pd.read_csv(out / "sectors" / "forecast.csv", dtype={"territory": str})
+    fc = _read_out(out / "sectors" / "forecast.csv")
     assert fc["period"].max() == 2030
     prov = (out / "sectors" / "provenance.toml").read_text(encoding="utf-8")
     assert "never 0" in prov and "sector_to_fap" in prov  # the assumptions are written
