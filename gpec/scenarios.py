@@ -42,12 +42,27 @@ SCENARIO_KEYS = {
 
 
 def has_keys(sc: Mapping, keys) -> bool:
-    """Whether the scenario entry ``sc`` sets (to a non-zero value) any of ``keys``."""
+    """Whether the scenario entry ``sc`` sets (to a non-zero value) any of ``keys``.
+
+    Examples
+    --------
+    >>> has_keys({"name": "a", "change": 0.0, "absolute": 5}, DEMAND_KEYS)
+    True
+    """
     return any(sc.get(k) not in (None, 0, 0.0, False) for k in keys)
 
 
 def normalize_scenarios(scenarios) -> dict[str, list[dict]]:
-    """Group scenario entries by name (entries sharing a name form one scenario)."""
+    """Group scenario entries by name (entries sharing a name form one scenario), checking
+    their keys and values.
+
+    Examples
+    --------
+    >>> groups = normalize_scenarios([{"name": "a", "change": 0.1},
+    ...     {"name": "a", "new_seats": 10, "site": "S", "occupations": ["X"]}])
+    >>> list(groups), len(groups["a"])
+    (['a'], 2)
+    """
     if isinstance(scenarios, Mapping):
         scenarios = [scenarios]
     out: dict[str, list[dict]] = {}

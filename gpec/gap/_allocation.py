@@ -71,6 +71,11 @@ def lexicographic_weight(cost: np.ndarray, n_supply: int, n_demand: int) -> floa
     most ``min(n_supply, n_demand)`` forward arcs), so an optimum of the weighted objective is a
     maximum flow; among maximum flows the ``- big x total flow`` term is constant, so it is also a
     minimum-cost one. The returned value adds 1 to stay strictly above the bound.
+
+    Examples
+    --------
+    >>> lexicographic_weight(np.array([0.0, 2.0, 5.0]), n_supply=2, n_demand=3)
+    16.0
     """
     cmax = float(np.max(cost)) if cost.size else 0.0
     return cmax * (min(n_supply, n_demand) + 1) + 1.0

@@ -204,6 +204,13 @@ def totals_by_period(results, decimals: int | None = 0) -> pd.DataFrame:
         openings table). Whole jobs by default (``decimals=0``), rounded so that
         ``openings_to_fill = entrants_allocated + gap`` and ``net_openings = expansion +
         replacement + turnover`` hold exactly.
+
+    Examples
+    --------
+    >>> from gpec.pipeline import run_pipeline
+    >>> from gpec.datasets import load_demo
+    >>> totals_by_period(run_pipeline(load_demo())).columns[:4].tolist()  # doctest: +SKIP
+    ['period', 'openings_to_fill', 'entrants_allocated', 'gap']
     """
     t = period_totals(results, decimals)
     op = results.openings

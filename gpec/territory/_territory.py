@@ -56,7 +56,18 @@ _KEY_COLUMNS = (
 # validation helpers
 # --------------------------------------------------------------------------------------
 def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> pd.DataFrame:
-    """Return a clean copy of the territories table indexed by code (codes as strings)."""
+    """Return a clean copy of the territories table indexed by code (codes as strings).
+
+    Fails (``ValueError``) on a missing column, a duplicate territory or a parent that is not a
+    territory of the table, naming the row.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"territory": ["FR", "R28"], "level": ["nation", "region"],
+    ...                   "parent": [None, "FR"]})
+    >>> check_territories(t)["parent"].tolist()
+    [nan, 'FR']
+    """
     if not isinstance(territories, pd.DataFrame):
         raise TypeError("territories must be a DataFrame with columns territory, level, parent")
     missing = [c for c in ("territory", "level") if c not in territories.columns]
