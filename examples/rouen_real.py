@@ -296,8 +296,14 @@ def main(argv=None) -> None:
     margin = margin_all[~margin_all["occupation"].isin(OUT_OF_SCOPE)]
     est, structure, info = sector_to_occupation(sec.employment, seed, margin, period=BASE_YEAR)
     dep_tab, dis, dis_region = departement_check(real, est, margin_all)
-    _say(t0, f"sector -> FAP87: IPF {info['iterations']} iterations, dissimilarity with the "
-             f"département {dis:.3f} (région structure alone: {dis_region:.3f})")  # fmt: skip
+    fit_note = (
+        f"IPF {info['iterations']} iterations, converged: {info['converged']}; sector totals kept "
+        f"exactly, largest relative miss of a FAP87 margin {info['col_error_after_row_scaling']:.0%}"
+        f" (the seed's zeros make the two margins incompatible); jobs of sectors without seed "
+        f"left out: {info['unallocated']}"
+    )
+    _say(t0, f"sector -> FAP87: {fit_note}; dissimilarity with the département {dis:.3f} "
+             f"(région structure alone: {dis_region:.3f})")  # fmt: skip
 
     # ---- 3. gpec run by sector
     pyramids = fap87_pyramids(real)
@@ -320,6 +326,7 @@ def main(argv=None) -> None:
         "sector_to_fap.margin_source": "DARES input_carte1.csv, census employment by FAP87, "
         "région 28 Normandie, without FAP outside URSSAF's scope " + ", ".join(OUT_OF_SCOPE),
         "sector_to_fap.fit_year": BASE_YEAR,
+        "sector_to_fap.fit": fit_note,
         "sector_to_fap.check": f"dissimilarity index of the estimated FAP87 structure with "
         f"DARES 2019 Seine-Maritime (FAP it publishes): {dis:.3f}; with the région structure "
         f"alone: {dis_region:.3f}",
