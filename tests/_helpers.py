@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -54,3 +56,56 @@ def missing_real_data(message: str):
     if os.environ.get("GPEC_REQUIRE_REAL_DATA", "") not in ("", "0"):
         pytest.fail(f"{message} (GPEC_REQUIRE_REAL_DATA is set)")
     pytest.skip(message)
+
+
+GAP_KEYS = ["territory", "occupation", "period"]
+
+
+def check_gaps_against_openings(gaps: pd.DataFrame, openings: pd.DataFrame, atol: float) -> None:
+    """Check a gap table against the openings table it was built from (not against itself):
+    its openings are the demand side's (negative ones count as 0), the entrants placed fit in
+    them, and its bounds carry the openings interval, ``max(0, bound - entrants placed)`` (the
+    placed entrants of the other end of the supply interval when there is one)."""
+    both = gaps.merge(openings, on=GAP_KEYS, suffixes=("", "_op"), validate="one_to_one")
+    assert len(both) == len(gaps) == len(openings)
+    np.testing.assert_allclose(both["openings"], both["openings_op"].clip(lower=0), atol=atol)
+    placed = both["entrants_allocated"]
+    assert (placed >= -atol).all() and (placed <= both["openings"] + atol).all()
+    low = both.get("entrants_allocated_low", placed)
+    high = both.get("entrants_allocated_high", placed)
+    for col, bound, used in (("gap_lower", "lower", high), ("gap_upper", "upper", low)):
+        want = (both[bound].clip(lower=0) - used).clip(lower=0)
+        np.testing.assert_allclose(both[col], want, atol=atol, err_msg=col)
+
+
+def expected_expansion(
+    forecast: pd.DataFrame, employment: pd.DataFrame, interval: int = 80, net: bool = True
+) -> pd.DataFrame:
+    """Expansion per territory x occupation x period recomputed in plain pandas: the forecast
+    mean minus the previous one, the first year minus the last observed employment."""
+    keys = ["territory", "occupation"]
+    fc = forecast[forecast["level"].eq(interval)] if "level" in forecast else forecast
+    fc = fc.sort_values([*keys, "period"]).reset_index(drop=True)
+    first = fc.groupby(keys, as_index=False)["period"].min().rename(columns={"period": "first"})
+    e = employment.dropna(subset=["value"]).merge(first, on=keys)
+    base = e[e["period"] < e["first"]].sort_values("period").groupby(keys).tail(1)
+    base = base.set_index(keys)["value"].reindex(pd.MultiIndex.from_frame(fc[keys]))
+    prev = fc.groupby(keys)["mean"].shift(1).fillna(pd.Series(base.to_numpy(), index=fc.index))
+    change = fc["mean"] - prev
+    return fc[[*keys, "period"]].assign(expansion=change if net else change.clip(lower=0))
+
+
+#: Métiers 2030 (France Stratégie & Dares, 2022): 760,000 postes à pourvoir a year in France
+#: over 2019-2030, a published figure independent of gpec's runs.
+METIERS_2030_OPENINGS = 760_000
+
+
+def national_figures(text: str) -> tuple[int, float, float]:
+    """The 2024 openings ("... to 747,000 in 2024") and the backtest pair ("MASE a against b")
+    quoted by a page on the national FAP run."""
+    flat = " ".join(text.split())
+    openings = re.findall(r"to (\d{3}),(\d{3}) in 2024", flat)
+    mase = re.findall(r"MASE (\d+\.\d+) against (\d+\.\d+)", flat)
+    assert openings and mase, "the page no longer quotes the national figures"
+    assert len(set(openings)) == 1 and len(set(mase)) == 1, (openings, mase)
+    return int("".join(openings[0])), float(mase[0][0]), float(mase[0][1])

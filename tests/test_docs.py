@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _helpers import METIERS_2030_OPENINGS, national_figures
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,12 +93,20 @@ def test_docs_say_a_config_can_keep_one_occupation_level():
     assert "gpec run gpec.toml --out national-run --lenient" in tutorial
 
 
-def test_national_numbers_are_the_current_ones():
+def test_national_numbers_agree_and_are_plausible():
+    """The two pages quote the same figures, with no stale ones; the openings are of the size
+    Métiers 2030 publishes (within 20 %), and the forecast beats "no change" as the text says.
+    The run itself is compared with these figures in test_config_realfiles."""
+    figures = set()
     for path in (DOCS / "tutorial-own-data.md", REPO / "examples" / "real_files" / "README.md"):
         text = path.read_text(encoding="utf-8")
         for stale in ("680,000", "756,000", "MASE 2.19"):
             assert stale not in text, (path.name, stale)
-        assert "747,000" in text and "MASE 2.24 against 2.29" in text.replace("\n", " ")
+        figures.add(national_figures(text))
+    assert len(figures) == 1, figures
+    openings, mase, mase_no_change = figures.pop()
+    assert abs(openings - METIERS_2030_OPENINGS) <= 0.2 * METIERS_2030_OPENINGS
+    assert 0 < mase < mase_no_change
 
 
 def test_outputs_page_lists_every_output_file():

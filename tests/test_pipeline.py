@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import check_gaps_against_openings, expected_expansion
 
 from gpec.datasets import load_demo
 from gpec.pipeline import run_pipeline
@@ -25,17 +26,35 @@ def runs():
     return {s: _run(s) for s in (1.0, 2.0, 0.0)}
 
 
-def test_identities(runs):
-    g = runs[1.0].gaps
-    assert (g["entrants_allocated"] >= -1e-9).all() and (g["gap"] >= -1e-9).all()
-    np.testing.assert_allclose(g["gap"] + g["entrants_allocated"], g["openings"], atol=1e-6)
-    op = runs[1.0].openings
-    np.testing.assert_allclose(
-        op["expansion"] + op["replacement"] + op["turnover"], op["openings"], atol=1e-9
-    )
-    sg = runs[1.0].skill_gaps
-    np.testing.assert_allclose(sg["supply_allocated"] + sg["gap"], sg["need"], atol=1e-6)
-    assert len(runs[1.0].transitions)
+def test_stages_agree_with_their_inputs(runs):
+    """Each stage's table recomputed from the table before it (or the input data) in plain
+    pandas, not from its own columns."""
+    res, data = runs[1.0], load_demo()
+    g, op = res.gaps, res.openings
+    # gaps carry the openings of the demand stage, and their interval
+    check_gaps_against_openings(g, op, atol=1e-6)
+    # the two sides of the allocation: openings filled = entrants sent, every year
+    sent = res.surplus.groupby("period")["allocated"].sum()
+    np.testing.assert_allclose(g.groupby("period")["entrants_allocated"].sum(), sent, atol=1e-6)
+    # expansion from the forecast and the observed employment; no turnover configured;
+    # departures within a year never exceed 45 % (the highest exit rate) of the jobs at its start
+    want = expected_expansion(res.forecast, data.employment).merge(op, on=KEYS)
+    assert len(want) == len(op)
+    np.testing.assert_allclose(want["expansion_y"], want["expansion_x"], atol=1e-6)
+    assert (op["turnover"] == 0).all()
+    start = op["employment"] - op["expansion"]
+    assert (op["replacement"] >= 0).all() and (op["replacement"] <= 0.45 * start + 1e-9).all()
+    # skill gaps: the cell gaps through the occupation -> skill weights
+    m = g.merge(data.occupation_skills, on="occupation")
+    for col in ("openings", "entrants_allocated", "gap"):
+        m[col] = m[col] * m["weight"]
+    by = m.groupby(["territory", "skill", "period"])[["openings", "entrants_allocated", "gap"]]
+    want = by.sum().loc[res.skill_gaps.set_index(["territory", "skill", "period"]).index]
+    sg = res.skill_gaps
+    np.testing.assert_allclose(sg["need"], want["openings"], atol=1e-6)
+    np.testing.assert_allclose(sg["supply_allocated"], want["entrants_allocated"], atol=1e-6)
+    np.testing.assert_allclose(sg["gap"], want["gap"], atol=1e-6)
+    assert len(res.transitions)
 
 
 def test_doubling_seats_lowers_total_gap_and_raises_none(runs):

@@ -178,8 +178,10 @@ def test_pipeline_supply_interval_widens_the_gap_bounds_only():
     assert (b["gap_lower"] <= a["gap_lower"] + 1e-9).all()
     assert (b["gap_upper"] >= a["gap_upper"] - 1e-9).all()
     assert b["gap_upper"].sum() > a["gap_upper"].sum()
-    assert (b["entrants_allocated_low"] <= b["entrants_allocated"] + 1e-9).all()
-    assert (b["entrants_allocated"] <= b["entrants_allocated_high"] + 1e-9).all()
+    # a real interval: some cells get fewer entrants at the low end, some more at the high end
+    # (that each end is its own allocation is checked against separate solves in test_gap)
+    assert (b["entrants_allocated_low"] < b["entrants_allocated"] - 1e-6).any()
+    assert (b["entrants_allocated_high"] > b["entrants_allocated"] + 1e-6).any()
     assert "entrants_allocated_low" not in a.columns
     assert wide.provenance["config"]["supply"]["placement_range"] == [0.5, 0.8]
 
