@@ -369,3 +369,41 @@ def test_capacity_formats_from_a_config_file(tmp_path, cap_dir, real_data):
     toml.write_text(toml.read_text().replace('"affelnet"', '"afelnet"'), encoding="utf-8")
     with pytest.raises(ConfigError, match="did you mean 'affelnet'"):
         load_config(toml)
+
+
+def test_apprenticeship_offers_take_their_centres_latest_rates(cap_dir, real_data, certif):
+    path = real_data / "inserjeunes" / "fr-en-inserjeunes-cfa.csv"
+    data = _cached(
+        "bts24",
+        lambda: read_training_capacity(
+            cap_dir / "BTS_attractivite_capacite_2024.csv", certifinfo=certif, inserjeunes=path
+        ),
+    )
+    off = data.training_offers
+    app = off[(off["status"] == "apprentissage") & (off["departement"] == "76")]
+    got = app[app["rate_source"].str.startswith("InserJeunes")]
+    assert len(got) > 10
+    # the centre's latest period with an employment rate, read with csv
+    header, rows = _rows(path)
+    i_uai, i_emp = header.index("UAI"), header.index("Taux emploi 6 mois")
+    i_cont = header.index("Taux poursuite études")
+    for _, o in got.drop_duplicates("uai").head(5).iterrows():
+        mine = [r for r in rows if r[i_uai] == o["uai"] and r[i_emp].strip()]
+        last = max(mine, key=lambda r: r[0][-4:])
+        emp, cont = float(last[i_emp]) / 100, float(last[i_cont]) / 100
+        assert o["placement_rate"] == pytest.approx((1 - cont) * emp)
+        assert o["rate_source"] == f"InserJeunes {last[0][-4:]}"
+    school = off[off["status"] == "scolaire"]
+    assert (school["rate_source"] == "default").all()
+
+
+def test_uai_commune_table_places_listed_schools(tmp_path):
+    p = _write(
+        tmp_path,
+        "attractivite_capacite_2022.csv",
+        AFF_HEADER + "0760001A;23210022139;N;ST;15;12;\n0270002B;23210022139;N;ST;12;3;\n",
+    )
+    communes = pd.DataFrame({"numero_uai": ["0760001A"], "code_commune": ["76540"]})
+    off = read_training_capacity(p, communes=communes).training_offers
+    assert off["site"].tolist() == ["76540", "27"]
+    assert off["commune"].tolist() == ["76540", None]
