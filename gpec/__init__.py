@@ -58,13 +58,15 @@ _LAZY = {
 __all__ = ["GpecData", "TABLES", "ValidationError", "__version__", *_LAZY]
 
 
-#: The stage packages, in the order data flows through them; ``gpec.demand.openings`` works
+#: The packages in the order data flows through them (the import rank of each: a package
+#: imports only from those before it; see docs/architecture.md). ``gpec.demand.openings`` works
 #: after a plain ``import gpec`` (each is imported at its first use).
 SUBPACKAGES = (
     "exceptions",
-    "ingest",
-    "referentials",
     "territory",
+    "referentials",
+    "ingest",
+    "datasets",
     "forecast",
     "demand",
     "supply",
@@ -73,7 +75,6 @@ SUBPACKAGES = (
     "report",
     "config",
     "pipeline",
-    "datasets",
 )
 
 

@@ -10,25 +10,10 @@ import gpec
 
 ROOT = Path(gpec.__file__).parent
 
-#: Packages in the order data flows through them; a module may import from its own package and
-#: from the packages before it, never from one after it.
-ORDER = [
-    "core",  # gpec/__init__, exceptions, _checks, _schema, _data, _compat
-    "territory",
-    "referentials",
-    "ingest",
-    "datasets",
-    "forecast",
-    "demand",
-    "supply",
-    "gap",
-    "scenarios",
-    "report",
-    "config",
-    "pipeline",
-    "cli",
-    "shims",  # deprecated import paths (gpec.matching, gpec.harmonise)
-]
+#: Ranks: the core modules, the packages in the order data flows through them (as declared in
+#: gpec.SUBPACKAGES), the command line, then the deprecated paths. A module may import from its own
+#: package and from the packages before it, never from one after it.
+ORDER = ["core", *[p for p in gpec.SUBPACKAGES if p != "exceptions"], "cli", "shims"]
 SHIMS = {"gpec.matching", "gpec.harmonise"}
 
 
