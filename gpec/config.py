@@ -56,6 +56,9 @@ LANGUAGES = ("en", "fr")
 #: Accepted values of ``[catchment] method`` (see gpec.territory.catchment).
 CATCHMENT_METHODS = ("distance", "parent")
 
+#: Accepted values of ``[supply] match_method`` (see gpec.supply.matching.OfferMatcher).
+MATCH_METHODS = ("cosine", "fusion", "learned")
+
 _DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
 DATA_FORMATS = (
     "table",
@@ -216,6 +219,7 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
     _one_of(where, "forecast", "reconcile", cfg["forecast"]["reconcile"], RECONCILE_METHODS)
     _one_of(where, "forecast", "models", cfg["forecast"]["models"], _model_names())
     _one_of(where, "catchment", "method", cfg["catchment"]["method"], CATCHMENT_METHODS)
+    _one_of(where, "supply", "match_method", cfg["supply"]["match_method"], MATCH_METHODS)
     fc, dm = cfg["forecast"], cfg["demand"]
     _in_range(where, "forecast", "horizon", fc["horizon"], 1, None, "a positive number of years")
     levels = fc["level"]
@@ -280,12 +284,22 @@ class _Section:
 
 
 def _plain(value: Any) -> Any:
+    """TOML-ready: sections and mappings as dicts, tuples as lists."""
     if isinstance(value, _Section):
         return value.to_dict()
+    return _convert(value, dict, list)
+
+
+def _frozen(value: Any) -> Any:
+    """Read-only: mappings as mapping proxies, lists as tuples."""
+    return _convert(value, lambda d: MappingProxyType(dict(d)), tuple)
+
+
+def _convert(value: Any, mapping, sequence) -> Any:
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return mapping({k: _convert(v, mapping, sequence) for k, v in value.items()})
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return sequence(_convert(v, mapping, sequence) for v in value)
     return value
 
 
@@ -358,6 +372,9 @@ class SupplyConfig(_Section):
     completion_range: tuple[float, ...] = tuple(_D["supply"]["completion_range"])
     placement_range: tuple[float, ...] = tuple(_D["supply"]["placement_range"])
     site_level: str = _D["supply"]["site_level"]
+    match_method: str = _D["supply"]["match_method"]
+    encoder: str = _D["supply"]["encoder"]
+    mapping_overrides: str = _D["supply"]["mapping_overrides"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,14 +415,6 @@ SECTIONS: dict[str, type[_Section]] = {
     "gap": GapConfig,
     "report": ReportConfig,
 }
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 def _section(cls: type[_Section], values: Mapping[str, Any]) -> _Section:
@@ -482,6 +491,9 @@ class Config(_Section):
             spec["tables"] = tuple(spec.get("tables", ()))
             spec["options"] = _frozen(spec.get("options", {}))
             data[name] = TableSpec(**spec)
+        overrides = checked["supply"].get("mapping_overrides")
+        if overrides and base_dir is not None and not Path(overrides).is_absolute():
+            checked["supply"]["mapping_overrides"] = str((Path(base_dir) / overrides).resolve())
         return cls(
             data=MappingProxyType(data),
             scenarios=tuple(_frozen(sc) for sc in checked["scenarios"]),
