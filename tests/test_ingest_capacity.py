@@ -348,7 +348,7 @@ def test_cohort_seats_match_enrolments_per_year_group(cap_dir, certif):
     assert bac_pro["seats_capacity"].sum() > 1.5 * enrolled
 
 
-def test_capacity_formats_from_a_config_file(tmp_path, cap_dir, real_data):
+def test_capacity_formats_from_a_config_file(tmp_path, cap_dir):
     from gpec.config import load_config
     from gpec.exceptions import ConfigError
     from gpec.pipeline import load_data
@@ -357,12 +357,14 @@ def test_capacity_formats_from_a_config_file(tmp_path, cap_dir, real_data):
     toml = tmp_path / "gpec.toml"
     toml.write_text(
         f'[data.training_offers]\npath = "{bts.as_posix()}"\nformat = "parcoursup"\n'
-        f'options = {{ certifinfo = "{(real_data / "certifinfo").as_posix()}" }}\n',
+        "options = { cohorts = false }\n",
         encoding="utf-8",
     )
     data = load_data(load_config(toml))
     off = data.training_offers
-    assert set(off["source_format"]) == {"parcoursup"} and off["rome"].notna().mean() > 0.85
+    assert set(off["source_format"]) == {"parcoursup"} and len(off) > 14_000
+    # the option reached the reader: without cohorts every capacity counts as listed
+    assert off["seats"].equals(off["seats_capacity"]) and data.meta["cohorts"] is False
     toml.write_text(toml.read_text().replace('"parcoursup"', '"affelnet"'), encoding="utf-8")
     with pytest.raises(FormatError, match="columns are those of parcoursup"):
         load_data(load_config(toml))
