@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gpec._checks import int_periods, require_columns
+from gpec._defaults import DEFAULTS
 from gpec.demand import openings
 
 __all__ = [
@@ -243,8 +244,8 @@ def apply_supply_scenarios(
     scenarios,
     periods,
     *,
-    completion_default: float = 0.8,
-    placement_default: float = 0.7,
+    completion_default: float = DEFAULTS["supply"]["completion_default"],
+    placement_default: float = DEFAULTS["supply"]["placement_default"],
 ) -> pd.DataFrame:
     """Apply training-supply shocks to an entrants table, period by period.
 
@@ -376,8 +377,8 @@ def run(
     entrants: pd.DataFrame | None = None,
     catchment: pd.DataFrame | None = None,
     baseline: tuple | None = None,
-    completion_default: float = 0.8,
-    placement_default: float = 0.7,
+    completion_default: float = DEFAULTS["supply"]["completion_default"],
+    placement_default: float = DEFAULTS["supply"]["placement_default"],
     supply_interval: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     small_threshold: float | None = None,
 ) -> pd.DataFrame:

@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from gpec._defaults import DEFAULTS
 from gpec._schema import to_number
 
 __all__ = [
@@ -173,9 +174,9 @@ def entrants(
     matcher=None,
     profiles: pd.DataFrame | pd.Series | None = None,
     titles: pd.DataFrame | pd.Series | None = None,
-    completion_default: float = 0.8,
-    placement_default: float = 0.7,
-    top_k: int = 3,
+    completion_default: float = DEFAULTS["supply"]["completion_default"],
+    placement_default: float = DEFAULTS["supply"]["placement_default"],
+    top_k: int = DEFAULTS["supply"]["top_k"],
     min_score: float | None = None,
     target_system: str | None = None,
 ) -> pd.DataFrame:
