@@ -66,6 +66,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from gpec._defaults import DEFAULTS
 from gpec.supply._encoder import TextEncoder, make_encoder
 from gpec.supply._match_scores import (
     _add_standardized,
@@ -224,8 +225,8 @@ class OfferMatcher(BaseEstimator):
         Word tokens, character n-grams within word boundaries, or both (two channels).
     ngram_range : tuple of int, default (3, 4)
         Lengths of the character n-grams.
-    min_score : float, default 0.1
-        Matches scoring below this are dropped.
+    min_score : float, default 0.2
+        Matches scoring below this are dropped (the default of ``[supply] min_score``).
     top_k : int, default 5
         Matches kept per text (overridable in :meth:`match`).
     field_weights : dict, optional
@@ -356,7 +357,7 @@ class OfferMatcher(BaseEstimator):
         *,
         analyzer: str = "word+char",
         ngram_range: tuple[int, int] = (3, 4),
-        min_score: float = 0.1,
+        min_score: float = DEFAULTS["supply"]["min_score"],
         top_k: int = 5,
         field_weights: Mapping[str, float] | None = None,
         char_weight: float = 0.7,
