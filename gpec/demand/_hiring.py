@@ -106,7 +106,8 @@ def compare_hiring_intentions(
         warnings.warn(
             f"hiring_intentions: the {survey_period} survey is compared with the projection; "
             f"{int(other.sum()):,} rows of earlier surveys ({years}) are not used "
-            "(survey_period= chooses another)",
+            "(gpec run compares the latest survey; in Python, "
+            "compare_hiring_intentions(survey_period=...) compares another)",
             stacklevel=2,
         )
     if openings_period is None:

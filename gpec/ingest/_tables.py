@@ -32,6 +32,8 @@ def detect_encoding(raw: bytes) -> str:
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (UTF-16)
+        return "utf-16"
     for enc in _ENCODINGS[1:]:
         try:
             raw.decode(enc)
@@ -119,8 +121,16 @@ def read_table(
     elif suffix == ".parquet":
         try:
             df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types
-            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+        except ImportError as exc:  # no Parquet engine: say how to get one, on one line
+            raise InputFileError(
+                f"{path}: reading Parquet needs pyarrow: pip install 'gpec[parquet]'"
+            ) from exc
+        except Exception as exc:  # pyarrow raises many types; its text may span lines
+            detail = " ".join(str(exc).split())[:200]
+            raise InputFileError(
+                f"{path}: not a readable Parquet file ({detail}); if pyarrow is missing: "
+                "pip install 'gpec[parquet]'"
+            ) from exc
         for col in code_columns or []:
             if col in df.columns:
                 df[col] = (
@@ -133,10 +143,13 @@ def read_table(
         raw = path.read_bytes()
         if not raw.strip():
             raise InputFileError(f"{path}: file is empty")
-        if b"\x00" in raw[:4096]:
-            raise InputFileError(f"{path}: not a text table (binary content)")
         enc = encoding or detect_encoding(raw)
-        text = raw.decode(enc)
+        if enc != "utf-16" and b"\x00" in raw[:4096]:
+            raise InputFileError(f"{path}: not a text table (binary content)")
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{path}: cannot be read as {enc} text ({exc.reason})") from exc
         delim = sep or ("\t" if suffix == ".tsv" else detect_separator(text[:20000]))
         attrs.update(encoding=enc, sep=delim)
         try:
@@ -185,6 +198,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         for r in rows:
             r = list(r[:width]) + [None] * (width - len(r))
             data.append([_cell_text(v) for v in r])
+    except InputFileError:
+        raise
+    except Exception as exc:  # a damaged workbook fails while its sheets are read
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputFileError(f"{path}: not a readable .xlsx workbook ({detail})") from exc
     finally:
         wb.close()
     cols = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]

@@ -53,11 +53,17 @@ def neutralize_cells(table: pd.DataFrame) -> pd.DataFrame:
         s = table[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
-        values = s.to_numpy(dtype=object)
-        new = np.array([_neutral(v) for v in values], dtype=object)
-        if any(a is not b for a, b in zip(values, new, strict=True)):
+        first = s.astype("string").str[:1]
+        maybe = first.isin(_RISKY).fillna(False).to_numpy(dtype=bool)
+        if not maybe.any():
+            continue
+        values = s.to_numpy(dtype=object).copy()
+        idx = np.flatnonzero(maybe)
+        new = [_neutral(v) for v in values[idx]]
+        if any(a is not b for a, b in zip(values[idx], new, strict=True)):
+            values[idx] = new
             out = table.copy() if out is None else out
-            out[col] = pd.Series(new, index=table.index, dtype=object)
+            out[col] = pd.Series(values, index=table.index, dtype=object)
     return table if out is None else out
 
 

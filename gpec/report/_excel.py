@@ -32,8 +32,10 @@ from gpec.report._summary import (
 
 __all__ = ["write_excel", "MAX_ROWS"]
 
-#: Rows written per sheet at most (Excel's limit is 1,048,576); the CSV files hold everything.
-MAX_ROWS = 200_000
+#: Rows written per sheet at most (Excel's limit is 1,048,576): a planner reads the first rows
+#: of a sheet, the CSV files hold everything (and writing a national run's million rows into
+#: the workbook would take longer than the run itself).
+MAX_ROWS = 50_000
 
 #: Render data rows as XML in blocks (False: one openpyxl cell per value, the slow reference).
 FAST_ROWS = True

@@ -18,7 +18,7 @@ from gpec.report._excel import write_excel
 from gpec.report._html import write_html
 from gpec.supply.review import REVIEW_COLUMNS
 
-__all__ = ["OUTPUT_FILES", "Results"]
+__all__ = ["BACKTEST_CSV_ROWS", "OUTPUT_FILES", "Results"]
 
 #: Output tables written by :meth:`Results.write`, file name -> attribute.
 OUTPUT_FILES = {
@@ -126,6 +126,7 @@ class Results:
         reports: bool = True,
         lang: str | None = None,
         csv_dialect: str | None = None,
+        backtest: str = "auto",
     ) -> list[Path]:
         """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``.
 
@@ -147,6 +148,11 @@ class Results:
             UTF-8 with a byte-order mark (French Excel opens it in columns). Defaults to
             ``"fr"`` when ``lang="fr"``, else ``"en"``. Text cells a spreadsheet would run as
             a formula get a quote in front (see :mod:`gpec.report._csv`).
+        backtest : {"auto", "csv", "parquet", "none"}, default "auto"
+            The detailed backtest rows (series x model x horizon): ``"auto"`` writes
+            ``backtest.csv`` up to :data:`BACKTEST_CSV_ROWS` rows and, beyond, ``backtest.parquet``
+            when pyarrow is installed (else nothing; ``backtest_summary.csv`` is always written
+            and ``provenance.toml`` says what became of them).
 
         Returns
         -------
@@ -157,19 +163,29 @@ class Results:
         if dialect not in CSV_DIALECTS:
             raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
         out = Path(out_dir)
-        names = [*OUTPUT_FILES, "provenance.toml", "report.xlsx", "report.html"]
+        if backtest not in ("auto", "csv", "parquet", "none"):
+            raise ValueError(f"backtest {backtest!r}: expected auto, csv, parquet or none")
+        bt_form = _backtest_form(self.backtest, backtest)
+        names = [*OUTPUT_FILES, "backtest.parquet", "provenance.toml", "report.xlsx", "report.html"]
         with staged_output(out, replaces=names) as tmp:
             written = []
             for name, attr in OUTPUT_FILES.items():
                 table = self.rejection_report() if attr == "rejected" else getattr(self, attr)
-                if table is None:
+                if table is None or (attr == "backtest" and bt_form != "csv"):
                     continue
                 if table.columns.empty and attr in _EMPTY_COLUMNS:
                     table = pd.DataFrame(columns=_EMPTY_COLUMNS[attr])
                 written.append(write_output_csv(table, tmp / name, dialect).name)
             import tomli_w
 
-            prov = {**self.provenance, "output": {"csv_dialect": dialect}}
+            if bt_form == "parquet":
+                self.backtest.to_parquet(tmp / "backtest.parquet", index=False)
+                written.append("backtest.parquet")
+            n_bt = 0 if self.backtest is None else len(self.backtest)
+            prov = {
+                **self.provenance,
+                "output": {"csv_dialect": dialect, "backtest_rows": n_bt, "backtest": bt_form},
+            }
             (tmp / "provenance.toml").write_text(tomli_w.dumps(_toml_safe(prov)), encoding="utf-8")
             written.append("provenance.toml")
             if reports:
@@ -190,6 +206,32 @@ class Results:
         if warn is not None and len(warn):
             rej = pd.concat([r for r in (rej, warn) if len(r)], ignore_index=True)
         return rej.reindex(columns=[*REJECTION_COLUMNS, "check", "severity"])
+
+
+#: Rows of detailed backtest written as CSV by ``backtest="auto"`` (beyond: Parquet).
+BACKTEST_CSV_ROWS = 500_000
+
+
+def _backtest_form(table: pd.DataFrame | None, wanted: str) -> str:
+    """How the detailed backtest rows are written: csv, parquet or none."""
+    if table is None or wanted == "none":
+        return "none"
+    if wanted == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "backtest = 'parquet' needs pyarrow: pip install 'gpec[parquet]'"
+            ) from None
+    if wanted != "auto":
+        return wanted
+    if len(table) <= BACKTEST_CSV_ROWS:
+        return "csv"
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "none"
+    return "parquet"
 
 
 def _toml_safe(obj):
