@@ -417,6 +417,24 @@ SECTIONS: dict[str, type[_Section]] = {
 }
 
 
+def _option_paths(options: Mapping[str, Any], base_dir) -> dict[str, Any]:
+    """Reader options that name a file or folder relative to the configuration file (such as
+    ``certifinfo = "certif_info.csv"``) made absolute, as the ``path`` of the entry is; a value
+    that names nothing there is kept as written."""
+    out = dict(options)
+    if base_dir is None:
+        return out
+    for key, value in options.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        if not values or not all(isinstance(v, str) and v for v in values):
+            continue
+        resolved = [Path(v) if Path(v).is_absolute() else Path(base_dir) / v for v in values]
+        if all(r.exists() for r in resolved):
+            abs_paths = [str(r.resolve()) for r in resolved]
+            out[key] = abs_paths if isinstance(value, list | tuple) else abs_paths[0]
+    return out
+
+
 def _section(cls: type[_Section], values: Mapping[str, Any]) -> _Section:
     names = set(cls.__dataclass_fields__)
     extra = sorted(set(values) - names)
@@ -489,7 +507,7 @@ class Config(_Section):
                 p = (Path(base_dir) / p).resolve()
             spec["path"] = str(p)
             spec["tables"] = tuple(spec.get("tables", ()))
-            spec["options"] = _frozen(spec.get("options", {}))
+            spec["options"] = _frozen(_option_paths(spec.get("options", {}), base_dir))
             data[name] = TableSpec(**spec)
         overrides = checked["supply"].get("mapping_overrides")
         if overrides and base_dir is not None and not Path(overrides).is_absolute():

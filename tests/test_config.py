@@ -42,3 +42,18 @@ def test_missing_and_invalid_file(tmp_path):
     (tmp_path / "bad.toml").write_text("[data\n")
     with pytest.raises(ConfigError, match="not a valid TOML"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_reader_option_paths_are_relative_to_the_config_file(tmp_path):
+    sub = tmp_path / "study"
+    sub.mkdir()
+    (sub / "certif.csv").write_text("x\n")
+    (sub / "gpec.toml").write_text(
+        "[data.training_offers]\n"
+        'path = "seats.csv"\nformat = "affelnet"\n'
+        '[data.training_offers.options]\ncertifinfo = "certif.csv"\nyear = "2022"\n'
+    )
+    cfg = load_config(sub / "gpec.toml")
+    opts = cfg.data["training_offers"].options
+    assert opts["certifinfo"] == str((sub / "certif.csv").resolve())
+    assert opts["year"] == "2022"  # names no file: kept as written
