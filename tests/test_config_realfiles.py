@@ -2,12 +2,14 @@
 aggregate T2Z60 and ZZZZZ), so that no job is counted several times; the same openings as
 examples/real_files/national_fap.py."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _helpers import METIERS_2030_OPENINGS, national_figures
 
 from gpec.config import check_against_data, load_config
 
@@ -54,9 +56,17 @@ def test_real_files_run_matches_national_fap(real_data, tmp_path):
         cwd=REPO,
     )
     assert res.returncode == 0, res.stderr
-    assert "2024: openings 747091," in res.stdout
+    printed = re.search(r"2024: openings (\d+),", res.stdout)
+    assert printed, res.stdout
     g = pd.read_csv(out / "gaps.csv", dtype={"territory": str, "occupation": str})
     assert g["occupation"].nunique() == 225
-    assert round(g.loc[g["period"] == 2024, "openings"].sum()) == 747091
+    total = g.loc[g["period"] == 2024, "openings"].sum()
+    # the one-line summary is the file's total
+    assert abs(int(printed.group(1)) - total) <= 1
+    # the size Métiers 2030 publishes for France (760,000 a year, within 20 %), and the figure
+    # the docs quote (within 2 %: a change beyond that must update the docs)
+    assert abs(total - METIERS_2030_OPENINGS) <= 0.2 * METIERS_2030_OPENINGS
+    quoted, _, _ = national_figures((REPO / "docs" / "tutorial-own-data.md").read_text("utf-8"))
+    assert total == pytest.approx(quoted, rel=0.02)
     rejected = pd.read_csv(out / "rejected.csv")
     assert len(rejected) == 1 and rejected["table"].iloc[0] == "workforce_age"

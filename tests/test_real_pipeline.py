@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import DARES_AGE_BANDS
+from _helpers import DARES_AGE_BANDS, check_gaps_against_openings
 
 from gpec import GpecData
 from gpec.config import load_config
@@ -34,12 +34,6 @@ from gpec.referentials import apply_crosswalk, compose_crosswalks, make_crosswal
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_DIR = REPO / "examples" / "real_files"
 DARES = "dares-portrait-stat-metiers"
-
-
-def _needs_pipeline():
-    """The whole chain needs the supply and matching stages."""
-    pytest.importorskip("gpec.supply")
-    pytest.importorskip("gpec.supply.matching")
 
 
 @functools.cache
@@ -244,33 +238,53 @@ def test_build_study_bundle_is_valid(real_data):
 
 @pytest.mark.slow
 def test_national_fap_pipeline(real_data):
-    _needs_pipeline()
     data, _, res = _national_run(real_data)
     fap = _fap225(_read_all(real_data))
     # forecasts: every FAP225 series, 4 years after 2018, intervals ordered and >= 0
     fc = res.forecast[res.forecast["territory"].eq("FR")]
     assert set(fc["occupation"]) == fap
     assert sorted(fc["period"].unique()) == [2019, 2020, 2021, 2022]
-    assert (fc["lower"] <= fc["mean"] + 1e-6).all() and (fc["mean"] <= fc["upper"] + 1e-6).all()
     assert (fc["lower"] >= 0).all()
-    # openings = expansion + replacement (+ turnover); replacement from the real pyramid > 0
-    op = res.openings
-    assert len(op) == len(fap) * 4
-    np.testing.assert_allclose(
-        op["expansion"] + op["replacement"] + op["turnover"], op["openings"], atol=1e-6
+    fc = fc[fc["level"].eq(80)]  # the interval the openings use (80 and 95 are given)
+    # the 2019 forecast of all FAP stays near the 2018 total of the raw DARES file (ENS,
+    # thousands), a quantity the forecaster never sees as such
+    raw = pd.read_csv(real_data / DARES / "effectifs_3niv.csv", index_col="Annee")
+    total_2018 = raw.loc[2018, "ENS"] * 1000.0
+    assert fc.loc[fc["period"].eq(2019), "mean"].sum() == pytest.approx(total_2018, rel=0.05)
+    # openings, component by component, against the inputs
+    op = res.openings.set_index(["occupation", "period"]).sort_index()
+    assert len(op) == len(fap) * 4 and (op["turnover"] == 0).all()  # no turnover configured
+    mean = fc.set_index(["occupation", "period"])["mean"].sort_index()
+    base = data.employment.query("period == 2018").set_index("occupation")["value"]
+    before = mean.groupby(level="occupation").shift(1)
+    before = before.fillna(
+        pd.Series(base.reindex(mean.index.get_level_values(0)).to_numpy(), index=mean.index)
     )
-    assert (op["replacement"] >= 0).all() and op["replacement"].sum() > 0
-    yearly = op.groupby("period")["openings"].sum()
+    np.testing.assert_allclose(op["expansion"], (mean - before).loc[op.index], atol=1e-6)
+    # year-1 departures bracketed by the raw pyramid (age_2017_2019_3niv.csv, plain pandas):
+    # every worker of 60 or more leaves at >= 0.25 a year, nobody under 50 leaves, nobody at
+    # more than 0.45 a year
+    age = pd.read_csv(
+        real_data / DARES / "age_2017_2019_3niv.csv", encoding="latin-1", dtype={"fap": str}
+    ).dropna(subset=["annee_2017_2019"])
+    age = age[age["fap"].isin(fap)].pivot_table(
+        index="fap", columns="tr_age", values="annee_2017_2019", aggfunc="sum"
+    )
+    complete = age.dropna().index  # the FAP whose 'NA' cell is rejected is left out
+    share = age.loc[complete].div(age.loc[complete].sum(axis=1), axis=0)
+    e18 = base.reindex(complete)
+    first = op.xs(2019, level="period")["replacement"].reindex(complete)
+    at_least = 0.25 * share["60 ans ou plus"] * e18
+    at_most = 0.45 * share[["50-54 ans", "55-59 ans", "60 ans ou plus"]].sum(axis=1) * e18
+    assert len(complete) >= 224
+    assert (first >= at_least - 1e-6).all() and (first <= at_most + 1e-6).all()
+    yearly = op.groupby(level="period")["openings"].sum()
     # national openings: hundreds of thousands a year (27 M jobs, ~2-3 % retiring)
     assert (yearly > 2e5).all() and (yearly < 3e6).all()
-    # gaps: identities per row
-    g = res.gaps
-    cap = g["openings"].clip(lower=0)
-    np.testing.assert_allclose(g["gap"] + g["entrants_allocated"], cap, atol=1e-6)
-    assert (g["gap"] >= -1e-9).all() and (g["entrants_allocated"] >= -1e-9).all()
-    ok = g["gap_lower"].notna()
-    assert (g.loc[ok, "gap_lower"] <= g.loc[ok, "gap"] + 1e-6).all()
-    assert (g.loc[ok, "gap"] <= g.loc[ok, "gap_upper"] + 1e-6).all()
+    # gaps: the openings of the demand stage (negative ones count as 0), bounds from its
+    # interval, and the two sides of the allocation (openings filled, entrants sent) agree
+    check_gaps_against_openings(res.gaps, res.openings, atol=1e-6)
+    g = res.gaps.set_index(["occupation", "period"]).sort_index()
     assert g["occupation_label"].notna().all() and g["territory_label"].eq("France").all()
     # supply: 11 offers x 20 seats x 0.8 x 0.7 entrants a year, mapped through the ROME codes
     ent = res.entrants
@@ -279,11 +293,13 @@ def test_national_fap_pipeline(real_data):
     assert ent["entrants"].sum() == pytest.approx(11 * 20 * 0.8 * 0.7)
     assert set(ent.loc[ent["occupation"].notna(), "occupation"]) <= fap
     assert ent["reason"].eq("code").all()  # the ROME codes of every offer reach a FAP
-    # surplus + allocated = entrants per offer and year; what is allocated fills openings
+    # each offer x occupation sends at most its entrants; what is sent fills openings
     s = res.surplus
-    np.testing.assert_allclose(s["allocated"] + s["surplus"], s["entrants"], atol=1e-6)
-    alloc = g.groupby("period")["entrants_allocated"].sum()
-    np.testing.assert_allclose(alloc, s.groupby("period")["allocated"].sum(), atol=1e-6)
+    per_node = ent.groupby(["offer", "occupation"])["entrants"].sum()
+    sent = s.set_index(["offer", "occupation"])["allocated"]
+    assert (sent <= per_node.reindex(sent.index).to_numpy() + 1e-6).all()
+    by_year = g.groupby(level="period")["entrants_allocated"].sum()
+    np.testing.assert_allclose(by_year, s.groupby("period")["allocated"].sum(), atol=1e-6)
     # skills: ROME 4.0 skills through the FAP profiles
     assert len(res.skill_needs) and res.skill_needs["need"].sum() > 0
     assert res.skill_gaps["skill"].isin(set(data.skills["skill"])).all()
@@ -292,7 +308,6 @@ def test_national_fap_pipeline(real_data):
 
 @pytest.mark.slow
 def test_national_results_write_reports(real_data, tmp_path):
-    _needs_pipeline()
     from openpyxl import load_workbook
 
     from gpec.report import write_excel, write_html
@@ -414,7 +429,6 @@ def test_example_config_paths_resolve_in_repo(real_data):
 
 @pytest.mark.slow
 def test_gpec_run_national_config(real_data, tmp_path):
-    _needs_pipeline()
     config = _example_config("gpec.toml", real_data, tmp_path)
     out = tmp_path / "out"
     proc = _gpec("--quiet", "run", str(config), "--out", str(out), "--lenient")
@@ -423,9 +437,9 @@ def test_gpec_run_national_config(real_data, tmp_path):
     gaps = pd.read_csv(out / "gaps.csv", dtype={"territory": str, "occupation": str})
     assert set(gaps["territory"]) == {"FR"}
     assert gaps["openings"].sum() > 0
-    np.testing.assert_allclose(
-        gaps["gap"] + gaps["entrants_allocated"], gaps["openings"].clip(lower=0), atol=1e-3
-    )
+    # gaps.csv against openings.csv: the demand side's openings and interval
+    op = pd.read_csv(out / "openings.csv", dtype={"territory": str, "occupation": str})
+    check_gaps_against_openings(gaps, op, atol=1e-3)
     assert (out / "report.xlsx").is_file() and (out / "report.html").is_file()
     rejected = pd.read_csv(out / "rejected.csv")
     assert len(rejected) == 1
