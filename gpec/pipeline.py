@@ -295,6 +295,23 @@ def _known_titles(data: GpecData, sp: SupplyConfig) -> pd.DataFrame | None:
     return known[["occupation", "label"]] if len(known) else None
 
 
+def _levels_above(terr: pd.DataFrame, bottom: set) -> list[str]:
+    """Territory levels above the run's level, following the ``parent`` links of the bottom
+    territories up the tree (commune -> EPCI -> zone d'emploi -> département...): the levels a
+    reconciliation must make add up. Nation, région and département come first, in that order."""
+    parent = dict(zip(terr["territory"].astype(str), terr["parent"], strict=True))
+    level = dict(zip(terr["territory"].astype(str), terr["level"].astype(str), strict=True))
+    found: list[str] = []
+    frontier = {str(c) for c in bottom}
+    while frontier:
+        frontier = {str(parent[c]) for c in frontier if pd.notna(parent.get(c))} & set(level)
+        for lv in sorted({level[c] for c in frontier}):
+            if lv not in found:
+                found.append(lv)
+    first = [lv for lv in ("nation", "region", "departement") if lv in found]
+    return first + [lv for lv in found if lv not in first]
+
+
 def forecast_stage(
     data: GpecData, fc: ForecastConfig, *, level: str, seed: int = 0, verbose: int = 0
 ):
@@ -327,7 +344,7 @@ def forecast_stage(
         from gpec.forecast import reconcile
         from gpec.territory import aggregate
 
-        levels = [lv for lv in ("nation", "region", "departement") if lv in set(terr["level"])]
+        levels = _levels_above(terr, bottom)
         parts = [panel] + [aggregate(panel, terr, lv, ["value"]) for lv in levels]
         full = pd.concat(parts, ignore_index=True)
         model.fit(full)
@@ -439,7 +456,22 @@ def run_pipeline(
     )
     if dm.turnover_rate:
         open_kw["turnover_rates"] = float(dm.turnover_rate)
-    openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
+    # bounds from joint sample paths when the forecaster draws them (the scenarios keep the
+    # envelope rule: their forecasts are shifted copies of these)
+    op_paths = None
+    if hasattr(model, "iter_paths"):
+        n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
+        openings, op_paths = demand.openings(
+            fc_bottom,
+            data.workforce_age,
+            **open_kw,
+            paths=model,
+            n_paths=_n_paths(n_series, cfg.forecast.horizon),
+            random_state=seed,
+            return_paths=True,
+        )
+    else:
+        openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
     needs = (
         demand.skill_needs(openings, data.occupation_skills)
         if data.occupation_skills is not None
@@ -510,7 +542,14 @@ def run_pipeline(
     ent = _supply_interval(ent, sp)
     mapped = ent[ent["occupation"].notna()] if len(ent) else ent
     stage("allocation")
-    alloc = gap.allocate(openings, mapped, catch, small_threshold=cfg.gap.small_threshold)
+    alloc = gap.allocate(
+        openings,
+        mapped,
+        catch,
+        small_threshold=cfg.gap.small_threshold,
+        openings_paths=op_paths,
+    )
+    del op_paths  # the paths' memory is not needed past the gap bounds
     sgaps = (
         gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
         if data.occupation_skills is not None
@@ -572,7 +611,7 @@ def run_pipeline(
         "text_matching_titles": 0 if titles is None else len(titles),
     }
     return Results(
-        forecast=forecast,
+        forecast=_labels(forecast, data),
         backtest=backtest,
         openings=_labels(openings, data),
         skill_needs=_labels(needs, data),
@@ -618,6 +657,17 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
     )
     out = gaps.merge(per_cell, on=["territory", "occupation"], how="left")
     return out, check
+
+
+#: Memory allowed to the openings kept along the sample paths (float32), in bytes.
+_PATHS_MEMORY = 1.5e9
+
+
+def _n_paths(n_series: int, horizon: int) -> int:
+    """Sample paths per series: 500, fewer on large panels (>= 100) to keep the openings paths
+    within :data:`_PATHS_MEMORY` (about 200 paths for 300,000 series over 6 years)."""
+    fit = int(_PATHS_MEMORY // (4 * max(n_series, 1) * max(int(horizon), 1)))
+    return int(min(500, max(100, fit)))
 
 
 def _supply_interval(ent: pd.DataFrame, sp: SupplyConfig) -> pd.DataFrame:

@@ -618,8 +618,13 @@ def test_skill_needs_totals_equal_openings_times_weights():
         )
         assert k.loc[("k2", 2024), col] == pytest.approx(0.5 * bounds.loc[("X", 2024), src])
         assert k.loc[("k3", 2024), col] == pytest.approx(0.25 * bounds.loc[("Y", 2024), src])
+    # replacement has its own bounds (replacement_lower / _upper): carried the same way
     rep = skill_needs(op[op.occupation != "Z"], os_, value="replacement")
-    assert rep["need_lower"].isna().all()
+    rb = op.set_index(["occupation", "period"])["replacement_lower"]
+    r = rep.set_index(["skill", "period"])
+    assert r.loc[("k2", 2024), "need_lower"] == pytest.approx(0.5 * rb.loc[("X", 2024)])
+    # a column without bounds gets none
+    assert skill_needs(op[op.occupation != "Z"], os_, value="turnover")["need_lower"].isna().all()
 
 
 # ----------------------------------------------------------------------------- scenarios

@@ -12,12 +12,14 @@ from gpec.demand._ageing import (
 )
 from gpec.demand._hiring import compare_hiring_intentions
 from gpec.demand._openings import openings, skill_needs
+from gpec.demand._paths import OpeningsPaths
 
 __all__ = [
     "AGE_BANDS",
     "DEFAULT_ENTRY_AGES",
     "DEFAULT_EXIT_RATES",
     "DEFAULT_PYRAMID",
+    "OpeningsPaths",
     "compare_hiring_intentions",
     "exit_rate_curve",
     "openings",

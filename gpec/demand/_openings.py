@@ -39,14 +39,24 @@ from gpec.demand._ageing import (
     _shift_rates,
     _turnover_vector,
 )
+from gpec.demand._paths import (
+    BLOCK_ROWS,
+    OpeningsPaths,
+    iter_forecast_paths,
+    match_paths,
+    quantile_bounds,
+)
 
 __all__ = ["openings", "skill_needs"]
 
 _OPENINGS_COLUMNS = [
     "territory", "occupation", "period", "employment", "expansion", "replacement",
     "turnover", "openings", "lower", "upper", "employment_lower", "employment_upper",
-    "replacement_source",
+    "expansion_lower", "expansion_upper", "replacement_lower", "replacement_upper",
+    "openings_cum", "openings_cum_lower", "openings_cum_upper", "replacement_source",
 ]  # fmt: skip
+
+_INTERVALS = ("paths", "path", "annual")
 
 
 def _select_forecast(forecast: pd.DataFrame, level, model) -> pd.DataFrame:
@@ -163,6 +173,173 @@ def _age_pyramids(
 
 
 # --------------------------------------------------------------------------------------
+# sample paths
+# --------------------------------------------------------------------------------------
+def _path_openings(
+    vals: np.ndarray,
+    base: np.ndarray,
+    start: np.ndarray,
+    rows_y: np.ndarray,
+    shares: np.ndarray,
+    q0: np.ndarray,
+    shift: np.ndarray,
+    turnover: np.ndarray,
+    entry: np.ndarray,
+    net: bool,
+):
+    """Expansion, replacement, turnover and openings along employment paths.
+
+    Parameters
+    ----------
+    vals : (m, H) employment of each path at the ``H`` rows' periods.
+    base : (m,) last observed employment; start : (m,) its column in the grid.
+    rows_y : (m, H) grid column of each row's period (increasing, > start).
+    shares, q0 : (m, 11); shift : (m, n_years); turnover : (m,) rates.
+
+    Returns
+    -------
+    expansion, replacement, turnover, openings : ndarrays of shape (m, H)
+    """
+    m, h = vals.shape
+    n_years = shift.shape[1]
+    grid = np.full((m, n_years), np.nan)
+    idx = np.arange(m)
+    grid[idx, start] = base
+    prev_v, prev_y = base, start
+    for k in range(h):
+        span = rows_y[:, k] - prev_y
+        for off in range(1, int(span.max()) + 1):
+            sel = np.flatnonzero(off <= span)
+            grid[sel, prev_y[sel] + off] = (
+                prev_v[sel] + (vals[sel, k] - prev_v[sel]) * off / span[sel]
+            )
+        prev_v, prev_y = vals[:, k], rows_y[:, k]
+    dep = _age_pyramids(grid, start, shares, q0, shift, entry)
+    prev_level = np.concatenate([np.full((m, 1), np.nan), grid[:, :-1]], axis=1)
+    active = np.arange(n_years)[None, :] > start[:, None]
+    cdep = np.cumsum(np.nan_to_num(dep), axis=1)
+    cturn = np.cumsum(np.where(active, turnover[:, None] * np.nan_to_num(prev_level), 0.0), axis=1)
+    prev_cols = np.concatenate([start[:, None], rows_y[:, :-1]], axis=1)
+    r = idx[:, None]
+    expansion = grid[r, rows_y] - grid[r, prev_cols]
+    if not net:
+        expansion = np.maximum(expansion, 0.0)
+    replacement = cdep[r, rows_y] - cdep[r, prev_cols]
+    turn = cturn[r, rows_y] - cturn[r, prev_cols]
+    return expansion, replacement, turn, expansion + replacement + turn
+
+
+def _path_bounds(
+    f: pd.DataFrame,
+    keys: list[str],
+    series: pd.DataFrame,
+    start: np.ndarray,
+    y0: int,
+    shares: np.ndarray,
+    q0: np.ndarray,
+    turnover: np.ndarray,
+    shift_grid: np.ndarray,
+    entry: np.ndarray,
+    net: bool,
+    source,
+    n_paths: int,
+    random_state,
+    level: float,
+    keep: bool,
+):
+    """Per-row quantile bounds of expansion, replacement, openings and cumulative openings.
+
+    The sample paths are processed in blocks of series (at most :data:`BLOCK_ROWS` series x
+    paths at once). Each path is first moved by the difference between the forecast's mean and
+    the paths' mean (zero unless the forecast was reconciled or otherwise adjusted), then kept
+    >= 0. The bounds of ``departures`` (replacement + turnover) and of their running sum
+    come too, for the replacement floor of :func:`openings`.
+    """
+    if "scenario" in keys:
+        raise ValueError("interval='paths' takes one forecast per series (no scenario column)")
+    n = len(series)
+    counts = np.bincount(f["sid"].to_numpy(), minlength=n)
+    h = int(counts[0]) if n else 0
+    per = f["period"].to_numpy().reshape(n, h) if (counts == h).all() else None
+    if per is None or not (per == per[:1]).all():
+        raise ValueError(
+            "interval='paths': every series must have the same forecast periods after its base"
+        )
+    periods = per[0]
+    rows_y = (per - y0).astype(int)
+    fmean = f["mean"].to_numpy(dtype=float).reshape(n, h)
+    base = series["base_value"].to_numpy(dtype=float)
+    sid = pd.MultiIndex.from_frame(series[["territory", "occupation"]])
+    names = ("expansion", "replacement", "openings", "openings_cum", "departures", "departures_cum")
+    out = {nm: np.full((n, 2, h), np.nan) for nm in names}
+    seen = np.zeros(n, dtype=bool)
+    stored = None
+    n_p = None
+    chunk = max(1, BLOCK_ROWS // max(int(n_paths), 1))
+    for sp in iter_forecast_paths(source, n_paths, random_state, chunk):
+        rows, target, cols = match_paths(sp, sid, periods)
+        if n_p is None:
+            n_p = int(sp.values.shape[1])
+            if keep:
+                stored = np.zeros((n, n_p, h), dtype=np.float32)
+        step = max(1, BLOCK_ROWS // n_p)
+        for a in range(0, len(rows), step):
+            rr, tt = rows[a : a + step], target[a : a + step]
+            c = len(rr)
+            vals = sp.values[rr][:, :, cols].astype(float)
+            delta = fmean[tt] - np.asarray(sp.mean, dtype=float)[rr][:, cols]
+            vals = np.maximum(vals + delta[:, None, :], 0.0).reshape(c * n_p, h)
+            st = start[tt]
+            lo_y = int(st.min())
+            ny = int(rows_y[tt].max()) - lo_y + 1
+            rep = np.repeat(np.arange(c), n_p)
+            exp_, rep_, turn_, op_ = _path_openings(
+                vals,
+                base[tt][rep],
+                (st - lo_y)[rep],
+                (rows_y[tt] - lo_y)[rep],
+                shares[tt][rep],
+                q0[tt][rep],
+                shift_grid[tt][:, lo_y : lo_y + ny][rep],
+                turnover[tt][rep],
+                entry,
+                net,
+            )
+            cube = {
+                "expansion": exp_,
+                "replacement": rep_,
+                "openings": op_,
+                "openings_cum": np.cumsum(op_, axis=1),
+                "departures": rep_ + turn_,
+                "departures_cum": np.cumsum(rep_ + turn_, axis=1),
+            }
+            for nm, v in cube.items():
+                lo, up = quantile_bounds(v.reshape(c, n_p, h), level)
+                out[nm][tt, 0], out[nm][tt, 1] = lo, up
+            if keep:
+                stored[tt] = op_.reshape(c, n_p, h)
+            seen[tt] = True
+    if not seen.all():
+        t, o = series.loc[~seen, ["territory", "occupation"]].iloc[0]
+        raise ValueError(
+            f"paths: no sample path for territory {t!r}, occupation {o!r} "
+            f"({int((~seen).sum())} series without paths)"
+        )
+    flat = {nm: (b[:, 0].ravel(), b[:, 1].ravel()) for nm, b in out.items()}
+    kept = (
+        OpeningsPaths(
+            ids=series[["territory", "occupation"]].reset_index(drop=True),
+            periods=np.asarray(periods),
+            values=stored,
+            level=float(level),
+        )
+        if keep
+        else None
+    )
+    return flat, kept
+
+
+# --------------------------------------------------------------------------------------
 # openings
 # --------------------------------------------------------------------------------------
 def openings(
@@ -179,8 +356,13 @@ def openings(
     model: str | None = None,
     territories: pd.DataFrame | None = None,
     entry_ages: Mapping | pd.Series | None = None,
-    interval: str = "path",
-) -> pd.DataFrame:
+    interval: str | None = None,
+    paths=None,
+    n_paths: int = 500,
+    random_state=0,
+    return_paths: bool = False,
+    floor_replacement: bool = True,
+):
     """Job openings per territory x occupation x forecast year.
 
     Each output row covers the years from the previous row's period (excluded) to its own
@@ -195,7 +377,22 @@ def openings(
     pyramid shrinks in proportion (no entrants). The pyramid sets the age *structure*, scaled
     to the base employment; the forecast sets the level.
 
-    Interval rule (``interval="path"``, default): the lower (upper) bound is computed, with the
+    Interval rule with sample paths (``interval="paths"``, the default when ``paths`` is given):
+    each joint employment path of a series (``Forecaster.predict_paths``, moved by the
+    difference between this forecast's mean and the paths' mean, e.g. after a reconciliation)
+    goes through the same arithmetic as the central forecast — expansion as the difference of
+    the path's years (the first against the last observed value), replacement by ageing the
+    pyramid along the path, openings their sum — and every bound is the equal-tailed quantile
+    over the paths of that very quantity: per year (``lower``/``upper``, ``expansion_*``,
+    ``replacement_*``) and summed from the first forecast year (``openings_cum_*``), so that a
+    plan-period total (e.g. 2025-2030) is the last row's ``openings_cum`` with its bounds. The
+    lower bound of openings is kept at least at the lower bound of the departures (replacement +
+    turnover) where the central forecast does not decline (``floor_replacement``): on noisy
+    series the paths' year-to-year swings would otherwise put it below the departures in
+    nearly every row, although the forecast sees no fall. Paths are drawn independently across series: do not read a sum of
+    bounds over cells as the interval of the sum.
+
+    Envelope rule (``interval="path"``, the default without paths): the lower (upper) bound is computed, with the
     same formulas, along the *lower (upper) employment path* starting from the observed base:
     the path deviation from the mean is made non-decreasing over the horizon (running maximum
     of mean − lower, resp. upper − mean) and the path is kept >= 0. The bounds summed from the
@@ -245,14 +442,39 @@ def openings(
         Territories table, to borrow a parent territory's pyramid.
     entry_ages : mapping, optional
         Age distribution of entrants; default :data:`DEFAULT_ENTRY_AGES`.
-    interval : {"path", "annual"}, default "path"
-        How the forecast interval becomes an openings interval (see above).
+    interval : {"paths", "path", "annual"}, optional
+        How the forecast uncertainty becomes an openings interval (see above); default
+        ``"paths"`` when ``paths`` is given, else ``"path"``.
+    paths : Forecaster, SamplePaths or iterable of SamplePaths, optional
+        Joint employment sample paths of the forecast's series: a fitted
+        :class:`~gpec.forecast.Forecaster` (paths drawn block by block, see
+        ``Forecaster.iter_paths``), its ``predict_paths()`` or blocks of it.
+    n_paths : int, default 500
+        Paths per series drawn from a Forecaster (memory of the kept paths:
+        ``4 * n_series * n_paths * horizon`` bytes).
+    random_state : int or numpy Generator, default 0
+        Seed of the local generator of the paths (same seed, same bounds).
+    floor_replacement : bool, default True
+        With paths: where the central forecast does not decline (expansion >= 0 in the year,
+        resp. since the base for ``openings_cum_lower``), the lower bound of openings is at
+        least the lower bound of the departures alone (replacement + turnover over the paths);
+        only a declining forecast lets it fall below (False: the plain quantiles). The paths
+        themselves (``return_paths``) are not changed.
+    return_paths : bool, default False
+        Also return the openings along each path (an :class:`OpeningsPaths`, for the gap
+        bounds of :func:`gpec.gap.allocate`); ``interval="paths"`` only.
 
     Returns
     -------
     DataFrame
         territory, occupation, period, employment, expansion, replacement, turnover, openings,
-        lower, upper, employment_lower, employment_upper, replacement_source (+ scenario).
+        lower, upper, employment_lower, employment_upper, expansion_lower, expansion_upper,
+        replacement_lower, replacement_upper, openings_cum, openings_cum_lower,
+        openings_cum_upper, replacement_source (+ scenario). Without paths the cumulative
+        bounds are the sums of the yearly bounds of the ``"path"`` rule (its cumulative
+        reading); with ``interval="annual"`` they are left empty.
+    OpeningsPaths
+        Only with ``return_paths=True``.
 
     Examples
     --------
@@ -264,9 +486,27 @@ def openings(
     [5.0, 5.0]
     >>> bool((out["lower"] <= out["openings"]).all() and (out["openings"] <= out["upper"]).all())
     True
+
+    With sample paths (bounds are quantiles of the openings along the paths):
+
+    >>> from gpec.forecast import SamplePaths
+    >>> rng = np.random.default_rng(0)
+    >>> sp = SamplePaths(ids=pd.DataFrame({"territory": ["A"], "occupation": ["X"]}),
+    ...     periods=[2024, 2025], values=np.array([105.0, 110.0]) + np.cumsum(rng.normal(0, 3, (1, 400, 2)), axis=2),
+    ...     mean=np.array([[105.0, 110.0]]), base=np.array([100.0]), last_observed=[2023])
+    >>> out = openings(fc, employment=emp, paths=sp)
+    >>> bool((out["openings_cum_upper"].diff().iloc[1:] > 0).all())
+    True
     """
-    if interval not in ("path", "annual"):
-        raise ValueError(f"interval must be 'path' or 'annual', got {interval!r}")
+    if interval is None:
+        interval = "path" if paths is None else "paths"
+    if interval not in _INTERVALS:
+        raise ValueError(f"interval must be one of {list(_INTERVALS)}, got {interval!r}")
+    if interval == "paths" and paths is None:
+        raise ValueError("interval='paths' needs paths= (a fitted Forecaster or SamplePaths)")
+    if return_paths and interval != "paths":
+        raise ValueError("return_paths=True needs interval='paths'")
+    q_level = _interval_level(forecast, level)
     f = _select_forecast(forecast, level, model)
     has_scen = "scenario" in f.columns
     keys = (["scenario"] if has_scen else []) + ["territory", "occupation"]
@@ -364,7 +604,7 @@ def openings(
     offset = np.arange(len(rep_row)) - np.repeat(np.cumsum(span) - span, span) + 1
     cell_r, cell_y = sidx[rep_row], prev_y[rep_row] + offset
     frac = offset / span[rep_row]
-    paths = []
+    grids = []
     for col in ("mean", "path_lower", "path_upper"):
         now = f[col].to_numpy(dtype=float)
         before = pd.Series(now).groupby(sidx, sort=False).shift(1).to_numpy()
@@ -372,7 +612,7 @@ def openings(
         grid = np.full((n, n_years), np.nan)
         grid[np.arange(n), start] = series["base_value"].to_numpy()
         grid[cell_r, cell_y] = before[rep_row] + (now - before)[rep_row] * frac
-        paths.append(grid)
+        grids.append(grid)
     shift_grid = np.zeros((n, n_years))
     shift_grid[cell_r, cell_y] = f["retirement_shift"].to_numpy(dtype=float)[rep_row]
 
@@ -389,7 +629,7 @@ def openings(
         raise ValueError("entry_ages: shares must be >= 0 and not all zero")
     entry = entry / entry.sum()
 
-    levels = np.vstack(paths)
+    levels = np.vstack(grids)
     dep = _age_pyramids(
         levels,
         np.tile(start, 3),
@@ -420,13 +660,62 @@ def openings(
         turnover = cturn[r, rows_y] - cturn[r, prev_y]
         res[name] = (expansion, replacement, turnover, expansion + replacement + turnover)
     out["expansion"], out["replacement"], out["turnover"], out["openings"] = res["c"]
-    out["lower"] = np.minimum(res["l"][3], res["c"][3])
-    out["upper"] = np.maximum(res["u"][3], res["c"][3])
     out["employment_lower"] = f["lower"].to_numpy()
     out["employment_upper"] = f["upper"].to_numpy()
+    central = {"expansion": res["c"][0], "replacement": res["c"][1], "openings": res["c"][3]}
+    cum = pd.Series(res["c"][3]).groupby(sidx, sort=False).cumsum().to_numpy()
+    central["openings_cum"] = cum
+    kept = None
+    if interval == "paths":
+        bounds, kept = _path_bounds(
+            f, keys, series, start, y0, shares, q0, tr, shift_grid, entry, net,
+            paths, n_paths, random_state, q_level, return_paths,
+        )  # fmt: skip
+        cum_exp = pd.Series(res["c"][0]).groupby(sidx, sort=False).cumsum().to_numpy()
+        for name, growth in (("openings", res["c"][0]), ("openings_cum", cum_exp)):
+            dep_lo = bounds.pop(name.replace("openings", "departures"))[0]
+            if floor_replacement:
+                # where the forecast does not decline, the paths' year-to-year swings are no
+                # reason for fewer openings than the departures (replacement + turnover) alone
+                lo, up = bounds[name]
+                bounds[name] = (np.where(growth >= 0, np.fmax(lo, dep_lo), lo), up)
+    else:
+        bounds = {
+            "expansion": (res["l"][0], res["u"][0]),
+            "replacement": (res["l"][1], res["u"][1]),
+            "openings": (res["l"][3], res["u"][3]),
+        }
+        if interval == "path":  # the cumulative reading of the envelope paths
+            lo, up = (np.minimum(res[k][3], res["c"][3]) for k in ("l", "u"))
+            bounds["openings_cum"] = tuple(
+                pd.Series(v).groupby(sidx, sort=False).cumsum().to_numpy()
+                for v in (lo, np.maximum(res["u"][3], res["c"][3]))
+            )
+    # bounds straddle the central value (a sample quantile may miss it by a hair)
+    for name, (lo, up) in bounds.items():
+        lo_col, up_col = (
+            ("lower", "upper") if name == "openings" else (f"{name}_lower", f"{name}_upper")
+        )
+        out[lo_col] = np.fmin(lo, central[name])
+        out[up_col] = np.fmax(up, central[name])
+    out["openings_cum"] = cum
+    if interval == "annual":  # yearly readings: their sums are no interval
+        out["openings_cum_lower"] = out["openings_cum_upper"] = np.nan
     out["replacement_source"] = source[sidx]
     cols = (["scenario"] if has_scen else []) + _OPENINGS_COLUMNS
-    return out[cols].reset_index(drop=True)
+    table = out[cols].reset_index(drop=True)
+    return (table, kept) if return_paths else table
+
+
+def _interval_level(forecast: pd.DataFrame, level) -> float:
+    """The interval level (%) of the bounds: ``level``, else the forecast's only level, else 80."""
+    if level is not None:
+        return float(level)
+    if "level" in forecast.columns:
+        levels = pd.unique(forecast["level"].dropna())
+        if len(levels) == 1:
+            return float(levels[0])
+    return 80.0
 
 
 # --------------------------------------------------------------------------------------

@@ -702,6 +702,36 @@ class Forecaster(BaseEstimator):
         >>> bool((cum_up[:, -1] >= upper.sum(axis=1) * 0.5).all())
         True
         """
+        return next(self.iter_paths(n_paths, random_state, chunk_size=None))
+
+    def iter_paths(self, n_paths: int = 1000, random_state=0, chunk_size: int | None = 10_000):
+        """The sample paths of :meth:`predict_paths`, drawn for blocks of series at a time.
+
+        For panels too large to hold every path at once: the blocks, in the
+        panel's series order, are drawn one after the other from the same
+        generator, so that put end to end they are exactly the paths of
+        :meth:`predict_paths` with the same seed, whatever ``chunk_size``.
+
+        Parameters
+        ----------
+        n_paths : int, default=1000
+        random_state : int or numpy Generator, default=0
+        chunk_size : int or None, default=10_000
+            Series per block (None: all in one block). Memory per block:
+            ``8 * chunk_size * n_paths * horizon`` bytes.
+
+        Yields
+        ------
+        SamplePaths
+            The paths of one block of series (``ids`` keeps the panel's index).
+
+        Examples
+        --------
+        >>> from gpec.datasets import make_panel
+        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(2, 10, 15))
+        >>> [p.values.shape for p in fc.iter_paths(n_paths=100, chunk_size=15)]
+        [(15, 100, 3), (5, 100, 3)]
+        """
         self._check_fitted()
         if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
             raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
@@ -713,18 +743,27 @@ class Forecaster(BaseEstimator):
         pool = self._pool(self._auto_bt)
         raw = pool_quantiles(pool, self.levels_)
         mapped = map_pool(pool, raw, envelope(raw)) if len(pool) else pool
-        values = sample_paths(self._mean, self._scale, mapped, self._steps(), int(n_paths), rng)
         pm = self._pm
-        base = right_align(self._Y, self._lag)[:, -1]
-        return SamplePaths(
-            ids=pm.ids.copy(),
-            periods=future_periods(pm, int(self.horizon)),
-            values=values,
-            mean=self._mean.copy(),
-            base=np.nan_to_num(base),
-            last_observed=np.asarray(self._last_observed()),
-            period_col=self.period_col,
-        )
+        steps = self._steps()
+        base = np.nan_to_num(right_align(self._Y, self._lag)[:, -1])
+        last = np.asarray(self._last_observed())
+        periods = future_periods(pm, int(self.horizon))
+        n = len(self._mean)
+        size = n if chunk_size is None else max(int(chunk_size), 1)
+        for a in range(0, max(n, 1), size):
+            b = min(a + size, n)
+            values = sample_paths(
+                self._mean[a:b], self._scale[a:b], mapped, steps[a:b], int(n_paths), rng
+            )
+            yield SamplePaths(
+                ids=pm.ids.iloc[a:b].copy(),
+                periods=periods,
+                values=values,
+                mean=self._mean[a:b].copy(),
+                base=base[a:b],
+                last_observed=last[a:b],
+                period_col=self.period_col,
+            )
 
     # --------------------------------------------------------------- residuals
     def residuals(self, horizon: int = 1) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from scipy.optimize import linprog
 
 from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
 from gpec._defaults import DEFAULTS
+from gpec.gap._bounds import cumulative_gap_columns, path_gap_bounds
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
 
@@ -294,7 +295,7 @@ def _enforce_caps(flow, supply_cap, demand_cap, arc_supply, arc_demand):
 
 GAPS_COLUMNS = [
     "territory", "occupation", "period", "openings", "entrants_allocated", "gap", "gap_share",
-    "gap_lower", "gap_upper", "flag_small",
+    "gap_lower", "gap_upper", "flag_small", "gap_cum", "gap_cum_lower", "gap_cum_upper",
 ]  # fmt: skip
 SURPLUS_COLUMNS = ["offer", "site", "occupation", "period", "entrants", "allocated", "surplus"]
 
@@ -468,6 +469,17 @@ def _prepare_catchment(catchment):
     return ca.sort_values(["site", "territory"], kind="stable").reset_index(drop=True)
 
 
+def _by_cell(openings: pd.DataFrame, op: pd.DataFrame, column: str) -> np.ndarray:
+    """``openings[column]`` in the row order of the prepared openings ``op``."""
+    src = pd.MultiIndex.from_arrays(
+        [as_codes(openings["territory"]), as_codes(openings["occupation"]), openings["period"]]
+    )
+    dst = pd.MultiIndex.from_arrays([op["territory"], op["occupation"], op["period"]])
+    pos = src.get_indexer(dst)
+    vals = pd.to_numeric(openings[column], errors="coerce").to_numpy(dtype=float)
+    return np.where(pos >= 0, vals[np.maximum(pos, 0)], np.nan)
+
+
 # ---------------------------------------------------------------------------------------------
 # allocation
 
@@ -480,6 +492,7 @@ def allocate(
     small_threshold: float | None = DEFAULTS["gap"]["small_threshold"],
     distance_cost: float = 1.0,
     employment: pd.DataFrame | None = None,
+    openings_paths=None,
 ) -> Allocation:
     """Allocate qualified entrants to openings within catchments, nearer first.
 
@@ -524,6 +537,12 @@ def allocate(
     employment : DataFrame, optional
         territory, occupation, (period,) value; used for ``flag_small`` when the openings table
         has no ``employment`` column.
+    openings_paths : OpeningsPaths, optional
+        The openings along each sample path (``gpec.demand.openings(..., return_paths=True)``).
+        The gap bounds are then quantiles over the paths of the gap with the allocation held
+        fixed, per year and summed over the years (``gap_cum_lower`` / ``gap_cum_upper``);
+        without it the cumulative bounds are the sums of the yearly bounds (see
+        :mod:`gpec.gap._bounds`).
 
     Returns
     -------
@@ -629,6 +648,23 @@ def allocate(
     gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc_lo, 0.0), gap)
     gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
     gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
+    gaps = gaps.assign(**cumulative_gap_columns(gaps))
+    if openings_paths is not None:
+        # per year the rule above is already the quantile of the paths' gaps (max(0, x - A) is
+        # monotone); summed over years, quantiles of the summed gaps, never below what the
+        # cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x))
+        pb = path_gap_bounds(gaps, alloc_lo, alloc_hi, openings_paths)
+        has = ~np.isnan(pb["gap_cum_upper"])
+        mid = gaps["gap_cum"].to_numpy(dtype=float)
+        if "openings_cum_lower" in openings.columns:
+            ocl = _by_cell(openings, op, "openings_cum_lower")
+            cum_hi = cumulative_gap_columns(gaps.assign(gap=alloc_hi))["gap_cum"]
+            pb["gap_cum_lower"] = np.fmax(pb["gap_cum_lower"], np.maximum(ocl - cum_hi, 0.0))
+        low = np.fmin(pb["gap_cum_lower"], mid)
+        gaps["gap_cum_lower"] = np.where(has, low, gaps["gap_cum_lower"])
+        gaps["gap_cum_upper"] = np.where(
+            has, np.fmax(pb["gap_cum_upper"], mid), gaps["gap_cum_upper"]
+        )
     if interval:
         gaps["entrants_allocated_low"] = alloc_lo
         gaps["entrants_allocated_high"] = alloc_hi
