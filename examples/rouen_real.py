@@ -38,9 +38,9 @@ from gpec.demand.sector_to_occupation import (
     sector_to_occupation,
     staffing_seed,
 )
-from gpec.ingest import read_dares_series, read_table, read_urssaf
+from gpec.ingest import read_crosswalk, read_dares_series, read_rome, read_table, read_urssaf
 from gpec.pipeline import run_pipeline
-from gpec.referentials import convert_code_lists
+from gpec.referentials import compose_crosswalks, convert_code_lists, convert_profiles
 
 REPO = Path(__file__).resolve().parents[1]
 URSSAF = "urssaf-rouen/etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last.csv"
@@ -109,6 +109,71 @@ def region_margin(real: Path, region: str = "28") -> pd.DataFrame:
 #: FAP87 outside URSSAF's scope (agriculture; civil service, army, police; politics and
 #: clergy): left out of the occupation margin, not forced into private sectors.
 OUT_OF_SCOPE = ("A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "X0Z")
+
+
+def fap87_skills(real: Path, fap_codes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """ROME 4.0 macro-compétences of the FAP87 of the run, and ROME mobility links between FAP87.
+
+    Each ROME 4.0 fiche reaches FAP 2009 through its ROME v3 parent (``code_rome_parent``) and
+    the DARES passage table (``passage_fap2009_romev3.txt``: every fiche is chained, whereas
+    ``fap225_rome.csv`` misses one); a FAP225 code's first three characters give its FAP87. A
+    FAP87 profile is the crosswalk-weighted mean of the profiles of its fiches
+    (:func:`gpec.referentials.convert_profiles`). Skills are the 507 macro-compétences linked to
+    the fiches (core 1, other 0.5): the savoir-faire (17,810) and savoirs (15,354) under them
+    would make tables of a million rows a planner cannot read. A FAP87 pair has a mobility link
+    when one fiche of the first lists a mobility to a fiche of the second in ROME 4.0.
+
+    Returns
+    -------
+    skills, occupation_skills, mobility, info
+    """
+    rome = read_rome(real / "rome4-v460")
+    sas = read_crosswalk(real / "bob-emploi-fixtures" / "passage_fap2009_romev3.txt").crosswalks
+    sas = sas[(sas["source_system"] == "ROME3") & (sas["target_system"] == "FAP2009")]
+    r4f, unchained = compose_crosswalks(rome.crosswalks, sas)
+    r4f = r4f.assign(target=r4f["target"].str[:3])
+    r4f = r4f.groupby(["source", "target"], as_index=False, sort=True)["weight"].sum()
+    macro = rome.skills[rome.skills["kind"] == "macro_competence"]
+    links = rome.occupation_skills
+    links = links[links["skill"].isin(set(macro["skill"]))]
+    profiles = convert_profiles(links[["occupation", "skill", "weight"]], r4f)
+    codes = set(fap_codes)
+    profiles = profiles[profiles["occupation"].isin(codes)].reset_index(drop=True)
+    skills = macro[["skill", "label", "kind", "system"]].assign(parent=None)
+    skills = skills[skills["skill"].isin(set(profiles["skill"]))].reset_index(drop=True)
+    mob = rome.extra["mobility"]
+    pairs = mob[["occupation", "target"]].merge(
+        r4f[["source", "target"]].rename(columns={"source": "occupation", "target": "f_from"}),
+        on="occupation",
+    )
+    pairs = pairs.merge(
+        r4f[["source", "target"]].rename(columns={"source": "target", "target": "f_to"}),
+        on="target",
+    )
+    mobility = (
+        pairs[["f_from", "f_to"]]
+        .rename(columns={"f_from": "source", "f_to": "target"})
+        .drop_duplicates()
+    )
+    mobility = mobility[
+        (mobility["source"] != mobility["target"])
+        & mobility["source"].isin(codes)
+        & mobility["target"].isin(codes)
+    ].sort_values(["source", "target"], ignore_index=True)
+    n = len(codes)
+    info = {
+        "rome4_fiches": int(rome.crosswalks["source"].nunique()),
+        "fiches_chained": int(r4f["source"].nunique()),
+        "unchained": sorted(unchained["source"]) if len(unchained) else [],
+        "links_used": int(len(links)),
+        "skills": int(len(skills)),
+        "fap87_with_profile": int(profiles["occupation"].nunique()),
+        "fap87_without_profile": sorted(codes - set(profiles["occupation"])),
+        "mobility_pairs": int(len(mobility)),
+        "mobility_pair_share": len(mobility) / (n * (n - 1)) if n > 1 else 0.0,
+        "version": rome.meta.get("version"),
+    }
+    return skills, profiles, mobility, info
 
 
 def departement_check(real: Path, est: pd.DataFrame, margin: pd.DataFrame) -> tuple:
@@ -242,6 +307,12 @@ def training_offers(real: Path) -> GpecData | None:
         inserjeunes=real / "inserjeunes" / "fr-en-inserjeunes-cfa.csv",
     )
     offers = data.training_offers
+    eure = offers[offers["departement"] == "27"]
+    meta = {
+        **data.meta,
+        "eure": {"offers": len(eure), "seats": float(eure["seats"].sum()),
+                 "schools": int(eure["uai"].nunique()) if "uai" in eure else None},
+    }  # fmt: skip
     offers = offers[offers["departement"] == "76"].copy()
     offers["site"] = "76"  # schools placed at their département (no UAI -> commune file here)
     # the offers' ROME codes (Certif Info, "code" or "code:weight") -> FAP87 of this run
@@ -266,7 +337,7 @@ def training_offers(real: Path) -> GpecData | None:
     offers["rome"] = convert_code_lists(codes, cw)
     offers["rncp"] = None  # used through Certif Info already
     offers["formacode"] = None
-    return GpecData(training_offers=offers, meta=data.meta)
+    return GpecData(training_offers=offers, meta=meta)
 
 
 def main(argv=None) -> None:
@@ -353,6 +424,35 @@ def main(argv=None) -> None:
         "sum"
     )
     offers = training_offers(real)
+    eure = offers.meta["eure"] if offers is not None else None
+    eure_note = (
+        "not included: the Eure seats "
+        + (f"({eure['offers']} offers, {eure['seats']:,.0f} seats in {eure['schools']} schools "
+           "of département 27) " if eure else "")
+        + "would serve the 82 Eure communes of the zone, which the URSSAF extract does not "
+        "hold, and the files do not say which Eure schools lie in the zone (no school "
+        "commune). To include them: add the URSSAF rows of the Eure communes of the zone "
+        "(their EPCI then sit under département 27) and keep the catchment by département, "
+        "or give the capacity reader a UAI -> commune table (option communes) and place each "
+        "school at its commune's EPCI"
+    )  # fmt: skip
+    skills, profiles, mobility, skill_info = fap87_skills(real, fap_occ["occupation"])
+    skill_note = (
+        f"ROME {skill_info['version']} macro-compétences ({skill_info['skills']} linked to the "
+        f"FAP87 of the run) carried to FAP87 through ROME 4.0 -> ROME v3 (code_rome_parent) -> "
+        f"FAP 2009 (DARES passage_fap2009_romev3.txt) -> FAP87 (first three characters): "
+        f"{skill_info['fiches_chained']} of {skill_info['rome4_fiches']} fiches chained; a FAP87 "
+        f"profile is the crosswalk-weighted mean of its fiches' profiles (core link 1, other "
+        f"0.5); FAP87 without a profile: "
+        f"{', '.join(skill_info['fap87_without_profile']) or 'none'}"
+    )
+    mobility_note = (
+        f"a FAP87 pair has a mobility link when one of its ROME 4.0 fiches lists a mobility to a "
+        f"fiche of the other ({skill_info['mobility_pairs']} pairs, "
+        f"{skill_info['mobility_pair_share']:.0%} of all pairs: a weak signal at this level, "
+        f"worth 0.1 in the score); paths ranked by the overlap of the FAP87 profiles"
+    )
+    _say(t0, f"skills: {skill_note}")
     terr = sec.territories
     if offers is not None and not (terr["territory"] == "76").any():  # pragma: no cover
         raise SystemExit("the territories have no département 76")
@@ -362,7 +462,10 @@ def main(argv=None) -> None:
         employment=est.assign(value=est["value"].round(1)),
         workforce_age=pyramids[pyramids["occupation"].isin(set(fap_occ["occupation"]))],
         crosswalks=crosswalk,
+        skills=skills,
+        occupation_skills=profiles,
         training_offers=None if offers is None else offers.training_offers,
+        extra={"mobility": mobility},
         meta={"estimate": {k: v for k, v in info.items() if k != "assumptions"}},
     )
     cfg_fap = {**CONFIG, "supply": {"text_matching": False}}
@@ -371,9 +474,13 @@ def main(argv=None) -> None:
         **assumptions,
         "training_seats": "Affelnet 2022 (vocational) and Parcoursup 2024 (BTS) seats of "
         "schools in Seine-Maritime (UAI 076...), placed at the département; ROME codes from "
-        "Certif Info by the diploma code, ROME v3 -> FAP87 by the DARES table"
+        "Certif Info by the diploma code, ROME v3 -> FAP87 by the DARES table; share of seats "
+        "mapped by code / text / not at all in mapping_quality.csv and the report"
         if offers is not None
         else "no training seats (readers not available)",
+        "training_seats_eure": eure_note,
+        "skills": skill_note,
+        "reconversion_paths": mobility_note,
     }
     res_fap.write(out / "occupations", lang="fr")
     _say(t0, f"occupations: openings by EPCI x FAP87, report in {out / 'occupations'}")
@@ -383,6 +490,9 @@ def main(argv=None) -> None:
     checks.mkdir(parents=True, exist_ok=True)
     dep_tab.to_csv(checks / "fap87_vs_departement_2019.csv", index=False)
     structure.to_csv(checks / "sector_fap87_structure.csv", index=False)
+    profiles.merge(skills[["skill", "label"]], on="skill").to_csv(
+        checks / "fap87_skill_profiles.csv", index=False
+    )
     cmp_ = comparateur_check(real, com.employment, com.extra["memberships"])
     cmp_.to_csv(checks / "urssaf_vs_comparateur_2018.csv", index=False)
     geo = geography_check(real, com.extra["memberships"])
@@ -427,6 +537,24 @@ def main(argv=None) -> None:
               f"{', '.join(bmo_summary['bassins'])}: {bmo_summary['openings_2023']:,.0f} "
               f"openings, {bmo_summary['bmo_2023_projects']:,.0f} projects; rank correlation "
               f"across FAP87 {bmo_summary['spearman_fap87']:.2f}")  # fmt: skip
+    sg = res_fap.skill_gaps
+    if len(sg):
+        tot = sg[["need", "supply_allocated", "gap"]].sum()
+        print(f"\nSkill gaps 2023-2030 (FAP87 x ROME 4.0 macro-compétences, weighted): need "
+              f"{tot['need']:,.0f}, covered by local training {tot['supply_allocated']:,.0f}, "
+              f"gap {tot['gap']:,.0f}; largest gaps:")  # fmt: skip
+        top = sg.groupby("skill_label")["gap"].sum().sort_values(ascending=False).head(5)
+        print(top.round(0).to_string())
+    tr_ = res_fap.transitions
+    if len(tr_):
+        best = tr_[tr_["rank"] == 1].sort_values("gap", ascending=False).head(5)
+        print(f"\nReconversion paths: {len(tr_)} (up to 5 per EPCI x FAP87 in gap); for the "
+              "largest gaps, the closest occupation losing jobs:")  # fmt: skip
+        for r in best.itertuples():
+            print(
+                f"  {r.territory_label}: {r.from_occupation_label} -> {r.occupation_label} "
+                f"(overlap {r.overlap:.2f}, {r.n_skills_to_acquire} skills to acquire)"
+            )
     if offers is not None:
         q = res_fap.mapping_quality
         print(f"\nTraining offers of Seine-Maritime: {len(offers.training_offers)}; mapping:")

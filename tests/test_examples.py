@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+REAL_DATA = EXAMPLES.parents[1] / "shared" / "data" / "real"  # as the real_data fixture
 
 
 def _check_ardenne(folder: Path) -> None:
@@ -75,6 +76,81 @@ def _read_out(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"territory": str})
 
 
+def _fap87_skill_totals(real: Path) -> pd.Series:
+    """Sum of the macro-compétence weights of each FAP87, from the raw ROME 4.0 CSV files.
+
+    Independent of read_rome / convert_profiles: fiche totals (core link 1, other 0.5) from
+    unix_coherence_item, averaged over the fiches of a FAP87 with the weights of the chain
+    ROME 4.0 -> ROME v3 (code_rome_parent) -> FAP 2009 (DARES SAS table) -> first 3 characters.
+    """
+    import csv
+
+    from gpec.ingest import read_crosswalk
+
+    rome = real / "rome4-v460"
+
+    def rows(name):
+        with open(rome / name, encoding="utf-8", newline="") as fh:
+            yield from csv.DictReader(fh)
+
+    macro = {
+        r["code_ogr"]
+        for r in rows("unix_referentiel_competence_v460_utf8.csv")
+        if r["nature"] == "Macro-compétence"
+    }
+    fiche_total: dict[str, float] = {}
+    for r in rows("unix_coherence_item_v460_utf8.csv"):
+        if r["code_ogr"] in macro:
+            w = 1.0 if r["coeur_metier"] == "Principale" else 0.5
+            fiche_total[r["code_rome"]] = fiche_total.get(r["code_rome"], 0.0) + w
+    parent = {
+        r["code_rome"]: r["code_rome_parent"] or r["code_rome"]
+        for r in rows("unix_referentiel_code_rome_v460_utf8.csv")
+    }
+    sas = read_crosswalk(real / "bob-emploi-fixtures" / "passage_fap2009_romev3.txt").crosswalks
+    sas = sas[(sas["source_system"] == "ROME3") & (sas["target_system"] == "FAP2009")]
+    to_fap: dict[str, dict[str, float]] = {}
+    for src, tgt, w in zip(sas["source"], sas["target"], sas["weight"], strict=True):
+        to_fap.setdefault(src, {}).setdefault(tgt[:3], 0.0)
+        to_fap[src][tgt[:3]] += float(w)
+    num: dict[str, float] = {}
+    den: dict[str, float] = {}
+    for fiche, rome3 in parent.items():
+        for fap, a in to_fap.get(rome3, {}).items():
+            num[fap] = num.get(fap, 0.0) + a * fiche_total.get(fiche, 0.0)
+            den[fap] = den.get(fap, 0.0) + a
+    return pd.Series({f: num[f] / den[f] for f in den})
+
+
+def _check_rouen_skills(out: Path, real: Path) -> None:
+    """Skill needs of the FAP run: summed over skills they equal openings x profile weights."""
+    occ = out / "occupations"
+    sg = _read_out(occ / "skill_gaps.csv")
+    gaps = _read_out(occ / "gaps.csv")
+    assert sg["skill"].nunique() > 300 and sg["skill_label"].notna().all()
+    total = _fap87_skill_totals(real)
+    assert set(gaps["occupation"]) <= set(total.index)  # every FAP87 of the run has skills
+    want = (
+        (gaps["openings"] * gaps["occupation"].map(total))
+        .groupby([gaps["territory"], gaps["period"]])
+        .sum()
+    )
+    got = sg.groupby(["territory", "period"])["need"].sum()
+    pd.testing.assert_series_equal(got, want.reindex(got.index), rtol=1e-9, check_names=False)
+    assert len(got) == len(want)
+    # the profile file the example writes has the same per-FAP totals
+    prof = pd.read_csv(out / "checks" / "fap87_skill_profiles.csv", dtype={"skill": str})
+    sums = prof.groupby("occupation")["weight"].sum()
+    pd.testing.assert_series_equal(sums, total.reindex(sums.index), rtol=1e-9, check_names=False)
+    # reconversion paths: sources lose jobs, targets are in gap, overlap recomputed by hand
+    tr = _read_out(occ / "transitions.csv")
+    assert len(tr) > 100 and (tr["jobs_lost"] > 0).all() and (tr["gap"] > 0).all()
+    w = prof.pivot_table(index="occupation", columns="skill", values="weight").fillna(0.0)
+    for r in tr.head(20).itertuples():
+        a, b = w.loc[r.occupation], w.loc[r.from_occupation]
+        assert abs(r.overlap - (a.clip(upper=b).sum() / a.clip(lower=b).sum())) < 1e-9
+
+
 def _check_rouen(folder: Path) -> None:
     """Both reports, labelled sectors, private jobs summed from published cells only."""
     out = folder / "rouen-report"
@@ -94,6 +170,14 @@ def _check_rouen(folder: Path) -> None:
         "openings_vs_bmo_2023.csv",
     ):
         assert (out / "checks" / name).stat().st_size > 0, name  # fmt: skip
+    # the seats' mapping quality is in both reports of the occupations run
+    html = (out / "occupations" / "report.html").read_text(encoding="utf-8")
+    assert 'id="supply"' in html and "non rattachée" in html
+    q = _read_out(out / "occupations" / "mapping_quality.csv").set_index("reason")
+    assert q.loc["code", "seats_share"] > 0.8 and abs(q["seats_share"].sum() - 1) < 1e-9
+    prov = (out / "occupations" / "provenance.toml").read_text(encoding="utf-8")
+    assert "training_seats_eure" in prov and "macro-compétences" in prov
+    _check_rouen_skills(out, REAL_DATA)
 
 
 CHECKS = {

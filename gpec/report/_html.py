@@ -222,6 +222,25 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         ) + _plots.figure_html(fig, fmt="png", alt=tr("gap heatmap", lang))
         sections.append(("gaps", "Gaps per territory", body))
 
+    # --- training supply: how the offers reached occupations
+    mq = results.mapping_quality
+    if mq is not None and len(mq) and "offers" in mq.columns and mq["offers"].sum() > 0:
+        sections.append(
+            (
+                "supply",
+                "Training offers mapped to occupations",
+                tr(
+                    "<p>How the seats of the training offers reached occupations: by their "
+                    "codes (ROME, RNCP, Formacode), by text matching of their titles, or not "
+                    "at all (unmapped seats train no one for an opening here; they stay in "
+                    "surplus.csv). Offers matched by text with a low certainty are counted in "
+                    "<code>to_review</code>; mapping_review.csv lists them.</p>",
+                    lang,
+                )
+                + _table(mq, lang),
+            )
+        )
+
     # --- skills
     sg = results.skill_gaps
     if sg is not None and len(sg):

@@ -32,6 +32,20 @@ FR = {
     "Gaps per territory": "Écarts par territoire",
     "Skill needs against training supply": "Besoins en compétences et offre de formation",
     "Reconversion paths": "Parcours de reconversion",
+    "Training offers mapped to occupations": "Rattachement de l'offre de formation aux métiers",
+    (
+        "<p>How the seats of the training offers reached occupations: by their "
+        "codes (ROME, RNCP, Formacode), by text matching of their titles, or not "
+        "at all (unmapped seats train no one for an opening here; they stay in "
+        "surplus.csv). Offers matched by text with a low certainty are counted in "
+        "<code>to_review</code>; mapping_review.csv lists them.</p>"
+    ): (
+        "<p>Comment les places des formations ont été rattachées aux métiers : par leurs "
+        "codes (ROME, RNCP, Formacode), par rapprochement du texte de leur intitulé, ou pas "
+        "du tout (les places non rattachées ne forment pour aucun poste ici ; elles restent "
+        "dans surplus.csv). Les offres rattachées par le texte avec une faible certitude sont "
+        "comptées « à revoir » ; mapping_review.csv les liste.</p>"
+    ),
     "Forecast accuracy (backtest)": "Précision des projections (backtest)",
     "Assumptions and methodology": "Hypothèses et méthode",
     # ------------------------------------------------------------------ summary blocks
