@@ -269,19 +269,22 @@ PANELS = {
 
 # Rule sets of ``auto`` chosen among by leave-one-panel-out (Forecaster keyword arguments).
 RULES = {
-    "inverse, shrink 0.5 (v0)": {},
+    "inverse, shrink 0.8 (default)": {},
+    "inverse, shrink 0.5": {"shrink": 0.5},
     "inverse, shrink 0": {"shrink": 0.0},
-    "inverse, shrink 0.8": {"shrink": 0.8},
     "inverse, shrink 1": {"shrink": 1.0},
-    "equal, all": {"combine": "equal"},
-    "inverse top 3, shrink 0.5": {"top_k": 3},
+    "equal, all": {"combine": "equal", "shrink": 0.5},
+    "inverse top 3, shrink 0.5": {"top_k": 3, "shrink": 0.5},
     "combine auto": {"combine": "auto"},
-    "+ses, shrink 0.5": {"models": ["naive", "drift", "holt", "theta", "cshare", "ses"]},
+    "+ses, shrink 0.5": {
+        "models": ["naive", "drift", "holt", "theta", "cshare", "ses"],
+        "shrink": 0.5,
+    },
     "+ses, shrink 1": {
         "models": ["naive", "drift", "holt", "theta", "cshare", "ses"],
         "shrink": 1.0,
     },
-    "-drift, shrink 0.5": {"models": ["naive", "holt", "theta", "cshare"]},
+    "-drift, shrink 0.5": {"models": ["naive", "holt", "theta", "cshare"], "shrink": 0.5},
 }
 BASELINE_KEYS = {
     "naive": "naive",
@@ -309,7 +312,7 @@ def _score(method, o, years, Y, fc, lo, up, h, recs) -> None:
             a, f = Y[i, oi + k], fc[i, k]
             if not (np.isfinite(a) and np.isfinite(f)):
                 continue
-            cov = np.nan if lo is None else float(lo[i, k] <= a <= up[i, k])
+            cov = np.nan if lo is None or np.isnan(lo[i, k]) else float(lo[i, k] <= a <= up[i, k])
             sm = 0.0 if a == f == 0 else 200 * abs(a - f) / (abs(a) + abs(f))
             recs.append((method, o, i, k + 1, abs(a - f) / s, sm, cov))
 
@@ -397,8 +400,8 @@ def sf_records(panel: pd.DataFrame, origins, h: int, models, cache: Path | None)
                     try:
                         r = cls(season_length=1).forecast(y=y, h=h + lag, level=[80])
                         fc[i], lo[i], up[i] = (r[k][lag:] for k in ("mean", "lo-80", "hi-80"))
-                    except Exception:
-                        fc[i] = lo[i] = up[i] = y[-1]
+                    except Exception:  # e.g. AutoETS on fewer than 6 points: naive, no interval
+                        fc[i] = y[-1]
             _score(f"statsforecast {mname}", o, years, Y, np.maximum(fc, 0), lo, up, h, recs)
         df = pd.DataFrame(
             recs, columns=["method", "origin", "series", "horizon", "ase", "smape", "covered"]

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from gpec._defaults import DEFAULTS
+
 from ._backtest import mase_scale, metric_arrays, rolling_origin
 from ._fast import FAST_MODELS, prepare_matrix, seasonal_indices
 from ._intervals import (
@@ -90,7 +92,7 @@ class Forecaster(BaseEstimator):
         among these names (vectorised: naive, snaive, mean, drift, ses, holt,
         theta, cshare; per series: ets, arima, theta_sm; global: global). A
         single name: use that model for every series.
-    horizon : int, default=5
+    horizon : int, default=6
         Number of periods forecast.
     level : sequence of int, default=(80, 95)
         Nominal coverage of the prediction intervals, in percent.
@@ -128,10 +130,12 @@ class Forecaster(BaseEstimator):
     max_series_slow : int, default=20
         With ``models="auto"``, the statsmodels models join the candidates
         only on panels with at most this many series.
-    shrink : float in [0, 1], default=0.5
+    shrink : float in [0, 1], default=0.8
         Shrinkage of each series' backtest scores towards the panel-wide
         relative performance of each model before weighting (see
-        :func:`~gpec.forecast._select.combination_weights`).
+        :func:`~gpec.forecast._select.combination_weights`). The default is
+        the rule set with the lowest mean relative MASE over five real panels
+        (``benchmarks/bench_forecast.py``).
     outliers : {"clean", "keep"}, default="clean"
         ``"clean"``: isolated absurd values (see
         :func:`~gpec.forecast._robust.find_outliers`) are replaced by their
@@ -184,9 +188,9 @@ class Forecaster(BaseEstimator):
     def __init__(
         self,
         models="auto",
-        horizon: int = 5,
+        horizon: int = DEFAULTS["forecast"]["horizon"],
         *,
-        level: Sequence[int] = (80, 95),
+        level: Sequence[int] = tuple(DEFAULTS["forecast"]["level"]),
         n_jobs: int = 1,
         backend: str | None = None,
         random_state: int = 0,
@@ -201,7 +205,7 @@ class Forecaster(BaseEstimator):
         combine: str = "inverse",
         min_obs: int = 6,
         max_series_slow: int = 20,
-        shrink: float = 0.5,
+        shrink: float = 0.8,
         outliers: str = "clean",
     ) -> None:
         self.models = models
