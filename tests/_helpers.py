@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
@@ -109,3 +110,10 @@ def national_figures(text: str) -> tuple[int, float, float]:
     assert openings and mase, "the page no longer quotes the national figures"
     assert len(set(openings)) == 1 and len(set(mase)) == 1, (openings, mase)
     return int("".join(openings[0])), float(mase[0][0]), float(mase[0][1])
+
+
+def csv_records(path: Path, sep: str = ",") -> int:
+    """Data records of a CSV file counted with the standard csv module (header excluded,
+    quoted line breaks inside a record), independently of gpec's readers."""
+    with open(path, encoding="latin-1", newline="") as fh:  # latin-1 decodes any byte
+        return sum(1 for _ in csv.reader(fh, delimiter=sep)) - 1

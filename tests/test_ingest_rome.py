@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _helpers import missing_real_data
+from _helpers import csv_records, missing_real_data
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._rome import read_rome
@@ -215,8 +215,12 @@ def test_real_rome_v460(real_data):
     texts = data.extra["occupation_texts"]
     assert len(texts) == 1584 and texts["definition"].notna().all()
     assert not texts["definition"].str.contains("''", regex=False).any()
-    assert len(data.extra["appellations"]) == 13120
-    assert len(data.extra["mobility"]) == 14912
+    # one row per record of the official files, counted with the csv module
+    appellations = csv_records(folder / "unix_referentiel_appellation_v460_utf8.csv")
+    assert len(data.extra["appellations"]) == appellations
+    assert len(data.extra["mobility"]) == csv_records(
+        folder / "unix_rubrique_mobilite_v460_utf8.csv"
+    )
     assert len(data.crosswalks) == 1584 and data.crosswalks["target"].nunique() == 532
     # the kept rows are all valid; the reader's own rejections are in data.rejected
     assert len(data.validate(strict=False)[1]) == len(data.rejected)
