@@ -15,13 +15,23 @@ REAL_DATA = EXAMPLES.parents[1] / "shared" / "data" / "real"  # as the real_data
 
 
 def _check_ardenne(folder: Path) -> None:
-    """Openings are expansion + replacement (+ turnover) per row; codes stay strings."""
-    op = pd.read_csv(folder / "ardenne_openings.csv", dtype=str)
+    """Expansion is the change of the written employment path from the demo's observed 2024
+    level; departures stay within the highest exit rate (45 %) of the jobs at the start of
+    each year; codes stay strings."""
+    from gpec.datasets import load_demo
+
+    op = pd.read_csv(folder / "ardenne_openings.csv", dtype={"territory": str})
     assert set(op["territory"]) == {"200041630"}
-    assert op["period"].astype(int).between(2025, 2030).all()
-    num = op[["expansion", "replacement", "turnover", "openings"]].astype(float)
-    total = num["expansion"] + num["replacement"] + num["turnover"]
-    assert ((total - num["openings"]).abs() < 0.11).all()  # rounded to 0.1 in the file
+    assert op["period"].between(2025, 2030).all()
+    emp = load_demo().employment
+    base = emp[emp["territory"].eq("200041630") & emp["period"].eq(2024)]
+    op = op.sort_values(["occupation", "period"])
+    before = op.groupby("occupation")["employment"].shift(1)
+    before = before.fillna(op["occupation"].map(base.set_index("occupation")["value"]))
+    assert before.notna().all()
+    # the file is rounded to 0.1: two rounded values per difference
+    assert ((op["expansion"] - (op["employment"] - before)).abs() < 0.11).all()
+    assert (op["replacement"] >= 0).all() and (op["replacement"] <= 0.45 * before + 0.1).all()
     needs = pd.read_csv(folder / "ardenne_skill_needs.csv", dtype={"skill": str})
     assert needs["skill"].str.fullmatch(r"\d+").all()
     assert needs["label"].notna().all()
@@ -31,8 +41,17 @@ def _check_forecast(folder: Path) -> None:
     fc = pd.read_csv(folder / "forecast_rouen.csv", dtype={"territory": str})
     assert set(fc["territory"]) == {"200023414"}
     assert set(fc["level"]) == {80, 95}
-    assert (fc["lower"] <= fc["mean"] + 0.05).all() and (fc["mean"] <= fc["upper"] + 0.05).all()
     assert (fc["lower"] >= 0).all()
+    # the first year stays near the last observed total of the demo (2024), and the
+    # intervals widen with the horizon
+    from gpec.datasets import load_demo
+
+    emp = load_demo().employment
+    last = emp.loc[emp["territory"].eq("200023414") & emp["period"].eq(2024), "value"].sum()
+    at80 = fc[fc["level"].eq(80)]
+    assert at80.loc[at80["period"].eq(2025), "mean"].sum() == pytest.approx(last, rel=0.05)
+    width = (at80["upper"] - at80["lower"]).groupby(at80["period"]).median()
+    assert width[2025] > 0 and width[2030] > width[2025]
 
 
 def _check_gaps(folder: Path) -> None:
