@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger
+from gpec.ingest._errors import (
+    FormatError,
+    RowLedger,
+    check_pattern,
+    read_source_table,
+    reader_data,
+)
 from gpec.ingest._tables import InputFileError, read_table
 
 __all__ = ["read_dares_series", "normalize_age_band"]
@@ -183,14 +189,9 @@ def read_dares_series(
     path = Path(path)
     if path.is_dir():
         raise FormatError(f"{path}: is a folder, not a DARES table")
-    try:
-        df = read_table(path)
-    except InputFileError as exc:
-        raise FormatError(str(exc)) from exc
-    file = path.name
+    df = read_source_table(path)
     ledger = RowLedger()
-    ledger.read(file, len(df))
-    lower = {c.lower().strip(): c for c in df.columns}
+    ledger.read(path.name, len(df))
     lab = _labels_from(df)
     if labels is not None:
         lab = {**lab, **_labels_from(read_table(labels))}
@@ -203,226 +204,219 @@ def read_dares_series(
         "separator": df.attrs.get("sep"),
         "moving_average": None,
     }
-    employment = workforce_age = None
-    extra: dict = {}
-    fap_cols = [c for c in df.columns if _FAP.fullmatch(c)]
-
-    if "annee" in lower and fap_cols and "fap" not in lower:  # wide yearly series
-        meta.update(
-            layout="wide_series",
-            moving_average=3,
-            moving_average_note="3-year moving averages; period = centre year",
-        )
-        scale = 1000.0 if scale is None else scale
-        year = df[lower["annee"]].astype(str).str.strip()
-        bad = ~year.str.fullmatch(r"\d{4}")
-        ledger.reject("employment", file, df.index[bad], lower["annee"], year[bad], "not a year")
-        wide = df[~bad.to_numpy()]
-        long = wide.melt(
-            id_vars=[lower["annee"]],
-            value_vars=fap_cols,
-            var_name="occupation",
-            value_name="raw",
-            ignore_index=False,
-        )
-        long["row"] = long.index
-        raw = long["raw"].astype(object).where(long["raw"].notna(), "").astype(str).str.strip()
-        missing = raw.isin(_NA)
-        value = pd.to_numeric(raw.where(~missing), errors="coerce")
-        unreadable = ~missing & (value.isna() | (value < 0))
-        if unreadable.any():  # a cell, not a row: reported in meta, row still kept
-            meta["unreadable_cells"] = long.loc[unreadable.to_numpy(), ["row", "occupation", "raw"]]
-        meta["missing_cells"] = int(missing.sum())
-        ok = (~missing & ~unreadable).to_numpy()
-        employment = pd.DataFrame(
-            {
-                "territory": "FR",
-                "occupation": long["occupation"].to_numpy()[ok],
-                "period": long[lower["annee"]].astype("int64").to_numpy()[ok],
-                "value": value.to_numpy()[ok] * scale,
-            }
-        )
-        employment = employment.sort_values(["occupation", "period"]).reset_index(drop=True)
-        ledger.keep(file, len(wide))
-        occ_codes = employment["occupation"]
-    elif "fap" in lower and ({"tr_age", "age"} & set(lower)):  # age structure
-        fap = (
-            df[lower["fap"]]
-            .astype(str)
-            .str.strip()
-            .replace({"Ensemble": "ENS", "ENSEMBLE": "ENS", "ENSEM": "ENS"})
-        )
-        age_col = lower.get("tr_age") or lower["age"]
-        value_col = next(
-            (
-                lower[c]
-                for c in lower
-                if c.startswith("annee_") or c in ("effectif", "effectif_age")
-            ),
-            None,
-        )
-        if value_col is None:
-            raise FormatError(f"{path}: age file without a count column (effectif, annee_...)")
-        per_col = next((lower[c] for c in ("annee",) if c in lower), None)
-        scale = 1000.0 if scale is None else scale
-        meta.update(layout="age_structure")
-        keep = pd.Series(True, index=df.index)
-        if per_col is not None:
-            periods = df[per_col].astype(str).str.strip()
-            chosen = str(period) if period is not None else sorted(set(periods))[-1]
-            other = periods.ne(chosen)
-            ledger.reject(
-                "workforce_age",
-                file,
-                df.index[other],
-                per_col,
-                periods[other],
-                f"period not selected (period={chosen!r})",
-            )
-            keep &= ~other
-            meta["period"] = chosen
-        else:
-            meta["period"] = re.sub(r"^annee_", "", value_col.lower()).replace("_", "-")
-        badfap = keep & ~fap.map(lambda c: bool(_FAP.fullmatch(c)))
-        ledger.reject(
-            "workforce_age",
-            file,
-            df.index[badfap],
-            lower["fap"],
-            fap[badfap],
-            "not a FAP 2009 code",
-        )
-        keep &= ~badfap
-        bands = df[age_col].map(lambda b: _try(normalize_age_band, b))
-        badband = keep & bands.isna()
-        ledger.reject(
-            "workforce_age",
-            file,
-            df.index[badband],
-            age_col,
-            df.loc[badband, age_col],
-            "unreadable age band",
-        )
-        keep &= ~badband
-        raw = df[value_col].astype(object).where(df[value_col].notna(), "").astype(str)
-        value = pd.to_numeric(raw.where(~raw.isin(_NA)), errors="coerce")
-        badv = keep & (value.isna() | (value < 0))
-        ledger.reject(
-            "workforce_age", file, df.index[badv], value_col, raw[badv], "missing or negative count"
-        )
-        keep &= ~badv
-        workforce_age = pd.DataFrame(
-            {
-                "territory": "FR",
-                "occupation": fap[keep],
-                "age_band": bands[keep],
-                "value": value[keep] * scale,
-            }
-        )
-        workforce_age = ledger.keep_unique(
-            "workforce_age",
-            file,
-            workforce_age,
-            ["territory", "occupation", "age_band"],
-            lower["fap"],
-            "occupation",
-        )
-        occ_codes = workforce_age["occupation"]
-    elif "fap" in lower and "emploi moyen" in lower and "niveau_geo" in lower:  # tensions
-        scale = 1.0 if scale is None else scale
-        meta.update(layout="tensions")
-        fap = df[lower["fap"]].astype(str).str.strip()
-        geo = df[lower["niveau_geo"]].astype(str).str.strip()
-        terr = _territory(
-            geo,
-            df[lower["reg"]] if "reg" in lower else pd.Series(None, index=df.index, dtype=object),
-            df[lower["dep"]] if "dep" in lower else pd.Series(None, index=df.index, dtype=object),
-        )
-        year_col = next((lower[c] for c in lower if c in ("année", "annee")), None)
-        year = (
-            pd.to_numeric(df[year_col], errors="coerce")
-            if year_col
-            else pd.Series(np.nan, index=df.index)
-        )
-        value = pd.to_numeric(df[lower["emploi moyen"]], errors="coerce")
-        keep = pd.Series(True, index=df.index)
-        for mask, col, reason in (
-            (~fap.map(lambda c: bool(_FAP.fullmatch(c))), lower["fap"], "not a FAP code"),
-            (~geo.isin(["nat", "reg", "dep"]), lower["niveau_geo"], "unknown niveau_geo"),
-            (terr.isin(["", "R00"]), lower["niveau_geo"], "territory code missing"),
-            (year.isna(), year_col or "annee", "no year"),
-            (value.isna() | (value < 0), lower["emploi moyen"], "missing employment"),
-        ):
-            m = keep & mask
-            ledger.reject(
-                "employment",
-                file,
-                df.index[m],
-                col,
-                df.loc[m, col] if col in df else [""] * int(m.sum()),
-                reason,
-            )
-            keep &= ~m
-        employment = pd.DataFrame(
-            {
-                "territory": terr[keep],
-                "occupation": fap[keep],
-                "period": year[keep].astype("int64"),
-                "value": value[keep] * scale,
-            }
-        )
-        employment = ledger.keep_unique(
-            "employment",
-            file,
-            employment,
-            ["territory", "occupation", "period"],
-            lower["fap"],
-            "occupation",
-        )
-        ind = df.loc[employment.index].drop(columns=[c for c in (lower["fap"],) if c])
-        extra["tensions"] = pd.concat(
-            [employment[["territory", "occupation", "period"]], ind], axis=1
-        ).reset_index(drop=True)
-        occ_codes = employment["occupation"]
-    elif "fap" in lower and "libelle" in lower:  # label table
-        meta.update(layout="fap_labels")
-        fap = (
-            df[lower["fap"]]
-            .astype(str)
-            .str.strip()
-            .replace({"Ensemble": "ENS", "ENSEMBLE": "ENS", "ENSEM": "ENS"})
-        )
-        bad = ~fap.map(lambda c: bool(_FAP.fullmatch(c)))
-        ledger.reject(
-            "occupations", file, df.index[bad], lower["fap"], fap[bad], "not a FAP 2009 code"
-        )
-        ledger.keep(file, int((~bad).sum()))
-        occ_codes = fap[~bad]
-    else:
-        raise FormatError(
-            f"{path}: not a DARES portrait table (expected 'Annee' + FAP columns, "
-            f"'fap' + age columns, or tensions columns; found {list(df.columns)[:8]})"
-        )
-
-    occupations = _occupations(occ_codes, lab)
+    layout = _Layout(path, df, ledger, meta)
+    reader = _LAYOUTS[_detect_layout(layout)]
+    tables, occ_codes, scale = reader(layout, scale=scale, period=period)
     terr_codes = set()
-    for t in (employment, workforce_age):
+    for t in (tables.get("employment"), tables.get("workforce_age")):
         if t is not None:
             terr_codes |= set(t["territory"])
-    territories = _territories(terr_codes)
     meta["unit"] = f"jobs (file value x {scale:g})" if scale is not None else None
-    meta["row_accounting"] = ledger.checked_accounting()
-    sources = {t: str(path) for t in ("employment", "workforce_age", "occupations")}
-    return GpecData(
-        territories=territories,
-        occupations=occupations,
-        employment=employment,
-        workforce_age=workforce_age,
-        sources=sources,
-        rejected=ledger.frame(),
-        meta=meta,
-        extra=extra,
+    return reader_data(
+        path,
+        ledger,
+        meta,
+        ("employment", "workforce_age", "occupations"),
+        territories=_territories(terr_codes),
+        occupations=_occupations(occ_codes, lab),
+        employment=tables.get("employment"),
+        workforce_age=tables.get("workforce_age"),
+        extra=tables.get("extra", {}),
     )
+
+
+class _Layout:
+    """One DARES table being read: the frame, its columns by lower-case name, the row ledger."""
+
+    def __init__(self, path: Path, df: pd.DataFrame, ledger: RowLedger, meta: dict):
+        self.path, self.df, self.ledger, self.meta = path, df, ledger, meta
+        self.file = path.name
+        self.lower = {c.lower().strip(): c for c in df.columns}
+        self.fap_cols = [c for c in df.columns if _FAP.fullmatch(c)]
+
+
+def _detect_layout(t: _Layout) -> str:
+    """Name of the layout of the table (see the module docstring), from its header."""
+    lower = t.lower
+    if "annee" in lower and t.fap_cols and "fap" not in lower:
+        return "wide_series"
+    if "fap" in lower and ({"tr_age", "age"} & set(lower)):
+        return "age_structure"
+    if "fap" in lower and "emploi moyen" in lower and "niveau_geo" in lower:
+        return "tensions"
+    if "fap" in lower and "libelle" in lower:
+        return "fap_labels"
+    raise FormatError(
+        f"{t.path}: not a DARES portrait table (expected 'Annee' + FAP columns, "
+        f"'fap' + age columns, or tensions columns; found {list(t.df.columns)[:8]})"
+    )
+
+
+def _fap_codes(values: pd.Series) -> pd.Series:
+    """FAP codes as text, the "Ensemble" row coded ``ENS``."""
+    return (
+        values.astype(str)
+        .str.strip()
+        .replace({"Ensemble": "ENS", "ENSEMBLE": "ENS", "ENSEM": "ENS"})
+    )
+
+
+def _unique_rows(t: _Layout, table: str, **columns) -> pd.DataFrame:
+    """The rows of ``table``; a row repeating the key (every column but ``value``) is rejected."""
+    frame = pd.DataFrame(columns)
+    key = [c for c in frame.columns if c != "value"]
+    return t.ledger.keep_unique(table, t.file, frame, key, t.lower["fap"], "occupation")
+
+
+def _wide_series(t: _Layout, *, scale: float | None, period) -> tuple[dict, pd.Series, float]:
+    """``Annee`` + one column per FAP: national employment, 3-year moving averages."""
+    df, lower, meta = t.df, t.lower, t.meta
+    meta.update(
+        layout="wide_series",
+        moving_average=3,
+        moving_average_note="3-year moving averages; period = centre year",
+    )
+    scale = 1000.0 if scale is None else scale
+    year = df[lower["annee"]].astype(str).str.strip()
+    bad = ~year.str.fullmatch(r"\d{4}")
+    t.ledger.reject("employment", t.file, df.index[bad], lower["annee"], year[bad], "not a year")
+    wide = df[~bad.to_numpy()]
+    long = wide.melt(
+        id_vars=[lower["annee"]],
+        value_vars=t.fap_cols,
+        var_name="occupation",
+        value_name="raw",
+        ignore_index=False,
+    )
+    long["row"] = long.index
+    raw = long["raw"].astype(object).where(long["raw"].notna(), "").astype(str).str.strip()
+    missing = raw.isin(_NA)
+    value = pd.to_numeric(raw.where(~missing), errors="coerce")
+    unreadable = ~missing & (value.isna() | (value < 0))
+    if unreadable.any():  # a cell, not a row: reported in meta, row still kept
+        meta["unreadable_cells"] = long.loc[unreadable.to_numpy(), ["row", "occupation", "raw"]]
+    meta["missing_cells"] = int(missing.sum())
+    ok = (~missing & ~unreadable).to_numpy()
+    employment = pd.DataFrame(
+        {
+            "territory": "FR",
+            "occupation": long["occupation"].to_numpy()[ok],
+            "period": long[lower["annee"]].astype("int64").to_numpy()[ok],
+            "value": value.to_numpy()[ok] * scale,
+        }
+    )
+    employment = employment.sort_values(["occupation", "period"]).reset_index(drop=True)
+    t.ledger.keep(t.file, len(wide))
+    return {"employment": employment}, employment["occupation"], scale
+
+
+def _age_structure(t: _Layout, *, scale: float | None, period) -> tuple[dict, pd.Series, float]:
+    """``fap`` + age band + a count: the workforce by age band for one period."""
+    df, lower, meta = t.df, t.lower, t.meta
+    fap = _fap_codes(df[lower["fap"]])
+    age_col = lower.get("tr_age") or lower["age"]
+    value_col = next(
+        (lower[c] for c in lower if c.startswith("annee_") or c in ("effectif", "effectif_age")),
+        None,
+    )
+    if value_col is None:
+        raise FormatError(f"{t.path}: age file without a count column (effectif, annee_...)")
+    scale = 1000.0 if scale is None else scale
+    meta.update(layout="age_structure")
+    checks = []
+    if "annee" in lower:
+        periods = df[lower["annee"]].astype(str).str.strip()
+        chosen = str(period) if period is not None else sorted(set(periods))[-1]
+        reason = f"period not selected (period={chosen!r})"
+        checks.append((periods.ne(chosen), lower["annee"], periods, reason))
+        meta["period"] = chosen
+    else:
+        meta["period"] = re.sub(r"^annee_", "", value_col.lower()).replace("_", "-")
+    bands = df[age_col].map(lambda b: _try(normalize_age_band, b))
+    raw = df[value_col].astype(object).where(df[value_col].notna(), "").astype(str)
+    value = pd.to_numeric(raw.where(~raw.isin(_NA)), errors="coerce")
+    checks += [
+        (~check_pattern(fap, _FAP.pattern), lower["fap"], fap, "not a FAP 2009 code"),
+        (bands.isna(), age_col, df[age_col], "unreadable age band"),
+        (value.isna() | (value < 0), value_col, raw, "missing or negative count"),
+    ]
+    keep = t.ledger.reject_in_turn("workforce_age", t.file, df.index, checks)
+    workforce_age = _unique_rows(
+        t,
+        "workforce_age",
+        territory="FR",
+        occupation=fap[keep],
+        age_band=bands[keep],
+        value=value[keep] * scale,
+    )
+    return {"workforce_age": workforce_age}, workforce_age["occupation"], scale
+
+
+def _tensions(t: _Layout, *, scale: float | None, period) -> tuple[dict, pd.Series, float]:
+    """``tensions.csv``: employment by FAP x territory, the indicators in extra ``tensions``."""
+    df, lower = t.df, t.lower
+    scale = 1.0 if scale is None else scale
+    t.meta.update(layout="tensions")
+    fap = df[lower["fap"]].astype(str).str.strip()
+    geo = df[lower["niveau_geo"]].astype(str).str.strip()
+    absent = pd.Series(None, index=df.index, dtype=object)
+    reg, dep = (df[lower[c]] if c in lower else absent for c in ("reg", "dep"))
+    terr = _territory(geo, reg, dep)
+    year_col = next((lower[c] for c in lower if c in ("année", "annee")), None)
+    year = (
+        pd.to_numeric(df[year_col], errors="coerce")
+        if year_col
+        else pd.Series(np.nan, index=df.index)
+    )
+    value = pd.to_numeric(df[lower["emploi moyen"]], errors="coerce")
+    geo_col, value_col = lower["niveau_geo"], lower["emploi moyen"]
+    keep = t.ledger.reject_in_turn(
+        "employment",
+        t.file,
+        df.index,
+        [
+            (~check_pattern(fap, _FAP.pattern), lower["fap"], df[lower["fap"]], "not a FAP code"),
+            (~geo.isin(["nat", "reg", "dep"]), geo_col, df[geo_col], "unknown niveau_geo"),
+            (terr.isin(["", "R00"]), geo_col, df[geo_col], "territory code missing"),
+            (year.isna(), year_col or "annee", df[year_col] if year_col else None, "no year"),
+            (value.isna() | (value < 0), value_col, df[value_col], "missing employment"),
+        ],
+    )
+    employment = _unique_rows(
+        t,
+        "employment",
+        territory=terr[keep],
+        occupation=fap[keep],
+        period=year[keep].astype("int64"),
+        value=value[keep] * scale,
+    )
+    indicators = df.loc[employment.index].drop(columns=[lower["fap"]])
+    tensions = pd.concat(
+        [employment[["territory", "occupation", "period"]], indicators], axis=1
+    ).reset_index(drop=True)
+    tables = {"employment": employment, "extra": {"tensions": tensions}}
+    return tables, employment["occupation"], scale
+
+
+def _fap_labels(t: _Layout, *, scale: float | None, period) -> tuple[dict, pd.Series, float]:
+    """The FAP label table: occupations only."""
+    df, lower = t.df, t.lower
+    t.meta.update(layout="fap_labels")
+    fap = _fap_codes(df[lower["fap"]])
+    bad = ~check_pattern(fap, _FAP.pattern)
+    t.ledger.reject(
+        "occupations", t.file, df.index[bad], lower["fap"], fap[bad], "not a FAP 2009 code"
+    )
+    t.ledger.keep(t.file, int((~bad).sum()))
+    return {}, fap[~bad], scale
+
+
+_LAYOUTS = {
+    "wide_series": _wide_series,
+    "age_structure": _age_structure,
+    "tensions": _tensions,
+    "fap_labels": _fap_labels,
+}
 
 
 def _territories(codes: set) -> pd.DataFrame:

@@ -7,15 +7,26 @@ reason). :class:`RowLedger` collects both and checks that ``read == kept + rejec
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from gpec._data import GpecData
 from gpec.exceptions import REJECTION_COLUMNS, FormatError
+from gpec.ingest._tables import InputFileError, read_table
 
-__all__ = ["FormatError", "RowLedger", "check_pattern", "require_file"]
+__all__ = [
+    "FormatError",
+    "RowLedger",
+    "check_pattern",
+    "read_source_table",
+    "reader_data",
+    "require_file",
+]
 
 
 class RowLedger:
@@ -151,6 +162,83 @@ class RowLedger:
         kept = frame[~dup.to_numpy()]
         self.keep(file, len(kept))
         return kept
+
+    def reject_in_turn(
+        self,
+        table: str,
+        file: str,
+        index: pd.Index,
+        checks: Sequence[tuple],
+    ) -> np.ndarray:
+        """Run row checks in order; a row is rejected by the first check it fails.
+
+        Each check is ``(mask, column, values, reason)``: ``mask`` marks the failing rows
+        (aligned with ``index``), ``values`` (a Series aligned the same way, or None for blank
+        values) gives the value reported for each. Returns the mask of the rows that pass every
+        check; they are not recorded as kept (the caller keeps what reaches its output).
+
+        Examples
+        --------
+        >>> led = RowLedger()
+        >>> led.read("a.csv", 3)
+        >>> code = pd.Series(["A", "", "9"], index=[2, 3, 4])
+        >>> ok = led.reject_in_turn("occupations", "a.csv", code.index, [
+        ...     (code.eq(""), "code", code, "missing code"),
+        ...     (code.str.isdigit() | code.eq(""), "code", code, "not a letter"),
+        ... ])
+        >>> ok.tolist(), led.frame()["reason"].tolist()
+        ([True, False, False], ['missing code', 'not a letter'])
+        """
+        keep = np.ones(len(index), dtype=bool)
+        for mask, column, values, reason in checks:
+            m = keep & np.asarray(mask, dtype=bool)
+            if m.any():
+                shown = [""] * int(m.sum()) if values is None else values[m]
+                self.reject(table, file, index[m], column, shown, reason)
+            keep &= ~m
+        return keep
+
+
+def read_source_table(path: str | os.PathLike, **options) -> pd.DataFrame:
+    """:func:`~gpec.ingest.read_table` for an official file: an unreadable file is a
+    :class:`FormatError` (the same message).
+
+    Examples
+    --------
+    >>> read_source_table(Path("missing.csv"))
+    Traceback (most recent call last):
+    ...
+    gpec.exceptions.FormatError: missing.csv: file not found
+    """
+    try:
+        return read_table(path, **options)
+    except InputFileError as exc:
+        raise FormatError(str(exc)) from exc
+
+
+def reader_data(
+    path: str | os.PathLike,
+    ledger: RowLedger,
+    meta: dict,
+    sourced: Iterable[str],
+    **tables,
+) -> GpecData:
+    """What a reader returns: its tables (and ``extra``), each table of ``sourced`` traced to
+    ``path``, the ledger's rejections, and ``meta`` ending with the checked row accounting.
+
+    Examples
+    --------
+    >>> led = RowLedger()
+    >>> led.read("a.csv", 1)
+    >>> led.keep("a.csv", 1)
+    >>> occ = pd.DataFrame({"occupation": ["A"], "label": ["a"]})
+    >>> data = reader_data("a.csv", led, {"format": "x"}, ["occupations"], occupations=occ)
+    >>> data.sources, data.meta["row_accounting"]
+    ({'occupations': 'a.csv'}, {'a.csv': {'read': 1, 'kept': 1, 'rejected': 0}})
+    """
+    meta["row_accounting"] = ledger.checked_accounting()
+    sources = {name: str(path) for name in sourced}
+    return GpecData(**tables, sources=sources, rejected=ledger.frame(), meta=meta)
 
 
 def require_file(path: Path, kind: str) -> None:
