@@ -76,7 +76,13 @@ def check_gaps_against_openings(gaps: pd.DataFrame, openings: pd.DataFrame, atol
     high = both.get("entrants_allocated_high", placed)
     for col, bound, used in (("gap_lower", "lower", high), ("gap_upper", "upper", low)):
         want = (both[bound].clip(lower=0) - used).clip(lower=0)
-        np.testing.assert_allclose(both[col], want, atol=atol, err_msg=col)
+        np.testing.assert_allclose(
+            both[col],
+            want,
+            atol=atol,
+            err_msg=f"{col} is no longer max(0, openings' {bound} - entrants placed): the gap "
+            "bounds and the openings interval disagree (or the documented rule changed)",
+        )
 
 
 def expected_expansion(
