@@ -135,3 +135,31 @@ def test_rejected_csv_holds_errors_and_warnings_and_reads_back(tmp_path):
     back = load_results(tmp_path / "o")
     assert back.gaps["occupation"].tolist() == ["=evil()"]  # quote taken off on reading
     assert back.rejection_report()["severity"].tolist() == ["error", "warning"]
+
+
+@pytest.mark.parametrize("dialect", ["en", "fr"])
+def test_large_table_written_fast_reads_back_exactly(tmp_path, dialect):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 25_000  # above the size where pyarrow formats the numbers (when installed)
+    x = np.concatenate([rng.lognormal(0, 8, n - 6), [0.1, 1e-7, 2.0**60, np.nan, -0.0, 25.0]])
+    words = np.array(["plain", 'say "hi"', "a,b;c", "line\nbreak", "=cmd()", ""], dtype=object)
+    t = pd.DataFrame(
+        {"code": [f"{i:05d}" for i in range(n)], "x": x, "k": np.arange(n),
+         "flag": np.arange(n) % 2 == 0, "text": words[np.arange(n) % len(words)]}
+    )  # fmt: skip
+    path = write_output_csv(t, tmp_path / "big.csv", dialect)
+    sep, dec = (";", ",") if dialect == "fr" else (",", ".")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=sep))
+    assert rows[0] == ["code", "x", "k", "flag", "text"] and len(rows) == n + 1
+    body = rows[1:]
+    assert [r[0] for r in body] == t["code"].tolist()
+    back = np.array([float(r[1].replace(dec, ".")) if r[1] else np.nan for r in body])
+    assert np.array_equal(back, x, equal_nan=True)  # every float exactly
+    assert [int(r[2]) for r in body] == list(range(n))
+    assert {r[3] for r in body} == {"True", "False"}
+    expected_text = ["'=cmd()" if v == "=cmd()" else v for v in t["text"]]
+    assert [r[4] for r in body] == expected_text
+    assert body[-1][1] in ("25.0", "25,0")  # integral floats keep their decimal, as pandas
