@@ -25,8 +25,14 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger, check_pattern
-from gpec.ingest._tables import InputFileError, read_table
+from gpec.ingest._errors import (
+    FormatError,
+    RowLedger,
+    check_pattern,
+    read_source_table,
+    reader_data,
+    require_file,
+)
 
 __all__ = ["read_bmo", "normalize_header"]
 
@@ -52,6 +58,7 @@ _COLUMNS = {
     "smet": r"smet",
 }
 _REQUIRED = ("code", "label", "bassin", "met")
+_TABLE = "hiring_intentions"
 
 
 def normalize_header(name: object) -> str:
@@ -144,19 +151,7 @@ def read_bmo(path: str | os.PathLike, *, sheet: str | None = None) -> GpecData:
     'FAP2021'
     """
     path = Path(path)
-    if not path.exists():
-        raise FormatError(f"{path}: file not found")
-    if path.is_dir():
-        raise FormatError(f"{path}: is a folder, not a BMO workbook (.xlsx)")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        sheet = sheet or _data_sheet(path)
-    elif suffix not in (".csv", ".txt"):
-        raise FormatError(f"{path}: not a BMO workbook (expected .xlsx or .csv)")
-    try:
-        df = read_table(path, sheet=sheet)
-    except InputFileError as exc:
-        raise FormatError(str(exc)) from exc
+    sheet, df = _read_sheet(path, sheet)
     cols = _find_columns(list(df.columns))
     missing = [k for k in _REQUIRED if k not in cols]
     if missing:
@@ -166,144 +161,176 @@ def read_bmo(path: str | os.PathLike, *, sheet: str | None = None) -> GpecData:
     file = path.name
     ledger = RowLedger()
     ledger.read(file, len(df))
-    table = "hiring_intentions"
-
-    def get(key: str) -> pd.Series:
-        if key in cols:
-            return (
-                df[cols[key]]
-                .astype(object)
-                .where(df[cols[key]].notna(), "")
-                .astype(str)
-                .str.strip()
-            )
-        return pd.Series("", index=df.index, dtype=object)
-
     empty = df.isna().all(axis=1).to_numpy()
     if empty.any():
-        ledger.reject(table, file, df.index[empty], "", [""] * int(empty.sum()), "empty row")
+        ledger.reject(_TABLE, file, df.index[empty], "", [""] * int(empty.sum()), "empty row")
     df = df[~empty]
-    f = {key: get(key) for key in _COLUMNS}
-    code, bassin, dept, reg = f["code"], f["bassin"], f["dept"], f["reg"]
-    # codes stored as numbers in some years: pad the numeric ones
-    dept = dept.where(~dept.str.fullmatch(r"\d"), dept.str.zfill(2))
-    reg = reg.where(~reg.str.fullmatch(r"\d"), reg.str.zfill(2))
-    bassin_ok = check_pattern(bassin, r"\d{3,4}")
-    bassin = bassin.where(~bassin_ok, bassin.str.zfill(4))
+    rows = _fields(df, cols)
+    rows["period"] = _survey_years(rows["year"], path, cols)
+    counts, count_checks = _counts(df, cols)
+    keep = ledger.reject_in_turn(_TABLE, file, df.index, _row_checks(df, cols, rows, count_checks))
+    rows, counts = rows[keep], {name: v[keep] for name, v in counts.items()}
+    hi, kept = _hiring_intentions(rows, counts, ledger, file, cols)
+    years = sorted(set(hi["period"]))
+    system = _occupation_system(years, rows["code"])
+    meta = {
+        "source": str(path),
+        "format": "bmo",
+        "sheet": sheet,
+        "year": years,
+        "occupation_system": system,
+        "columns": cols,
+        "encoding": df.attrs.get("encoding"),
+        "separator": df.attrs.get("sep"),
+        "masked": {name: int(v.isna().sum()) for name, v in counts.items()},
+        "split_bassins": sorted(set(kept.loc[kept["split"], "bassin"])),
+    }
+    return reader_data(
+        path,
+        ledger,
+        meta,
+        ("hiring_intentions", "territories", "occupations"),
+        territories=_territories(kept, has_dept="dept" in cols, has_reg="reg" in cols),
+        occupations=_occupations(kept, system),
+        hiring_intentions=hi,
+    )
 
-    years = f["year"]
+
+def _read_sheet(path: Path, sheet: str | None) -> tuple[str | None, pd.DataFrame]:
+    """The data sheet's name (None for a CSV file) and its table."""
+    require_file(path, "a BMO workbook (.xlsx)")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        sheet = sheet or _data_sheet(path)
+    elif suffix not in (".csv", ".txt"):
+        raise FormatError(f"{path}: not a BMO workbook (expected .xlsx or .csv)")
+    return sheet, read_source_table(path, sheet=sheet)
+
+
+def _fields(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """Every field of :data:`_COLUMNS` as stripped text ("" when absent), codes padded."""
+
+    def text(key: str) -> pd.Series:
+        if key not in cols:
+            return pd.Series("", index=df.index, dtype=object)
+        s = df[cols[key]]
+        return s.astype(object).where(s.notna(), "").astype(str).str.strip()
+
+    rows = pd.DataFrame({key: text(key) for key in _COLUMNS}, index=df.index)
+    # codes stored as numbers in some years: pad the numeric ones
+    for key, width, rx in (("dept", 2, r"\d"), ("reg", 2, r"\d"), ("bassin", 4, r"\d{3,4}")):
+        rows[key] = rows[key].where(~check_pattern(rows[key], rx), rows[key].str.zfill(width))
+    return rows
+
+
+def _survey_years(years: pd.Series, path: Path, cols: dict[str, str]) -> pd.Series:
+    """The survey year of each row; without a year column, the year in the file or column name."""
     period = pd.to_numeric(years, errors="coerce")
     if period.isna().all():
         m = re.search(r"(20\d{2})", path.stem) or re.search(r"BE(\d{2})", cols["bassin"])
         guess = (
             int(m.group(1)) if m and len(m.group(1)) == 4 else 2000 + int(m.group(1)) if m else None
         )
-        period = pd.Series(guess, index=df.index, dtype=float)
+        period = pd.Series(guess, index=years.index, dtype=float)
+    return period
 
-    checks = [
-        (
-            "code",
-            ~check_pattern(code, _METIER_RX),
-            "not a BMO métier code (FAP, e.g. A0Z40 or A0X40)",
-        ),
-        ("bassin", ~bassin_ok, "not a bassin code (3-4 digits)"),
-        ("year", period.isna() | ~period.between(1990, 2100), "not a survey year"),
-    ]
-    if "dept" in cols:
-        checks.append(("dept", ~check_pattern(dept, _DEPT_RX), "not a département code"))
-    if "reg" in cols:
-        checks.append(("reg", ~check_pattern(reg, _REG_RX), "not a région code (2016 map)"))
-    values = {}
-    for key, name in (("met", "projects"), ("xmet", "difficult"), ("smet", "seasonal")):
+
+_COUNTS = (("met", "projects"), ("xmet", "difficult"), ("smet", "seasonal"))
+
+
+def _counts(df: pd.DataFrame, cols: dict[str, str]) -> tuple[dict[str, pd.Series], list]:
+    """The three measures (null where masked or absent) and the checks of their cells."""
+    values, checks = {}, []
+    for key, name in _COUNTS:
         if key in cols:
-            v, bad = _numbers(df[cols[key]])
-            values[name] = v
+            values[name], bad = _numbers(df[cols[key]])
             checks.append((key, bad, "not a count (number >= 0 or '*')"))
         else:
             values[name] = pd.Series(np.nan, index=df.index)
-    bad_any = np.zeros(len(df), dtype=bool)
-    for key, mask, reason in checks:
-        mask = np.asarray(mask, dtype=bool) & ~bad_any
-        if mask.any():
-            col = cols.get(key, key)
-            ledger.reject(
-                table,
-                file,
-                df.index[mask],
-                col,
-                df.loc[mask, col] if col in df else [""] * int(mask.sum()),
-                reason,
-            )
-            bad_any |= mask
-    keep = ~bad_any
-    df, code, bassin, dept, reg, period = (x[keep] for x in (df, code, bassin, dept, reg, period))
-    values = {k: v[keep] for k, v in values.items()}
+    return values, checks
 
+
+def _row_checks(
+    df: pd.DataFrame, cols: dict[str, str], rows: pd.DataFrame, count_checks: list
+) -> list[tuple]:
+    """The checks of a row, in order: métier, bassin, year, département, région, counts."""
+    period = rows["period"]
+    checks = [
+        (
+            "code",
+            ~check_pattern(rows["code"], _METIER_RX),
+            "not a BMO métier code (FAP, e.g. A0Z40 or A0X40)",
+        ),
+        ("bassin", ~check_pattern(rows["bassin"], r"\d{3,4}"), "not a bassin code (3-4 digits)"),
+        ("year", period.isna() | ~period.between(1990, 2100), "not a survey year"),
+    ]
+    if "dept" in cols:
+        checks.append(("dept", ~check_pattern(rows["dept"], _DEPT_RX), "not a département code"))
+    if "reg" in cols:
+        checks.append(("reg", ~check_pattern(rows["reg"], _REG_RX), "not a région code (2016 map)"))
+    out = []
+    for key, mask, reason in checks + count_checks:
+        col = cols.get(key, key)
+        out.append((mask, col, df[col] if col in df else None, reason))
+    return out
+
+
+def _hiring_intentions(
+    rows: pd.DataFrame, counts: dict, ledger: RowLedger, file: str, cols: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hiring intentions of the checked rows, one per territory x métier x year, and those
+    rows (with their ``territory`` and whether their bassin is ``split``)."""
     # territory of each row: the bassin, or the bassin part within a département
+    bassin, dept = rows["bassin"], rows["dept"]
     n_dept = pd.Series(dept.to_numpy()).groupby(bassin.to_numpy()).transform("nunique").to_numpy()
     split = n_dept > 1
     territory = np.where(split, "BE" + bassin + "-" + dept, "BE" + bassin)
     hi = pd.DataFrame(
-        {"territory": territory, "occupation": code, "period": period.astype("int64"), **values},
-        index=df.index,
+        {
+            "territory": territory,
+            "occupation": rows["code"],
+            "period": rows["period"].astype("int64"),
+            **counts,
+        },
+        index=rows.index,
     )
     dup = hi.duplicated(["territory", "occupation", "period"], keep="first").to_numpy()
     if dup.any():
         keys = hi.loc[dup, ["territory", "occupation"]].agg("|".join, axis=1)
         ledger.reject(
-            table, file, hi.index[dup], f"{cols['bassin']}+{cols['code']}", keys, "duplicate key"
+            _TABLE, file, hi.index[dup], f"{cols['bassin']}+{cols['code']}", keys, "duplicate key"
         )
     hi = hi[~dup]
-    sel = ~dup
     ledger.keep(file, len(hi))
+    kept = rows.assign(territory=territory, split=split)[~dup]
+    return hi, kept
 
-    # territories
-    f = {k: v[keep][sel] for k, v in f.items()}
-    blabel, dlabel, rlabel = f["bassin_label"], f["dept_label"], f["reg_label"]
-    bassin_s, dept_s, reg_s = bassin[sel], dept[sel], reg[sel]
-    split_s = split[sel]
-    has_dept = "dept" in cols
-    has_reg = "reg" in cols
+
+def _territories(rows: pd.DataFrame, *, has_dept: bool, has_reg: bool) -> pd.DataFrame:
+    """Bassins (or bassin parts) -> départements -> régions -> FR, from the kept rows."""
+    blabel, dlabel, rlabel = rows["bassin_label"], rows["dept_label"], rows["reg_label"]
+    bassin, dept, reg, split = rows["bassin"], rows["dept"], rows["reg"], rows["split"].to_numpy()
     b = pd.DataFrame(
         {
-            "territory": hi["territory"].to_numpy(),
+            "territory": rows["territory"].to_numpy(),
             "label": np.where(
-                split_s, blabel + " (" + np.where(dlabel.ne(""), dlabel, dept_s) + ")", blabel
+                split, blabel + " (" + np.where(dlabel.ne(""), dlabel, dept) + ")", blabel
             ),
             "level": "bassin_emploi",
-            "parent": dept_s.to_numpy() if has_dept else None,
-            "code": bassin_s.to_numpy(),
-            "bassin": bassin_s.to_numpy(),
+            "parent": dept.to_numpy() if has_dept else None,
+            "code": bassin.to_numpy(),
+            "bassin": bassin.to_numpy(),
         }
     )
     b["label"] = b["label"].where(b["label"].ne(""), "Bassin " + b["code"])
     parts = [b.drop_duplicates("territory")]
     if has_dept:
-        d = pd.DataFrame(
-            {
-                "territory": dept_s.to_numpy(),
-                "label": dlabel.to_numpy(),
-                "level": "departement",
-                "parent": ("R" + reg_s).to_numpy() if has_reg else "FR",
-                "code": dept_s.to_numpy(),
-                "bassin": None,
-            }
-        ).drop_duplicates("territory")
-        d["label"] = d["label"].where(d["label"].ne(""), "Département " + d["code"])
-        parts.append(d)
+        parent = ("R" + reg).to_numpy() if has_reg else "FR"
+        parts.append(_area(dept, dlabel, "departement", parent, "Département "))
+    else:
+        parts[0]["parent"] = "FR"
     if has_reg:
-        r = pd.DataFrame(
-            {
-                "territory": ("R" + reg_s).to_numpy(),
-                "label": rlabel.to_numpy(),
-                "level": "region",
-                "parent": "FR",
-                "code": reg_s.to_numpy(),
-                "bassin": None,
-            }
-        ).drop_duplicates("territory")
-        r["label"] = r["label"].where(r["label"].ne(""), "Région " + r["code"])
-        parts.append(r)
+        parts.append(_area("R" + reg, rlabel, "region", "FR", "Région ", code=reg))
     parts.append(
         pd.DataFrame(
             {
@@ -316,60 +343,54 @@ def read_bmo(path: str | os.PathLike, *, sheet: str | None = None) -> GpecData:
             }
         )
     )
-    if not has_dept:
-        parts[0]["parent"] = "FR"
     territories = pd.concat(parts, ignore_index=True)
     territories["parent"] = territories["parent"].astype(object)
     territories["bassin"] = (
         territories["bassin"].astype(object).where(territories["bassin"].notna(), None)
     )
+    return territories
 
-    # occupations and their system
-    years_set = sorted(set(hi["period"]))
-    third = code.str[2]
-    n_fap2021 = int(third.eq("X").sum())
-    system = (
-        "FAP2021"
-        if (years_set and years_set[0] >= 2024) or n_fap2021 > len(code) / 2
-        else "FAP2009"
-    )
+
+def _area(territory, label, level, parent, unnamed, code=None) -> pd.DataFrame:
+    """One row per département or région (label "<unnamed><code>" when the file has none)."""
+    code = territory if code is None else code
+    out = pd.DataFrame(
+        {
+            "territory": territory.to_numpy(),
+            "label": label.to_numpy(),
+            "level": level,
+            "parent": parent,
+            "code": code.to_numpy(),
+            "bassin": None,
+        }
+    ).drop_duplicates("territory")
+    out["label"] = out["label"].where(out["label"].ne(""), unnamed + out["code"])
+    return out
+
+
+def _occupation_system(years: list[int], codes: pd.Series) -> str:
+    """FAP2021 from BMO 2024 on, or when most métier codes have the FAP 2021 ``X``."""
+    n_fap2021 = int(codes.str[2].eq("X").sum())
+    if (years and years[0] >= 2024) or n_fap2021 > len(codes) / 2:
+        return "FAP2021"
+    return "FAP2009"
+
+
+def _occupations(rows: pd.DataFrame, system: str) -> pd.DataFrame:
+    """The métiers BMO of the kept rows, with their family."""
     occ = (
         pd.DataFrame(
             {
-                "occupation": code[sel].to_numpy(),
-                "label": f["label"].to_numpy(),
+                "occupation": rows["code"].to_numpy(),
+                "label": rows["label"].to_numpy(),
                 "system": system,
                 "parent": None,
-                "bmo_family": f["family"].to_numpy(),
-                "bmo_family_label": f["family_label"].to_numpy(),
+                "bmo_family": rows["family"].to_numpy(),
+                "bmo_family_label": rows["family_label"].to_numpy(),
             }
         )
         .drop_duplicates("occupation")
         .sort_values("occupation")
     )
     occ["label"] = occ["label"].where(occ["label"].ne(""), "Métier BMO " + occ["occupation"])
-    occ = occ.reset_index(drop=True)
-
-    masked = {name: int(v.isna().sum()) for name, v in values.items()}
-    meta = {
-        "source": str(path),
-        "format": "bmo",
-        "sheet": sheet,
-        "year": years_set,
-        "occupation_system": system,
-        "columns": cols,
-        "encoding": df.attrs.get("encoding"),
-        "separator": df.attrs.get("sep"),
-        "masked": masked,
-        "split_bassins": sorted(set(bassin_s[split_s])),
-        "row_accounting": ledger.checked_accounting(),
-    }
-    sources = {t: str(path) for t in ("hiring_intentions", "territories", "occupations")}
-    return GpecData(
-        territories=territories,
-        occupations=occ,
-        hiring_intentions=hi,
-        sources=sources,
-        rejected=ledger.frame(),
-        meta=meta,
-    )
+    return occ.reset_index(drop=True)
