@@ -1,0 +1,160 @@
+"""Openings and gap bounds from joint sample paths, against brute force computed here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpec.demand import AGE_BANDS, OpeningsPaths, openings
+from gpec.forecast import Forecaster, SamplePaths
+from gpec.gap import allocate
+
+Q = 0.02  # the same exit rate in every band: departures = Q x employment at the year's start
+RATES = dict.fromkeys(AGE_BANDS, Q)
+
+
+def _case(n_paths=300, seed=1):
+    """Two series over 2025-2027, last observed 2024, paths = mean + persistent + yearly noise."""
+    rng = np.random.default_rng(seed)
+    mean = np.array([[100.0, 104.0, 108.0], [50.0, 47.0, 44.0]])
+    level = rng.normal(0, 4, (2, n_paths, 1))
+    yearly = rng.normal(0, 2, (2, n_paths, 3))
+    values = np.maximum(mean[:, None, :] + level + yearly, 0.0)
+    ids = pd.DataFrame({"territory": ["A", "B"], "occupation": ["X", "Y"]})
+    sp = SamplePaths(ids, [2025, 2026, 2027], values, mean, np.array([98.0, 52.0]), [2024, 2024])
+    fc = pd.DataFrame(
+        {
+            "territory": np.repeat(["A", "B"], 3),
+            "occupation": np.repeat(["X", "Y"], 3),
+            "period": [2025, 2026, 2027] * 2,
+            "mean": mean.ravel(),
+            "lower": mean.ravel() - 5,
+            "upper": mean.ravel() + 5,
+            "level": 80,
+        }
+    )
+    emp = pd.DataFrame(
+        {"territory": ["A", "B"], "occupation": ["X", "Y"], "period": 2024, "value": [98.0, 52.0]}
+    )
+    return sp, fc, emp
+
+
+def _brute(sp):
+    """Openings per path by hand: (E_t - E_t-1) + Q x E_t-1, E_2024 the observed base."""
+    prev = np.concatenate([np.broadcast_to(sp.base[:, None, None], (2, sp.values.shape[1], 1)),
+                           sp.values[:, :, :-1]], axis=2)  # fmt: skip
+    return sp.values - prev + Q * prev, Q * prev
+
+
+def test_bounds_are_quantiles_of_the_openings_paths():
+    sp, fc, emp = _case()
+    out = openings(fc, employment=emp, exit_rates=RATES, paths=sp, floor_replacement=False)
+    op, dep = _brute(sp)
+    central_prev = np.concatenate([sp.base[:, None], sp.mean[:, :-1]], axis=1)
+    central = sp.mean - central_prev + Q * central_prev
+    np.testing.assert_allclose(out["openings"], central.ravel(), rtol=1e-9)
+    lo, up = np.quantile(op, [0.1, 0.9], axis=1)
+    np.testing.assert_allclose(out["lower"], np.fmin(lo, central).ravel(), rtol=1e-9)
+    np.testing.assert_allclose(out["upper"], np.fmax(up, central).ravel(), rtol=1e-9)
+    clo, cup = np.quantile(np.cumsum(op, axis=2), [0.1, 0.9], axis=1)
+    cum = np.cumsum(central, axis=1)
+    np.testing.assert_allclose(out["openings_cum"], cum.ravel(), rtol=1e-9)
+    np.testing.assert_allclose(out["openings_cum_lower"], np.fmin(clo, cum).ravel(), rtol=1e-9)
+    np.testing.assert_allclose(out["openings_cum_upper"], np.fmax(cup, cum).ravel(), rtol=1e-9)
+    elo, eup = np.quantile(np.diff(np.concatenate(
+        [np.broadcast_to(sp.base[:, None, None], (2, op.shape[1], 1)), sp.values], axis=2),
+        axis=2), [0.1, 0.9], axis=1)  # fmt: skip
+    exp_c = (sp.mean - central_prev).ravel()
+    np.testing.assert_allclose(out["expansion_lower"], np.fmin(elo.ravel(), exp_c), rtol=1e-9)
+    np.testing.assert_allclose(out["expansion_upper"], np.fmax(eup.ravel(), exp_c), rtol=1e-9)
+    # the yearly interval is no difference of marginal quantiles: year 2 is narrower than the
+    # employment interval of year 2 minus the one of year 1 would say
+    width = (out["upper"] - out["lower"]).to_numpy().reshape(2, 3)
+    emp_lo, emp_up = np.quantile(sp.values, [0.1, 0.9], axis=1)
+    assert (width[:, 1] < (emp_up[:, 1] - emp_lo[:, 0]) - (emp_lo[:, 1] - emp_up[:, 0]) / 2).all()
+
+
+def test_replacement_floor_only_where_the_forecast_grows():
+    sp, fc, emp = _case()
+    out = openings(fc, employment=emp, exit_rates=RATES, paths=sp)
+    op, dep = _brute(sp)
+    lo = np.quantile(op, 0.1, axis=1).ravel()
+    dep_lo = np.quantile(dep, 0.1, axis=1).ravel()
+    grows = out["expansion"].to_numpy() >= 0
+    np.testing.assert_allclose(out["lower"][grows], np.maximum(lo, dep_lo)[grows], rtol=1e-9)
+    # series B declines: its lower bound is the plain quantile, below the departures
+    np.testing.assert_allclose(
+        out["lower"][~grows], np.fmin(lo, out["openings"])[~grows], rtol=1e-9
+    )
+    assert (out["lower"][~grows] < dep_lo[~grows]).all()
+    # the path rule changes no central value
+    plain = openings(fc, employment=emp, exit_rates=RATES)
+    np.testing.assert_allclose(out["openings"], plain["openings"])
+
+
+def test_forecaster_blocks_are_the_whole_draw():
+    from gpec.datasets import make_panel
+
+    fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(3, 7, 14))
+    whole = fc.predict_paths(n_paths=50, random_state=3)
+    parts = list(fc.iter_paths(n_paths=50, random_state=3, chunk_size=4))
+    assert [len(p.ids) for p in parts] == [4, 4, 4, 4, 4, 1]
+    np.testing.assert_array_equal(np.concatenate([p.values for p in parts]), whole.values)
+
+
+def _gap_case(entrants):
+    """Three territories, one occupation, two years; one site in A reaches A (0 km), B (10 km)."""
+    rng = np.random.default_rng(7)
+    ids = pd.DataFrame({"territory": ["A", "B", "C"], "occupation": "X"})
+    central = np.array([[10.0, 12.0], [6.0, 7.0], [4.0, 4.0]])
+    values = np.maximum(central[:, None, :] + rng.normal(0, 3, (3, 150, 2)), 0.0)
+    op = pd.DataFrame(
+        {
+            "territory": np.repeat(ids["territory"], 2).to_numpy(),
+            "occupation": "X",
+            "period": [2025, 2026] * 3,
+            "openings": central.ravel(),
+            "lower": np.fmin(np.quantile(values, 0.1, axis=1), central).ravel(),
+            "upper": np.fmax(np.quantile(values, 0.9, axis=1), central).ravel(),
+        }
+    )
+    paths = OpeningsPaths(ids, np.array([2025, 2026]), values.astype("float32"), 80)
+    ent = pd.DataFrame({"offer": ["o"], "site": ["A"], "occupation": ["X"], "entrants": entrants})
+    catch = pd.DataFrame({"site": "A", "territory": ["A", "B"], "distance_km": [0.0, 10.0]})
+    return op, paths, ent, catch
+
+
+@pytest.mark.parametrize("entrants", [8.0, 30.0])
+def test_gap_bounds_against_solving_every_path(entrants):
+    op, paths, ent, catch = _gap_case(entrants)
+    res = allocate(op, ent, catch, openings_paths=paths)
+    g = res.gaps.set_index(["territory", "period"])
+    # per path: the allocation programme solved again on the path's openings
+    vals = paths.values.astype(float)
+    per_path = np.empty_like(vals)
+    for p in range(vals.shape[1]):
+        one = op[["territory", "occupation", "period"]].assign(openings=vals[:, p, :].ravel())
+        sol = allocate(one, ent, catch).gaps.set_index(["territory", "period"])
+        per_path[:, p, :] = sol.loc[list(zip(one["territory"], one["period"], strict=True)), "gap"].to_numpy(
+        ).reshape(3, 2)  # fmt: skip
+    # the held allocation never places more than the re-solved one: per path and year, the
+    # total gap it implies is never smaller
+    alloc = g.sort_index()["entrants_allocated"].to_numpy().reshape(3, 2)
+    held = np.maximum(np.maximum(vals, 0) - alloc[:, None, :], 0.0)
+    assert (held.sum(axis=0) >= per_path.sum(axis=0) - 1e-6).all()
+    # cumulative bounds of each cell against the quantiles of the re-solved gaps
+    cum = np.quantile(np.cumsum(per_path, axis=2), [0.1, 0.9], axis=1)
+    s = g.sort_index()
+    got_lo = s["gap_cum_lower"].to_numpy().reshape(3, 2)
+    got_up = s["gap_cum_upper"].to_numpy().reshape(3, 2)
+    # C is out of reach (no entrant can move): exact
+    np.testing.assert_allclose(got_up[2], cum[1][2], rtol=1e-6)
+    # A and B: the upper bound errs on the side of a larger gap
+    assert (got_up[:2] >= cum[1][:2] - 1e-6).all()
+    if entrants < 10:  # scarce supply: every entrant placed either way; only where they go
+        # differs (A needing fewer frees some for B), by well under the 8 that can move
+        assert np.abs(got_up[:2] - cum[1][:2]).max() <= 0.25 * entrants
+        assert np.abs(got_lo[:2] - cum[0][:2]).max() <= 0.25 * entrants
+    else:  # surplus: re-solving fills A and B on every path, the held allocation does not
+        assert (cum[1][:2] == 0).all() and (got_up[:2] > 0).all()
