@@ -32,7 +32,9 @@ def _build(folder: Path, n_series: int, n_years: int, n_occ: int) -> Path:
     from gpec.datasets import make_hierarchy
 
     n_epci = max(1, n_series // n_occ)
-    data = make_hierarchy(n_epci, n_occ, n_years, random_state=0)
+    data = make_hierarchy(
+        n_epci, n_occ, n_years, random_state=0, n_departements=min(96, max(2, n_epci // 6))
+    )
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, table in data.tables.items():
