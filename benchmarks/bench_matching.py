@@ -343,7 +343,7 @@ def _best(rows: list[dict], candidates: list) -> object:
     return candidates[int(np.argmax(keys))]
 
 
-def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, dict]:
+def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, dict, object]:
     """No title of the fiche known: lexical, + encoder, learned ranker, learned + encoder.
 
     Weights and the prior are chosen on the tuning half; the ranker is trained on the tuning
@@ -361,13 +361,17 @@ def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, d
         rows.append(score_row(name, res, halves, time.process_time() - c))
         return rows[-1]
 
+    last = OfferMatcher(
+        min_score=0.0, method="learned", encoder=encoder, fusion_weights={**LEXICAL}
+    )
+
     run(
         "lexical today (fusion, v3 texts, prior 1.5)",
         OfferMatcher(min_score=0.0, method="fusion"),
         1.5,
     )
     grid = []
-    for w, pr in SEMANTIC_GRID:
+    for w, pr in SEMANTIC_GRID if encoder is not None else ():
         kw = dict(min_score=0.0, method="fusion", encoder=encoder)
         grid.append(
             run(
@@ -376,25 +380,23 @@ def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, d
                 pr,
             )
         )
-    w, pr = _best(grid, list(SEMANTIC_GRID))
+    w, pr = _best(grid, list(SEMANTIC_GRID)) if grid else (None, 1.5)
     run(
         "learned ranker (lexical, prior 1.5)",
         OfferMatcher(min_score=0.0, method="learned"),
         1.5,
         ranker_titles=tune_titles,
     )
+    if encoder is None:
+        return pd.DataFrame(rows), {"encoder": w, "prior": pr}, None
+    last.set_params(fusion_weights={**LEXICAL, "encoder": w})
     run(
         f"learned ranker + encoder (weight {w:g}, prior {pr:g})",
-        OfferMatcher(
-            min_score=0.0,
-            method="learned",
-            encoder=encoder,
-            fusion_weights={**LEXICAL, "encoder": w},
-        ),
+        last,
         pr,
         ranker_titles=tune_titles,
     )
-    return pd.DataFrame(rows), {"encoder": w, "prior": pr}
+    return pd.DataFrame(rows), {"encoder": w, "prior": pr}, last
 
 
 def production_table(
@@ -440,6 +442,9 @@ def production_table(
         1.5,
         known,
     )
+    run("learned ranker (lexical)", OfferMatcher(min_score=0.0, method="learned"), 1.5, tune_known)
+    if encoder is None:
+        return pd.DataFrame(rows)
     w, pr = chosen["encoder"], chosen["prior"]
     m = OfferMatcher(min_score=0.0, method="fusion", encoder=encoder)
     grid = []
@@ -447,7 +452,6 @@ def production_table(
         weights = {**LEXICAL, "titles": 5.0, "encoder": w, "encoder_titles": wt}
         grid.append(run(f"+ encoder (titles weight {wt:g})", m, pr, known, weights))
     wt = _best(grid, list(ENCODER_TITLES_GRID))
-    run("learned ranker (lexical)", OfferMatcher(min_score=0.0, method="learned"), 1.5, tune_known)
     weights = {**LEXICAL, "titles": 5.0, "encoder": w, "encoder_titles": wt}
     run(
         "learned ranker + encoder",
@@ -513,20 +517,15 @@ def v3_table(path_v3: Path, encoder, chosen: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def confidence_table(case: tuple, path_v3: Path, encoder, chosen: dict) -> pd.DataFrame:
-    """Precision of the first match per confidence flag, on the held-out half (learned + encoder)."""
+def confidence_table(m: OfferMatcher, case: tuple) -> pd.DataFrame:
+    """Precision of the first match per confidence flag, on the held-out half (matcher ``m``
+    fitted on the tuning half only)."""
     profiles, broad, app, queries, halves = case
-    prof = with_v3(profiles, path_v3).assign(prior=chosen["prior"] * broad)
-    m = OfferMatcher(
-        min_score=0.0,
-        method="learned",
-        encoder=encoder,
-        fusion_weights={**LEXICAL, "encoder": chosen["encoder"]},
-    ).fit(prof, ranker_titles=_titles_of(halves["tune"], queries))
     held = halves["held_out"]
     res = m.match(queries[held.index], top_k=1, evidence=True)
     res["right"] = res["occupation"].to_numpy() == held.reindex(res["query"]).to_numpy()
     g = res.groupby("confidence")["right"].agg(["size", "mean"]).reindex(["high", "medium", "low"])
+    g["share"] = g["size"] / len(held)
     return g.rename(columns={"size": "titles", "mean": "top1_precision"}).reset_index()
 
 
@@ -617,32 +616,30 @@ def main(argv: list[str]) -> None:
         print(f"nearest-title weight chosen on the tuning half: {w:g}")
     elif not path.is_dir():
         print(f"ROME 4.0 folder not found ({path}): accuracy skipped")
-    if path.is_dir() and only in ("all", "semantic"):
+    if path.is_dir() and only in ("all", "semantic", "production", "v3"):
         from gpec.supply.matching import TextEncoder
 
-        encoder = TextEncoder(encoder_name, cache_dir=cache)
+        encoder = None if encoder_name == "none" else TextEncoder(encoder_name, cache_dir=cache)
         path_v3 = path.parent / REAL_V3.name
         case = load_case(path)
-        print(f"\nSemantic and learned, no title of the fiche known (encoder {encoder.name_})")
-        print(
-            "(learned: ranker trained on the tuning half's titles, so its tune columns are in-sample)"
-        )
-        table, chosen = semantic_table(case, path_v3, encoder)
-        print(table.to_string(index=False, float_format="%.3f"))
-        print(f"chosen on the tuning half: {chosen}")
-        print("\nProduction setting: the fiches' other titles known (5 folds by title)")
-        print(
-            production_table(case, path_v3, encoder, chosen).to_string(
-                index=False, float_format="%.3f"
+        chosen = {"encoder": 1.1, "prior": 2.1}  # the grid's choice, when not rerun here
+        if only in ("all", "semantic"):
+            name = "no encoder" if encoder is None else encoder.name_
+            print(f"\nSemantic and learned, no title of the fiche known ({name})")
+            print(
+                "(learned: ranker trained on the tuning half's titles: its tune columns are in-sample)"
             )
-        )
-        print("\nConfidence flag of the first match, held-out half (learned ranker + encoder)")
-        print(
-            confidence_table(case, path_v3, encoder, chosen).to_string(
-                index=False, float_format="%.3f"
-            )
-        )
-        if path_v3.is_dir():
+            table, chosen, learned = semantic_table(case, path_v3, encoder)
+            print(table.to_string(index=False, float_format="%.3f"))
+            print(f"chosen on the tuning half: {chosen}")
+            if learned is not None:
+                print("\nConfidence flag of the first match, held-out half (learned + encoder)")
+                print(confidence_table(learned, case).to_string(index=False, float_format="%.3f"))
+        if only in ("all", "production"):
+            print("\nProduction setting: the fiches' other titles known (5 folds by title)")
+            table = production_table(case, path_v3, encoder, chosen)
+            print(table.to_string(index=False, float_format="%.3f"))
+        if only in ("all", "v3") and path_v3.is_dir():
             print("\nSecond case, untuned: ROME v3 (v347) appellations -> v347 fiches")
             print(v3_table(path_v3, encoder, chosen).to_string(index=False, float_format="%.3f"))
     if only in ("all", "speed"):

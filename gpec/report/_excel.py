@@ -432,7 +432,8 @@ def _fill(wb, results, lang: str | None) -> None:
         "Training supply",
         [
             (
-                "Mapping quality (share of seats mapped by code, by text, unmapped)",
+                "Mapping quality (seats mapped by override, code, text, unmapped; text "
+                "matches to review: see mapping_review.csv)",
                 results.mapping_quality,
             ),
             ("Surplus: trained entrants not allocated to any opening", results.surplus),

@@ -64,8 +64,10 @@ FR = {
         "Totaux sur l'horizon, tous territoires et métiers"
     ),
     "Per territory, occupation and year": "Par territoire, métier et année",
-    "Mapping quality (share of seats mapped by code, by text, unmapped)": (
-        "Qualité du rattachement (part des places rattachées par code, par texte, non rattachées)"
+    "Mapping quality (seats mapped by override, code, text, unmapped; text "
+    "matches to review: see mapping_review.csv)": (
+        "Qualité du rattachement (places rattachées par correction, code, texte, non "
+        "rattachées ; rattachements par texte à revoir : voir mapping_review.csv)"
     ),
     "Surplus: trained entrants not allocated to any opening": (
         "Surplus : entrants formés affectés à aucun poste"

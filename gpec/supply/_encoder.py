@@ -275,10 +275,20 @@ class TextEncoder:
         if count is None:
             limit = max(1, int(self.max_tokens * _WORDS_PER_TOKEN))
             return " ".join(words[:limit])
-        if len(words) <= self.max_tokens // 4 or count(text, role) <= self.max_tokens:
+        if len(words) <= self.max_tokens // 4:
             return text
-        lo, hi = 1, min(len(words), self.max_tokens)  # every word is at least one token
-        while lo < hi:  # the longest prefix of words within the budget
+        budget = self.max_tokens
+        n = count(text, role)
+        if n <= budget:
+            return text
+        # the longest prefix of words within the budget, searched near the proportional guess
+        guess = max(1, len(words) * budget // n)
+        lo, hi = max(1, guess - 16), min(len(words), budget, guess + 16)
+        if lo > 1 and count(" ".join(words[:lo]), role) > budget:
+            lo = 1
+        if hi < min(len(words), budget) and count(" ".join(words[: hi + 1]), role) <= budget:
+            hi = min(len(words), budget)  # every word is at least one token
+        while lo < hi:
             mid = (lo + hi + 1) // 2
             if count(" ".join(words[:mid]), role) <= self.max_tokens:
                 lo = mid

@@ -887,9 +887,9 @@ class OfferMatcher(BaseEstimator):
 
             def cosine(a: int, b: int):
                 ch = prep.channels(a, b)
-                cos = ch["cosine"].copy()
+                cos = ch["cosine"]  # not modified in place: the evidence reads it
                 if titles is not None:
-                    cos += tw * (np.maximum(cos, ch["titles"]) - cos)
+                    cos = cos + tw * (np.maximum(cos, ch["titles"]) - cos)
                 return cos, ch
 
             return cosine
