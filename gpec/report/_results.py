@@ -146,7 +146,8 @@ class Results:
         csv_dialect : {"en", "fr"}, optional
             ``"en"``: ``,`` and a decimal point, UTF-8; ``"fr"``: ``;``, a decimal comma and
             UTF-8 with a byte-order mark (French Excel opens it in columns). Defaults to
-            ``"fr"`` when ``lang="fr"``, else ``"en"``. Text cells a spreadsheet would run as
+            ``"fr"`` when ``lang`` (or the configuration's ``[run] lang``) is ``"fr"``, else
+            ``"en"``. Text cells a spreadsheet would run as
             a formula get a quote in front (see :mod:`gpec.report._csv`).
         backtest : {"auto", "csv", "parquet", "none"}, default "auto"
             The detailed backtest rows (series x model x horizon): ``"auto"`` writes
@@ -159,7 +160,7 @@ class Results:
         list of Path
             The files written, at their final place.
         """
-        dialect = csv_dialect or ("fr" if lang == "fr" else "en")
+        dialect = csv_dialect or ("fr" if (lang or _config_lang(self.config)) == "fr" else "en")
         if dialect not in CSV_DIALECTS:
             raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
         out = Path(out_dir)
@@ -206,6 +207,14 @@ class Results:
         if warn is not None and len(warn):
             rej = pd.concat([r for r in (rej, warn) if len(r)], ignore_index=True)
         return rej.reindex(columns=[*REJECTION_COLUMNS, "check", "severity"])
+
+
+def _config_lang(config) -> str | None:
+    """``[run] lang`` of a run's configuration (a Config or a plain dict), if any."""
+    try:
+        return config["run"]["lang"]
+    except (KeyError, TypeError):
+        return None
 
 
 #: Rows of detailed backtest written as CSV by ``backtest="auto"`` (beyond: Parquet).
