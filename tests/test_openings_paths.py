@@ -77,7 +77,7 @@ def test_bounds_are_quantiles_of_the_openings_paths():
 
 def test_replacement_floor_only_where_the_forecast_grows():
     sp, fc, emp = _case()
-    out = openings(fc, employment=emp, exit_rates=RATES, paths=sp)
+    out = openings(fc, employment=emp, exit_rates=RATES, paths=sp, floor_replacement=True)
     op, dep = _brute(sp)
     lo = np.quantile(op, 0.1, axis=1).ravel()
     dep_lo = np.quantile(dep, 0.1, axis=1).ravel()
@@ -158,3 +158,26 @@ def test_gap_bounds_against_solving_every_path(entrants):
         assert np.abs(got_lo[:2] - cum[0][:2]).max() <= 0.25 * entrants
     else:  # surplus: re-solving fills A and B on every path, the held allocation does not
         assert (cum[1][:2] == 0).all() and (got_up[:2] > 0).all()
+
+
+def test_held_out_coverage_of_cumulative_openings():
+    """Last 5 years of a synthetic panel (AR(1) noise, level shifts) held out: the observed
+    openings, per year and summed, fall inside the 80 % bounds about 80 % of the time."""
+    from gpec.datasets import make_panel
+
+    panel = make_panel(10, 30, 18, random_state=4)
+    last = panel["period"].max()
+    hist, held = panel[panel["period"] <= last - 5], panel[panel["period"] > last - 5]
+    ok = hist[hist["period"] == last - 5].dropna(subset=["value"])[["territory", "occupation"]]
+    hist, held = hist.merge(ok), held.merge(ok)
+    fc = Forecaster(horizon=5, level=(80,), verbose=0).fit(hist)
+    op = openings(fc.predict(), employment=hist, paths=fc, n_paths=300, random_state=0)
+    obs = openings(held.rename(columns={"value": "mean"}), employment=hist)
+    m = op.merge(obs, on=["territory", "occupation", "period"], suffixes=("", "_obs"))
+    for col, lo, up in (
+        ("openings", "lower", "upper"),
+        ("openings_cum", "openings_cum_lower", "openings_cum_upper"),
+    ):
+        inside = (m[f"{col}_obs"] >= m[lo]) & (m[f"{col}_obs"] <= m[up])
+        cover = inside.groupby(m["period"]).mean()
+        assert cover.between(0.70, 0.90).all(), (col, cover.round(3).to_dict())

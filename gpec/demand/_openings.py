@@ -361,7 +361,7 @@ def openings(
     n_paths: int = 500,
     random_state=0,
     return_paths: bool = False,
-    floor_replacement: bool = True,
+    floor_replacement: bool = False,
 ):
     """Job openings per territory x occupation x forecast year.
 
@@ -386,10 +386,11 @@ def openings(
     over the paths of that very quantity: per year (``lower``/``upper``, ``expansion_*``,
     ``replacement_*``) and summed from the first forecast year (``openings_cum_*``), so that a
     plan-period total (e.g. 2025-2030) is the last row's ``openings_cum`` with its bounds. The
-    lower bound of openings is kept at least at the lower bound of the departures (replacement +
-    turnover) where the central forecast does not decline (``floor_replacement``): on noisy
-    series the paths' year-to-year swings would otherwise put it below the departures in
-    nearly every row, although the forecast sees no fall. Paths are drawn independently across series: do not read a sum of
+    lower bound of openings falls below the departures (replacement + turnover) only as often
+    as the paths, i.e. the backtest errors at the series' own scale, fall by more than the
+    departures; ``floor_replacement=True`` keeps it at least at the departures' lower bound
+    wherever the central forecast does not decline (at a cost in coverage where the data do
+    swing). Paths are drawn independently across series: do not read a sum of
     bounds over cells as the interval of the sum.
 
     Envelope rule (``interval="path"``, the default without paths): the lower (upper) bound is computed, with the
@@ -454,7 +455,7 @@ def openings(
         ``4 * n_series * n_paths * horizon`` bytes).
     random_state : int or numpy Generator, default 0
         Seed of the local generator of the paths (same seed, same bounds).
-    floor_replacement : bool, default True
+    floor_replacement : bool, default False
         With paths: where the central forecast does not decline (expansion >= 0 in the year,
         resp. since the base for ``openings_cum_lower``), the lower bound of openings is at
         least the lower bound of the departures alone (replacement + turnover over the paths);
