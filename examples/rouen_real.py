@@ -468,7 +468,7 @@ def main(argv=None) -> None:
         extra={"mobility": mobility},
         meta={"estimate": {k: v for k, v in info.items() if k != "assumptions"}},
     )
-    cfg_fap = {**CONFIG, "supply": {"text_matching": False}}
+    cfg_fap = {**CONFIG, "supply": {"text_matching": True}}
     res_fap = run_pipeline(data_fap, cfg_fap, strict=False)
     res_fap.provenance["assumptions"] = {
         **assumptions,
