@@ -700,6 +700,14 @@ def openings(
         out[lo_col] = np.fmin(lo, central[name])
         out[up_col] = np.fmax(up, central[name])
     out["openings_cum"] = cum
+    if interval == "paths":
+        # a plan period's interval never narrows with its length: where a sample quantile or
+        # employment nearing 0 would narrow it, the earlier deviation from the centre is kept
+        g = [sidx]
+        dev_lo = (cum - out["openings_cum_lower"]).groupby(g, sort=False).cummax()
+        dev_up = (out["openings_cum_upper"] - cum).groupby(g, sort=False).cummax()
+        out["openings_cum_lower"] = cum - dev_lo.to_numpy()
+        out["openings_cum_upper"] = cum + dev_up.to_numpy()
     if interval == "annual":  # yearly readings: their sums are no interval
         out["openings_cum_lower"] = out["openings_cum_upper"] = np.nan
     out["replacement_source"] = source[sidx]
