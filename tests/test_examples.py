@@ -192,6 +192,7 @@ def _check_rouen(folder: Path) -> None:
     # the seats' mapping quality is in both reports of the occupations run
     html = (out / "occupations" / "report.html").read_text(encoding="utf-8")
     assert 'id="supply"' in html and "non rattachée" in html
+    assert 'id="skills"' in html and 'id="transitions"' in html  # skill gaps, reconversions
     q = _read_out(out / "occupations" / "mapping_quality.csv").set_index("reason")
     assert q.loc["code", "seats_share"] > 0.8 and abs(q["seats_share"].sum() - 1) < 1e-9
     prov = (out / "occupations" / "provenance.toml").read_text(encoding="utf-8")
