@@ -662,11 +662,16 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
 #: Memory allowed to the openings kept along the sample paths (float32), in bytes.
 _PATHS_MEMORY = 1.5e9
 
+#: Series x paths aged per run (time: the ageing model runs once per path).
+_PATHS_ROWS = 3e7
+
 
 def _n_paths(n_series: int, horizon: int) -> int:
-    """Sample paths per series: 500, fewer on large panels (>= 100) to keep the openings paths
-    within :data:`_PATHS_MEMORY` (about 200 paths for 300,000 series over 6 years)."""
-    fit = int(_PATHS_MEMORY // (4 * max(n_series, 1) * max(int(horizon), 1)))
+    """Sample paths per series: 500, fewer on large panels (never below 100) to keep the
+    openings paths within :data:`_PATHS_MEMORY` and the ageing within :data:`_PATHS_ROWS`
+    (100 paths for 300,000 series)."""
+    n_series = max(n_series, 1)
+    fit = min(_PATHS_MEMORY // (4 * n_series * max(int(horizon), 1)), _PATHS_ROWS // n_series)
     return int(min(500, max(100, fit)))
 
 
