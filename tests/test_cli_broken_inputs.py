@@ -217,3 +217,29 @@ def test_broken_input(tmp_path, edit, args, code, words):
 
 def test_corpus_is_large_enough():
     assert len(CASES) >= 30
+
+
+LENIENT = [
+    ("not a number", lambda d: _set_cell(d, "employment.csv", 5, 3, "douze"), "6", "value"),
+    ("year 2042", lambda d: _set_cell(d, "employment.csv", 12, 2, "2042"), "13", "period"),
+    ("value 1e12", lambda d: _set_cell(d, "employment.csv", 12, 3, "1e12"), "13", "value"),
+    ("unknown territory", lambda d: _set_cell(d, "employment.csv", 7, 0, "Z"), "8", "territory"),
+]
+
+
+@pytest.mark.parametrize(("edit", "row", "column"), [c[1:] for c in LENIENT],
+                         ids=[c[0] for c in LENIENT])  # fmt: skip
+def test_lenient_goes_on_without_the_row_and_lists_it(tmp_path, edit, row, column):
+    import csv
+
+    study = tmp_path / "study"
+    _make_base(study)
+    edit(study)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(study / "gpec.toml"), "--out", str(out), "--lenient"])
+    assert res.exit_code == 0, res.output
+    with open(out / "rejected.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["severity"] == "error"]
+    assert [(r["file"].endswith("employment.csv"), r["row"], r["column"]) for r in rows] == [
+        (True, row, column)
+    ]
