@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import RowLedger, check_pattern
+from gpec.ingest._errors import RowLedger, check_pattern, reader_data
 from gpec.ingest._rome_csv import (
     _OGR_RX,
     _ROME_RX,
@@ -49,6 +49,59 @@ __all__ = ["read_rome", "GRANDS_DOMAINES", "DOMAINES_COMPETENCES"]
 
 # ------------------------------------------------------------------------------- occupations
 def _occupations(export, meta, ledger, system, v4) -> pd.DataFrame:
+    """The fiches under their domaine professionnel (``A11``) and grand domaine (``A``)."""
+    fiches = _fiches(export, meta, ledger, system, v4)
+    gd_file = _code_labels(
+        export,
+        meta,
+        ledger,
+        "grand_domaine",
+        ("code_grand_domaine", "libelle_grand_domaine"),
+        ("[A-Z]", "not a grand domaine code (one letter)"),
+    )
+    gd_labels = {**GRANDS_DOMAINES, **(gd_file or {})}
+    dp_labels = _code_labels(
+        export,
+        meta,
+        ledger,
+        "domaine_professionnel",
+        ("code_domaine_professionnel", "libelle_domaine_professionnel"),
+        (r"[A-Z]\d{2}", "not a domaine code (letter + 2 digits)"),
+    )
+    dp_labels = dp_labels or {}
+    _v3_tree_labels(export, meta, ledger, set(fiches["occupation"]), gd_labels, dp_labels)
+    needed_dp = sorted(set(fiches["parent"]) | set(dp_labels))
+    missing_dp = [c for c in needed_dp if c not in dp_labels]
+    if missing_dp:
+        meta.setdefault("notes", []).append(
+            f"{len(missing_dp)} domaine professionnel label(s) not in the export: label set to "
+            "'Domaine professionnel <code>'"
+        )
+    domaines = pd.DataFrame(
+        {
+            "occupation": needed_dp,
+            "label": [dp_labels.get(c, f"Domaine professionnel {c}") for c in needed_dp],
+            "system": system,
+            "parent": [c[0] for c in needed_dp],
+            "level": "domaine_professionnel",
+        }
+    )
+    needed_gd = sorted(set(domaines["parent"]) | (set(gd_labels) if gd_file is not None else set()))
+    grands = pd.DataFrame(
+        {
+            "occupation": needed_gd,
+            "label": [gd_labels.get(c, f"Grand domaine {c}") for c in needed_gd],
+            "system": system,
+            "parent": None,
+            "level": "grand_domaine",
+        }
+    )
+    occ = pd.concat([grands, domaines, fiches], ignore_index=True)
+    return _none(occ)
+
+
+def _fiches(export, meta, ledger, system, v4) -> pd.DataFrame:
+    """The fiches of ``referentiel_code_rome`` (level ``fiche``) and their attributes."""
     req = ["code_rome", "code_ogr", "libelle_rome"]
     df, file = _csv(export, "referentiel_code_rome", meta, ledger, req)
     at = (ledger, "occupations", file)
@@ -68,104 +121,58 @@ def _occupations(export, meta, ledger, system, v4) -> pd.DataFrame:
     for col in _V4_ATTRS if v4 else ["code_ogr", "statut"]:
         if col in df.columns:
             fiches[col] = df[col]
+    return fiches
 
-    # grands domaines and domaines professionnels
-    gd_labels, dp_labels = dict(GRANDS_DOMAINES), {}
-    gd, gfile = _csv(
-        export, "grand_domaine", meta, ledger, ["code_grand_domaine", "libelle_grand_domaine"]
+
+def _code_labels(
+    export, meta, ledger, table: str, columns: tuple[str, str], check: tuple[str, str]
+) -> dict[str, str] | None:
+    """Code -> label of a table of the export (None when absent): ``columns`` are the code and
+    label columns, ``check`` the code's pattern and the reason a code failing it is rejected."""
+    code, label = columns
+    df, file = _csv(export, table, meta, ledger, [code, label])
+    if df is None:
+        return None
+    at = (ledger, "occupations", file)
+    df = _dedupe(at, _bad_code(at, df, code, *check), [code])
+    ledger.keep(file, len(df))
+    return dict(zip(df[code], df[label], strict=True))
+
+
+def _v3_tree_labels(export, meta, ledger, fiches: set, gd_labels: dict, dp_labels: dict) -> None:
+    """Labels of grands domaines and domaines from the ROME v3 tree (``item_arborescence``,
+    type 6 = arborescence principale), added to ``gd_labels`` / ``dp_labels`` in place."""
+    required = [
+        "code_type_referentiel",
+        "code_pere",
+        "code_noeud",
+        "libelle_item_arbo",
+        "libelle_type_noeud",
+    ]
+    arbo, afile = _csv(export, "item_arborescence", meta, ledger, required)
+    if arbo is None:
+        return
+    at_a = (ledger, "occupations", afile)
+    arbo = _drop(
+        at_a,
+        arbo,
+        arbo["code_type_referentiel"].ne("6"),
+        "code_type_referentiel",
+        "thematic tree (type 7) not used",
     )
-    if gd is not None:
-        at_g = (ledger, "occupations", gfile)
-        gd = _bad_code(
-            at_g, gd, "code_grand_domaine", "[A-Z]", "not a grand domaine code (one letter)"
-        )
-        gd = _dedupe(at_g, gd, ["code_grand_domaine"])
-        ledger.keep(gfile, len(gd))
-        gd_labels.update(zip(gd["code_grand_domaine"], gd["libelle_grand_domaine"], strict=True))
-    dp, dfile = _csv(
-        export,
-        "domaine_professionnel",
-        meta,
-        ledger,
-        ["code_domaine_professionnel", "libelle_domaine_professionnel"],
+    node = arbo["code_noeud"]
+    is_gd = check_pattern(node, "[A-Z]")
+    is_dp = check_pattern(node, r"[A-Z]\d{2}")
+    is_fiche = check_pattern(node, _ROME_RX) & node.isin(fiches)
+    arbo = _drop(
+        at_a, arbo, ~(is_gd | is_dp | is_fiche), "code_noeud", "unknown node of the ROME tree"
     )
-    if dp is not None:
-        at_d = (ledger, "occupations", dfile)
-        dp = _bad_code(
-            at_d,
-            dp,
-            "code_domaine_professionnel",
-            r"[A-Z]\d{2}",
-            "not a domaine code (letter + 2 digits)",
-        )
-        dp = _dedupe(at_d, dp, ["code_domaine_professionnel"])
-        ledger.keep(dfile, len(dp))
-        dp_labels.update(
-            zip(dp["code_domaine_professionnel"], dp["libelle_domaine_professionnel"], strict=True)
-        )
-    arbo, afile = _csv(
-        export,
-        "item_arborescence",
-        meta,
-        ledger,
-        [
-            "code_type_referentiel",
-            "code_pere",
-            "code_noeud",
-            "libelle_item_arbo",
-            "libelle_type_noeud",
-        ],
-    )
-    if arbo is not None:  # ROME v3 tree: type 6 = arborescence principale
-        at_a = (ledger, "occupations", afile)
-        arbo = _drop(
-            at_a,
-            arbo,
-            arbo["code_type_referentiel"].ne("6"),
-            "code_type_referentiel",
-            "thematic tree (type 7) not used",
-        )
-        node = arbo["code_noeud"]
-        is_gd = check_pattern(node, "[A-Z]")
-        is_dp = check_pattern(node, r"[A-Z]\d{2}")
-        is_fiche = check_pattern(node, _ROME_RX) & node.isin(set(fiches["occupation"]))
-        arbo = _drop(
-            at_a, arbo, ~(is_gd | is_dp | is_fiche), "code_noeud", "unknown node of the ROME tree"
-        )
-        ledger.keep(afile, len(arbo))
-        for code, label in zip(arbo["code_noeud"], arbo["libelle_item_arbo"], strict=True):
-            if len(code) == 1:
-                gd_labels.setdefault(code, label)
-            elif len(code) == 3:
-                dp_labels[code] = label
-    needed_dp = sorted(set(fiches["parent"]) | set(dp_labels))
-    missing_dp = [c for c in needed_dp if c not in dp_labels]
-    if missing_dp:
-        meta.setdefault("notes", []).append(
-            f"{len(missing_dp)} domaine professionnel label(s) not in the export: label set to "
-            "'Domaine professionnel <code>'"
-        )
-    domaines = pd.DataFrame(
-        {
-            "occupation": needed_dp,
-            "label": [dp_labels.get(c, f"Domaine professionnel {c}") for c in needed_dp],
-            "system": system,
-            "parent": [c[0] for c in needed_dp],
-            "level": "domaine_professionnel",
-        }
-    )
-    needed_gd = sorted(set(domaines["parent"]) | (set(gd_labels) if gd is not None else set()))
-    grands = pd.DataFrame(
-        {
-            "occupation": needed_gd,
-            "label": [gd_labels.get(c, f"Grand domaine {c}") for c in needed_gd],
-            "system": system,
-            "parent": None,
-            "level": "grand_domaine",
-        }
-    )
-    occ = pd.concat([grands, domaines, fiches], ignore_index=True)
-    return _none(occ)
+    ledger.keep(afile, len(arbo))
+    for code, label in zip(arbo["code_noeud"], arbo["libelle_item_arbo"], strict=True):
+        if len(code) == 1:
+            gd_labels.setdefault(code, label)
+        elif len(code) == 3:
+            dp_labels[code] = label
 
 
 def _contexts(export, meta, ledger, v4) -> pd.DataFrame | None:
@@ -199,65 +206,31 @@ def _links(
     export, meta, ledger, fiches: set, skills: pd.DataFrame, contexts, v4, core_weight, other_weight
 ):
     """occupation_skills and occupation_contexts from the ROME <-> item link file."""
-    ctx_codes = set(contexts["context"]) if contexts is not None else set()
-    skill_codes = set(skills["skill"])
-    if v4:
-        df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
-        if df is None:
-            return None, None
-        if "coeur_metier" not in df.columns:
-            df["coeur_metier"] = ""
-        core = df["coeur_metier"].str.lower().str.startswith("princip")
-        table = "occupation_skills"
-    else:
-        df, file = _csv(
-            export,
-            "liens_rome_referentiels",
-            meta,
-            ledger,
-            ["code_rome", "code_ogr", "code_type_referentiel", "code_compo_bloc"],
-        )
-        if df is None:
-            df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
-            if df is None:
-                return None, None
-            meta.setdefault("notes", []).append(
-                "ROME v3 without unix_liens_rome_referentiels: every link gets core_weight"
-            )
-            df["code_type_referentiel"] = ""
-            core = pd.Series(True, index=df.index)
-        else:
-            # type 1 compétences, 2 activités, 3 the fiche itself, 4 appellations, 5 environnements
-            # bloc 8 = compétences de base (core), bloc 9 = compétences spécifiques
-            core = df["code_compo_bloc"].eq("8")
-            df["coeur_metier"] = np.where(
-                core, "base", np.where(df["code_compo_bloc"].eq("9"), "specifique", "")
-            )
-        table = "occupation_skills"
-    at = (ledger, table, file)
+    read = _v4_links(export, meta, ledger) if v4 else _v3_links(export, meta, ledger)
+    if read is None:
+        return None, None
+    df, file, core = read
+    at = (ledger, "occupation_skills", file)
     df = _drop(at, df, ~df["code_rome"].isin(fiches), "code_rome", "unknown ROME fiche")
     core = core[df.index]
     kept_other = 0
     if not v4 and df["code_type_referentiel"].ne("").any():
         # fiche and appellation rows restate the code_rome and appellation files (whose content
         # is in the output): counted as kept
-        t = df["code_type_referentiel"]
-        restate = t.isin(["3", "4"])
+        restate = df["code_type_referentiel"].isin(["3", "4"])
         kept_other += int(restate.sum())
         df, core = df[~restate], core[~restate]
-    is_skill = df["code_ogr"].isin(skill_codes)
+    ctx_codes = set(contexts["context"]) if contexts is not None else set()
+    is_skill = df["code_ogr"].isin(set(skills["skill"]))
     is_ctx = df["code_ogr"].isin(ctx_codes) & ~is_skill
-    unknown = ~(is_skill | is_ctx)
     reason = (
         "unknown item code (not in the compétence, savoir or contexte files)"
         if v4
         else "unknown item code (not in the compétence, activité or env_travail files; the "
         "v3 activité file may be incomplete)"
     )
-    df = _drop(at, df, unknown, "code_ogr", reason)
-    core, is_skill, is_ctx = core[df.index], is_skill[df.index], is_ctx[df.index]
-    osk = df[is_skill]
-    osk = _dedupe(at, osk, ["code_rome", "code_ogr"])
+    df = _drop(at, df, ~(is_skill | is_ctx), "code_ogr", reason)
+    osk = _dedupe(at, df[is_skill[df.index]], ["code_rome", "code_ogr"])
     occ_skills = pd.DataFrame(
         {
             "occupation": osk["code_rome"],
@@ -266,14 +239,47 @@ def _links(
             "coeur_metier": osk["coeur_metier"],
         }
     )
-    ctx = df[is_ctx]
     at_contexts = (ledger, "occupation_contexts", file)
-    ctx = _dedupe(at_contexts, ctx, ["code_rome", "code_ogr"])
+    ctx = _dedupe(at_contexts, df[is_ctx[df.index]], ["code_rome", "code_ogr"])
     occ_ctx = pd.DataFrame({"occupation": ctx["code_rome"], "context": ctx["code_ogr"]})
     if contexts is not None:
         occ_ctx = occ_ctx.merge(contexts, on="context", how="left")
     ledger.keep(file, len(occ_skills) + len(occ_ctx) + kept_other)
     return (_none(occ_skills.reset_index(drop=True)), _none(occ_ctx.reset_index(drop=True)))
+
+
+def _v4_links(export, meta, ledger) -> tuple[pd.DataFrame, str, pd.Series] | None:
+    """ROME 4.0 ``coherence_item``: the link rows, their file and whether each is core
+    (``coeur_metier`` = ``Principale``)."""
+    df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
+    if df is None:
+        return None
+    if "coeur_metier" not in df.columns:
+        df["coeur_metier"] = ""
+    return df, file, df["coeur_metier"].str.lower().str.startswith("princip")
+
+
+def _v3_links(export, meta, ledger) -> tuple[pd.DataFrame, str, pd.Series] | None:
+    """ROME v3 ``liens_rome_referentiels`` (core = bloc 8, the compétences de base), else
+    ``coherence_item`` with every link core."""
+    required = ["code_rome", "code_ogr", "code_type_referentiel", "code_compo_bloc"]
+    df, file = _csv(export, "liens_rome_referentiels", meta, ledger, required)
+    if df is None:
+        df, file = _csv(export, "coherence_item", meta, ledger, ["code_rome", "code_ogr"])
+        if df is None:
+            return None
+        meta.setdefault("notes", []).append(
+            "ROME v3 without unix_liens_rome_referentiels: every link gets core_weight"
+        )
+        df["code_type_referentiel"] = ""
+        return df, file, pd.Series(True, index=df.index)
+    # type 1 compétences, 2 activités, 3 the fiche itself, 4 appellations, 5 environnements
+    # bloc 8 = compétences de base (core), bloc 9 = compétences spécifiques
+    core = df["code_compo_bloc"].eq("8")
+    df["coeur_metier"] = np.where(
+        core, "base", np.where(df["code_compo_bloc"].eq("9"), "specifique", "")
+    )
+    return df, file, core
 
 
 def _appellations(export, meta, ledger, fiches: set, v4) -> pd.DataFrame | None:
@@ -465,14 +471,9 @@ def read_rome(
             "files": [],
             "weights": {"core": core_weight, "other": other_weight},
         }
-        version_txt = [n for n in export.others if n.rsplit("/", 1)[-1].lower() == "version.txt"]
-        if version_txt:
-            raw = export.raw(version_txt[0])
-            try:
-                txt = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                txt = raw.decode("iso-8859-15")
-            meta["version_info"] = _parse_version(txt)
+        version_info = _version_info(export)
+        if version_info is not None:
+            meta["version_info"] = version_info
         ledger = RowLedger()
         occupations = _occupations(export, meta, ledger, system, v4)
         fiche_codes = set(occupations.loc[occupations["level"].eq("fiche"), "occupation"])
@@ -494,40 +495,52 @@ def read_rome(
         crosswalks = None
         if v4:
             extra["occupation_sectors"] = _sectors(export, meta, ledger, fiche_codes)
-            f = (
-                occupations[
-                    occupations["level"].eq("fiche") & occupations["code_rome_parent"].notna()
-                ]
-                if "code_rome_parent" in occupations
-                else None
-            )
-            if f is not None and len(f):
-                crosswalks = pd.DataFrame(
-                    {
-                        "source_system": "ROME4",
-                        "source": f["occupation"],
-                        "target_system": "ROME3",
-                        "target": f["code_rome_parent"],
-                        "weight": 1.0,
-                    }
-                ).reset_index(drop=True)
+            crosswalks = _rome3_parents(occupations)
         used = set(meta["files"])
         meta["files_ignored"] = sorted(
             n.rsplit("/", 1)[-1] for n in export.tables.values() if n.rsplit("/", 1)[-1] not in used
         )
-        meta["row_accounting"] = ledger.checked_accounting()
     finally:
         export.close()
-    sources = {
-        t: meta["source"] for t in ("occupations", "skills", "occupation_skills", "crosswalks")
-    }
-    return GpecData(
+    return reader_data(
+        path,
+        ledger,
+        meta,
+        ("occupations", "skills", "occupation_skills", "crosswalks"),
         occupations=occupations,
         skills=skills,
         occupation_skills=occ_skills,
         crosswalks=crosswalks,
-        sources=sources,
-        rejected=ledger.frame(),
-        meta=meta,
         extra={k: v for k, v in extra.items() if v is not None},
     )
+
+
+def _version_info(export: _Export) -> dict[str, str] | None:
+    """The fields of the export's ``version.txt`` (None without one)."""
+    version_txt = [n for n in export.others if n.rsplit("/", 1)[-1].lower() == "version.txt"]
+    if not version_txt:
+        return None
+    raw = export.raw(version_txt[0])
+    try:
+        txt = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        txt = raw.decode("iso-8859-15")
+    return _parse_version(txt)
+
+
+def _rome3_parents(occupations: pd.DataFrame) -> pd.DataFrame | None:
+    """ROME4 fiche -> the ROME v3 fiche it derives from (``code_rome_parent``), weight 1."""
+    if "code_rome_parent" not in occupations:
+        return None
+    f = occupations[occupations["level"].eq("fiche") & occupations["code_rome_parent"].notna()]
+    if not len(f):
+        return None
+    return pd.DataFrame(
+        {
+            "source_system": "ROME4",
+            "source": f["occupation"],
+            "target_system": "ROME3",
+            "target": f["code_rome_parent"],
+            "weight": 1.0,
+        }
+    ).reset_index(drop=True)
