@@ -23,7 +23,8 @@ import defusedxml.ElementTree as DET
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger, require_file
+from gpec._schema import TABLES
+from gpec.ingest._errors import FormatError, RowLedger, reader_data, require_file
 
 __all__ = ["read_lheo", "MODALITES"]
 
@@ -42,20 +43,9 @@ _COMMUNE = re.compile(r"\d{5}|2[AB]\d{3}")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
+#: Columns of the offers table: the canonical ``training_offers`` columns, then LHÉO's own.
 COLUMNS = [
-    "offer",
-    "title",
-    "description",
-    "provider",
-    "site",
-    "seats",
-    "hours",
-    "modality",
-    "formacode",
-    "rncp",
-    "rome",
-    "completion_rate",
-    "placement_rate",
+    *TABLES["training_offers"].columns,
     "formation",
     "action",
     "seats_source",
@@ -74,6 +64,28 @@ COLUMNS = [
     "lat",
     "lon",
 ]
+
+#: Text columns with few distinct values: their strings are interned (one copy each).
+_LOW_CARDINALITY = frozenset(
+    {
+        "provider",
+        "provider_siret",
+        "city",
+        "postal_code",
+        "departement",
+        "site",
+        "modality",
+        "seats_source",
+        "formacode",
+        "rome",
+        "rncp",
+        "nsf",
+        "rome_version",
+        "start",
+        "end",
+        "formation",
+    }
+)
 
 
 def _local(tag: str) -> str:
@@ -253,22 +265,7 @@ def _formation_rows(f: Element, ordinal: int, warnings: list) -> list[dict]:
         a_num = action.get("numero") or str(a_idx)
         seats, source = _seats(action)
         n_sessions, start, end = _dates(action)
-        places = [
-            _address(lieu.find("coordonnees/adresse"))
-            for lieu in action.findall("lieu-de-formation")
-        ]
-        places = [p for p in places if p]
-        if not places:  # fallback: the registration address of the first session, then the org
-            adr = action.find("session/adresse-inscription/adresse")
-            places = [_address(adr)] if adr is not None else [org_adr] if org_adr else [{}]
-        seen = set()
-        unique = []
-        for p in places:
-            key = p.get("site") or p.get("postal_code")
-            if key in seen:
-                continue
-            seen.add(key)
-            unique.append(p)
+        unique = _places(action, org_adr)
         for p in unique:
             offer = f"{numero}/{a_num}"
             if len(unique) > 1:
@@ -309,6 +306,27 @@ def _formation_rows(f: Element, ordinal: int, warnings: list) -> list[dict]:
             }
         )
     return rows
+
+
+def _places(action: Element, org_adr: dict) -> list[dict]:
+    """The distinct addresses (by commune, else postal code) where an action is given: its
+    lieux de formation, else the registration address of its first session, else the org's."""
+    places = [
+        _address(lieu.find("coordonnees/adresse")) for lieu in action.findall("lieu-de-formation")
+    ]
+    places = [p for p in places if p]
+    if not places:
+        adr = action.find("session/adresse-inscription/adresse")
+        places = [_address(adr)] if adr is not None else [org_adr] if org_adr else [{}]
+    seen = set()
+    unique = []
+    for p in places:
+        key = p.get("site") or p.get("postal_code")
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(p)
+    return unique
 
 
 def _resume_rows(r: Element, ordinal: int, warnings: list) -> list[dict]:
@@ -423,29 +441,43 @@ def read_lheo(
     require_file(path, "an LHEO XML file")
     file = path.name
     ledger = RowLedger()
+    parsed = _parse(path, content=content, year=year)
+    df = _offer_frame(parsed.pop("columns"), parsed.pop("ordinals"))
+    ledger.read(file, len(df))
+    df = _checked_offers(df, ledger, file)
+    ledger.keep(file, len(df))
+    offers = _typed(df.drop(columns=["_no_action", "_row", "offer_number"]))
+    root_name, namespace = parsed["root"], parsed["namespace"]
+    meta = {
+        "source": str(path),
+        "format": "lheo",
+        "layout": "lheo-index" if root_name == "lheo-index" else "lheo",
+        "namespace": namespace,
+        "lheo_version": NAMESPACES.get(namespace, "unknown"),
+        "encoding": "as declared (XML)",
+        "offers_read": parsed["offers"],
+        "year": year,
+        "seats_unknown": int(offers["seats_unknown"].sum()),
+        "code_warnings": pd.DataFrame(
+            parsed["warnings"], columns=["offer", "column", "value", "reason"]
+        ),
+    }
+    return reader_data(path, ledger, meta, ("training_offers",), training_offers=offers)
+
+
+_NAMES = [*COLUMNS, "_no_action"]
+
+
+def _parse(path: Path, *, content: bool, year: int | None) -> dict:
+    """Stream the offers of the file into columns, one list per column (a dict per row would
+    cost ~1 kB of overhead); each offer is dropped from memory once read.
+
+    Returns ``columns``, ``ordinals`` (the offer number in the file of each row), ``root`` and
+    ``namespace`` of the root element, ``offers`` (offers read) and the code ``warnings``.
+    """
     warnings: list[tuple] = []
-    # columnar accumulation: one list per column (a dict per row would cost ~1 kB of overhead)
-    names = [*COLUMNS, "_no_action"]
-    columns: dict[str, list] = {c: [] for c in names}
+    columns: dict[str, list] = {c: [] for c in _NAMES}
     ordinals: list[int] = []
-    low_card = (
-        "provider",
-        "provider_siret",
-        "city",
-        "postal_code",
-        "departement",
-        "site",
-        "modality",
-        "seats_source",
-        "formacode",
-        "rome",
-        "rncp",
-        "nsf",
-        "rome_version",
-        "start",
-        "end",
-        "formation",
-    )
     root_name = namespace = None
     stack: list[Element] = []
     n_offers = 0
@@ -459,36 +491,16 @@ def read_lheo(
         ):
             if event == "start":
                 if root_name is None:
-                    root_name = _local(elem.tag)
-                    namespace = elem.tag[1:].split("}")[0] if elem.tag.startswith("{") else ""
-                    if root_name not in ("lheo", "lheo-index"):
-                        raise FormatError(
-                            f"{path}: not an LHEO file (root element "
-                            f"<{root_name}>, expected <lheo> or <lheo-index>)"
-                        )
+                    root_name, namespace = _check_root(path, elem)
                 stack.append(elem)
                 continue
             stack.pop()
             name = _local(elem.tag)
             if name in ("formation", "resume-offre") and len(stack) == 2:
                 n_offers += 1
-                _strip_namespaces(elem)
-                if year is not None:
-                    _keep_sessions_of(elem, year)
-                new = (_formation_rows if name == "formation" else _resume_rows)(
-                    elem, n_offers, warnings
-                )
-                for row in new:
-                    if not content:
-                        row.pop("content", None)
-                    if year is not None and not row.get("sessions"):
-                        row.update(seats=None, seats_source=None, seats_unknown=True)
-                    for c in names:
-                        v = row.get(c)
-                        if c in low_card and isinstance(v, str):
-                            v = sys.intern(v)
-                        columns[c].append(v)
-                ordinals.extend([n_offers] * len(new))
+                rows = _offer_rows(elem, name, n_offers, warnings, content=content, year=year)
+                _append_rows(columns, rows)
+                ordinals.extend([n_offers] * len(rows))
                 stack[-1].remove(elem)  # free memory: the offer is read
     except defusedxml.DefusedXmlException as exc:
         raise FormatError(
@@ -499,43 +511,107 @@ def read_lheo(
         raise FormatError(f"{path}: not well-formed XML ({exc})") from exc
     if root_name is None:
         raise FormatError(f"{path}: empty XML file")
+    return {
+        "columns": columns,
+        "ordinals": ordinals,
+        "root": root_name,
+        "namespace": namespace,
+        "offers": n_offers,
+        "warnings": warnings,
+    }
 
+
+def _check_root(path: Path, elem: Element) -> tuple[str, str]:
+    """Local name and namespace of the root element, which must be ``lheo`` or ``lheo-index``."""
+    root_name = _local(elem.tag)
+    namespace = elem.tag[1:].split("}")[0] if elem.tag.startswith("{") else ""
+    if root_name not in ("lheo", "lheo-index"):
+        raise FormatError(
+            f"{path}: not an LHEO file (root element "
+            f"<{root_name}>, expected <lheo> or <lheo-index>)"
+        )
+    return root_name, namespace
+
+
+def _offer_rows(
+    elem: Element, name: str, ordinal: int, warnings: list, *, content: bool, year: int | None
+) -> list[dict]:
+    """The rows of one ``formation`` or ``resume-offre``, sessions of ``year`` only if given."""
+    _strip_namespaces(elem)
+    if year is not None:
+        _keep_sessions_of(elem, year)
+    rows = (_formation_rows if name == "formation" else _resume_rows)(elem, ordinal, warnings)
+    for row in rows:
+        if not content:
+            row.pop("content", None)
+        if year is not None and not row.get("sessions"):
+            row.update(seats=None, seats_source=None, seats_unknown=True)
+    return rows
+
+
+def _append_rows(columns: dict[str, list], rows: list[dict]) -> None:
+    """Add rows to the column lists (low-cardinality strings interned)."""
+    for row in rows:
+        for c in _NAMES:
+            v = row.get(c)
+            if c in _LOW_CARDINALITY and isinstance(v, str):
+                v = sys.intern(v)
+            columns[c].append(v)
+
+
+def _offer_frame(columns: dict[str, list], ordinals: list[int]) -> pd.DataFrame:
+    """The parsed columns as a frame, each row numbered ``_row`` = "<offer>.<row of offer>"."""
     data = {}
-    for c in names:  # object columns share the parsed strings (no copy); free lists as we go
+    for c in _NAMES:  # object columns share the parsed strings (no copy); free lists as we go
         data[c] = pd.Series(columns.pop(c), dtype=object)  # no inference to "str" (a copy)
     df = pd.DataFrame(data, copy=False)
     del data
     df.index = pd.Index(ordinals, name="offer_number")
-    ledger.read(file, len(df))
-    table = "training_offers"
-
-    def reject(mask, column, reason):
-        nonlocal df
-        mask = mask.to_numpy(dtype=bool)
-        if mask.any():
-            # row = "<offer number in the file>.<row of that offer>", e.g. "3.1"
-            ledger.reject(table, file, df.loc[mask, "_row"], column, df.loc[mask, column], reason)
-            df = df[~mask]
-
     df = df.reset_index()
     df["_row"] = (
         df["offer_number"].astype(str)
         + "."
         + (df.groupby("offer_number").cumcount() + 1).astype(str)
     )
-    reject(df["_no_action"].fillna(False).astype(bool), "action", "formation without <action>")
-    reject(
-        df["site"].isna(),
+    return df
+
+
+#: Checks of an offer row, in order (each on the rows left by the previous ones).
+_OFFER_CHECKS = (
+    (
+        lambda d: d["_no_action"].fillna(False).astype(bool),
+        "action",
+        "formation without <action>",
+    ),
+    (
+        lambda d: d["site"].isna(),
         "site",
         "no INSEE commune for the lieu de formation or the registration address",
-    )
-    reject(
-        ~df["site"].map(lambda s: bool(_COMMUNE.fullmatch(s))), "site", "not an INSEE commune code"
-    )
-    reject(df["title"].isna(), "title", "no intitule-formation")
-    reject(df.duplicated("offer", keep="first"), "offer", "duplicate offer identifier")
-    ledger.keep(file, len(df))
-    offers = df.drop(columns=["_no_action", "_row", "offer_number"])
+    ),
+    (
+        lambda d: ~d["site"].map(lambda s: bool(_COMMUNE.fullmatch(s))),
+        "site",
+        "not an INSEE commune code",
+    ),
+    (lambda d: d["title"].isna(), "title", "no intitule-formation"),
+    (lambda d: d.duplicated("offer", keep="first"), "offer", "duplicate offer identifier"),
+)
+
+
+def _checked_offers(df: pd.DataFrame, ledger: RowLedger, file: str) -> pd.DataFrame:
+    """The rows that pass :data:`_OFFER_CHECKS`; the others rejected, row = ``_row``."""
+    for check, column, reason in _OFFER_CHECKS:
+        mask = check(df).to_numpy(dtype=bool)
+        if mask.any():
+            ledger.reject(
+                "training_offers", file, df.loc[mask, "_row"], column, df.loc[mask, column], reason
+            )
+            df = df[~mask]
+    return df
+
+
+def _typed(offers: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as floats, ``seats_unknown`` as bool, text as object with None for missing."""
     for col in ("seats", "hours", "lat", "lon", "completion_rate", "placement_rate"):
         offers[col] = pd.to_numeric(offers[col], errors="coerce").astype(float)
     offers["seats_unknown"] = offers["seats_unknown"].astype(bool)
@@ -546,23 +622,4 @@ def read_lheo(
     ]
     for c in text_cols:
         offers[c] = offers[c].astype(object).where(offers[c].notna(), None)
-    offers = offers.reset_index(drop=True)
-
-    layout = "lheo-index" if root_name == "lheo-index" else "lheo"
-    meta = {
-        "source": str(path),
-        "format": "lheo",
-        "layout": layout,
-        "namespace": namespace,
-        "lheo_version": NAMESPACES.get(namespace, "unknown"),
-        "encoding": "as declared (XML)",
-        "offers_read": n_offers,
-        "year": year,
-        "seats_unknown": int(offers["seats_unknown"].sum()),
-        "code_warnings": pd.DataFrame(warnings, columns=["offer", "column", "value", "reason"]),
-        "row_accounting": ledger.checked_accounting(),
-    }
-    rejected = ledger.frame()
-    return GpecData(
-        training_offers=offers, sources={"training_offers": str(path)}, rejected=rejected, meta=meta
-    )
+    return offers.reset_index(drop=True)
