@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger, require_file
-from gpec.ingest._tables import InputFileError, detect_encoding, read_table
+from gpec.ingest._errors import FormatError, RowLedger, read_source_table, require_file
+from gpec.ingest._tables import detect_encoding, read_table
 from gpec.referentials import CODE_PATTERNS, check_codes, make_crosswalk
 
 __all__ = ["read_crosswalk"]
@@ -52,6 +52,14 @@ def _system(header: str) -> str | None:
     return None
 
 
+def _codes(values: pd.Series, system: str) -> pd.Series:
+    """Codes as stripped text ("" for null); ISCO-08 codes of 1-3 digits padded to 4."""
+    codes = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    if system == "ISCO08":
+        codes = codes.where(~codes.str.fullmatch(r"\d{1,3}"), codes.str.zfill(4))
+    return codes
+
+
 class _Builder:
     """Collect (source_system, source, target_system, target, weight) links with accounting."""
 
@@ -71,57 +79,22 @@ class _Builder:
         both: bool = True,
     ) -> None:
         """``df`` indexed by row in file; rejects bad rows, adds links in one or two directions."""
-        led = self.ledger
-        s = df[src].astype(object).where(df[src].notna(), "").astype(str).str.strip()
-        t = df[tgt].astype(object).where(df[tgt].notna(), "").astype(str).str.strip()
-        if src_sys == "ISCO08":
-            s = s.where(~s.str.fullmatch(r"\d{1,3}"), s.str.zfill(4))
-        if tgt_sys == "ISCO08":
-            t = t.where(~t.str.fullmatch(r"\d{1,3}"), t.str.zfill(4))
-        empty = s.isin(_NA) & t.isin(_NA)
-        led.reject(
-            "crosswalks",
-            file,
-            df.index[empty],
-            f"{src}+{tgt}",
-            [""] * int(empty.sum()),
-            "empty row",
-        )
-        ok = ~empty
-        for codes, col, system in ((s, src, src_sys), (t, tgt, tgt_sys)):
-            na = codes.isin(_NA) & ok
-            led.reject(
-                "crosswalks", file, df.index[na], col, codes[na], f"no {system} code (empty or NA)"
-            )
-            ok &= ~na
-            bad = ~check_codes(codes, system) & ok
-            led.reject("crosswalks", file, df.index[bad], col, codes[bad], f"not a {system} code")
-            ok &= ~bad
+        s, t = _codes(df[src], src_sys), _codes(df[tgt], tgt_sys)
         pairs = pd.DataFrame({"source": s, "target": t}, index=df.index)
+        checks = [(s.isin(_NA) & t.isin(_NA), f"{src}+{tgt}", None, "empty row")]
+        for codes, col, system in ((s, src, src_sys), (t, tgt, tgt_sys)):
+            checks.append((codes.isin(_NA), col, codes, f"no {system} code (empty or NA)"))
+            checks.append((~check_codes(codes, system), col, codes, f"not a {system} code"))
         if weight is not None:
             pairs["w"] = pd.to_numeric(df[weight], errors="coerce")
-            badw = (pairs["w"].isna() | (pairs["w"] < 0)) & ok
-            led.reject(
-                "crosswalks",
-                file,
-                df.index[badw],
-                weight,
-                df.loc[badw, weight],
-                "not a weight (number >= 0)",
-            )
-            ok &= ~badw
-        dup = pairs.duplicated(["source", "target"], keep="first") & ok
-        led.reject(
-            "crosswalks",
-            file,
-            df.index[dup],
-            f"{src}+{tgt}",
-            pairs.loc[dup, "source"] + "|" + pairs.loc[dup, "target"],
-            "duplicate pair",
-        )
-        ok &= ~dup
+            bad = pairs["w"].isna() | (pairs["w"] < 0)
+            checks.append((bad, weight, df[weight], "not a weight (number >= 0)"))
+        dup = pairs.duplicated(["source", "target"], keep="first")
+        shown = pairs["source"] + "|" + pairs["target"]
+        checks.append((dup, f"{src}+{tgt}", shown, "duplicate pair"))
+        ok = self.ledger.reject_in_turn("crosswalks", file, df.index, checks)
         pairs = pairs[ok]
-        led.keep(file, len(pairs))
+        self.ledger.keep(file, len(pairs))
         w = "w" if weight is not None else None
         self.parts.append(
             make_crosswalk(pairs, weight=w, source_system=src_sys, target_system=tgt_sys)
@@ -152,14 +125,35 @@ _SAS_VALUE = re.compile(r"^\s*value\s+\$?(\w+)", re.I)
 
 
 def _read_sas(path: Path, ledger: RowLedger, builder: _Builder, meta: dict) -> None:
+    """The DARES SAS ``proc format`` table: ROME v3 (``$FAP9RSQ``) and ROME v3 + qualification
+    digit (``$FAP9RAQ``) -> FAP 2009, one line per target with its keys."""
     raw = path.read_bytes()
     enc = detect_encoding(raw)
     meta["encoding"] = enc
     file = path.name
+    rows, unparsed = _sas_lines(raw.decode(enc))
+    if not rows and not unparsed:
+        raise FormatError(
+            f"{path}: not a DARES SAS crosswalk (no 'value $FORMAT' statement with "
+            '"code" = "code" lines)'
+        )
+    ledger.read(file, len(rows) + len(unparsed))
+    for lineno, text in unparsed:
+        ledger.reject("crosswalks", file, [lineno], "", [text[:80]], "unparsed SAS format line")
+    links = _sas_links(rows, ledger, file)
+    builder.parts.extend(
+        _sas_crosswalks(pd.DataFrame(links, columns=["system", "source", "target"]))
+    )
+    meta["layout"] = "dares_sas_format"
+
+
+def _sas_lines(text: str) -> tuple[list[tuple], list[tuple]]:
+    """The ``"key", ... = "target"`` lines of the value statements, as (line, format, keys,
+    target), and the lines that look like one but do not parse, as (line, text)."""
     fmt = None
-    rows = []  # (line, format, keys, target)
+    rows = []
     unparsed = []
-    for lineno, line in enumerate(raw.decode(enc).splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         m = _SAS_VALUE.match(line)
         if m:
             fmt = m.group(1).upper()
@@ -172,15 +166,12 @@ def _read_sas(path: Path, ledger: RowLedger, builder: _Builder, meta: dict) -> N
             continue
         keys = re.findall(r'"([^"]*)"', m.group(1))
         rows.append((lineno, fmt, keys, m.group(2)))
-    if not rows and not unparsed:
-        raise FormatError(
-            f"{path}: not a DARES SAS crosswalk (no 'value $FORMAT' statement with "
-            '"code" = "code" lines)'
-        )
-    ledger.read(file, len(rows) + len(unparsed))
-    for lineno, text in unparsed:
-        ledger.reject("crosswalks", file, [lineno], "", [text[:80]], "unparsed SAS format line")
-    # one link per key; a line is the accounting unit (kept when its target and keys are valid)
+    return rows, unparsed
+
+
+def _sas_links(rows: list[tuple], ledger: RowLedger, file: str) -> list[tuple[str, str, str]]:
+    """One (system, source, target) link per key; a line is the accounting unit (kept when its
+    target and keys are valid)."""
     links = []
     for lineno, fmt, keys, target in rows:
         if fmt == "FAP9RSQ":
@@ -202,7 +193,12 @@ def _read_sas(path: Path, ledger: RowLedger, builder: _Builder, meta: dict) -> N
         else:
             ledger.keep(file, 1)
             links.extend((src_sys, k, target) for k in keys)
-    df = pd.DataFrame(links, columns=["system", "source", "target"])
+    return links
+
+
+def _sas_crosswalks(df: pd.DataFrame) -> list[pd.DataFrame]:
+    """ROME3 -> FAP2009 and ROME3Q -> FAP2009; a ROME code known only with its qualification
+    digits also gets an equal split over the distinct FAP they reach."""
     rsq = df[df["system"] == "ROME3"]
     raq = df[df["system"] == "ROME3Q"]
     parts = []
@@ -210,15 +206,13 @@ def _read_sas(path: Path, ledger: RowLedger, builder: _Builder, meta: dict) -> N
         parts.append(make_crosswalk(rsq, source_system="ROME3", target_system="FAP2009"))
     if len(raq):
         parts.append(make_crosswalk(raq, source_system="ROME3Q", target_system="FAP2009"))
-        # ROME v3 alone: equal split over the distinct FAP of its qualification digits
         rome = raq.assign(rome=raq["source"].str[:5])
         rome = rome[~rome["rome"].isin(set(rsq["source"]))]
         rome = rome.drop_duplicates(["rome", "target"])
         parts.append(
             make_crosswalk(rome, source="rome", source_system="ROME3", target_system="FAP2009")
         )
-    builder.parts.extend(parts)
-    meta["layout"] = "dares_sas_format"
+    return parts
 
 
 # ------------------------------------------------------------------------------------ main
@@ -267,76 +261,20 @@ def read_crosswalk(
     ledger = RowLedger()
     builder = _Builder(ledger)
     meta: dict = {"source": str(path), "format": "crosswalk"}
-    file = path.name
     suffix = path.suffix.lower()
     head = path.read_bytes()[:20000]
     if suffix == ".txt" and re.search(rb"(?im)^\s*value\s+\$", head):
         _read_sas(path, ledger, builder, meta)
     elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True)
-            sheets = wb.sheetnames
-            wb.close()
-        except Exception as exc:
-            raise FormatError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
-        if "ROME to ISCO-08" not in sheets:
-            raise FormatError(
-                f"{path}: not a known crosswalk workbook (no sheet 'ROME to "
-                f"ISCO-08'; sheets: {sheets})"
-            )
-        meta["layout"] = "rome_isco08"
-        for sheet, src, tgt, s_sys, t_sys in (
-            ("ROME to ISCO-08", "Code ROME", "Code ISCO08", "ROME3", "ISCO08"),
-            ("ISCO-08 to ROME", "Code ISCO08", "Code ROME", "ISCO08", "ROME3"),
-        ):
-            if sheet not in sheets or (sheet != "ROME to ISCO-08" and not both):
-                continue
-            df = read_table(path, sheet=sheet)
-            df = df.dropna(how="all")  # blank formatted rows are not data rows
-            key = f"{file}[{sheet}]"
-            ledger.read(key, len(df))
-            for c in (src, tgt):
-                if c not in df.columns:
-                    raise FormatError(f"{path}: sheet {sheet!r} has no column {c!r}")
-            builder.add(df, key, src, tgt, s_sys, t_sys, both=False)
+        _read_rome_isco(path, ledger, builder, meta, both)
     else:
-        try:
-            df = read_table(path)
-        except InputFileError as exc:
-            raise FormatError(str(exc)) from exc
+        df = read_source_table(path)
         meta.update(encoding=df.attrs.get("encoding"), separator=df.attrs.get("sep"))
-        ledger.read(file, len(df))
-        cols = list(df.columns)
-        if {"source", "target"} <= set(cols):
-            meta["layout"] = "generic"
-            weight = "weight" if "weight" in cols else None
-            if "source_system" in cols and "target_system" in cols:
-                for (ss, ts), part in df.groupby(["source_system", "target_system"], sort=True):
-                    builder.add(part, file, "source", "target", ss, ts, weight, both=False)
-            else:
-                if not (source_system and target_system):
-                    raise FormatError(
-                        f"{path}: generic crosswalk without source_system/"
-                        "target_system columns: pass source_system= and "
-                        "target_system="
-                    )
-                builder.add(
-                    df, file, "source", "target", source_system, target_system, weight, both=both
-                )
+        ledger.read(path.name, len(df))
+        if {"source", "target"} <= set(df.columns):
+            _add_generic(df, path, builder, meta, both, (source_system, target_system))
         else:
-            systems = [(c, _system(c)) for c in cols]
-            known = [(c, s) for c, s in systems if s]
-            if len(known) < 2:
-                raise FormatError(
-                    f"{path}: not a crosswalk (no two code columns such as "
-                    f"Fap;Rome, Fap;PCS, ROME,PCS; found {cols})"
-                )
-            (src, s_sys), (tgt, t_sys) = known[0], known[1]
-            s_sys, t_sys = source_system or s_sys, target_system or t_sys
-            meta["layout"] = f"{s_sys}-{t_sys}".lower()
-            builder.add(df, file, src, tgt, s_sys, t_sys, both=both)
+            _add_code_columns(df, path, builder, meta, both, (source_system, target_system))
     crosswalks = builder.frame()
     meta["row_accounting"] = ledger.checked_accounting()
     meta["system_pairs"] = sorted(
@@ -348,3 +286,76 @@ def read_crosswalk(
     return GpecData(
         crosswalks=crosswalks, sources={"crosswalks": str(path)}, rejected=ledger.frame(), meta=meta
     )
+
+
+def _read_rome_isco(
+    path: Path, ledger: RowLedger, builder: _Builder, meta: dict, both: bool
+) -> None:
+    """The Pôle emploi ROME <-> ISCO-08 workbook: one sheet per direction."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+        sheets = wb.sheetnames
+        wb.close()
+    except Exception as exc:
+        raise FormatError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    if "ROME to ISCO-08" not in sheets:
+        raise FormatError(
+            f"{path}: not a known crosswalk workbook (no sheet 'ROME to ISCO-08'; sheets: {sheets})"
+        )
+    meta["layout"] = "rome_isco08"
+    for sheet, src, tgt, s_sys, t_sys in (
+        ("ROME to ISCO-08", "Code ROME", "Code ISCO08", "ROME3", "ISCO08"),
+        ("ISCO-08 to ROME", "Code ISCO08", "Code ROME", "ISCO08", "ROME3"),
+    ):
+        if sheet not in sheets or (sheet != "ROME to ISCO-08" and not both):
+            continue
+        df = read_table(path, sheet=sheet)
+        df = df.dropna(how="all")  # blank formatted rows are not data rows
+        key = f"{path.name}[{sheet}]"
+        ledger.read(key, len(df))
+        for c in (src, tgt):
+            if c not in df.columns:
+                raise FormatError(f"{path}: sheet {sheet!r} has no column {c!r}")
+        builder.add(df, key, src, tgt, s_sys, t_sys, both=False)
+
+
+def _add_generic(
+    df: pd.DataFrame, path: Path, builder: _Builder, meta: dict, both: bool, systems: tuple
+) -> None:
+    """A table with ``source`` and ``target`` columns (and ``weight``, ``source_system`` and
+    ``target_system`` when given; else ``systems`` names them)."""
+    meta["layout"] = "generic"
+    cols = list(df.columns)
+    weight = "weight" if "weight" in cols else None
+    if "source_system" in cols and "target_system" in cols:
+        for (ss, ts), part in df.groupby(["source_system", "target_system"], sort=True):
+            builder.add(part, path.name, "source", "target", ss, ts, weight, both=False)
+        return
+    source_system, target_system = systems
+    if not (source_system and target_system):
+        raise FormatError(
+            f"{path}: generic crosswalk without source_system/"
+            "target_system columns: pass source_system= and "
+            "target_system="
+        )
+    builder.add(df, path.name, "source", "target", source_system, target_system, weight, both=both)
+
+
+def _add_code_columns(
+    df: pd.DataFrame, path: Path, builder: _Builder, meta: dict, both: bool, systems: tuple
+) -> None:
+    """A table whose first two code columns name their system (``Fap;Rome``, ``ROME,PCS``...);
+    ``systems`` overrides the systems read from the headers."""
+    cols = list(df.columns)
+    known = [(c, s) for c, s in ((c, _system(c)) for c in cols) if s]
+    if len(known) < 2:
+        raise FormatError(
+            f"{path}: not a crosswalk (no two code columns such as "
+            f"Fap;Rome, Fap;PCS, ROME,PCS; found {cols})"
+        )
+    (src, s_sys), (tgt, t_sys) = known[0], known[1]
+    s_sys, t_sys = systems[0] or s_sys, systems[1] or t_sys
+    meta["layout"] = f"{s_sys}-{t_sys}".lower()
+    builder.add(df, path.name, src, tgt, s_sys, t_sys, both=both)
