@@ -92,93 +92,102 @@ def _resolve_dict(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         if section not in DEFAULTS:
             raise ConfigError(f"{where}: unknown section [{section}]{_suggest(section, DEFAULTS)}")
         if section == "scenarios":
-            if not isinstance(values, list):
-                raise ConfigError(f"{where}: 'scenarios' must be an array of tables [[scenarios]]")
-            from gpec.scenarios import SCENARIO_KEYS, normalize_scenarios
-
-            for i, sc in enumerate(values):
-                for key in sc:
-                    if key not in SCENARIO_KEYS:
-                        raise ConfigError(
-                            f"{where}: unknown key {key!r} in scenario {i + 1}"
-                            f"{_suggest(key, SCENARIO_KEYS)}"
-                        )
-                if "name" not in sc:
-                    raise ConfigError(f"{where}: scenario {i + 1} has no 'name'")
-            try:
-                normalize_scenarios(values)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{where}: [[scenarios]] {exc}") from None
+            _check_scenario_entries(values, where)
             cfg["scenarios"] = list(values)
             continue
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: [{section}] must be a table")
         if section == "data":
             for name, spec in values.items():
-                if name not in TABLES and not (isinstance(spec, dict) and "format" in spec):
-                    raise ConfigError(
-                        f"{where}: unknown table {name!r} in [data]{_suggest(name, TABLES)}"
-                    )
-                if isinstance(spec, dict):
-                    for key in spec:
-                        if key not in _DATA_KEYS:
-                            raise ConfigError(
-                                f"{where}: unknown key {key!r} in [data.{name}]"
-                                f"{_suggest(key, _DATA_KEYS)}"
-                            )
-                    fmt = spec.get("format", "table")
-                    if fmt not in DATA_FORMATS:
-                        raise ConfigError(
-                            f"{where}: unknown format {fmt!r} in [data.{name}]"
-                            f"{_suggest(fmt, DATA_FORMATS)}"
-                        )
-                    if "path" not in spec:
-                        raise ConfigError(f"{where}: [data.{name}] needs a 'path'")
-                    tables = spec.get("tables", [])
-                    if not isinstance(tables, list) or any(t not in TABLES for t in tables):
-                        bad = (
-                            [t for t in tables if t not in TABLES]
-                            if isinstance(tables, list)
-                            else tables
-                        )
-                        raise ConfigError(
-                            f"{where}: [data.{name}] tables must list canonical "
-                            f"table names, got {bad!r}"
-                        )
-                    if not isinstance(spec.get("options", {}), dict):
-                        raise ConfigError(f"{where}: [data.{name}] options must be a table")
-                elif not isinstance(spec, str):
-                    raise ConfigError(f"{where}: [data] {name} must be a file path")
+                _check_data_entry(name, spec, where)
             cfg["data"] = dict(values)
             continue
-        defaults = DEFAULTS[section]
         for key, value in values.items():
-            if key not in defaults:
-                raise ConfigError(
-                    f"{where}: unknown key {key!r} in [{section}]{_suggest(key, defaults)}"
-                )
-            default = defaults[key]
-            ok = (
-                isinstance(value, type(default))
-                or (
-                    isinstance(default, float)
-                    and isinstance(value, int)
-                    and not isinstance(value, bool)
-                )
-                or (isinstance(default, list) and isinstance(value, int))
-            )
-            if isinstance(default, bool) != isinstance(value, bool):
-                ok = False
-            if not ok:
-                raise ConfigError(
-                    f"{where}: [{section}] {key} must be of type "
-                    f"{type(default).__name__}, got {value!r}"
-                )
+            _check_type(section, key, value, where)
             cfg[section][key] = value
     level = cfg["forecast"]["level"]
     cfg["forecast"]["level"] = [level] if isinstance(level, int) else list(level)
+    _check_rate_ranges(cfg["supply"], where)
+    _check_values(cfg, where)
+    return cfg
+
+
+def _check_scenario_entries(values: Any, where: str) -> None:
+    """``[[scenarios]]``: an array of tables, each with a name and known keys."""
+    if not isinstance(values, list):
+        raise ConfigError(f"{where}: 'scenarios' must be an array of tables [[scenarios]]")
+    from gpec.scenarios import SCENARIO_KEYS, normalize_scenarios
+
+    for i, sc in enumerate(values):
+        for key in sc:
+            if key not in SCENARIO_KEYS:
+                raise ConfigError(
+                    f"{where}: unknown key {key!r} in scenario {i + 1}"
+                    f"{_suggest(key, SCENARIO_KEYS)}"
+                )
+        if "name" not in sc:
+            raise ConfigError(f"{where}: scenario {i + 1} has no 'name'")
+    try:
+        normalize_scenarios(values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: [[scenarios]] {exc}") from None
+
+
+def _check_data_entry(name: str, spec: Any, where: str) -> None:
+    """One entry of ``[data]``: a file path, or a table with a path, a known format, canonical
+    table names and an options table."""
+    if name not in TABLES and not (isinstance(spec, dict) and "format" in spec):
+        raise ConfigError(f"{where}: unknown table {name!r} in [data]{_suggest(name, TABLES)}")
+    if not isinstance(spec, dict):
+        if not isinstance(spec, str):
+            raise ConfigError(f"{where}: [data] {name} must be a file path")
+        return
+    for key in spec:
+        if key not in _DATA_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key {key!r} in [data.{name}]{_suggest(key, _DATA_KEYS)}"
+            )
+    fmt = spec.get("format", "table")
+    if fmt not in DATA_FORMATS:
+        raise ConfigError(
+            f"{where}: unknown format {fmt!r} in [data.{name}]{_suggest(fmt, DATA_FORMATS)}"
+        )
+    if "path" not in spec:
+        raise ConfigError(f"{where}: [data.{name}] needs a 'path'")
+    tables = spec.get("tables", [])
+    if not isinstance(tables, list) or any(t not in TABLES for t in tables):
+        bad = [t for t in tables if t not in TABLES] if isinstance(tables, list) else tables
+        raise ConfigError(
+            f"{where}: [data.{name}] tables must list canonical table names, got {bad!r}"
+        )
+    if not isinstance(spec.get("options", {}), dict):
+        raise ConfigError(f"{where}: [data.{name}] options must be a table")
+
+
+def _check_type(section: str, key: str, value: Any, where: str) -> None:
+    """A key of a section is known and of its default's type (an int for a float or a list)."""
+    defaults = DEFAULTS[section]
+    if key not in defaults:
+        raise ConfigError(f"{where}: unknown key {key!r} in [{section}]{_suggest(key, defaults)}")
+    default = defaults[key]
+    ok = (
+        isinstance(value, type(default))
+        or (isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(default, list) and isinstance(value, int))
+    )
+    if isinstance(default, bool) != isinstance(value, bool):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"{where}: [{section}] {key} must be of type {type(default).__name__}, got {value!r}"
+        )
+
+
+def _check_rate_ranges(supply: Mapping[str, Any], where: str) -> None:
+    """``[supply] completion_range`` / ``placement_range``: empty, or [low, high] around the
+    default rate, within [0, 1]."""
     for name in ("completion", "placement"):
-        rng, default = cfg["supply"][f"{name}_range"], cfg["supply"][f"{name}_default"]
+        rng, default = supply[f"{name}_range"], supply[f"{name}_default"]
         if rng and not (
             len(rng) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
@@ -188,8 +197,6 @@ def _resolve_dict(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
                 f"{where}: [supply] {name}_range must be [low, high] with 0 <= low <= "
                 f"{name}_default ({default:g}) <= high <= 1, got {rng!r}"
             )
-    _check_values(cfg, where)
-    return cfg
 
 
 def _one_of(where: str, section: str, key: str, value: Any, allowed) -> None:
