@@ -720,143 +720,191 @@ def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
     ...
     gpec.exceptions.ConfigError: config: [run] level = 'Region' is not a level of the territories table; its levels are: nation, region (did you mean 'region'?)
     """
-    import pandas as pd
-
     if not isinstance(cfg, Config):
         cfg = resolve_config(cfg)
-    where = cfg.where
+    facts = _DataFacts(data)
     problems: list[str] = []
     notes: list[str] = []
-    terr, occ, emp = data.territories, data.occupations, data.employment
-    src = getattr(data, "sources", {}) or {}
-
-    def table_name(name: str) -> str:
-        path = src.get(name)
-        return f"the {name} table ({Path(path).name})" if path else f"the {name} table"
-
-    run = cfg["run"]
-    level = run["level"]
-    known_terr: set[str] = set()
-    level_of: dict[str, str] = {}
-    if terr is not None and {"territory", "level"} <= set(terr.columns):
-        known_terr = set(terr["territory"].dropna().astype(str))
-        level_of = dict(zip(terr["territory"].astype(str), terr["level"].astype(str), strict=True))
-        levels = sorted(set(terr["level"].dropna().astype(str)))
-        for section, key, value, needed in (
-            ("run", "level", level, True),
-            ("catchment", "level", cfg["catchment"]["level"],
-             cfg["catchment"]["method"] == "parent"),
-            ("supply", "site_level", cfg["supply"]["site_level"], bool(cfg["supply"]["site_level"])),
-        ):  # fmt: skip
-            if needed and value not in levels:
-                problems.append(
-                    f"{where}: [{section}] {key} = {value!r} is not a level of "
-                    f"{table_name('territories')}; its levels are: {', '.join(levels)}"
-                    f"{_suggest_level(value, levels)}"
-                )
-        if level in levels and emp is not None and "territory" in emp.columns:
-            emp_levels = set(emp["territory"].astype(str).map(level_of).dropna())
-            if level not in emp_levels and len(emp):
-                problems.append(
-                    f"{where}: [run] level = {level!r}: no row of {table_name('employment')} "
-                    f"is at that level; its territories are at the level(s): "
-                    f"{_listing(emp_levels) or 'none known'}"
-                )
-    known_occ = set(occ["occupation"].dropna().astype(str)) if occ is not None else set()
-    if occ is not None and run["occupation_level"] and "level" in occ.columns:
-        occ_levels = sorted(set(occ["level"].dropna().astype(str)))
-        if run["occupation_level"] not in occ_levels:
-            problems.append(
-                f"{where}: [run] occupation_level = {run['occupation_level']!r} is not a level of "
-                f"{table_name('occupations')}; its levels are: {', '.join(occ_levels)}"
-                f"{_suggest_level(run['occupation_level'], occ_levels)}"
-            )
-    if occ is not None:
-        unknown = sorted(set(map(str, run["exclude_occupations"])) - known_occ)
-        if unknown:
-            notes.append(
-                f"[run] exclude_occupations: {_listing(unknown)} not in "
-                f"{table_name('occupations')}: nothing to leave out for them"
-            )
-
-    rep = cfg["report"]
-    if rep["territory"] and terr is not None and rep["territory"] not in known_terr:
-        problems.append(
-            f"{where}: [report] territory = {rep['territory']!r} is not in "
-            f"{table_name('territories')}"
-        )
-    if rep["occupation"] and occ is not None and rep["occupation"] not in known_occ:
-        problems.append(
-            f"{where}: [report] occupation = {rep['occupation']!r} is not in "
-            f"{table_name('occupations')}"
-        )
-
-    # scenarios: codes must exist; from_year within the forecast horizon
-    last_obs = None
-    if emp is not None and "period" in emp.columns and len(emp):
-        from gpec._schema import parse_periods
-
-        vals, _ = parse_periods(emp["period"])  # "2005.0" and 01/01/2005 are years too
-        periods = pd.to_numeric(
-            vals.map(lambda v: v if isinstance(v, int) else None), errors="coerce"
-        )
-        if level_of:
-            at_level = emp["territory"].astype(str).map(level_of).eq(level).to_numpy()
-            if at_level.any():
-                periods = periods[at_level]
-        if periods.notna().any():
-            last_obs = int(periods.max())
-    offers = data.training_offers
-    known_offers = (
-        set(offers["offer"].dropna().astype(str))
-        if offers is not None and "offer" in offers.columns
-        else None
-    )
-    horizon = cfg["forecast"]["horizon"]
+    _check_levels(cfg, facts, problems)
+    _check_occupation_keys(cfg, facts, problems, notes)
+    _check_report_series(cfg, facts, problems)
+    last_obs = _last_observed_year(facts, cfg["run"]["level"])
     for i, sc in enumerate(cfg["scenarios"]):
-        name = sc.get("name", f"#{i + 1}")
-        head = f"{where}: [[scenarios]] {name!r}"
-        if terr is not None and known_terr:
-            for key in ("territories", "sites", "site"):
-                codes = _codes(sc.get(key))
-                missing = [c for c in codes if c not in known_terr]
-                if missing:
-                    problems.append(
-                        f"{head}: {key} {_listing(missing)} not in {table_name('territories')}"
-                    )
-                elif key == "territories" and level in set(level_of.values()):
-                    other = [c for c in codes if level_of.get(c) != level]
-                    if other:
-                        problems.append(
-                            f"{head}: territories {_listing(other)} are not at the level of the "
-                            f"gaps ([run] level = {level!r}): "
-                            + ", ".join(f"{c} is at level {level_of[c]!r}" for c in other[:5])
-                        )
-        if occ is not None:
-            missing = [c for c in _codes(sc.get("occupations")) if c not in known_occ]
-            if missing:
-                problems.append(
-                    f"{head}: occupations {_listing(missing)} not in {table_name('occupations')}"
-                )
-        offer_codes = _codes(sc.get("offers"))
-        if offer_codes:
-            if known_offers is None:
-                problems.append(
-                    f"{head}: offers are selected but no training_offers table is given"
-                )
-            else:
-                missing = [c for c in offer_codes if c not in known_offers]
-                if missing:
-                    problems.append(
-                        f"{head}: offers {_listing(missing)} not in {table_name('training_offers')}"
-                    )
-        year = sc.get("from_year")
-        if year is not None and last_obs is not None and int(year) > last_obs + horizon:
-            notes.append(
-                f"[[scenarios]] {name!r}: from_year {int(year)} is after the last forecast year "
-                f"{last_obs + horizon} (last observed year {last_obs} + [forecast] horizon "
-                f"{horizon}): this entry changes nothing"
-            )
+        _check_scenario(cfg, facts, i, sc, last_obs, problems, notes)
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
     return notes
+
+
+class _DataFacts:
+    """What the checks of a configuration need to know of the loaded tables: codes and levels
+    of territories, occupation and offer codes, and the file each table comes from."""
+
+    def __init__(self, data):
+        self.terr, self.occ, self.emp = data.territories, data.occupations, data.employment
+        self.sources = getattr(data, "sources", {}) or {}
+        self.known_terr: set[str] = set()
+        self.level_of: dict[str, str] = {}
+        self.levels: list[str] | None = None  # None: no territory levels to check against
+        terr = self.terr
+        if terr is not None and {"territory", "level"} <= set(terr.columns):
+            self.known_terr = set(terr["territory"].dropna().astype(str))
+            self.level_of = dict(
+                zip(terr["territory"].astype(str), terr["level"].astype(str), strict=True)
+            )
+            self.levels = sorted(set(terr["level"].dropna().astype(str)))
+        occ = self.occ
+        self.known_occ = set(occ["occupation"].dropna().astype(str)) if occ is not None else set()
+        offers = data.training_offers
+        self.known_offers = (
+            set(offers["offer"].dropna().astype(str))
+            if offers is not None and "offer" in offers.columns
+            else None
+        )
+
+    def table(self, name: str) -> str:
+        """How messages name a table: with its file when known."""
+        path = self.sources.get(name)
+        return f"the {name} table ({Path(path).name})" if path else f"the {name} table"
+
+
+def _check_levels(cfg: Config, facts: _DataFacts, problems: list[str]) -> None:
+    """Territory levels named by the configuration exist, and employment has rows at the
+    level of the gaps."""
+    if facts.levels is None:
+        return
+    where, levels, level = cfg.where, facts.levels, cfg["run"]["level"]
+    for section, key, value, needed in (
+        ("run", "level", level, True),
+        ("catchment", "level", cfg["catchment"]["level"],
+         cfg["catchment"]["method"] == "parent"),
+        ("supply", "site_level", cfg["supply"]["site_level"], bool(cfg["supply"]["site_level"])),
+    ):  # fmt: skip
+        if needed and value not in levels:
+            problems.append(
+                f"{where}: [{section}] {key} = {value!r} is not a level of "
+                f"{facts.table('territories')}; its levels are: {', '.join(levels)}"
+                f"{_suggest_level(value, levels)}"
+            )
+    emp = facts.emp
+    if level in levels and emp is not None and "territory" in emp.columns:
+        emp_levels = set(emp["territory"].astype(str).map(facts.level_of).dropna())
+        if level not in emp_levels and len(emp):
+            problems.append(
+                f"{where}: [run] level = {level!r}: no row of {facts.table('employment')} "
+                f"is at that level; its territories are at the level(s): "
+                f"{_listing(emp_levels) or 'none known'}"
+            )
+
+
+def _check_occupation_keys(
+    cfg: Config, facts: _DataFacts, problems: list[str], notes: list[str]
+) -> None:
+    """``[run] occupation_level`` is a level of the occupations; ``exclude_occupations`` not
+    in the table are noted."""
+    occ, run = facts.occ, cfg["run"]
+    if occ is None:
+        return
+    if run["occupation_level"] and "level" in occ.columns:
+        occ_levels = sorted(set(occ["level"].dropna().astype(str)))
+        if run["occupation_level"] not in occ_levels:
+            problems.append(
+                f"{cfg.where}: [run] occupation_level = {run['occupation_level']!r} is not a "
+                f"level of {facts.table('occupations')}; its levels are: {', '.join(occ_levels)}"
+                f"{_suggest_level(run['occupation_level'], occ_levels)}"
+            )
+    unknown = sorted(set(map(str, run["exclude_occupations"])) - facts.known_occ)
+    if unknown:
+        notes.append(
+            f"[run] exclude_occupations: {_listing(unknown)} not in "
+            f"{facts.table('occupations')}: nothing to leave out for them"
+        )
+
+
+def _check_report_series(cfg: Config, facts: _DataFacts, problems: list[str]) -> None:
+    """The series of the report's fan chart exist."""
+    rep = cfg["report"]
+    if rep["territory"] and facts.terr is not None and rep["territory"] not in facts.known_terr:
+        problems.append(
+            f"{cfg.where}: [report] territory = {rep['territory']!r} is not in "
+            f"{facts.table('territories')}"
+        )
+    if rep["occupation"] and facts.occ is not None and rep["occupation"] not in facts.known_occ:
+        problems.append(
+            f"{cfg.where}: [report] occupation = {rep['occupation']!r} is not in "
+            f"{facts.table('occupations')}"
+        )
+
+
+def _last_observed_year(facts: _DataFacts, level: str) -> int | None:
+    """The last year of employment (at the level of the gaps when it has rows there)."""
+    import pandas as pd
+
+    emp = facts.emp
+    if emp is None or "period" not in emp.columns or not len(emp):
+        return None
+    from gpec._schema import parse_periods
+
+    vals, _ = parse_periods(emp["period"])  # "2005.0" and 01/01/2005 are years too
+    periods = pd.to_numeric(vals.map(lambda v: v if isinstance(v, int) else None), errors="coerce")
+    if facts.level_of:
+        at_level = emp["territory"].astype(str).map(facts.level_of).eq(level).to_numpy()
+        if at_level.any():
+            periods = periods[at_level]
+    return int(periods.max()) if periods.notna().any() else None
+
+
+def _check_scenario(
+    cfg: Config,
+    facts: _DataFacts,
+    i: int,
+    sc: Mapping[str, Any],
+    last_obs: int | None,
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    """The codes of one scenario exist (territories at the level of the gaps); a scenario
+    starting after the last forecast year is noted."""
+    name = sc.get("name", f"#{i + 1}")
+    head = f"{cfg.where}: [[scenarios]] {name!r}"
+    level = cfg["run"]["level"]
+    if facts.terr is not None and facts.known_terr:
+        for key in ("territories", "sites", "site"):
+            codes = _codes(sc.get(key))
+            missing = [c for c in codes if c not in facts.known_terr]
+            if missing:
+                problems.append(
+                    f"{head}: {key} {_listing(missing)} not in {facts.table('territories')}"
+                )
+            elif key == "territories" and level in set(facts.level_of.values()):
+                other = [c for c in codes if facts.level_of.get(c) != level]
+                if other:
+                    problems.append(
+                        f"{head}: territories {_listing(other)} are not at the level of the "
+                        f"gaps ([run] level = {level!r}): "
+                        + ", ".join(f"{c} is at level {facts.level_of[c]!r}" for c in other[:5])
+                    )
+    if facts.occ is not None:
+        missing = [c for c in _codes(sc.get("occupations")) if c not in facts.known_occ]
+        if missing:
+            problems.append(
+                f"{head}: occupations {_listing(missing)} not in {facts.table('occupations')}"
+            )
+    offer_codes = _codes(sc.get("offers"))
+    if offer_codes:
+        if facts.known_offers is None:
+            problems.append(f"{head}: offers are selected but no training_offers table is given")
+        else:
+            missing = [c for c in offer_codes if c not in facts.known_offers]
+            if missing:
+                problems.append(
+                    f"{head}: offers {_listing(missing)} not in {facts.table('training_offers')}"
+                )
+    year = sc.get("from_year")
+    horizon = cfg["forecast"]["horizon"]
+    if year is not None and last_obs is not None and int(year) > last_obs + horizon:
+        notes.append(
+            f"[[scenarios]] {name!r}: from_year {int(year)} is after the last forecast year "
+            f"{last_obs + horizon} (last observed year {last_obs} + [forecast] horizon "
+            f"{horizon}): this entry changes nothing"
+        )
