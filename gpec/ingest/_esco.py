@@ -21,13 +21,8 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import (
-    FormatError,
-    RowLedger,
-    check_pattern,
-    read_source_table,
-    reader_data,
-)
+from gpec.exceptions import FormatError
+from gpec.ingest._errors import RowLedger, check_pattern, read_source_table, reader_data
 from gpec.ingest._tables import read_table
 
 __all__ = ["read_esco", "read_onet"]

@@ -283,13 +283,9 @@ def _v3_links(export, meta, ledger) -> tuple[pd.DataFrame, str, pd.Series] | Non
 
 
 def _appellations(export, meta, ledger, fiches: set, v4) -> pd.DataFrame | None:
-    df, file = _csv(
-        export,
-        "referentiel_appellation",
-        meta,
-        ledger,
-        ["code_ogr", "libelle_appellation_long", "code_rome"],
-    )
+    """The appellations (job titles) of the fiches."""
+    req = ["code_ogr", "libelle_appellation_long", "code_rome"]
+    df, file = _csv(export, "referentiel_appellation", meta, ledger, req)
     if df is None:
         return None
     at = (ledger, "appellations", file)
@@ -386,13 +382,9 @@ def _texts(export, meta, ledger, occupations: pd.DataFrame, v4) -> pd.DataFrame:
 
 
 def _sectors(export, meta, ledger, fiches: set) -> pd.DataFrame | None:
-    df, file = _csv(
-        export,
-        "arborescence_secteur_naf",
-        meta,
-        ledger,
-        ["code_secteur_naf", "libelle_secteur_naf", "code_rome"],
-    )
+    """ROME 4.0 fiche -> NAF divisions (``arborescence_secteur_naf``)."""
+    req = ["code_secteur_naf", "libelle_secteur_naf", "code_rome"]
+    df, file = _csv(export, "arborescence_secteur_naf", meta, ledger, req)
     if df is None:
         return None
     at = (ledger, "occupation_sectors", file)
