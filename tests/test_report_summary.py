@@ -127,8 +127,19 @@ def test_headline_is_the_table_total(results, reports):
         ("gap (not covered)", "gap"),
         ("end-of-career departures", "replacement"),
     ):
-        hit = re.search(rf"<div><b>([\d,]+)</b>{re.escape(caption)}</div>", html)
+        hit = re.search(
+            rf"<div><b>([\d,]+)</b>{re.escape(caption)}(?:<br><small>[^<]*</small>)?</div>", html
+        )
         assert hit and int(hit.group(1).replace(",", "")) == totals[col].sum(), caption
+    # the plan-period gap comes with its bounds: the cells' gap_cum bounds summed at the end
+    g = results.gaps
+    end = g[g["period"] == g["period"].max()]
+    b = re.search(r"gap \(not covered\)<br><small>bounds ([\d,]+) – ([\d,]+)</small>", html)
+    assert b, "plan-period bounds missing"
+    got = [int(v.replace(",", "")) for v in b.groups()]
+    want = [end["gap_cum_lower"].sum(), end["gap_cum_upper"].sum()]
+    assert got == pytest.approx(want, abs=1.0)
+    assert got[0] <= totals["gap"].sum() <= got[1]
     # the net figure is named apart and explained under the table
     assert "net_openings" in html and "creations − losses + departures" in html
 
@@ -249,7 +260,10 @@ def test_french_workbook_has_no_english_labels(reports):
         assert not [h for h in head if h and "_" in h], (sheet, head)
     found = [s for s in ENGLISH if any(s in t for t in texts)]
     assert not found, found
-    assert "non comparable" in {c.value for c in wb["Écarts"]["P"]}
+    flag = gaps_header.index("BMO : comparaison avec la projection") + 1
+    assert "non comparable" in {
+        row[0] for row in wb["Écarts"].iter_rows(min_col=flag, max_col=flag, values_only=True)
+    }
     # the net openings sheet names its column apart from the openings to fill of the gaps
     net_header = [c.value for c in wb["Besoins nets"][2]]
     assert "besoin net (créations − pertes + départs)" in net_header

@@ -14,6 +14,7 @@ from gpec.report._labels import fmt_number, header, tr, translate_values
 from gpec.report._summary import (
     assumptions_table,
     block_note,
+    plan_period_totals,
     scenario_totals,
     summary_blocks,
     transitions_labelled,
@@ -135,9 +136,26 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         ]
         if "replacement" in totals.columns:
             kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"]))
+        plan = plan_period_totals(results, decimals=None)
+        bounds = {}
+        if len(plan):  # the plan period's interval under the two figures that have one
+            whole = plan.iloc[-1]
+            for key, col in ((tr("gap (not covered)", lang), "gap"),):
+                if f"{col}_lower" in plan.columns and pd.notna(whole[f"{col}_lower"]):
+                    bounds[key] = (whole[f"{col}_lower"], whole[f"{col}_upper"])
         kpi = (
             '<div class="kpi">'
-            + "".join(f"<div><b>{num(v)}</b>{html.escape(k)}</div>" for k, v in kpis)
+            + "".join(
+                f"<div><b>{num(v)}</b>{html.escape(k)}"
+                + (
+                    f"<br><small>{html.escape(tr('bounds', lang))} {num(bounds[k][0])} – "
+                    f"{num(bounds[k][1])}</small>"
+                    if k in bounds
+                    else ""
+                )
+                + "</div>"
+                for k, v in kpis
+            )
             + "</div><p>"
             + html.escape(
                 tr(

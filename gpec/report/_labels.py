@@ -50,6 +50,18 @@ FR = {
     "Assumptions and methodology": "Hypothèses et méthode",
     # ------------------------------------------------------------------ summary blocks
     "Totals per year": "Totaux par année",
+    "Plan period totals, with bounds": "Totaux sur la période du plan, avec bornes",
+    "bounds": "bornes",
+    "Openings and gaps summed from the first forecast year to each year (the last row is the "
+    "whole plan period). Bounds: sums over territories x occupations of each cell's interval "
+    "of its summed openings or gap (quantiles over the sample paths); cells that vary "
+    "independently would give a narrower interval of the total.": (
+        "Postes et écarts cumulés de la première année projetée à chaque année (la dernière "
+        "ligne couvre toute la période du plan). Bornes : sommes, sur les territoires x "
+        "métiers, de l'intervalle du cumul de chaque cellule (quantiles sur les trajectoires "
+        "simulées) ; des cellules variant indépendamment donneraient un intervalle plus étroit "
+        "du total."
+    ),
     "Largest gaps per territory (whole horizon)": (
         "Territoires aux écarts les plus importants (tout l'horizon)"
     ),
@@ -281,6 +293,19 @@ FR = {
     "openings": "postes à pourvoir",
     "openings_to_fill": "postes à pourvoir",
     "net_openings": "besoin net (créations − pertes + départs)",
+    "net_openings_lower": "besoin net (borne basse)",
+    "net_openings_upper": "besoin net (borne haute)",
+    "plan_period": "période du plan",
+    "expansion_lower": "créations nettes (borne basse)",
+    "expansion_upper": "créations nettes (borne haute)",
+    "replacement_lower": "départs en fin de carrière (borne basse)",
+    "replacement_upper": "départs en fin de carrière (borne haute)",
+    "openings_cum": "besoin net cumulé",
+    "openings_cum_lower": "besoin net cumulé (borne basse)",
+    "openings_cum_upper": "besoin net cumulé (borne haute)",
+    "gap_cum": "écart cumulé",
+    "gap_cum_lower": "écart cumulé (borne basse)",
+    "gap_cum_upper": "écart cumulé (borne haute)",
     "entrants_allocated": "entrants formés affectés",
     "gap_share": "part de l'écart",
     "gap_lower": "écart (borne basse)",

@@ -24,6 +24,7 @@ __all__ = [
     "assumptions_table",
     "totals_by_period",
     "period_totals",
+    "plan_period_totals",
     "horizon_period",
     "block_note",
     "code_labels",
@@ -41,6 +42,12 @@ NOTES = {
         "losses + departures) = expansion + replacement + turnover: it is smaller because job "
         "losses in one territory x occupation fill no opening in another (negative openings "
         "count as 0 in openings_to_fill). Whole jobs, rounded so that the sums hold."
+    ),
+    "Plan period totals, with bounds": (
+        "Openings and gaps summed from the first forecast year to each year (the last row is the "
+        "whole plan period). Bounds: sums over territories x occupations of each cell's interval "
+        "of its summed openings or gap (quantiles over the sample paths); cells that vary "
+        "independently would give a narrower interval of the total."
     ),
     "Occupations with the most openings to fill (whole horizon)": (
         "openings_to_fill counts each territory's openings (negative ones as 0); net_openings = "
@@ -172,6 +179,46 @@ def period_totals(results, decimals: int | None = None) -> pd.DataFrame:
     return t[cols].reset_index(drop=True)
 
 
+def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
+    """Net openings and gap summed from the first forecast year to each year, with bounds.
+
+    Returns
+    -------
+    DataFrame
+        period (last year of the plan period), plan_period (``"2025-2030"``), net_openings,
+        net_openings_lower, net_openings_upper (sums over cells of ``openings_cum`` and its
+        bounds), gap, gap_lower, gap_upper (of ``gap_cum``); empty when the tables have no
+        cumulative columns.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> op = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2025, 2026],
+    ...     "openings_cum": [5.0, 9.0], "openings_cum_lower": [3.0, 5.0],
+    ...     "openings_cum_upper": [7.0, 14.0]})
+    >>> plan_period_totals(SimpleNamespace(openings=op, gaps=None))["plan_period"].tolist()
+    ['2025-2025', '2025-2026']
+    """
+    cols = ["openings_cum", "openings_cum_lower", "openings_cum_upper"]
+    op, g = results.openings, results.gaps
+    if op is None or not len(op) or not set(cols) <= set(op.columns):
+        return pd.DataFrame()
+    t = op.groupby("period", sort=True)[cols].sum(min_count=1)
+    t.columns = ["net_openings", "net_openings_lower", "net_openings_upper"]
+    gcols = ["gap_cum", "gap_cum_lower", "gap_cum_upper"]
+    if g is not None and len(g) and set(gcols) <= set(g.columns):
+        gt = g.groupby("period", sort=True)[gcols].sum(min_count=1)
+        gt.columns = ["gap", "gap_lower", "gap_upper"]
+        t = t.join(gt, how="outer")
+    t = t.reset_index()
+    first = int(t["period"].min())
+    t.insert(1, "plan_period", [f"{first}-{int(p)}" for p in t["period"]])
+    if decimals is not None:
+        num = t.columns[2:]
+        t[num] = t[num].round(decimals)
+    return t
+
+
 def _net_sums(op: pd.DataFrame, keys: list[str], decimals: int | None) -> pd.DataFrame:
     """net_openings, expansion, replacement (turnover when any) summed per ``keys``."""
     comps = [c for c in ("expansion", "replacement", "turnover") if c in op.columns]
@@ -275,6 +322,9 @@ def summary_blocks(
     """
     top_n = top_n or int(results.config.get("report", {}).get("top_n", 15))
     blocks: list[tuple[str, pd.DataFrame]] = [("Totals per year", totals_by_period(results))]
+    plan = plan_period_totals(results)
+    if len(plan):
+        blocks.append(("Plan period totals, with bounds", plan))
     g, op = results.gaps, results.openings
     has_gaps = g is not None and len(g) and set(_GAP_COLS) <= set(g.columns)
     if has_gaps:
