@@ -184,3 +184,38 @@ def test_held_out_coverage_of_cumulative_openings():
         inside = (m[f"{col}_obs"] >= m[lo]) & (m[f"{col}_obs"] <= m[up])
         cover = inside.groupby(m["period"]).mean()
         assert cover.between(0.70, 0.90).all(), (col, cover.round(3).to_dict())
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from gpec.datasets import load_demo
+    from gpec.pipeline import run_pipeline
+
+    return run_pipeline(load_demo())
+
+
+@pytest.mark.slow
+def test_demo_bounds_from_paths(demo):
+    op = demo.openings.sort_values(["territory", "occupation", "period"])
+    gaps = demo.gaps.sort_values(["territory", "occupation", "period"])
+    # the first year is no longer by far the widest (the envelope rule gave 105k then 17k)
+    width = (op["upper"] - op["lower"]).groupby(op["period"]).sum()
+    assert width.iloc[0] <= width.iloc[1:].median()
+    # cumulative gap bounds widen with the plan period (not forced: quantiles of sums)
+    w = gaps["gap_cum_upper"] - gaps["gap_cum_lower"]
+    dw = w.groupby([gaps["territory"], gaps["occupation"]]).diff().dropna()
+    assert (dw >= -1e-9).mean() >= 0.995
+    assert w.groupby(gaps["period"]).sum().is_monotonic_increasing
+    # plan-period totals exist and hold the central figure
+    last = op[op["period"] == op["period"].max()]
+    assert (last["openings_cum_lower"] <= last["openings_cum"]).all()
+    assert (last["openings_cum"] <= last["openings_cum_upper"]).all()
+    # a negative lower bound of net openings only in cells whose own history had years of net
+    # openings below zero (yearly change + 2.5 % departures < 0), counted from the inputs
+    emp = demo.data.employment.sort_values("period")
+    e = emp.groupby(["territory", "occupation"])["value"]
+    net = emp["value"] - e.shift() + 0.025 * e.shift()
+    fell = (net < 0).groupby([emp["territory"], emp["occupation"]]).any()
+    neg = op[op["lower"] < 0]
+    said = fell.reindex(pd.MultiIndex.from_frame(neg[["territory", "occupation"]])).to_numpy()
+    assert said.mean() >= 0.995, (len(neg), int((~said.astype(bool)).sum()))
