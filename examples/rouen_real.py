@@ -106,6 +106,39 @@ def region_margin(real: Path, region: str = "28") -> pd.DataFrame:
     return pd.DataFrame({"occupation": c["FAP_3"], "value": c["emp_fap_reg"].astype(float)})
 
 
+#: Reconversion sources: a FAP87 counts as losing jobs in an EPCI when its expansion over the
+#: horizon is at most -MIN_JOBS_LOST (a loss of a fraction of a job is noise, not a pool of
+#: workers to retrain).
+MIN_JOBS_LOST = 10.0
+
+
+def reconversion_paths(res, profiles, mobility, data: GpecData) -> pd.DataFrame:
+    """Reconversion paths from the FAP87 losing at least MIN_JOBS_LOST jobs in 2023-2030."""
+    from gpec.gap import transitions
+
+    op = res.openings
+    change = op.groupby(["territory", "occupation"], as_index=False)["expansion"].sum()
+    change = change.rename(columns={"expansion": "change"})
+    change.loc[change["change"] > -MIN_JOBS_LOST, "change"] = 0.0
+    gap_cfg = res.config.get("gap", {})
+    out = transitions(
+        res.gaps,
+        change,
+        profiles,
+        mobility=mobility,
+        top_n=gap_cfg.get("transitions_top_n", 5),
+        min_overlap=gap_cfg.get("transitions_min_overlap", 0.1),
+    )
+    labels = {
+        "territory": data.territories.set_index("territory")["label"],
+        "occupation": data.occupations.set_index("occupation")["label"],
+        "from_occupation": data.occupations.set_index("occupation")["label"],
+    }
+    for code, lab in labels.items():
+        out.insert(out.columns.get_loc(code) + 1, f"{code}_label", out[code].map(lab))
+    return out
+
+
 #: FAP87 outside URSSAF's scope (agriculture; civil service, army, police; politics and
 #: clergy): left out of the occupation margin, not forced into private sectors.
 OUT_OF_SCOPE = ("A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "X0Z")
@@ -450,7 +483,8 @@ def main(argv=None) -> None:
         f"a FAP87 pair has a mobility link when one of its ROME 4.0 fiches lists a mobility to a "
         f"fiche of the other ({skill_info['mobility_pairs']} pairs, "
         f"{skill_info['mobility_pair_share']:.0%} of all pairs: a weak signal at this level, "
-        f"worth 0.1 in the score); paths ranked by the overlap of the FAP87 profiles"
+        f"worth 0.1 in the score); paths ranked by the overlap of the FAP87 profiles; a "
+        f"source FAP87 must lose at least {MIN_JOBS_LOST:.0f} jobs in the EPCI over the horizon"
     )
     _say(t0, f"skills: {skill_note}")
     terr = sec.territories
@@ -470,6 +504,8 @@ def main(argv=None) -> None:
     )
     cfg_fap = {**CONFIG, "supply": {"text_matching": True}}
     res_fap = run_pipeline(data_fap, cfg_fap, strict=False)
+    n_paths = len(res_fap.transitions)
+    res_fap.transitions = reconversion_paths(res_fap, profiles, mobility, data_fap)
     res_fap.provenance["assumptions"] = {
         **assumptions,
         "training_seats": "Affelnet 2022 (vocational) and Parcoursup 2024 (BTS) seats of "
@@ -480,7 +516,8 @@ def main(argv=None) -> None:
         else "no training seats (readers not available)",
         "training_seats_eure": eure_note,
         "skills": skill_note,
-        "reconversion_paths": mobility_note,
+        "reconversion_paths": f"{mobility_note} ({n_paths} paths without that minimum, "
+        f"{len(res_fap.transitions)} with it)",
     }
     res_fap.write(out / "occupations", lang="fr")
     _say(t0, f"occupations: openings by EPCI x FAP87, report in {out / 'occupations'}")

@@ -163,7 +163,7 @@ def _check_rouen_skills(out: Path, real: Path) -> None:
     pd.testing.assert_series_equal(sums, total.reindex(sums.index), rtol=1e-9, check_names=False)
     # reconversion paths: sources lose jobs, targets are in gap, overlap recomputed by hand
     tr = _read_out(occ / "transitions.csv")
-    assert len(tr) > 100 and (tr["jobs_lost"] > 0).all() and (tr["gap"] > 0).all()
+    assert len(tr) > 100 and (tr["jobs_lost"] >= 10).all() and (tr["gap"] > 0).all()
     w = prof.pivot_table(index="occupation", columns="skill", values="weight").fillna(0.0)
     for r in tr.head(20).itertuples():
         a, b = w.loc[r.occupation], w.loc[r.from_occupation]
