@@ -196,8 +196,8 @@ hiring_intentions, training_offers : DataFrame, optional
             If True, raise :class:`gpec.ValidationError` when any row is rejected, by this
             validation or earlier by a reader (``self.rejected``): the one-line message names
             the first problems (table, file, row, column, value, reason) and their count; the
-            exception's ``report`` lists them all. If False, drop the offending rows and return
-            them in a rejection report.
+            exception's ``report`` lists them all. If False, drop the offending rows and list
+            them in the returned bundle's ``rejected`` table.
         plausibility : PlausibilityRules, dict or bool, optional
             Thresholds of the plausibility checks (:class:`gpec._plausibility.PlausibilityRules`:
             years outside a window or far from the others, stale series and holes, values
@@ -210,12 +210,12 @@ hiring_intentions, training_offers : DataFrame, optional
 
         Returns
         -------
-        GpecData or (GpecData, DataFrame)
+        GpecData
             The clean bundle (codes as strings, periods as int years or Periods, numbers as
-            floats), its ``warnings`` table (columns table, file, row, column, value, reason,
-            check, severity); with ``strict=False`` also the rejection table
-            (table, file, row, column, value, reason), which includes rows rejected earlier by
-            readers.
+            floats), with its ``warnings`` table (columns table, file, row, column, value,
+            reason, check, severity) and, in ``rejected``, every row left out (table, file,
+            row, column, value, reason), those rejected earlier by readers included. The same
+            type whatever ``strict`` is.
 
         Examples
         --------
@@ -225,8 +225,8 @@ hiring_intentions, training_offers : DataFrame, optional
         >>> occ = pd.DataFrame({"occupation": ["O"], "label": ["O"]})
         >>> emp = pd.DataFrame({"territory": "T", "occupation": "O",
         ...                     "period": [2020, 2021, 2022, 2042], "value": 10.0})
-        >>> clean, rejected = GpecData(terr, occ, employment=emp).validate(strict=False)
-        >>> rejected[["row", "value"]].values.tolist()
+        >>> clean = GpecData(terr, occ, employment=emp).validate(strict=False)
+        >>> clean.rejected[["row", "value"]].values.tolist()
         [[3, '2042']]
         """
         if plausibility is None or plausibility is True:
@@ -258,9 +258,7 @@ hiring_intentions, training_offers : DataFrame, optional
             raise ValidationError(_strict_message(all_rejected), all_rejected)
         clean.meta["warnings"] = warnings
         clean.rejected = all_rejected
-        if strict:
-            return clean
-        return clean, all_rejected
+        return clean
 
     def _validate(
         self, rules: PlausibilityRules | None = None

@@ -440,7 +440,8 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
     """
     try:
         _, data = _load_checked(ctx, config)
-        clean, rejected = data.validate(strict=False, warnings_as_errors=strict)
+        clean = data.validate(strict=False, warnings_as_errors=strict)
+        rejected = clean.rejected
     except _user_errors() as exc:
         _fail(exc)
     for name, table in clean.tables.items():
@@ -488,7 +489,7 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
 
         cfg, data = _load_checked(ctx, config)
         data = (
-            data.validate(strict=False, warnings_as_errors=strict)[0]
+            data.validate(strict=False, warnings_as_errors=strict)
             if lenient
             else data.validate(warnings_as_errors=strict)
         )

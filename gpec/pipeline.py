@@ -420,7 +420,8 @@ def run_pipeline(
         data = data.validate(**vkw)
         rejected = data.rejected
     else:
-        data, rejected = data.validate(strict=False, **vkw)
+        data = data.validate(strict=False, **vkw)
+        rejected = data.rejected
     for name in ("territories", "occupations", "employment"):
         if not len(getattr(data, name)):  # --lenient dropped every row: say why, in one line
             why = rejected[rejected["table"] == name]

@@ -117,7 +117,7 @@ def test_bmo_2025_layout(bmo25):
     assert terr.loc["2A", "parent"] == "R94"
     assert hi.set_index("territory").loc["BE9401", "seasonal"] == 0
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_bmo_rejections_and_accounting(bmo25):
@@ -188,7 +188,7 @@ def test_real_bmo(real_data, name, year, system, total, rows):
     assert b["code"].nunique() in (405, 406)
     assert (terr["level"] == "region").sum() == 18
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_bmo_csv_export(tmp_path):

@@ -54,7 +54,7 @@ def test_dares_csv_layout(tmp_path):
     fwd_only = read_crosswalk(p, direction="forward").crosswalks
     assert set(fwd_only["source_system"]) == {"FAP2009"}
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_sas_format_table(tmp_path):
@@ -102,7 +102,7 @@ def test_real_crosswalks(real_data):
             assert data.rejected.loc[data.rejected["file"] == key, "row"].nunique() == c["rejected"]
         assert _weights_sum_to_one(data.crosswalks), rel
         # the kept rows are all valid; the reader's own rejections are in data.rejected
-        assert len(data.validate(strict=False)[1]) == len(data.rejected)
+        assert len(data.validate(strict=False).rejected) == len(data.rejected)
         if rel.endswith("fap225_rome.csv"):
             assert data.meta["row_accounting"]["fap225_rome.csv"] == {
                 "read": 768,

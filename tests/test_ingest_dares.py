@@ -44,7 +44,7 @@ def test_wide_series_moving_average(tmp_path):
     assert occ.loc["A0Z40", "parent"] == "A0Z" and occ.loc["A0Z", "parent"] == "A"
     assert occ.loc["A", "parent"] == "ENS" and occ.loc["A0Z40", "level"] == "fap225"
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_age_structure(tmp_path):
@@ -60,7 +60,7 @@ def test_age_structure(tmp_path):
     assert acc == {"read": 5, "kept": 3, "rejected": 2}
     assert set(data.rejected["reason"]) == {"unreadable age band", "missing or negative count"}
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_real_dares(real_data):
@@ -75,7 +75,7 @@ def test_real_dares(real_data):
     assert len(emp) + data.meta["missing_cells"] == 36 * 340  # every cell accounted for
     assert data.occupations.set_index("occupation").loc["A0Z40", "label"] != "FAP A0Z40"
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
     data = read_dares_series(folder / "age_2017_2019_3niv.csv")
     acc = data.meta["row_accounting"]["age_2017_2019_3niv.csv"]
@@ -83,7 +83,7 @@ def test_real_dares(real_data):
     assert acc["read"] == acc["kept"] + acc["rejected"]
     assert set(data.workforce_age["age_band"]) == DARES_AGE_BANDS
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
     data = read_dares_series(
         folder / "age_agrege_1982_1984_2017_2019_restructure_fap225.csv", period="2015-2017"
@@ -103,7 +103,7 @@ def test_real_dares(real_data):
     assert terr.loc["R84", "level"] == "region" and terr.loc["2A", "level"] == "departement"
     assert "Tension" in " ".join(data.extra["tensions"].columns)
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_aggregate_columns_are_flagged(real_data):

@@ -64,7 +64,7 @@ def test_esco_fixture(tmp_path):
     for c in data.meta["row_accounting"].values():
         assert c["read"] == c["kept"] + c["rejected"]
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
     w2 = read_esco(tmp_path, optional_weight=0.2).occupation_skills
     assert w2["weight"].min() == 0.2
 
@@ -103,7 +103,7 @@ def test_onet_text_release(tmp_path):
     acc = data.meta["row_accounting"]["Skills.txt"]
     assert acc == {"read": 4, "kept": 2, "rejected": 2}
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
     kept = read_onet(tmp_path / "Skills.txt", keep_suppressed=True).occupation_skills
     assert kept.set_index("skill").loc["2.A.1.b", "weight"] == 1.0
     assert bool(kept.set_index("skill").loc["2.A.1.b", "suppress"])
@@ -123,7 +123,7 @@ def test_real_esco(real_data):
         for c in data.meta["row_accounting"].values():
             assert c["read"] == c["kept"] + c["rejected"]
         # the kept rows are all valid; the reader's own rejections are in data.rejected
-        assert len(data.validate(strict=False)[1]) == len(data.rejected)
+        assert len(data.validate(strict=False).rejected) == len(data.rejected)
     fr = real_data / "esco/v1.0-fr"
     if fr.is_dir():
         assert len(read_esco(fr).skills) == 13485 + 17
@@ -143,4 +143,4 @@ def test_real_onet(real_data):
     w = data.occupation_skills["weight"]
     assert w.between(0, 1).all()
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)

@@ -111,7 +111,7 @@ def test_cog_hierarchy(files):
     assert "commune associée or déléguée: not a territory of its own" in reasons
     assert any(r.startswith("not a commune code") for r in reasons)
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_epci_and_ze(files):
@@ -130,7 +130,7 @@ def test_epci_and_ze(files):
     rej = data.rejected
     assert "ZZZZZZZZZ" in set(rej["value"])
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
     ze_parent = read_insee_geography(
         folder / "v_commune_2024.csv", zones_emploi=ze, commune_parent="zone_emploi"
     )
@@ -180,5 +180,5 @@ def test_table_appartenance(files, tmp_path):
     for c in data.meta["row_accounting"].values():
         assert c["read"] == c["kept"] + c["rejected"]
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
     assert not m.duplicated(["commune", "level", "territory"]).any()

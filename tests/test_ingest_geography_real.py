@@ -49,7 +49,7 @@ def test_appartenance_2022_header_block_and_labels(cog):
     assert len(rouen_ze) == 300  # its Zones_supra_communales row says NB_COM = 300
     z = data.extra["zones"]
     assert int(z.loc[(z["level"] == "ZE2020") & (z["code"] == "2815")].shape[0]) == 1
-    assert len(data.validate(strict=False)[1]) == 0
+    assert len(data.validate(strict=False).rejected) == 0
 
 
 def test_etalab_cog_json_read_from_the_tgz(cog):
@@ -85,7 +85,7 @@ def test_etalab_cog_json_read_from_the_tgz(cog):
     pop = data.extra["populations"].set_index("territory")["population"]
     assert pop.loc["76540"] == next(c["population"] for c in communes if c["code"] == "76540")
     # every row kept passes the canonical checks; the rejected ones are the reader's own
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 @pytest.mark.slow  # reads the 35,000-commune workbook a second time (~15 s)

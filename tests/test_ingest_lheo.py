@@ -70,7 +70,7 @@ def test_lheo_rejections_and_accounting():
     assert rej["row"].tolist() == ["3.1"] and rej["column"].tolist() == ["site"]
     assert "INSEE commune" in rej["reason"].iloc[0]
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_lheo_22_namespace_and_index_layout(tmp_path):
@@ -184,7 +184,7 @@ def test_real_lheo_files(real_data):
     assert off["seats"].isna().all() and off["seats_unknown"].all()  # flagged, never 0
     assert off["lat"].notna().all()
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_fixture_rejections_and_accounting():
     assert "23374" not in set(data.occupation_skills["skill"])
     # everything that was kept validates together
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_fixture_extra_tables():
@@ -223,7 +223,7 @@ def test_real_rome_v460(real_data):
     )
     assert len(data.crosswalks) == 1584 and data.crosswalks["target"].nunique() == 532
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_real_rome_v347(real_data):
@@ -241,7 +241,7 @@ def test_real_rome_v347(real_data):
     assert len(data.skills) == 4949
     assert set(data.occupation_skills["weight"]) == {1.0, 0.5}
     # the kept rows are all valid; the reader's own rejections are in data.rejected
-    assert len(data.validate(strict=False)[1]) == len(data.rejected)
+    assert len(data.validate(strict=False).rejected) == len(data.rejected)
 
 
 def test_dtypes_codes_are_str_weights_float():

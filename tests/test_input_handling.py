@@ -63,7 +63,8 @@ def test_strict_validation_stops_on_reader_rejections():
     assert "--lenient" in msg and "strict=False" in msg
     assert len(err.value.report) == 5
     # lenient: the clean bundle and every rejected row
-    clean, rejected = data.validate(strict=False)
+    clean = data.validate(strict=False)
+    rejected = clean.rejected
     assert len(clean.employment) == 9
     assert rejected["row"].tolist() == [857, 858, 859, 860, 861]
 
@@ -129,7 +130,8 @@ def test_unreadable_number_still_rejected_with_its_row(tmp_path):
         **{**tables(), "employment": read_table(tmp_path / "fr.csv")},
         sources={"employment": "fr.csv"},
     )
-    clean, rejected = data.validate(strict=False)
+    clean = data.validate(strict=False)
+    rejected = clean.rejected
     assert set(rejected["reason"]) == {"not a number"}
     assert rejected["row"].tolist() == [3, 6, 9] and set(rejected["value"]) == {"1.234,5"}
     assert len(clean.employment) == 6
@@ -229,7 +231,8 @@ def test_unusable_referenced_table_skips_reference_checks():
     t = tables()
     t["territories"] = t["territories"].drop(columns="level")
     data = GpecData(**t, sources={"territories": "territories.csv"})
-    clean, rejected = data.validate(strict=False)
+    clean = data.validate(strict=False)
+    rejected = clean.rejected
     assert len(rejected) == 2, rejected
     assert rejected["reason"].iloc[0] == "required column is missing"
     note = rejected.iloc[1]
@@ -243,7 +246,8 @@ def test_unusable_referenced_table_skips_reference_checks():
 def test_all_rows_rejected_skips_reference_checks():
     t = tables()
     t["territories"]["lat"] = 500.0  # every territory row is out of range
-    clean, rejected = GpecData(**t).validate(strict=False)
+    clean = GpecData(**t).validate(strict=False)
+    rejected = clean.rejected
     assert (rejected["reason"] == "latitude outside [-90, 90]").sum() == 3
     assert rejected["reason"].str.contains("none of its rows is usable").sum() == 1
     assert not rejected["reason"].str.contains("unknown territory").any()
@@ -256,7 +260,7 @@ def test_format_report_caps_repeated_reasons():
     ).assign(value=1.0)
     emp.loc[45] = ["14", "Z0000", 2020, 1.0]
     data = GpecData(**{**t, "employment": emp}, sources={"employment": "emp.csv"})
-    _, rejected = data.validate(strict=False)
+    rejected = data.validate(strict=False).rejected
     assert len(rejected) == 46  # every row stays in the report (rejected.csv)
     lines = format_report(rejected, max_per_reason=20)
     assert len(lines) == 20 + 1 + 1
@@ -301,7 +305,7 @@ def test_real_dates_are_rejected_naming_file_row_column():
     msg = str(err.value)
     assert "table employment (emp.csv), row 0, column period" in msg
     assert "a year such as 2005 is expected" in msg and "'01/01/2018'" in msg
-    _, rejected = data.validate(strict=False)
+    rejected = data.validate(strict=False).rejected
     assert len(rejected) == 9  # 01/01/2018 too: the column holds real dates
 
 
@@ -339,7 +343,7 @@ def test_employment_with_header_only_fails():
     # and no reference check is run against an empty table
     t = tables()
     t["territories"] = t["territories"].iloc[0:0]
-    _, rejected = GpecData(**t).validate(strict=False)
+    rejected = GpecData(**t).validate(strict=False).rejected
     assert rejected["reason"].tolist()[0] == "the table has no data rows"
     assert rejected["reason"].str.contains("not checked").sum() == 1
 

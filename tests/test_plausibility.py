@@ -199,7 +199,8 @@ def _first_2024(t: pd.DataFrame) -> int:
 
 
 def test_demo_inputs_are_clean(demo_copy):
-    clean, rejected = _load(demo_copy).validate(strict=False)
+    clean = _load(demo_copy).validate(strict=False)
+    rejected = clean.rejected
     assert len(rejected) == 0 and len(clean.warnings) == 0
 
 
@@ -217,7 +218,8 @@ def test_demo_with_a_mistyped_year_stops_naming_file_row_and_value(demo_copy, ye
     assert first["column"] == "period" and first["value"] == year
     assert "employment.csv" in msg and "row 21" in msg and year in msg
     # lenient: the row is dropped and the study keeps the panel's years
-    clean, rejected = _load(demo_copy).validate(strict=False)
+    clean = _load(demo_copy).validate(strict=False)
+    rejected = clean.rejected
     assert clean.employment["period"].max() == 2024 and len(rejected) == 1
 
 
@@ -228,7 +230,8 @@ def test_demo_with_an_absurd_value_stops(demo_copy):
     _edit(demo_copy, "employment", absurd)
     with pytest.raises(ValidationError, match=r"row 21, column value"):
         _load(demo_copy).validate()
-    clean, rejected = _load(demo_copy).validate(strict=False)
+    clean = _load(demo_copy).validate(strict=False)
+    rejected = clean.rejected
     assert clean.employment["value"].max() < 1e5 and rejected["row"].tolist() == [21]
 
 

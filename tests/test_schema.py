@@ -98,7 +98,8 @@ def test_each_rule_fails(table, column, pos, value, reason):
         data.validate()
     msg = str(err.value)
     assert f"table {table}" in msg and f"{table}.csv" in msg and "row" in msg
-    clean, rejected = data.validate(strict=False)
+    clean = data.validate(strict=False)
+    rejected = clean.rejected
     hit = rejected[rejected["reason"].str.contains(reason, regex=False)]
     assert len(hit) >= 1, rejected
     assert hit["table"].iloc[0] == table
@@ -119,7 +120,8 @@ def test_duplicate_key():
 def test_missing_required_column():
     tables = base()
     tables["employment"] = tables["employment"].drop(columns="value")
-    clean, rejected = GpecData(**tables).validate(strict=False)
+    clean = GpecData(**tables).validate(strict=False)
+    rejected = clean.rejected
     assert rejected["reason"].str.contains("required column").any()
     assert len(clean.employment) == 0
 

@@ -72,5 +72,5 @@ def load_results(out_dir: str | os.PathLike):
             if p.is_file():
                 parts[name] = read_table(p)
         if parts:
-            data = GpecData(**parts).validate(strict=False)[0]
+            data = GpecData(**parts).validate(strict=False)
     return Results(**tables, config=provenance.get("config", {}), provenance=provenance, data=data)
