@@ -592,9 +592,11 @@ class Forecaster(BaseEstimator):
         names = self._names
         rounded = np.round(w, 3)
         keys, inv = np.unique(rounded.T, axis=0, return_inverse=True)
+        order = [int(i) for i in np.argsort(names)]
+        labels = [names[i] for i in order]
         strs = [
-            ";".join(f"{names[i]}={row[i]:g}" for i in np.argsort(names) if row[i] > 0)
-            for row in keys
+            ";".join(f"{lab}={v:g}" for lab, v in zip(labels, row, strict=True) if v > 0)
+            for row in keys[:, order].tolist()
         ]
         return np.asarray(strs, dtype=object)[np.ravel(inv)]
 
