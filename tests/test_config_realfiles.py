@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from _helpers import METIERS_2030_OPENINGS, national_figures
 
 from gpec.config import check_against_data, load_config
+from gpec.report._csv import read_output_csv
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "examples" / "real_files" / "gpec.toml"
@@ -58,7 +58,8 @@ def test_real_files_run_matches_national_fap(real_data, tmp_path):
     assert res.returncode == 0, res.stderr
     printed = re.search(r"2024: openings (\d+),", res.stdout)
     assert printed, res.stdout
-    g = pd.read_csv(out / "gaps.csv", dtype={"territory": str, "occupation": str})
+    # the config asks for French reports: its CSV files are in the French dialect (; and 0,5)
+    g = read_output_csv(out / "gaps.csv", "fr", dtype={"territory": str, "occupation": str})
     assert g["occupation"].nunique() == 225
     total = g.loc[g["period"] == 2024, "openings"].sum()
     # the one-line summary is the file's total
@@ -68,5 +69,5 @@ def test_real_files_run_matches_national_fap(real_data, tmp_path):
     assert abs(total - METIERS_2030_OPENINGS) <= 0.2 * METIERS_2030_OPENINGS
     quoted, _, _ = national_figures((REPO / "docs" / "tutorial-own-data.md").read_text("utf-8"))
     assert total == pytest.approx(quoted, rel=0.02)
-    rejected = pd.read_csv(out / "rejected.csv")
+    rejected = read_output_csv(out / "rejected.csv", "fr")
     assert len(rejected) == 1 and rejected["table"].iloc[0] == "workforce_age"
