@@ -177,17 +177,17 @@ def test_absurd_value_on_make_panel():
 
 
 # ------------------------------------------------------------------------ shocks
-def test_one_series_shock_widens_others_by_its_share_at_most():
-    """A COVID-like dip in one of 200 series moves others' 80% bands at most as one
-    series' errors can move pooled quantiles: between the clean run's 79% and 81% bands."""
-    panel = make_panel(4, 50, 20, random_state=2)
-    terr, occ = "00001", "Z0010"
+def _check_shock(panel, terr, occ, years):
+    """A COVID-like dip (40% for two years) in one series moves others' 80% bands at most as
+    one series' errors can move pooled quantiles: between the clean run's 79% and 81% bands in
+    other territories; within 3% in its own (its total moves by the series' share too)."""
     shocked = panel.copy()
-    dip = _series(shocked, terr, occ) & shocked["period"].isin([2020, 2021])
+    dip = _series(shocked, terr, occ) & shocked["period"].isin(years)
+    assert dip.sum() == len(years)
     shocked.loc[dip, "value"] = (shocked.loc[dip, "value"] * 0.6).round()
     clean = _fit(panel, horizon=5, level=(79, 80, 81)).predict()
     fc = _fit(shocked, horizon=5, level=(80,))
-    assert len(fc.outliers_) == 0  # a shock is not an error
+    assert len(fc.outliers_) == len(_fit(panel, horizon=5, level=(80,)).outliers_)  # no error
     out = fc.predict()
     width = out.assign(w=out["upper"] - out["lower"]).set_index(KEY[:3])["w"]
     ref = clean.assign(w=clean["upper"] - clean["lower"]).pivot_table(
@@ -197,10 +197,19 @@ def test_one_series_shock_widens_others_by_its_share_at_most():
     other = ~_series(ref.reset_index(), terr, occ).to_numpy()
     other_terr = (ref.reset_index()["territory"] != terr).to_numpy()
     tol = 1e-6 * ref[80]
-    # other territories: only the pooled errors change
     sel = other & other_terr
     assert (width[sel] <= ref.loc[sel, 81] + tol[sel]).all()
     assert (width[sel] >= ref.loc[sel, 79] - tol[sel]).all()
-    # its own territory: the total moves by the series' share too; still within 3%
     sel = other & ~other_terr
     assert ((width[sel] / ref.loc[sel, 80]).between(0.97, 1.03)).all()
+    own = ~other
+    assert (width[own].to_numpy() > ref.loc[own, 80].to_numpy()).all()  # its own band widens
+
+
+def test_one_series_shock_on_make_panel():
+    _check_shock(make_panel(4, 50, 20, random_state=2), "00001", "Z0010", [2020, 2021])
+
+
+def test_one_series_shock_on_the_demo(demo_employment):
+    emp = demo_employment
+    _check_shock(emp, emp["territory"].iloc[0], emp["occupation"].iloc[0], [2020, 2021])
