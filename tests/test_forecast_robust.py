@@ -101,7 +101,8 @@ def test_stale_series_intervals_cover_held_out_years():
     inside = (out["value"] >= out["lower"]) & (out["value"] <= out["upper"])
     is_stale = out["last_observed"] < last - 4
     assert is_stale.mean() == pytest.approx(0.3, abs=0.02)
-    assert 0.72 <= inside[is_stale].mean() <= 0.92
+    # 87% measured; the same intervals not widened for the unobserved years cover 79%
+    assert 0.80 <= inside[is_stale].mean() <= 0.93
     assert 0.72 <= inside[~is_stale].mean() <= 0.88
 
 
