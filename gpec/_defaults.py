@@ -71,6 +71,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "transitions_top_n": 5,
         "transitions_min_overlap": 0.1,  # weighted Jaccard of skills (see gap.transitions)
     },
+    # plausibility checks of the inputs (gpec._plausibility.PlausibilityRules); for the
+    # thresholds, 0 switches that rule off
+    "validate": {
+        "plausibility": True,
+        "period_min": 1900,
+        "period_max": 2100,
+        "max_period_gap": 5,
+        "stale": True,
+        "holes": True,
+        "outlier_ratio": 10.0,
+        "outlier_mad": 5.0,
+        "outlier_min_jobs": 50.0,
+        "outlier_error_ratio": 1000.0,
+        "min_points": 5,
+        "total_jump": 0.5,
+        "total_mad": 5.0,
+        "pyramid_ratio": 10.0,
+        "seats_ratio": 1.0,
+    },
+    "output": {
+        "csv_dialect": "",  # "" follows [run] lang ("fr": ';', decimal comma, UTF-8 with BOM)
+        "backtest": "auto",  # auto (CSV up to 500,000 rows, else Parquet), csv, parquet, none
+    },
     "report": {
         "territory": "",  # territory shown in the fan chart (default: the largest)
         "occupation": "",  # occupation shown in the fan chart (default: the largest gap)

@@ -266,10 +266,10 @@ def backtest_option(func):
     return click.option(
         "--backtest",
         type=click.Choice(["auto", "csv", "parquet", "none"]),
-        default="auto",
-        show_default=True,
+        default=None,
         help="Detailed backtest rows: backtest.csv up to 500,000 rows, beyond as "
-        "backtest.parquet (auto), or always csv / parquet / none.",
+        "backtest.parquet (auto), or always csv / parquet / none [default: [output] backtest "
+        "of the configuration, auto].",
     )(func)
 
 
@@ -281,7 +281,7 @@ def _run_and_write(
     lang: str | None,
     strict: bool,
     warnings_as_errors: bool = False,
-    backtest: str = "auto",
+    backtest: str | None = None,
 ):
     from gpec.pipeline import run_pipeline
 
@@ -301,7 +301,12 @@ def _run_and_write(
         if msg not in ctx.obj.get("notes", ()):
             _say(ctx, f"gpec: note: {msg}")
     clock("writing")
-    files = res.write(out, lang=lang, backtest=backtest)
+    files = res.write(
+        out,
+        lang=lang,
+        backtest=backtest or cfg.output.backtest,
+        csv_dialect=cfg.output.csv_dialect or None,
+    )
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
     if res.data is not None:
         _show_warnings(ctx, res.data.warnings, f"all in {out / 'rejected.csv'}")
@@ -439,8 +444,10 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
       gpec validate gpec.toml
     """
     try:
-        _, data = _load_checked(ctx, config)
-        clean = data.validate(strict=False, warnings_as_errors=strict)
+        cfg, data = _load_checked(ctx, config)
+        clean = data.validate(
+            strict=False, warnings_as_errors=strict, plausibility=cfg.validate.rules()
+        )
         rejected = clean.rejected
     except _user_errors() as exc:
         _fail(exc)
@@ -489,9 +496,11 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
 
         cfg, data = _load_checked(ctx, config)
         data = (
-            data.validate(strict=False, warnings_as_errors=strict)
+            data.validate(
+                strict=False, warnings_as_errors=strict, plausibility=cfg.validate.rules()
+            )
             if lenient
-            else data.validate(warnings_as_errors=strict)
+            else data.validate(warnings_as_errors=strict, plausibility=cfg.validate.rules())
         )
         model, fc = forecast_stage(
             data,

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gpec._defaults import DEFAULTS
+from gpec._plausibility import PlausibilityRules
 from gpec._schema import TABLES
 from gpec.exceptions import ConfigError
 
@@ -28,10 +29,12 @@ __all__ = [
     "DemandConfig",
     "ForecastConfig",
     "GapConfig",
+    "OutputConfig",
     "ReportConfig",
     "RunConfig",
     "SupplyConfig",
     "TableSpec",
+    "ValidateConfig",
     "check_against_data",
     "dump_config",
     "load_config",
@@ -58,6 +61,9 @@ CATCHMENT_METHODS = ("distance", "parent")
 
 #: Accepted values of ``[supply] match_method`` (see gpec.supply.matching.OfferMatcher).
 MATCH_METHODS = ("cosine", "fusion", "learned")
+
+#: Accepted values of ``[output] backtest`` (and of ``--backtest``).
+BACKTEST_FORMS = ("auto", "csv", "parquet", "none")
 
 _DATA_KEYS = {"path", "format", "sheet", "tables", "options"}
 DATA_FORMATS = (
@@ -227,6 +233,11 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
     _one_of(where, "forecast", "models", cfg["forecast"]["models"], _model_names())
     _one_of(where, "catchment", "method", cfg["catchment"]["method"], CATCHMENT_METHODS)
     _one_of(where, "supply", "match_method", cfg["supply"]["match_method"], MATCH_METHODS)
+    _one_of(where, "output", "csv_dialect", cfg["output"]["csv_dialect"], ("", "en", "fr"))
+    _one_of(where, "output", "backtest", cfg["output"]["backtest"], BACKTEST_FORMS)
+    for key, value in cfg["validate"].items():
+        if not isinstance(value, bool):
+            _in_range(where, "validate", key, value, 0, None, ">= 0 (0 switches the rule off)")
     fc, dm = cfg["forecast"], cfg["demand"]
     _in_range(where, "forecast", "horizon", fc["horizon"], 1, None, "a positive number of years")
     levels = fc["level"]
@@ -404,6 +415,57 @@ class GapConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
+class ValidateConfig(_Section):
+    """``[validate]``: the plausibility checks of the inputs (years, stale series, implausible
+    values, jumping totals, pyramids and seats against employment); a threshold of 0 switches
+    its rule off, ``plausibility = false`` all of them."""
+
+    plausibility: bool = _D["validate"]["plausibility"]
+    period_min: int = _D["validate"]["period_min"]
+    period_max: int = _D["validate"]["period_max"]
+    max_period_gap: int = _D["validate"]["max_period_gap"]
+    stale: bool = _D["validate"]["stale"]
+    holes: bool = _D["validate"]["holes"]
+    outlier_ratio: float = _D["validate"]["outlier_ratio"]
+    outlier_mad: float = _D["validate"]["outlier_mad"]
+    outlier_min_jobs: float = _D["validate"]["outlier_min_jobs"]
+    outlier_error_ratio: float = _D["validate"]["outlier_error_ratio"]
+    min_points: int = _D["validate"]["min_points"]
+    total_jump: float = _D["validate"]["total_jump"]
+    total_mad: float = _D["validate"]["total_mad"]
+    pyramid_ratio: float = _D["validate"]["pyramid_ratio"]
+    seats_ratio: float = _D["validate"]["seats_ratio"]
+
+    def rules(self) -> PlausibilityRules:
+        """The :class:`gpec._plausibility.PlausibilityRules` of these settings.
+
+        Examples
+        --------
+        >>> ValidateConfig(outlier_ratio=0).rules().outlier_ratio is None
+        True
+        """
+        optional = {
+            "period_min", "period_max", "max_period_gap", "outlier_ratio",
+            "outlier_error_ratio", "total_jump", "pyramid_ratio", "seats_ratio",
+        }  # fmt: skip
+        values = {
+            k: (None if k in optional and v == 0 else v)
+            for k, v in self.to_dict().items()
+            if k != "plausibility"
+        }
+        return PlausibilityRules(enabled=self.plausibility, **values)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputConfig(_Section):
+    """``[output]``: the CSV dialect ("" follows ``[run] lang``) and how the detailed backtest
+    rows are written."""
+
+    csv_dialect: str = _D["output"]["csv_dialect"]
+    backtest: str = _D["output"]["backtest"]
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportConfig(_Section):
     """``[report]``: the series shown in the fan chart and the length of the top lists."""
 
@@ -420,6 +482,8 @@ SECTIONS: dict[str, type[_Section]] = {
     "supply": SupplyConfig,
     "catchment": CatchmentConfig,
     "gap": GapConfig,
+    "validate": ValidateConfig,
+    "output": OutputConfig,
     "report": ReportConfig,
 }
 
@@ -485,6 +549,8 @@ class Config(_Section):
     supply: SupplyConfig = dataclasses.field(default_factory=SupplyConfig)
     catchment: CatchmentConfig = dataclasses.field(default_factory=CatchmentConfig)
     gap: GapConfig = dataclasses.field(default_factory=GapConfig)
+    validate: ValidateConfig = dataclasses.field(default_factory=ValidateConfig)
+    output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     scenarios: tuple[Mapping[str, Any], ...] = ()
     path: str | None = None

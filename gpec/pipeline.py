@@ -415,13 +415,12 @@ def run_pipeline(
         warnings.warn(note, UserWarning, stacklevel=2)
     stage = on_stage or (lambda name: None)
     stage("validation")
-    vkw = dict(plausibility=plausibility, warnings_as_errors=warnings_as_errors)
-    if strict:
-        data = data.validate(**vkw)
-        rejected = data.rejected
-    else:
-        data = data.validate(strict=False, **vkw)
-        rejected = data.rejected
+    if plausibility is None:
+        plausibility = cfg.validate.rules()  # [validate]
+    data = data.validate(
+        strict=strict, plausibility=plausibility, warnings_as_errors=warnings_as_errors
+    )
+    rejected = data.rejected
     for name in ("territories", "occupations", "employment"):
         if not len(getattr(data, name)):  # --lenient dropped every row: say why, in one line
             why = rejected[rejected["table"] == name]

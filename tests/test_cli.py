@@ -239,8 +239,8 @@ def _edit_config(demo_dir: Path, tmp_path: Path, old: str, new: str) -> Path:
     "old,new,message",
     [
         (
-            "[run]\n",
-            '[run]\nlevel = "EPCI"\n',
+            'level = "epci"\n',
+            'level = "EPCI"\n',
             "[run] level = 'EPCI' is not a level of the territories table (territories.csv); "
             "its levels are: departement, epci, nation, region (did you mean 'epci'?)",
         ),

@@ -57,3 +57,27 @@ def test_reader_option_paths_are_relative_to_the_config_file(tmp_path):
     opts = cfg.data["training_offers"].options
     assert opts["certifinfo"] == str((sub / "certif.csv").resolve())
     assert opts["year"] == "2022"  # names no file: kept as written
+
+
+def test_validate_section_sets_the_plausibility_rules():
+    import pandas as pd
+
+    from gpec import GpecData
+
+    terr = pd.DataFrame({"territory": ["T"], "label": ["T"], "level": ["epci"]})
+    occ = pd.DataFrame({"occupation": ["O"], "label": ["O"], "system": ["X"]})
+    emp = pd.DataFrame(
+        {"territory": "T", "occupation": "O", "period": [2020, 2021, 2022, 2042], "value": 10.0}
+    )
+    data = GpecData(terr, occ, employment=emp)
+    default = data.validate(strict=False, plausibility=resolve_config({}).validate.rules())
+    assert default.rejected["value"].astype(str).tolist() == ["2042"]
+    off = resolve_config({"validate": {"max_period_gap": 0}}).validate.rules()
+    assert off.max_period_gap is None
+    assert len(data.validate(strict=False, plausibility=off).rejected) == 0
+    none = resolve_config({"validate": {"plausibility": False}}).validate.rules()
+    assert len(data.validate(strict=False, plausibility=none).rejected) == 0
+    with pytest.raises(ConfigError, match=r"\[validate\] outlier_ratio"):
+        resolve_config({"validate": {"outlier_ratio": -1.0}})
+    with pytest.raises(ConfigError, match=r"\[output\] csv_dialect"):
+        resolve_config({"output": {"csv_dialect": "de"}})
