@@ -295,6 +295,32 @@ def _known_titles(data: GpecData, sp: SupplyConfig) -> pd.DataFrame | None:
     return known[["occupation", "label"]] if len(known) else None
 
 
+def _stale_series(forecast: pd.DataFrame) -> dict[str, Any]:
+    """The series that stopped before the panel's last year (forecast from their own last
+    observation, with wider intervals), for the Assumptions section of the reports."""
+    if "last_observed" not in forecast.columns or not len(forecast):
+        return {}
+    last = forecast.drop_duplicates(["territory", "occupation"])
+    observed = pd.to_numeric(last["last_observed"], errors="coerce")
+    panel_end = observed.max()
+    stale = last[observed < panel_end]
+    if not len(stale):
+        return {"count": 0}
+    shown = stale.head(10)
+    return {
+        "count": int(len(stale)),
+        "panel_last_year": int(panel_end),
+        "examples": [
+            f"{t} x {o}: last observed {int(y)}"
+            for t, o, y in zip(
+                shown["territory"], shown["occupation"], shown["last_observed"], strict=True
+            )
+        ],
+        "note": "forecast from their own last observation through the missing years; their "
+        "intervals widen with the years not observed",
+    }
+
+
 def _levels_above(terr: pd.DataFrame, bottom: set) -> list[str]:
     """Territory levels above the run's level, following the ``parent`` links of the bottom
     territories up the tree (commune -> EPCI -> zone d'emploi -> département...): the levels a
@@ -609,6 +635,7 @@ def run_pipeline(
             str(k): int(v) for k, v in data.warnings.groupby("check").size().items()
         },
         "text_matching_titles": 0 if titles is None else len(titles),
+        "stale_series": _stale_series(forecast),
     }
     return Results(
         forecast=_labels(forecast, data),

@@ -102,3 +102,27 @@ def test_provenance_has_input_checksums_and_versions(runs):
     path = Path(data.sources["employment"])
     assert prov["sources_sha256"]["employment"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert {"openpyxl", "matplotlib", "pandas"} <= set(prov["versions"])
+
+
+def test_stale_series_named_in_the_reports_assumptions(tmp_path):
+    """A series that stops in 2016 in a panel ending in 2024 is flagged in forecast.csv
+    (last_observed) and named in the Assumptions section of the HTML report."""
+    from gpec.datasets import load_demo
+    from gpec.pipeline import run_pipeline
+
+    data = load_demo()
+    emp = data.employment
+    cell = emp[["territory", "occupation"]].drop_duplicates().iloc[0]
+    gone = (
+        (emp["territory"] == cell["territory"])
+        & (emp["occupation"] == cell["occupation"])
+        & (emp["period"] > 2016)
+    )
+    res = run_pipeline(data.replace(employment=emp[~gone]), {"forecast": {"horizon": 3}})
+    fc = res.forecast
+    mine = fc[(fc["territory"] == cell["territory"]) & (fc["occupation"] == cell["occupation"])]
+    assert set(mine["last_observed"]) == {2016}
+    assert res.provenance["stale_series"]["count"] == 1
+    res.write(tmp_path, lang="en")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "last observed 2016" in html and str(cell["occupation"]) in html
