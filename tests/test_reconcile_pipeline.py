@@ -131,7 +131,6 @@ def test_residuals_shape_columns_and_values():
             assert np.isnan(row.residual)
         else:
             assert row.residual == pytest.approx(actual - before.iloc[-1])
-    assert res.attrs["n_missing"] == int(res["residual"].isna().sum())
     # horizon 3: forecasts made three years ahead, for 2014..2016
     res3 = fc.residuals(horizon=3)
     assert sorted(res3["period"].unique()) == [2014, 2015, 2016] and len(res3) == len(res)
@@ -146,7 +145,7 @@ def test_residuals_of_combined_forecast_feed_reconcile():
     panel = make_panel(3, 4, 12, random_state=1)
     fc = Forecaster(models=["naive", "drift", "mean"], horizon=2, level=(80,), verbose=0)
     res = fc.fit(panel).residuals()
-    assert res["residual"].notna().all() and res.attrs["n_missing"] == 0
+    assert res["residual"].notna().all()
     assert len(res) == 12 * 3 and res["residual"].abs().sum() > 0
     terr = pd.DataFrame(
         {

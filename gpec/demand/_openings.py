@@ -742,7 +742,7 @@ def skill_needs(
     ``need[r, k, t] = Σ_o openings[r, o, t] x weight[o, k]``, and the same for the bounds
     (``lower``/``upper`` when ``value="openings"``, ``{value}_lower``/``{value}_upper`` when
     present, else missing). Occupations without any skill in ``occupation_skills`` contribute
-    nothing; they are listed in a warning and in ``result.attrs["unmapped_occupations"]``.
+    nothing; a warning names them.
 
     Parameters
     ----------
@@ -816,5 +816,4 @@ def skill_needs(
     out["occupations"] = ranked.groupby(gkeys, sort=True)["occupation"].agg("; ".join)
     out = out.reset_index()
     out = out[keys + ["skill", "period", "need", "need_lower", "need_upper", "occupations"]]
-    out.attrs["unmapped_occupations"] = unmapped
     return out

@@ -804,7 +804,7 @@ class Forecaster(BaseEstimator):
             out: ``residual`` is NaN where there is no honest
             error, i.e. the actual is not observed, or the series had no
             observation before the window's origin (its forecast would be a
-            placeholder 0). ``attrs["n_missing"]`` counts those rows. A series
+            placeholder 0). A series
             whose residuals are all NaN, or too few, cannot have an estimated
             variance: callers must decide what to do with it (the pipeline
             reconciles such occupations with ``wls_struct`` weights and warns).
@@ -859,7 +859,6 @@ class Forecaster(BaseEstimator):
         out["residual"] = err.T.ravel()
         # Windows whose forecast period lies beyond the panel (short panels) have no actual.
         out = out[np.tile(inside, n)].reset_index(drop=True)
-        out.attrs = {"n_missing": int(out["residual"].isna().sum()), "horizon": int(horizon)}
         return out
 
     # ---------------------------------------------------------------- backtest

@@ -41,6 +41,8 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -107,8 +109,8 @@ def skill_gaps(
     -------
     DataFrame
         territory, skill, (skill_label,) period, need, supply_allocated, gap, gap_lower,
-        gap_upper, n_occupations; sorted. ``attrs["occupations_without_skills"]`` lists the
-        occupations of the gap table that have no skill (they add to no row).
+        gap_upper, n_occupations; sorted. The occupations of the gap table that have no skill
+        add to no row; a warning names them.
 
     Examples
     --------
@@ -169,7 +171,14 @@ def skill_gaps(
         out = out.merge(lab.drop_duplicates("skill"), on="skill", how="left")
         cols.insert(2, "skill_label")
     out = out[cols].sort_values(["period", "territory", "skill"]).reset_index(drop=True)
-    out.attrs["occupations_without_skills"] = sorted(set(g["occupation"]) - set(os_["occupation"]))
+    without = sorted(set(g["occupation"]) - set(os_["occupation"]))
+    if without:
+        warnings.warn(
+            f"skill_gaps: {len(without)} occupation(s) without skills add to no skill gap "
+            f"(e.g. {without[:5]})",
+            UserWarning,
+            stacklevel=2,
+        )
     return out
 
 
