@@ -17,6 +17,40 @@ DARES_AGE_BANDS = {
     "15-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60+",
 }  # fmt: skip
 
+#: Column contracts of the output files (docs/architecture.md, "Contracts"): these columns, in this
+#: order, lead each file and the table it is written from.
+GAPS_COLUMNS = [
+    "territory",
+    "territory_label",
+    "occupation",
+    "occupation_label",
+    "period",
+    "openings",
+    "entrants_allocated",
+    "gap",
+    "gap_lower",
+    "gap_upper",
+]
+FORECAST_COLUMNS = ["territory", "occupation", "period", "model", "mean", "lower", "upper", "level"]
+OPENINGS_COLUMNS = [
+    "territory",
+    "occupation",
+    "period",
+    "employment",
+    "expansion",
+    "replacement",
+    "openings",
+]
+SKILL_GAPS_COLUMNS = [
+    "territory",
+    "skill",
+    "skill_label",
+    "period",
+    "need",
+    "supply_allocated",
+    "gap",
+]
+
 
 def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     """Write an .xlsx file with one sheet per item of ``sheets`` (name -> rows, in order)."""

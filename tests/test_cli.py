@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _helpers import check_gaps_against_openings
+from _helpers import (
+    FORECAST_COLUMNS,
+    GAPS_COLUMNS,
+    OPENINGS_COLUMNS,
+    SKILL_GAPS_COLUMNS,
+    check_gaps_against_openings,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,46 +38,10 @@ def demo_dir(tmp_path_factory):
 
 
 CONTRACT = {
-    "gaps.csv": [
-        "territory",
-        "territory_label",
-        "occupation",
-        "occupation_label",
-        "period",
-        "openings",
-        "entrants_allocated",
-        "gap",
-        "gap_lower",
-        "gap_upper",
-    ],
-    "forecast.csv": [
-        "territory",
-        "occupation",
-        "period",
-        "model",
-        "mean",
-        "lower",
-        "upper",
-        "level",
-    ],
-    "openings.csv": [
-        "territory",
-        "occupation",
-        "period",
-        "employment",
-        "expansion",
-        "replacement",
-        "openings",
-    ],
-    "skill_gaps.csv": [
-        "territory",
-        "skill",
-        "skill_label",
-        "period",
-        "need",
-        "supply_allocated",
-        "gap",
-    ],
+    "gaps.csv": GAPS_COLUMNS,
+    "forecast.csv": FORECAST_COLUMNS,
+    "openings.csv": OPENINGS_COLUMNS,
+    "skill_gaps.csv": SKILL_GAPS_COLUMNS,
     "transitions.csv": [],
     "backtest.csv": [],
     "report.xlsx": None,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import missing_real_data
+from _helpers import OPENINGS_COLUMNS, missing_real_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -175,18 +175,9 @@ def test_exit_rate_curve_shift():
 # ----------------------------------------------------------------------------- expansion
 def test_expansion_identities_and_columns():
     out = openings(_fc([105.0, 103.0, 110.0]), employment=_emp(100.0))
-    assert list(out.columns[:10]) == [
-        "territory",
-        "occupation",
-        "period",
-        "employment",
-        "expansion",
-        "replacement",
-        "turnover",
-        "openings",
-        "lower",
-        "upper",
-    ]
+    # the contract of openings.csv, with turnover before openings and the bounds after
+    expected = [*OPENINGS_COLUMNS[:6], "turnover", "openings", "lower", "upper"]
+    assert list(out.columns[:10]) == expected
     assert out["expansion"].tolist() == pytest.approx([5.0, -2.0, 7.0])
     assert out["employment"].tolist() == [105.0, 103.0, 110.0]
     assert out["period"].tolist() == [2024, 2025, 2026]

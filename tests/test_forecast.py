@@ -6,11 +6,11 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import missing_real_data
+from _helpers import FORECAST_COLUMNS, missing_real_data
 
 from gpec.forecast import Forecaster, coverage, mase_scale
-from gpec.forecast._fast import prepare_matrix
 from gpec.forecast import _fast as fast
+from gpec.forecast._fast import prepare_matrix
 from gpec.forecast._intervals import apply_intervals, conformal_quantiles, fallback_scale
 from gpec.forecast._select import combination_weights, fallback_reasons
 
@@ -22,17 +22,7 @@ def FC(*args, **kwargs) -> Forecaster:
     return Forecaster(*args, **kwargs)
 
 
-COLUMNS = [
-    "territory",
-    "occupation",
-    "period",
-    "model",
-    "mean",
-    "lower",
-    "upper",
-    "level",
-    "last_observed",
-]
+COLUMNS = [*FORECAST_COLUMNS, "last_observed"]
 
 
 def _panel(series: dict[tuple[str, str], list[float]], start: int = 2000) -> pd.DataFrame:

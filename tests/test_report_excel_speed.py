@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import GAPS_COLUMNS
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.xml import LXML
@@ -129,14 +130,7 @@ def test_values_formats_and_formula_safe_text(tmp_path, monkeypatch):
     path = _write(tmp_path, "fast.xlsx", monkeypatch, fast=True, block_rows=4)
     ws = load_workbook(path)["Gaps"]
     header = [c.value for c in ws[1]]
-    assert header[:6] == [
-        "territory",
-        "territory_label",
-        "occupation",
-        "occupation_label",
-        "period",
-        "openings",
-    ]
+    assert header[:6] == GAPS_COLUMNS[:6]
     col = {name: i + 1 for i, name in enumerate(header)}
     rows = list(ws.iter_rows(min_row=2, max_row=8))
     assert [r[col["territory"] - 1].value for r in rows] == [
