@@ -178,6 +178,21 @@ def _parents(child: pd.Series, parent: pd.Series) -> tuple[dict[str, str], list[
     return counts.drop_duplicates("c").set_index("c")["p"].to_dict(), split
 
 
+def _reject_unless(
+    ledger: RowLedger,
+    file: str,
+    keep: pd.Series,
+    ok: pd.Series,
+    column: str | None,
+    values: pd.Series,
+    reason: str,
+) -> pd.Series:
+    """Reject the kept rows that fail ``ok`` (reported with their ``values``); the rows still kept."""
+    bad = keep & ~ok
+    ledger.reject("employment", file, keep.index[bad], column, values[bad], reason)
+    return keep & ok
+
+
 def read_urssaf(
     path: str | os.PathLike,
     *,
@@ -286,54 +301,40 @@ def read_urssaf(
         system, _ = _TERR_SYSTEM[file_t]
         ok = check_pattern(t_code[file_t], CODE_PATTERNS[system])
         col = _first(cols, _TERR_CODE[file_t])
-        ledger.reject(
-            "employment", file, df.index[~ok], col, t_code[file_t][~ok], f"not a {file_t} code"
-        )
-        keep &= ok
+        keep = _reject_unless(ledger, file, keep, ok, col, t_code[file_t], f"not a {file_t} code")
     ok = check_pattern(s_code[file_s], _SECTOR_PATTERN[file_s])
     col = _first(cols, _SECTOR_COLS[file_s][0]) or _first(cols, _SECTOR_COLS[file_s][1])
-    ledger.reject(
-        "employment",
-        file,
-        df.index[keep & ~ok],
-        col,
-        s_code[file_s][keep & ~ok],
-        f"not a {file_s.upper()} code",
+    keep = _reject_unless(
+        ledger, file, keep, ok, col, s_code[file_s], f"not a {file_s.upper()} code"
     )
-    keep &= ok
     terr = t_code[file_t] if file_t != "nation" else pd.Series("FR", index=df.index)
     if territory_level != file_t:
         system, _ = _TERR_SYSTEM[territory_level]
-        ok = check_pattern(t_code[territory_level], CODE_PATTERNS[system])
-        bad = keep & ~ok
-        ledger.reject(
-            "employment",
+        keep = _reject_unless(
+            ledger,
             file,
-            df.index[bad],
+            keep,
+            check_pattern(t_code[territory_level], CODE_PATTERNS[system]),
             _first(cols, _TERR_CODE[territory_level]),
-            t_code[territory_level][bad],
+            t_code[territory_level],
             f"no valid {territory_level} code (needed for territory_level={territory_level!r})",
         )
-        keep &= ok
     if sector_level != file_s:
-        ok = check_pattern(s_code[sector_level], _SECTOR_PATTERN[sector_level])
-        bad = keep & ~ok
-        ledger.reject(
-            "employment",
+        keep = _reject_unless(
+            ledger,
             file,
-            df.index[bad],
+            keep,
+            check_pattern(s_code[sector_level], _SECTOR_PATTERN[sector_level]),
             _first(cols, _SECTOR_COLS[sector_level][1]),
-            s_code[sector_level][bad],
+            s_code[sector_level],
             f"no valid {sector_level.upper()} code (needed for sector_level={sector_level!r})",
         )
-        keep &= ok
     key = pd.DataFrame({"t": terr, "s": s_code[file_s]})
     if layout == "long":
         year = _text(df[year_col])
-        okyear = year.str.fullmatch(r"\d{4}")
-        ledger.reject("employment", file, df.index[keep & ~okyear], year_col, year[keep & ~okyear],
-                      "not a year")  # fmt: skip
-        keep &= okyear
+        keep = _reject_unless(
+            ledger, file, keep, year.str.fullmatch(r"\d{4}"), year_col, year, "not a year"
+        )
         key["y"] = year
     dup = keep & key.duplicated()
     kcols = list(key.columns)
