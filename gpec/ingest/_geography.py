@@ -109,6 +109,16 @@ def _check(ledger, file, df, col, codes, system, table="territories"):
     return ok
 
 
+_NOT_A_TERRITORY = "commune associée or déléguée: not a territory of its own"
+
+
+def _reject(ledger, file, keep, bad, col, values, reason):
+    """Reject the kept rows marked ``bad`` (reported with their ``values``); the rows still kept."""
+    bad = keep & bad
+    ledger.reject("territories", file, keep.index[bad], col, values[bad], reason)
+    return keep & ~bad
+
+
 def _mode_parent(members: pd.DataFrame, child: str, parent: str) -> pd.Series:
     """For each ``child``, the ``parent`` most of its communes belong to (ties: smallest code)."""
     counts = members.groupby([child, parent]).size().reset_index(name="n")
@@ -320,19 +330,10 @@ def read_insee_geography(
         reg = _text(df["REG"]).str.zfill(2) if "REG" in df else pd.Series("", index=df.index)
         parent = _text(df["COMPARENT"]) if "COMPARENT" in df else pd.Series("", index=df.index)
         keep = _check(ledger, f, df, "COM", com, "COMMUNE")
-        other = keep & ~typ.isin(["COM", "ARM"])
-        ledger.reject(
-            "territories",
-            f,
-            df.index[other],
-            "TYPECOM",
-            typ[other],
-            "commune associée or déléguée: not a territory of its own",
+        keep = _reject(ledger, f, keep, ~typ.isin(["COM", "ARM"]), "TYPECOM", typ, _NOT_A_TERRITORY)
+        keep = _reject(
+            ledger, f, keep, typ.eq("COM") & com.duplicated(), "COM", com, "duplicate key"
         )
-        keep &= ~other
-        dup = keep & typ.eq("COM") & com.duplicated()
-        ledger.reject("territories", f, df.index[dup], "COM", com[dup], "duplicate key")
-        keep &= ~dup
         ledger.keep(f, int(keep.sum()))
         for c, lab, t, d, r, p in zip(
             com[keep],
@@ -422,33 +423,20 @@ def read_insee_geography(
             code, typ = _text(c["code"]), _text(c["type"])
             dep = _text(c["departement"])
             keep = _check(ledger, name, c, "code", code, "COMMUNE")
-            other = keep & ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
-            ledger.reject(
-                "territories",
+            other = ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
+            keep = _reject(ledger, name, keep, other, "type", typ, _NOT_A_TERRITORY)
+            outside = typ.eq("commune-actuelle") & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
+            keep = _reject(
+                ledger,
                 name,
-                c.index[other],
-                "type",
-                typ[other],
-                "commune associée or déléguée: not a territory of its own",
-            )
-            keep &= ~other
-            outside = (
-                keep
-                & typ.eq("commune-actuelle")
-                & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
-            )
-            ledger.reject(
-                "territories",
-                name,
-                c.index[outside],
+                keep,
+                outside,
                 "departement",
-                dep[outside],
+                dep,
                 "collectivité d'outre-mer: not a COG département",
             )
-            keep &= ~outside
-            dup = keep & typ.eq("commune-actuelle") & code.duplicated()
-            ledger.reject("territories", name, c.index[dup], "code", code[dup], "duplicate key")
-            keep &= ~dup
+            dup = typ.eq("commune-actuelle") & code.duplicated()
+            keep = _reject(ledger, name, keep, dup, "code", code, "duplicate key")
             ledger.keep(name, int(keep.sum()))
             known = {r_[0] for r_ in com_rows}
             parent = _text(c["commune"])
