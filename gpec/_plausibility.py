@@ -336,6 +336,10 @@ class _Panel:
     def label(self, i: np.ndarray) -> list[str]:
         return [f"{t} x {o}" for t, o in zip(self.territory[i], self.occupation[i], strict=True)]
 
+    def findings(self, file, i, column, values, reason, check, severity="warning") -> pd.DataFrame:
+        """Findings on the employment rows at positions ``i`` of the sorted panel."""
+        return _findings("employment", file, self.rows[i], column, values, reason, check, severity)
+
 
 def _series_rules(p: _Panel, file: str, rules: PlausibilityRules) -> pd.DataFrame:
     parts = []
@@ -345,41 +349,27 @@ def _series_rules(p: _Panel, file: str, rules: PlausibilityRules) -> pd.DataFram
         ref = np.sort(last)[(len(last) - 1) // 2]
         ref_label = str(p.period.iloc[np.flatnonzero(p.end)[np.argmax(last == ref)]])
         idx = np.flatnonzero(p.end)
-        stale = last < ref
-        if stale.any():
-            i = idx[stale]
-            parts.append(
-                _findings(
-                    "employment",
-                    file,
-                    p.rows[i],
-                    "period",
-                    [
-                        f"{s} stops in {y}"
-                        for s, y in zip(p.label(i), p.period.iloc[i], strict=True)
-                    ],
-                    f"series stops before most of the panel, which goes on to {ref_label} "
-                    "(forecast from its own last year; a file or year missing?)",
-                    "stale_series",
-                    "warning",
-                )
-            )
-        late = last > ref
-        if late.any():
-            i = idx[late]
-            parts.append(
-                _findings(
-                    "employment",
-                    file,
-                    p.rows[i],
-                    "period",
-                    [f"{s} ends in {y}" for s, y in zip(p.label(i), p.period.iloc[i], strict=True)],
-                    f"series goes on after most of the panel, which ends in {ref_label} "
-                    "(a typo in the year?)",
-                    "late_series",
-                    "warning",
-                )
-            )
+        for off, word, reason, check in (
+            (
+                last < ref,
+                "stops",
+                f"series stops before most of the panel, which goes on to {ref_label} "
+                "(forecast from its own last year; a file or year missing?)",
+                "stale_series",
+            ),
+            (
+                last > ref,
+                "ends",
+                f"series goes on after most of the panel, which ends in {ref_label} "
+                "(a typo in the year?)",
+                "late_series",
+            ),
+        ):
+            if off.any():
+                i = idx[off]
+                years = zip(p.label(i), p.period.iloc[i], strict=True)
+                values = [f"{s} {word} in {y}" for s, y in years]
+                parts.append(p.findings(file, i, "period", values, reason, check))
     if rules.holes:
         step = np.diff(p.ordinal, prepend=p.ordinal[0])
         hole = ~p.start & (step > 1)
@@ -399,10 +389,9 @@ def _series_rules(p: _Panel, file: str, rules: PlausibilityRules) -> pd.DataFram
                     )
                 ]
             parts.append(
-                _findings(
-                    "employment",
+                p.findings(
                     file,
-                    p.rows[i],
+                    i,
                     "period",
                     gaps,
                     "series has missing years (holes) before this row",
@@ -455,10 +444,9 @@ def _value_rule(p: _Panel, file: str, rules: PlausibilityRules) -> pd.DataFrame:
             + " times"
         )
         parts.append(
-            _findings(
-                "employment",
+            p.findings(
                 file,
-                p.rows[i],
+                i,
                 "value",
                 [
                     f"{_num(a)} ({s} {y}; series median {_num(m)})"
@@ -512,10 +500,9 @@ def _total_rule(p: _Panel, file: str, rules: PlausibilityRules) -> pd.DataFrame:
     top = keyed.loc[keyed.groupby(["territory", "ordinal"])["change"].idxmax()]
     hits = hits.merge(top[["territory", "ordinal", "pos"]], on=["territory", "ordinal"])
     i = hits["pos"].to_numpy()
-    return _findings(
-        "employment",
+    return p.findings(
         file,
-        p.rows[i],
+        i,
         "value",
         [
             f"{t} total {_num(a)} -> {_num(b)} in {y} ({b / a - 1:+.0%}); largest change in this row"
