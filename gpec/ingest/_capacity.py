@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from gpec._data import GpecData
+from gpec._schema import TABLES
 from gpec.ingest._errors import FormatError, RowLedger, check_pattern, require_file
 from gpec.ingest._headers import header_key as _norm
 from gpec.ingest._tables import read_table
@@ -114,21 +115,8 @@ EXTRA_COLUMNS = [
     "source_format",
     "source_row",
 ]
-_CANONICAL = [
-    "offer",
-    "title",
-    "description",
-    "provider",
-    "site",
-    "seats",
-    "hours",
-    "modality",
-    "formacode",
-    "rncp",
-    "rome",
-    "completion_rate",
-    "placement_rate",
-]
+#: The canonical training_offers columns, in their order, lead the table.
+_CANONICAL = list(TABLES["training_offers"].columns)
 
 
 def departement_of_uai(uai) -> str | None:
