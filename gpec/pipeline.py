@@ -485,19 +485,25 @@ def run_pipeline(
     # bounds from joint sample paths when the forecaster draws them (the scenarios keep the
     # envelope rule: their forecasts are shifted copies of these)
     op_paths = None
-    if hasattr(model, "iter_paths"):
-        n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
+    n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
+    n_paths = _n_paths(n_series, cfg.forecast.horizon) if hasattr(model, "iter_paths") else 0
+    if n_paths:
         openings, op_paths = demand.openings(
             fc_bottom,
             data.workforce_age,
             **open_kw,
             paths=model,
-            n_paths=_n_paths(n_series, cfg.forecast.horizon),
+            n_paths=n_paths,
             random_state=seed,
             return_paths=True,
         )
+        interval_method = f"quantiles of {n_paths} joint sample paths per series"
     else:
         openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
+        interval_method = (
+            f"envelope of the forecast's bounds ({n_series:,} series: too many to age "
+            f"{_MIN_PATHS} sample paths each within {_PATHS_ROWS:,.0f} series x paths)"
+        )
     needs = (
         demand.skill_needs(openings, data.occupation_skills)
         if data.occupation_skills is not None
@@ -636,6 +642,7 @@ def run_pipeline(
         },
         "text_matching_titles": 0 if titles is None else len(titles),
         "stale_series": _stale_series(forecast),
+        "openings_interval": interval_method,
     }
     return Results(
         forecast=_labels(forecast, data),
@@ -689,17 +696,28 @@ def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
 #: Memory allowed to the openings kept along the sample paths (float32), in bytes.
 _PATHS_MEMORY = 1.5e9
 
-#: Series x paths aged per run (time: the ageing model runs once per path).
-_PATHS_ROWS = 3e7
+#: Series x paths aged per run (time: the ageing model runs once per path, about 1 s per
+#: 100,000 series x paths on one core).
+_PATHS_ROWS = 1e7
+
+#: Fewest paths per series whose 10 % and 90 % quantiles are worth reporting.
+_MIN_PATHS = 100
 
 
 def _n_paths(n_series: int, horizon: int) -> int:
-    """Sample paths per series: 500, fewer on large panels (never below 100) to keep the
-    openings paths within :data:`_PATHS_MEMORY` and the ageing within :data:`_PATHS_ROWS`
-    (100 paths for 300,000 series)."""
+    """Sample paths per series: 500, fewer on large panels to keep the openings paths within
+    :data:`_PATHS_MEMORY` and the ageing within :data:`_PATHS_ROWS`; 0 (the envelope rule of
+    the forecast's bounds instead) when that leaves fewer than :data:`_MIN_PATHS` (beyond
+    100,000 series).
+
+    Examples
+    --------
+    >>> _n_paths(2_000, 6), _n_paths(50_000, 6), _n_paths(300_000, 6)
+    (500, 200, 0)
+    """
     n_series = max(n_series, 1)
     fit = min(_PATHS_MEMORY // (4 * n_series * max(int(horizon), 1)), _PATHS_ROWS // n_series)
-    return int(min(500, max(100, fit)))
+    return int(min(500, fit)) if fit >= _MIN_PATHS else 0
 
 
 def _supply_interval(ent: pd.DataFrame, sp: SupplyConfig) -> pd.DataFrame:
