@@ -274,15 +274,20 @@ def _fill(df, table, node_idx, group_idx, n, G, cols):
     return out.reshape(G * V, n).T
 
 
+def _first_cell(tree, keys, mask, V) -> tuple[str, str]:
+    """Territory and group (``col=value, ...``) of the first cell of ``mask`` (nodes x columns)."""
+    node, col = np.argwhere(mask)[0]
+    key = ", ".join(f"{k}={v!r}" for k, v in keys.iloc[col // V].items())
+    return tree.codes[node], key
+
+
 def _missing_error(table, tree, keys, mat, V, what="base forecast"):
-    miss = np.argwhere(np.isnan(mat))
-    node, col = miss[0]
-    g = col // V
-    key = ", ".join(f"{k}={v!r}" for k, v in keys.iloc[g].items())
+    miss = np.isnan(mat)
+    code, key = _first_cell(tree, keys, miss, V)
     raise ValueError(
-        f"table {table}: no {what} for territory {tree.codes[node]!r} ({key}); "
-        f"{len(miss)} node x group values are missing (every territory of the hierarchy at the "
-        "reconciled levels needs one)"
+        f"table {table}: no {what} for territory {code!r} ({key}); "
+        f"{int(miss.sum())} node x group values are missing (every territory of the hierarchy at "
+        "the reconciled levels needs one)"
     )
 
 
@@ -508,10 +513,9 @@ def reconcile(
         below = tree.S @ (~missing[tree.leaves]).astype(float)
         bad = missing & (below > 0)
         if bad.any():
-            node, col = np.argwhere(bad)[0]
-            key = ", ".join(f"{k}={v!r}" for k, v in keys.iloc[col // V].items())
+            code, key = _first_cell(tree, keys, bad, V)
             raise ValueError(
-                f"table forecasts: no base forecast for territory {tree.codes[node]!r} ({key}) "
+                f"table forecasts: no base forecast for territory {code!r} ({key}) "
                 "although territories below it have one; give a forecast for every aggregate"
             )
         Y = np.where(missing, 0.0, Y)
@@ -613,10 +617,9 @@ def reconcile(
         cgroup = np.repeat(col_group, V)  # column g * V + v belongs to forecast group g
         lacking = np.stack([no_res[g] for g in cgroup], axis=1) & ~missing
         if lacking.any():
-            node, col = np.argwhere(lacking)[0]
-            key = ", ".join(f"{k}={v!r}" for k, v in keys.iloc[col // V].items())
+            code, key = _first_cell(tree, keys, lacking, V)
             raise ValueError(
-                f"table residuals: no residuals for territory {tree.codes[node]!r} ({key}), "
+                f"table residuals: no residuals for territory {code!r} ({key}), "
                 "which has a base forecast"
             )
         if not full:

@@ -120,14 +120,21 @@ class _PivotingState:
 
     All infeasible variables are exchanged at once while their number decreases (or for up to 3
     steps without decrease); otherwise only the one with the largest index (Murty's rule), which
-    guarantees termination.
+    guarantees termination. Each exchange is an iteration; more than ``max_iter`` raise.
     """
 
-    def __init__(self, K: int, m: int):
+    def __init__(self, K: int, m: int, max_iter: int):
         self.ninf = np.full(K, m + 1)
         self.budget = np.full(K, 3)
+        self.max_iter = max_iter
+        self.n_iter = 0
 
     def exchange(self, infeasible: np.ndarray) -> np.ndarray:
+        self.n_iter += 1
+        if self.n_iter > self.max_iter:
+            raise RuntimeError(
+                f"non-negative reconciliation did not converge in {self.max_iter} iterations"
+            )
         cnt = infeasible.sum(axis=0)
         better = cnt < self.ninf
         self.ninf = np.where(better, cnt, self.ninf)
@@ -169,8 +176,7 @@ def _tree_gls(
         free_leaf = ~fixed_mask[lv]
         pinned = np.zeros((len(lv), K), dtype=bool)
         ntol = 1e-10 * scale
-        bpp = _PivotingState(K, len(lv))
-        n_iter = 0
+        bpp = _PivotingState(K, len(lv), max_iter)
         while True:
             # KKT check: a free leaf must be >= 0; a held leaf must not want to grow (the value it
             # would take if released alone, combining its base forecast with everything else,
@@ -180,11 +186,6 @@ def _tree_gls(
             infeasible = (free_leaf & ~pinned & (y_leaf < -ntol)) | (pinned & (t_star > ntol))
             if not infeasible.any():
                 break
-            n_iter += 1
-            if n_iter > max_iter:
-                raise RuntimeError(
-                    f"non-negative reconciliation did not converge in {max_iter} iterations"
-                )
             pinned ^= bpp.exchange(infeasible)
             yp = y0.copy()
             wp = w0.copy()
@@ -196,7 +197,7 @@ def _tree_gls(
                     "no non-negative coherent solution keeps the fixed totals: a fixed total is "
                     "smaller than the fixed totals below it"
                 )
-        info = {"iterations": n_iter, "pinned": int(pinned.sum())}
+        info = {"iterations": bpp.n_iter, "pinned": int(pinned.sum())}
         y_leaf = np.where(pinned, 0.0, np.maximum(y_leaf, 0.0))
     return tree.bottom_up(y_leaf), info
 
@@ -382,8 +383,7 @@ def _dense_gls_fixed(
         for k in range(K):
             y, mu_z = Y[:, k], np.zeros(0)
             pinned = np.zeros(m, dtype=bool)
-            bpp = _PivotingState(1, m)
-            n_iter = 0
+            bpp = _PivotingState(1, m, max_iter)
             while True:
                 mult = np.zeros(m)
                 mult[pinned] = mu_z  # multipliers of the held leaves (in leaf order)
@@ -393,11 +393,6 @@ def _dense_gls_fixed(
                 )
                 if not infeasible.any():
                     break
-                n_iter += 1
-                if n_iter > max_iter:
-                    raise RuntimeError(
-                        f"non-negative reconciliation did not converge in {max_iter} iterations"
-                    )
                 pinned ^= bpp.exchange(infeasible[:, None])[:, 0]
                 zn = lv[pinned]
                 Uz = U[:, zn]
@@ -412,7 +407,7 @@ def _dense_gls_fixed(
                 y[zn] += d[zn] * mu_z
                 check(y[:, None], c0[:, [k]], [k], zn)
             out[:, k] = np.where(pinned, 0.0, np.maximum(y[lv], 0.0))
-            iters = max(iters, n_iter)
+            iters = max(iters, bpp.n_iter)
             pinned_total += int(pinned.sum())
     return tree.bottom_up(out), {"iterations": iters, "pinned": pinned_total}
 
