@@ -214,7 +214,7 @@ def test_text_matching_uses_known_titles(occupations, profiles):
 
 def test_pipeline_known_titles_are_the_runs_rome_appellations(occupations):
     from gpec._data import GpecData
-    from gpec.config import DEFAULTS
+    from gpec.config import SupplyConfig
     from gpec.pipeline import _known_titles
 
     app = pd.DataFrame(
@@ -225,9 +225,9 @@ def test_pipeline_known_titles_are_the_runs_rome_appellations(occupations):
         }
     )
     data = GpecData(occupations=occupations, extra={"appellations": app})
-    sp = dict(DEFAULTS["supply"])
+    sp = SupplyConfig()
     assert _known_titles(data, sp)["label"].tolist() == ["Braseur / Braseuse"]
-    assert _known_titles(data, {**sp, "match_titles": False}) is None
+    assert _known_titles(data, SupplyConfig(match_titles=False)) is None
     assert _known_titles(GpecData(occupations=occupations), sp) is None
 
 
