@@ -316,8 +316,9 @@ class TextEncoder:
                     stacklevel=3,
                 )
                 continue
+            # numpy's fixed-width bytes drop trailing zero bytes: pad them back
             for k, v in zip(keys.tolist(), vecs, strict=True):
-                self._memory.setdefault(bytes(k), v)
+                self._memory.setdefault(bytes(k).ljust(16, b"\x00"), v)
 
     def _write_disk(self, keys: list[bytes], vectors: np.ndarray) -> None:
         folder = self._folder()

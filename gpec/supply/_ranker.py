@@ -31,13 +31,14 @@ RANKER_PARAMS = dict(
 )
 
 
-def zscores(S: np.ndarray) -> np.ndarray:
-    """Row-wise z-scores (0 on constant rows)."""
-    S = np.asarray(S, dtype=np.float32)
-    mean = S.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
-    sd = S.std(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+def _row_moments(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each row (sd 1 on constant rows), as float32 columns."""
+    n = S.shape[1]
+    mean = S.mean(axis=1, dtype=np.float64)
+    var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
+    sd = np.sqrt(np.maximum(var, 0.0))
     sd[sd < 1e-9] = 1.0
-    return (S - mean) / sd
+    return mean.astype(np.float32)[:, None], sd.astype(np.float32)[:, None]
 
 
 def top_candidates(base: np.ndarray, k: int) -> np.ndarray:
@@ -88,7 +89,8 @@ def pair_features(
     names: list[str] = []
     for name, S in channels.items():
         v = np.take_along_axis(S, cand, axis=1)
-        z = np.take_along_axis(zscores(S), cand, axis=1)
+        mean, sd = _row_moments(S)
+        z = (v - mean) / sd  # the z-scores of the candidates only: no full matrix made
         best = S.max(axis=1, keepdims=True)
         cols += [v, z, best - v, _within_rank(v), np.broadcast_to(best, (n, k))]
         names += [name, f"{name}_z", f"{name}_gap", f"{name}_rank", f"{name}_best"]
