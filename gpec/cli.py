@@ -173,38 +173,25 @@ def _say(ctx: click.Context, msg: str) -> None:
         click.echo(msg)
 
 
-def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(dict)["quiet"] = True
+def _context_flag(name: str, short: str, help: str):
+    """A ``--name/-x`` flag, on the group or on a sub-command alike, that sets ``ctx.obj[name]``."""
+
+    def set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(dict)[name] = True
+
+    def decorate(func):
+        return click.option(
+            f"--{name}", short, is_flag=True, expose_value=False, callback=set_flag, help=help
+        )(func)
+
+    return decorate
 
 
-def quiet_option(func):
-    """``-q/--quiet`` on a sub-command too: ``gpec run cfg --out x -q`` as ``gpec -q run ...``."""
-    return click.option(
-        "--quiet",
-        "-q",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_quiet,
-        help="Print nothing but errors; no progress bars.",
-    )(func)
-
-
-def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(dict)["verbose"] = True
-
-
-def verbose_option(func):
-    """``-v/--verbose``: one line with each stage's time at the end of a run."""
-    return click.option(
-        "--verbose",
-        "-v",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_verbose,
-        help="Print each stage's time at the end.",
-    )(func)
+#: ``-q/--quiet`` on a sub-command too: ``gpec run cfg --out x -q`` as ``gpec -q run ...``.
+quiet_option = _context_flag("quiet", "-q", "Print nothing but errors; no progress bars.")
+#: ``-v/--verbose``: one line with each stage's time at the end of a run.
+verbose_option = _context_flag("verbose", "-v", "Print each stage's time at the end.")
 
 
 def strict_option(func):
