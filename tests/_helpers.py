@@ -52,6 +52,14 @@ SKILL_GAPS_COLUMNS = [
 ]
 
 
+def territory_table(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
+    """A territories table from ``(territory, level, parent)`` rows, each labelled by its code."""
+    return pd.DataFrame(
+        [(code, code, level, parent) for code, level, parent in rows],
+        columns=["territory", "label", "level", "parent"],
+    )
+
+
 def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     """Write an .xlsx file with one sheet per item of ``sheets`` (name -> rows, in order)."""
     wb = Workbook()

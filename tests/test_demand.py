@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import OPENINGS_COLUMNS, missing_real_data
+from _helpers import OPENINGS_COLUMNS, missing_real_data, territory_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -341,14 +341,7 @@ def test_replacement_fallbacks_flagged():
 
 
 def test_ancestor_pyramid_with_territories():
-    terr = pd.DataFrame(
-        {
-            "territory": ["D", "A", "B"],
-            "label": ["D", "A", "B"],
-            "level": ["departement", "epci", "epci"],
-            "parent": [None, "D", "D"],
-        }
-    )
+    terr = territory_table(("D", "departement", None), ("A", "epci", "D"), ("B", "epci", "D"))
     fc = pd.concat(
         [_fc([10.0, 10.0], territory="A"), _fc([10.0, 10.0], territory="B", occupation="Y")]
     )
@@ -766,14 +759,7 @@ def test_compare_hiring_intentions_flags_and_shares():
 
 
 def test_compare_hiring_intentions_higher_level():
-    terr = pd.DataFrame(
-        {
-            "territory": ["B", "E1", "E2"],
-            "label": ["bassin", "e1", "e2"],
-            "level": ["bassin", "epci", "epci"],
-            "parent": [None, "B", "B"],
-        }
-    )
+    terr = territory_table(("B", "bassin", None), ("E1", "epci", "B"), ("E2", "epci", "B"))
     op = pd.DataFrame(
         {
             "territory": ["E1", "E2", "E1", "E2"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import territory_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,14 +63,7 @@ def test_ancestors_errors(tree):
 
 
 def test_codes_stay_strings():
-    t = pd.DataFrame(
-        {
-            "territory": ["01", "2A", "0051"],
-            "label": ["a", "b", "c"],
-            "level": ["region", "departement", "epci"],
-            "parent": [None, "01", "2A"],
-        }
-    )
+    t = territory_table(("01", "region", None), ("2A", "departement", "01"), ("0051", "epci", "2A"))
     assert ancestors(t, "region").tolist() == ["01", "01", "01"]
     assert list(ancestors(t, "region").index) == ["01", "2A", "0051"]
 
