@@ -147,6 +147,16 @@ def _target_mask(
     return mask
 
 
+def _stacked(groups: dict, shock) -> pd.DataFrame:
+    """``shock(name, entries)`` for every scenario, stacked with a ``scenario`` column first."""
+    out = []
+    for name, entries in groups.items():
+        table = shock(name, entries)
+        table.insert(0, "scenario", name)
+        out.append(table)
+    return pd.concat(out, ignore_index=True)
+
+
 def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataFrame:
     """Apply scenario shocks to a forecast (mean, lower, upper) or an employment table (value).
 
@@ -202,8 +212,8 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
     groups = normalize_scenarios(scenarios)
     base = df.copy()
     base["period"] = int_periods(base["period"], "forecast_or_employment")
-    out = []
-    for name, entries in groups.items():
+
+    def shock(name: str, entries: list) -> pd.DataFrame:
         s = base.copy()
         for c in cols:
             s[c] = pd.to_numeric(s[c], errors="coerce").astype(float)
@@ -234,9 +244,9 @@ def apply_scenarios(forecast_or_employment: pd.DataFrame, scenarios) -> pd.DataF
                 )
             for c in cols:
                 s[c] = s[c].clip(lower=0.0)
-        s.insert(0, "scenario", name)
-        out.append(s)
-    return pd.concat(out, ignore_index=True)
+        return s
+
+    return _stacked(groups, shock)
 
 
 def apply_supply_scenarios(
@@ -313,8 +323,8 @@ def apply_supply_scenarios(
     base = base.loc[base.index.repeat(len(periods))].reset_index(drop=True)
     base["period"] = np.tile(periods, len(entrants)).astype(np.int64)
     base["entrants"] = pd.to_numeric(base["entrants"], errors="coerce").astype(float)
-    out = []
-    for name, entries in groups.items():
+
+    def shock(name: str, entries: list) -> pd.DataFrame:
         e = base.copy()
         new_rows = []
         for sc in entries:
@@ -363,9 +373,9 @@ def apply_supply_scenarios(
                         row[col] = row["entrants"]
         if new_rows:
             e = pd.concat([e, *new_rows], ignore_index=True)
-        e.insert(0, "scenario", name)
-        out.append(e)
-    return pd.concat(out, ignore_index=True)
+        return e
+
+    return _stacked(groups, shock)
 
 
 def run(
