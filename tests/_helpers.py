@@ -60,6 +60,13 @@ def territory_table(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
     )
 
 
+def rome_export(folder: Path, codes_csv: str) -> Path:
+    """A one-file ROME 4.0 export in ``folder``: its code table with the text ``codes_csv``."""
+    folder.mkdir()
+    (folder / "unix_referentiel_code_rome_v460_utf8.csv").write_text(codes_csv)
+    return folder
+
+
 def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     """Write an .xlsx file with one sheet per item of ``sheets`` (name -> rows, in order)."""
     wb = Workbook()

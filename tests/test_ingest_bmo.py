@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _helpers import missing_real_data, write_workbook
+from _helpers import missing_real_data, rome_export, write_workbook
 
 from gpec.ingest._bmo import normalize_header, read_bmo
 from gpec.ingest._errors import FormatError
@@ -152,9 +152,7 @@ def test_bmo_wrong_kind_of_file(tmp_path):
     other = _workbook(tmp_path / "other.xlsx", ["a", "b"], [[1, 2]], "Feuil1", description=False)
     with pytest.raises(FormatError, match="not a BMO workbook"):
         read_bmo(other)
-    rome = tmp_path / "rome"
-    rome.mkdir()
-    (rome / "unix_referentiel_code_rome_v460_utf8.csv").write_text('"code_rome"\n"A1101"\n')
+    rome = rome_export(tmp_path / "rome", '"code_rome"\n"A1101"\n')
     with pytest.raises(FormatError, match="folder"):
         read_bmo(rome)
     with pytest.raises(FormatError, match="not a BMO table"):

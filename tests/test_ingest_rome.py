@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _helpers import csv_records, missing_real_data
+from _helpers import csv_records, missing_real_data, rome_export
 
 from gpec.ingest._errors import FormatError
 from gpec.ingest._rome import read_rome
@@ -177,9 +177,7 @@ def test_rome_v3_layout(tmp_path):
 def test_wrong_kind_of_input(tmp_path):
     with pytest.raises(FormatError, match="not a ROME export"):
         read_rome(tmp_path)
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    (bad / "unix_referentiel_code_rome_v460_utf8.csv").write_text('"a","b"\n"1","2"\n')
+    bad = rome_export(tmp_path / "bad", '"a","b"\n"1","2"\n')
     with pytest.raises(FormatError, match="missing column"):
         read_rome(bad)
 
