@@ -50,6 +50,24 @@ FILES = {
     "offers": ["bob-emploi-fixtures/carif.xml", "lheo-schema-example/exemple-bts-onisep.xml"],
 }
 
+#: The entry of FILES that each table of the study comes from (named in its ``sources``).
+TABLE_SOURCES = {
+    "employment": "employment",
+    "workforce_age": "workforce_age",
+    "territories": "territories",
+    "occupations": "employment",
+    "skills": "rome",
+    "occupation_skills": "rome",
+    "crosswalks": "rome_fap",
+    "training_offers": "offers",
+}
+
+
+def source_paths(real: Path, key: str) -> str:
+    """The file(s) of ``FILES[key]`` below ``real``, ';'-separated when there are several."""
+    files = FILES[key]
+    return ";".join(str(Path(real) / f) for f in ([files] if isinstance(files, str) else files))
+
 
 #: FAP codes left out of the study: in the DARES files, T2Z / T2Z60 are aggregate columns
 #: (T2A + T2B: aides à domicile + assistantes maternelles, without a label) that would count
@@ -200,16 +218,7 @@ def build_study(
         [p.rejected for p in (emp, age, geo, rome, sas, *lheo) if len(p.rejected)],
         ignore_index=True,
     )
-    sources = {
-        "employment": str(real / FILES["employment"]),
-        "workforce_age": str(real / FILES["workforce_age"]),
-        "territories": str(real / FILES["territories"]),
-        "occupations": str(real / FILES["employment"]),
-        "skills": str(real / FILES["rome"]),
-        "occupation_skills": str(real / FILES["rome"]),
-        "crosswalks": str(real / FILES["rome_fap"]),
-        "training_offers": ";".join(str(real / f) for f in FILES["offers"]),
-    }
+    sources = {table: source_paths(real, key) for table, key in TABLE_SOURCES.items()}
     data = GpecData(
         territories=geo.territories,
         occupations=occupations,
