@@ -250,6 +250,25 @@ def weighted_jaccard(occupation_skills: pd.DataFrame, pairs: pd.DataFrame) -> np
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+def _in_period(table: pd.DataFrame, period) -> pd.DataFrame:
+    """The rows of ``period`` (all rows when it is None or the table has no period)."""
+    if period is not None and "period" in table.columns:
+        return table[table["period"] == period]
+    return table
+
+
+def _cell_sums(table: pd.DataFrame, name: str, values) -> pd.DataFrame:
+    """``values`` (aligned with ``table``) summed per territory x occupation, as column ``name``."""
+    out = pd.DataFrame(
+        {
+            "territory": as_codes(table["territory"]),
+            "occupation": as_codes(table["occupation"]),
+            name: values,
+        }
+    )
+    return out.groupby(["territory", "occupation"], as_index=False, sort=True)[name].sum()
+
+
 def _change_table(employment_change: pd.DataFrame, period) -> pd.DataFrame:
     require_columns(employment_change, "employment_change", ["territory", "occupation"])
     if "change" in employment_change.columns:
@@ -260,17 +279,8 @@ def _change_table(employment_change: pd.DataFrame, period) -> pd.DataFrame:
         raise ValidationError(
             "employment_change: needs a 'change' column (or 'expansion', as in openings)"
         )
-    ch = employment_change
-    if period is not None and "period" in ch.columns:
-        ch = ch[ch["period"] == period]
-    out = pd.DataFrame(
-        {
-            "territory": as_codes(ch["territory"]),
-            "occupation": as_codes(ch["occupation"]),
-            "change": numeric_column(ch, "employment_change", col, nonneg=False),
-        }
-    )
-    return out.groupby(["territory", "occupation"], as_index=False, sort=True)["change"].sum()
+    ch = _in_period(employment_change, period)
+    return _cell_sums(ch, "change", numeric_column(ch, "employment_change", col, nonneg=False))
 
 
 def transitions(
@@ -338,17 +348,8 @@ def transitions(
     require_columns(gaps, "gaps", ["territory", "occupation", "gap"])
     if top_n < 1:
         raise ValueError(f"top_n must be >= 1, got {top_n}")
-    g = gaps
-    if period is not None and "period" in g.columns:
-        g = g[g["period"] == period]
-    g = pd.DataFrame(
-        {
-            "territory": as_codes(g["territory"]),
-            "occupation": as_codes(g["occupation"]),
-            "gap": pd.to_numeric(g["gap"], errors="coerce").to_numpy(float),
-        }
-    )
-    g = g.groupby(["territory", "occupation"], as_index=False, sort=True)["gap"].sum()
+    g = _in_period(gaps, period)
+    g = _cell_sums(g, "gap", pd.to_numeric(g["gap"], errors="coerce").to_numpy(float))
     g = g[g["gap"] > 0]
     ch = _change_table(employment_change, period)
     lose = ch[ch["change"] < 0].rename(columns={"occupation": "from_occupation"})
