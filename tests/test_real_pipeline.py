@@ -30,6 +30,7 @@ from gpec.config import load_config
 from gpec.ingest import read_crosswalk
 from gpec.pipeline import load_data, write_inputs
 from gpec.referentials import apply_crosswalk, compose_crosswalks, make_crosswalk
+from gpec.report._csv import read_output_csv
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_DIR = REPO / "examples" / "real_files"
@@ -438,14 +439,16 @@ def test_gpec_run_national_config(real_data, tmp_path):
     proc = _gpec("--quiet", "run", str(config), "--out", str(out), "--lenient")
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    gaps = pd.read_csv(out / "gaps.csv", dtype={"territory": str, "occupation": str})
+    # the configuration asks for French reports, so its CSV files are in the French dialect
+    codes = {"territory": str, "occupation": str}
+    gaps = read_output_csv(out / "gaps.csv", "fr", dtype=codes)
     assert set(gaps["territory"]) == {"FR"}
     assert gaps["openings"].sum() > 0
     # gaps.csv against openings.csv: the demand side's openings and interval
-    op = pd.read_csv(out / "openings.csv", dtype={"territory": str, "occupation": str})
+    op = read_output_csv(out / "openings.csv", "fr", dtype=codes)
     check_gaps_against_openings(gaps, op, atol=1e-3)
     assert (out / "report.xlsx").is_file() and (out / "report.html").is_file()
-    rejected = pd.read_csv(out / "rejected.csv")
+    rejected = read_output_csv(out / "rejected.csv", "fr")
     assert len(rejected) == 1
 
 
