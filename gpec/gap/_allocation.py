@@ -480,6 +480,174 @@ def _by_cell(openings: pd.DataFrame, op: pd.DataFrame, column: str) -> np.ndarra
     return np.where(pos >= 0, vals[np.maximum(pos, 0)], np.nan)
 
 
+def _repeat_per_period(table: pd.DataFrame, periods: pd.Index) -> pd.DataFrame:
+    """``table`` repeated once per period, with a ``period`` column (period-major order)."""
+    n = len(table)
+    out = table.loc[np.tile(np.arange(n), len(periods))].reset_index(drop=True)
+    out["period"] = np.repeat(periods.to_numpy(), n)
+    return out
+
+
+def _align_periods(op: pd.DataFrame, sup: pd.DataFrame, unmapped: pd.DataFrame, has_period: bool):
+    """The sorted periods, and the supply tables with one row per period when undated."""
+    periods = pd.Index(pd.unique(op["period"])).sort_values()
+    if has_period:
+        periods = periods.union(pd.Index(pd.unique(sup["period"]))).sort_values()
+    else:  # the same entrants every period
+        sup = _repeat_per_period(sup, periods)
+        if len(unmapped):
+            unmapped = _repeat_per_period(unmapped, periods)
+    return periods, sup, unmapped
+
+
+def _build_arcs(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame, periods: pd.Index):
+    """Arcs supply node -> demand node: each supply node x catchment territory of its site,
+    kept where a demand node (same territory, occupation, period) exists.
+
+    Returns arc_sup, arc_dem (row positions in ``sup`` and ``op``), arc_dist (km) and
+    arc_block (occupation x period block of each arc).
+    """
+    terr = _code_index([op["territory"], ca["site"], ca["territory"], sup["site"]])
+    occ = _code_index([op["occupation"], sup["occupation"]])
+    n_occ, n_per = len(occ), max(len(periods), 1)
+
+    d_terr = terr.get_indexer(op["territory"]).astype(np.int64)
+    d_occ = occ.get_indexer(op["occupation"]).astype(np.int64)
+    d_per = periods.get_indexer(op["period"]).astype(np.int64)
+    d_key = (d_terr * n_occ + d_occ) * n_per + d_per
+    s_site = terr.get_indexer(sup["site"]).astype(np.int64)
+    s_occ = occ.get_indexer(sup["occupation"]).astype(np.int64)
+    s_per = periods.get_indexer(sup["period"]).astype(np.int64)
+
+    c_site = terr.get_indexer(ca["site"]).astype(np.int64)
+    c_terr = terr.get_indexer(ca["territory"]).astype(np.int64)
+    c_order = np.argsort(c_site, kind="stable")
+    c_site, c_terr = c_site[c_order], c_terr[c_order]
+    c_dist = ca["distance_km"].to_numpy(dtype=float)[c_order]
+    start = np.searchsorted(c_site, s_site)
+    count = np.searchsorted(c_site, s_site, side="right") - start
+    arc_sup = np.repeat(np.arange(len(sup), dtype=np.int64), count)
+    offs = np.arange(arc_sup.size) - np.repeat(np.cumsum(count) - count, count)
+    c_idx = np.repeat(start, count) + offs
+    a_key = (c_terr[c_idx] * n_occ + s_occ[arc_sup]) * n_per + s_per[arc_sup]
+    d_index = pd.Index(d_key)
+    arc_dem = d_index.get_indexer(a_key)
+    keep = arc_dem >= 0
+    arc_sup, arc_dem, c_idx = arc_sup[keep], arc_dem[keep].astype(np.int64), c_idx[keep]
+    arc_dist = c_dist[c_idx]
+    arc_block = s_occ[arc_sup] * n_per + s_per[arc_sup]
+    return arc_sup, arc_dem, arc_dist, arc_block
+
+
+def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> None:
+    """Replace the cumulative gap bounds by quantiles over the openings' sample paths.
+
+    Per year the yearly rule is already the quantile of the paths' gaps (max(0, x - A) is
+    monotone); summed over years, quantiles of the summed gaps, never below what the
+    cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x)). Edits ``gaps``.
+    """
+    pb = path_gap_bounds(gaps, alloc_lo, alloc_hi, openings_paths)
+    has = ~np.isnan(pb["gap_cum_upper"])
+    mid = gaps["gap_cum"].to_numpy(dtype=float)
+    if "openings_cum_lower" in openings.columns:
+        ocl = _by_cell(openings, op, "openings_cum_lower")
+        cum_hi = cumulative_gap_columns(gaps.assign(gap=alloc_hi))["gap_cum"]
+        pb["gap_cum_lower"] = np.fmax(pb["gap_cum_lower"], np.maximum(ocl - cum_hi, 0.0))
+    low = np.fmin(pb["gap_cum_lower"], mid)
+    gaps["gap_cum_lower"] = np.where(has, low, gaps["gap_cum_lower"])
+    gaps["gap_cum_upper"] = np.where(has, np.fmax(pb["gap_cum_upper"], mid), gaps["gap_cum_upper"])
+
+
+def _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths):
+    """The gaps table: the prepared openings (edited in place) with the allocation, the gap,
+    its share and its yearly and cumulative bounds."""
+    alloc = cap - gap
+    gaps = op
+    gaps["entrants_allocated"] = alloc
+    gaps["gap"] = gap
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps["gap_share"] = np.where(cap > 0, gap / np.where(cap > 0, cap, 1.0), np.nan)
+    lo, hi = gaps["lower"].to_numpy(dtype=float), gaps["upper"].to_numpy(dtype=float)
+    gaps["gap_lower"] = np.minimum(np.maximum(lo - alloc_hi, 0.0), gap)
+    gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc_lo, 0.0), gap)
+    gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
+    gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
+    gaps = gaps.assign(**cumulative_gap_columns(gaps))
+    if openings_paths is not None:
+        _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths)
+    if interval:
+        gaps["entrants_allocated_low"] = alloc_lo
+        gaps["entrants_allocated_high"] = alloc_hi
+    extra = [
+        c
+        for c in (
+            "entrants_allocated_low",
+            "entrants_allocated_high",
+            "employment",
+            "territory_label",
+            "occupation_label",
+        )
+        if c in gaps.columns
+    ]
+    return gaps[GAPS_COLUMNS + extra]  # already in (period, territory, occupation) order
+
+
+def _flow_table(sol, arc_sup, arc_dem, arc_dist, sup, op) -> pd.DataFrame:
+    """One row per arc carrying entrants, in (period, occupation, offer, site, territory) order."""
+    on = sol.flow > 0
+    fa_sup, fa_dem = arc_sup[on], arc_dem[on]
+    flows = pd.DataFrame(
+        {
+            "offer": sup["offer"].array.take(fa_sup),
+            "site": sup["site"].array.take(fa_sup),
+            "territory": op["territory"].array.take(fa_dem),
+            "occupation": sup["occupation"].array.take(fa_sup),
+            "period": sup["period"].array.take(fa_sup),
+            "entrants": sol.flow[on],
+            "distance_km": arc_dist[on],
+        }
+    )
+    flows = flows.sort_values(["period", "occupation", "offer", "site", "territory"])
+    return flows.reset_index(drop=True)
+
+
+def _surplus_table(sup, unmapped, sol) -> pd.DataFrame:
+    """Entrants not allocated per supply node; unmapped offers keep all their entrants."""
+    surplus = sup[["offer", "site", "occupation", "period", "entrants"]].copy()
+    surplus["allocated"] = sol.supply_used
+    surplus["surplus"] = surplus["entrants"] - surplus["allocated"]
+    if len(unmapped):
+        um = unmapped.assign(occupation=pd.Series(pd.NA, index=unmapped.index, dtype="str"))
+        um["allocated"] = 0.0
+        um["surplus"] = um["entrants"]
+        surplus = pd.concat([surplus, um[SURPLUS_COLUMNS]], ignore_index=True)
+    surplus = surplus[SURPLUS_COLUMNS].sort_values(
+        ["period", "offer", "site", "occupation"], na_position="last"
+    )
+    return surplus.reset_index(drop=True)
+
+
+def _solve_params(sol, arcs, n_sup: int, n_dem: int) -> dict:
+    """The solver's part of ``Allocation.params``: objective, sizes and solve statistics."""
+    arc_sup, arc_dem = arcs
+    return {
+        "objective": (
+            "lexicographic: max entrants allocated, then min entrants x km (to the metre), "
+            "then territory code order"
+        ),
+        "n_arcs": int(arc_sup.size),
+        "n_supply_nodes": int(n_sup),
+        "n_demand_nodes": int(n_dem),
+        "n_supply_without_arc": int(n_sup - np.unique(arc_sup).size),
+        "n_demand_without_arc": int(n_dem - np.unique(arc_dem).size),
+        "n_blocks": sol.n_blocks,
+        "n_lp": sol.n_lp,
+        "n_closed_form": sol.n_closed_form,
+        "weighted_objective": sol.objective,
+        "dual_gap": sol.dual_gap,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # allocation
 
@@ -568,49 +736,8 @@ def allocate(
     op = _prepare_openings(openings, employment, small_threshold)
     sup, unmapped, has_period = _prepare_entrants(entrants)
     ca = _prepare_catchment(catchment)
-
-    periods = pd.Index(pd.unique(op["period"])).sort_values()
-    if has_period:
-        periods = periods.union(pd.Index(pd.unique(sup["period"]))).sort_values()
-    else:  # the same entrants every period
-        n_sup = len(sup)
-        sup = sup.loc[np.tile(np.arange(n_sup), len(periods))].reset_index(drop=True)
-        sup["period"] = np.repeat(periods.to_numpy(), n_sup)
-        if len(unmapped):
-            n_un = len(unmapped)
-            unmapped = unmapped.loc[np.tile(np.arange(n_un), len(periods))].reset_index(drop=True)
-            unmapped["period"] = np.repeat(periods.to_numpy(), n_un)
-
-    terr = _code_index([op["territory"], ca["site"], ca["territory"], sup["site"]])
-    occ = _code_index([op["occupation"], sup["occupation"]])
-    n_occ, n_per = len(occ), max(len(periods), 1)
-
-    d_terr = terr.get_indexer(op["territory"]).astype(np.int64)
-    d_occ = occ.get_indexer(op["occupation"]).astype(np.int64)
-    d_per = periods.get_indexer(op["period"]).astype(np.int64)
-    d_key = (d_terr * n_occ + d_occ) * n_per + d_per
-    s_site = terr.get_indexer(sup["site"]).astype(np.int64)
-    s_occ = occ.get_indexer(sup["occupation"]).astype(np.int64)
-    s_per = periods.get_indexer(sup["period"]).astype(np.int64)
-
-    # arcs: supply node x catchment territory of its site, kept where a demand node exists
-    c_site = terr.get_indexer(ca["site"]).astype(np.int64)
-    c_terr = terr.get_indexer(ca["territory"]).astype(np.int64)
-    c_order = np.argsort(c_site, kind="stable")
-    c_site, c_terr = c_site[c_order], c_terr[c_order]
-    c_dist = ca["distance_km"].to_numpy(dtype=float)[c_order]
-    start = np.searchsorted(c_site, s_site)
-    count = np.searchsorted(c_site, s_site, side="right") - start
-    arc_sup = np.repeat(np.arange(len(sup), dtype=np.int64), count)
-    offs = np.arange(arc_sup.size) - np.repeat(np.cumsum(count) - count, count)
-    c_idx = np.repeat(start, count) + offs
-    a_key = (c_terr[c_idx] * n_occ + s_occ[arc_sup]) * n_per + s_per[arc_sup]
-    d_index = pd.Index(d_key)
-    arc_dem = d_index.get_indexer(a_key)
-    keep = arc_dem >= 0
-    arc_sup, arc_dem, c_idx = arc_sup[keep], arc_dem[keep].astype(np.int64), c_idx[keep]
-    arc_dist = c_dist[c_idx]
-    arc_block = s_occ[arc_sup] * n_per + s_per[arc_sup]
+    periods, sup, unmapped = _align_periods(op, sup, unmapped, has_period)
+    arc_sup, arc_dem, arc_dist, arc_block = _build_arcs(op, sup, ca, periods)
     t_build = time.perf_counter() - t0
 
     # integer metres (the tie-break needs integer costs); 0 when distances are ignored
@@ -637,99 +764,15 @@ def allocate(
         alloc_lo = alloc_hi = alloc
     t_solve = time.perf_counter() - t0 - t_build
 
-    # gaps
-    gaps = op
-    gaps["entrants_allocated"] = alloc
-    gaps["gap"] = gap
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gaps["gap_share"] = np.where(cap > 0, gap / np.where(cap > 0, cap, 1.0), np.nan)
-    lo, hi = gaps["lower"].to_numpy(dtype=float), gaps["upper"].to_numpy(dtype=float)
-    gaps["gap_lower"] = np.minimum(np.maximum(lo - alloc_hi, 0.0), gap)
-    gaps["gap_upper"] = np.maximum(np.maximum(hi - alloc_lo, 0.0), gap)
-    gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
-    gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
-    gaps = gaps.assign(**cumulative_gap_columns(gaps))
-    if openings_paths is not None:
-        # per year the rule above is already the quantile of the paths' gaps (max(0, x - A) is
-        # monotone); summed over years, quantiles of the summed gaps, never below what the
-        # cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x))
-        pb = path_gap_bounds(gaps, alloc_lo, alloc_hi, openings_paths)
-        has = ~np.isnan(pb["gap_cum_upper"])
-        mid = gaps["gap_cum"].to_numpy(dtype=float)
-        if "openings_cum_lower" in openings.columns:
-            ocl = _by_cell(openings, op, "openings_cum_lower")
-            cum_hi = cumulative_gap_columns(gaps.assign(gap=alloc_hi))["gap_cum"]
-            pb["gap_cum_lower"] = np.fmax(pb["gap_cum_lower"], np.maximum(ocl - cum_hi, 0.0))
-        low = np.fmin(pb["gap_cum_lower"], mid)
-        gaps["gap_cum_lower"] = np.where(has, low, gaps["gap_cum_lower"])
-        gaps["gap_cum_upper"] = np.where(
-            has, np.fmax(pb["gap_cum_upper"], mid), gaps["gap_cum_upper"]
-        )
-    if interval:
-        gaps["entrants_allocated_low"] = alloc_lo
-        gaps["entrants_allocated_high"] = alloc_hi
-    extra = [
-        c
-        for c in (
-            "entrants_allocated_low",
-            "entrants_allocated_high",
-            "employment",
-            "territory_label",
-            "occupation_label",
-        )
-        if c in gaps.columns
-    ]
-    gaps = gaps[GAPS_COLUMNS + extra]  # already in (period, territory, occupation) order
-
-    # flows
-    on = sol.flow > 0
-    fa_sup, fa_dem = arc_sup[on], arc_dem[on]
-    flows = pd.DataFrame(
-        {
-            "offer": sup["offer"].array.take(fa_sup),
-            "site": sup["site"].array.take(fa_sup),
-            "territory": op["territory"].array.take(fa_dem),
-            "occupation": sup["occupation"].array.take(fa_sup),
-            "period": sup["period"].array.take(fa_sup),
-            "entrants": sol.flow[on],
-            "distance_km": arc_dist[on],
-        }
-    )
-    flows = flows.sort_values(["period", "occupation", "offer", "site", "territory"])
-    flows = flows.reset_index(drop=True)
-
-    # surplus
-    surplus = sup[["offer", "site", "occupation", "period", "entrants"]].copy()
-    surplus["allocated"] = sol.supply_used
-    surplus["surplus"] = surplus["entrants"] - surplus["allocated"]
-    if len(unmapped):
-        um = unmapped.assign(occupation=pd.Series(pd.NA, index=unmapped.index, dtype="str"))
-        um["allocated"] = 0.0
-        um["surplus"] = um["entrants"]
-        surplus = pd.concat([surplus, um[SURPLUS_COLUMNS]], ignore_index=True)
-    surplus = surplus[SURPLUS_COLUMNS].sort_values(
-        ["period", "offer", "site", "occupation"], na_position="last"
-    )
-    surplus = surplus.reset_index(drop=True)
-
+    n_sup, n_dem = len(sup), len(op)
+    gaps = _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths)
+    flows = _flow_table(sol, arc_sup, arc_dem, arc_dist, sup, op)
+    surplus = _surplus_table(sup, unmapped, sol)
     params = {
         "small_threshold": small_threshold,
         "distance_cost": distance_cost,
         "supply_interval": bool(interval),
-        "objective": (
-            "lexicographic: max entrants allocated, then min entrants x km (to the metre), "
-            "then territory code order"
-        ),
-        "n_arcs": int(arc_sup.size),
-        "n_supply_nodes": int(len(sup)),
-        "n_demand_nodes": int(len(op)),
-        "n_supply_without_arc": int(len(sup) - np.unique(arc_sup).size),
-        "n_demand_without_arc": int(len(op) - np.unique(arc_dem).size),
-        "n_blocks": sol.n_blocks,
-        "n_lp": sol.n_lp,
-        "n_closed_form": sol.n_closed_form,
-        "weighted_objective": sol.objective,
-        "dual_gap": sol.dual_gap,
+        **_solve_params(sol, (arc_sup, arc_dem), n_sup, n_dem),
         "seconds_build": t_build,
         "seconds_solve": t_solve,
         "seconds_total": time.perf_counter() - t0,
