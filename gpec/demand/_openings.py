@@ -499,6 +499,52 @@ def openings(
     >>> bool((out["openings_cum_upper"].diff().iloc[1:] > 0).all())
     True
     """
+    interval = _check_interval(interval, paths, return_paths)
+    q_level = _interval_level(forecast, level)
+    f, keys, has_scen = _prepared_forecast(forecast, level, model, retirement_shift)
+    f = _with_base(f, keys, employment, base_period)
+    step = _envelope_paths(f, keys)
+    series, grid = _annual_grid(f, keys)
+    sidx, rows_y, prev_y = grid["sidx"], grid["rows_y"], grid["prev_y"]
+    start, shift_grid = grid["start"], grid["shift_grid"]
+
+    # ---- pyramids, exit rates, turnover per series
+    shares, source = _pyramid_shares(series, workforce_age, territories)
+    q0 = _exit_matrix(series, exit_rates)
+    tr = _turnover_vector(series, turnover_rates)
+    entry = _entry_shares(entry_ages)
+    levels = grid["levels"]
+    cdep, cturn = _cumulated_departures(levels, start, shares, q0, tr, shift_grid, entry)
+
+    # ---- back to rows
+    n = len(series)
+    res = _row_components(levels, cdep, cturn, sidx, rows_y, prev_y, n, interval, step, net)
+    out = f[keys + ["period"]].copy()
+    out["employment"] = f["mean"].to_numpy()
+    out["expansion"], out["replacement"], out["turnover"], out["openings"] = res["c"]
+    out["employment_lower"] = f["lower"].to_numpy()
+    out["employment_upper"] = f["upper"].to_numpy()
+    central = {"expansion": res["c"][0], "replacement": res["c"][1], "openings": res["c"][3]}
+    cum = pd.Series(res["c"][3]).groupby(sidx, sort=False).cumsum().to_numpy()
+    central["openings_cum"] = cum
+    kept = None
+    if interval == "paths":
+        bounds, kept = _path_bounds(
+            f, keys, series, start, grid["y0"], shares, q0, tr, shift_grid, entry, net,
+            paths, n_paths, random_state, q_level, return_paths,
+        )  # fmt: skip
+        _floor_at_departures(bounds, res["c"][0], sidx, floor_replacement)
+    else:
+        bounds = _envelope_bounds(res, sidx, interval)
+    _write_bounds(out, bounds, central, cum, sidx, interval)
+    out["replacement_source"] = source[sidx]
+    cols = (["scenario"] if has_scen else []) + _OPENINGS_COLUMNS
+    table = out[cols].reset_index(drop=True)
+    return (table, kept) if return_paths else table
+
+
+def _check_interval(interval: str | None, paths, return_paths: bool) -> str:
+    """The interval rule of :func:`openings` (default from ``paths``), checked."""
     if interval is None:
         interval = "path" if paths is None else "paths"
     if interval not in _INTERVALS:
@@ -507,7 +553,13 @@ def openings(
         raise ValueError("interval='paths' needs paths= (a fitted Forecaster or SamplePaths)")
     if return_paths and interval != "paths":
         raise ValueError("return_paths=True needs interval='paths'")
-    q_level = _interval_level(forecast, level)
+    return interval
+
+
+def _prepared_forecast(
+    forecast: pd.DataFrame, level, model, retirement_shift: float
+) -> tuple[pd.DataFrame, list[str], bool]:
+    """The forecast rows to use, one per series x period, sorted, with their retirement shift."""
     f = _select_forecast(forecast, level, model)
     has_scen = "scenario" in f.columns
     keys = (["scenario"] if has_scen else []) + ["territory", "occupation"]
@@ -523,8 +575,13 @@ def openings(
         retirement_shift
     )
     f = f.sort_values(keys + ["period"], kind="stable").reset_index(drop=True)
+    return f, keys, has_scen
 
-    # ---- base employment
+
+def _with_base(
+    f: pd.DataFrame, keys: list[str], employment: pd.DataFrame | None, base_period
+) -> pd.DataFrame:
+    """Add each series' base period and value; drop the forecast rows at or before it."""
     cells_all = f[["territory", "occupation"]].drop_duplicates()
     if employment is not None:
         require_columns(employment, "employment", ["territory", "occupation", "period", "value"])
@@ -555,14 +612,14 @@ def openings(
         if early.any():
             warnings.warn(
                 f"openings: {int(early.sum())} forecast rows at or before the base period are ignored",
-                stacklevel=2,
+                stacklevel=3,
             )
             f = f[~early].reset_index(drop=True)
     else:
         warnings.warn(
             "openings: no employment given; the first forecast period of each series is used "
             "as base and not reported",
-            stacklevel=2,
+            stacklevel=3,
         )
         g = f.groupby(keys, sort=False)
         f["base_period"] = g["period"].transform("min")
@@ -570,8 +627,15 @@ def openings(
         f = f[f["period"] > f["base_period"]].reset_index(drop=True)
     if f.empty:
         raise ValueError("openings: no forecast period after the base period")
+    return f
 
-    # ---- interval paths: monotone deviations, non-negative
+
+def _envelope_paths(f: pd.DataFrame, keys: list[str]) -> dict[str, np.ndarray]:
+    """Add the lower/upper envelope paths to ``f``; return the yearly deviation increments.
+
+    The deviations from the mean are made non-decreasing over the horizon and the lower path
+    is kept >= 0. The increments (independent yearly shocks) serve ``interval="annual"``.
+    """
     dev_lo = (
         (f["mean"] - f["lower"]).clip(lower=0).groupby([f[k] for k in keys], sort=False).cummax()
     )
@@ -580,14 +644,22 @@ def openings(
     )
     f["path_lower"] = (f["mean"] - dev_lo).clip(lower=0)
     f["path_upper"] = f["mean"] + dev_up
-    # increment of the deviation over each row (independent yearly shocks), for interval="annual"
     skeys = [f[k] for k in keys]
     step = {}
     for name, dev in (("l", f["mean"] - f["path_lower"]), ("u", dev_up)):
         prev = dev.groupby(skeys, sort=False).shift(1).fillna(0.0)
         step[name] = np.sqrt(np.clip(dev.to_numpy() ** 2 - prev.to_numpy() ** 2, 0.0, None))
+    return step
 
-    # ---- series on an annual grid
+
+def _annual_grid(f: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, dict]:
+    """The series and their central / lower / upper employment on an annual grid.
+
+    Adds the series index ``sid`` to ``f``. Each row covers the years (previous period, its
+    period]; employment is interpolated linearly inside. Returns the series table and a dict
+    of ``sidx``, ``rows_y``, ``prev_y`` (per row), ``start`` (per series), ``y0``, ``levels``
+    (central, lower, upper grids stacked) and ``shift_grid`` (retirement shift per year).
+    """
     series = f[keys + ["base_period", "base_value"]].drop_duplicates(keys).reset_index(drop=True)
     sid = pd.MultiIndex.from_frame(series[keys])
     f["sid"] = sid.get_indexer(pd.MultiIndex.from_frame(f[keys]))
@@ -599,7 +671,6 @@ def openings(
     sidx = f["sid"].to_numpy()
     prev_y = f.groupby(keys, sort=False)["period"].shift(1)
     prev_y = prev_y.fillna(f["base_period"]).to_numpy(dtype=int) - y0
-    # each row covers the years (prev_y, rows_y]: linear interpolation inside
     span = rows_y - prev_y
     rep_row = np.repeat(np.arange(len(f)), span)
     offset = np.arange(len(rep_row)) - np.repeat(np.cumsum(span) - span, span) + 1
@@ -616,11 +687,15 @@ def openings(
         grids.append(grid)
     shift_grid = np.zeros((n, n_years))
     shift_grid[cell_r, cell_y] = f["retirement_shift"].to_numpy(dtype=float)[rep_row]
+    grid = {
+        "sidx": sidx, "rows_y": rows_y, "prev_y": prev_y, "start": start, "y0": y0,
+        "levels": np.vstack(grids), "shift_grid": shift_grid,
+    }  # fmt: skip
+    return series, grid
 
-    # ---- pyramids, exit rates, turnover per series
-    shares, source = _pyramid_shares(series, workforce_age, territories)
-    q0 = _exit_matrix(series, exit_rates)
-    tr = _turnover_vector(series, turnover_rates)
+
+def _entry_shares(entry_ages) -> np.ndarray:
+    """Age distribution of entrants over :data:`AGE_BANDS`, normalised to sum 1."""
     entry = (
         (DEFAULT_ENTRY_AGES if entry_ages is None else pd.Series(entry_ages))
         .reindex(list(AGE_BANDS), fill_value=0.0)
@@ -628,9 +703,12 @@ def openings(
     )
     if entry.sum() <= 0 or (entry < 0).any():
         raise ValueError("entry_ages: shares must be >= 0 and not all zero")
-    entry = entry / entry.sum()
+    return entry / entry.sum()
 
-    levels = np.vstack(grids)
+
+def _cumulated_departures(levels, start, shares, q0, tr, shift_grid, entry):
+    """Cumulated replacement and turnover along the central, lower and upper paths."""
+    n_years = levels.shape[1]
     dep = _age_pyramids(
         levels,
         np.tile(start, 3),
@@ -639,15 +717,14 @@ def openings(
         np.tile(shift_grid, (3, 1)),
         entry,
     )
-    prev_level = np.concatenate([np.full((3 * n, 1), np.nan), levels[:, :-1]], axis=1)
+    prev_level = np.concatenate([np.full((levels.shape[0], 1), np.nan), levels[:, :-1]], axis=1)
     active = np.arange(n_years)[None, :] > np.tile(start, 3)[:, None]
     turn = np.where(active, np.tile(tr, 3)[:, None] * np.nan_to_num(prev_level), 0.0)
-    cdep = np.cumsum(np.nan_to_num(dep), axis=1)
-    cturn = np.cumsum(turn, axis=1)
+    return np.cumsum(np.nan_to_num(dep), axis=1), np.cumsum(turn, axis=1)
 
-    # ---- back to rows
-    out = f[keys + ["period"]].copy()
-    out["employment"] = f["mean"].to_numpy()
+
+def _row_components(levels, cdep, cturn, sidx, rows_y, prev_y, n, interval, step, net):
+    """Expansion, replacement, turnover and openings per row, central ("c"), lower, upper."""
     res = {}
     change = levels[sidx, rows_y] - levels[sidx, prev_y]
     for k, name in enumerate(("c", "l", "u")):
@@ -660,38 +737,39 @@ def openings(
         replacement = cdep[r, rows_y] - cdep[r, prev_y]
         turnover = cturn[r, rows_y] - cturn[r, prev_y]
         res[name] = (expansion, replacement, turnover, expansion + replacement + turnover)
-    out["expansion"], out["replacement"], out["turnover"], out["openings"] = res["c"]
-    out["employment_lower"] = f["lower"].to_numpy()
-    out["employment_upper"] = f["upper"].to_numpy()
-    central = {"expansion": res["c"][0], "replacement": res["c"][1], "openings": res["c"][3]}
-    cum = pd.Series(res["c"][3]).groupby(sidx, sort=False).cumsum().to_numpy()
-    central["openings_cum"] = cum
-    kept = None
-    if interval == "paths":
-        bounds, kept = _path_bounds(
-            f, keys, series, start, y0, shares, q0, tr, shift_grid, entry, net,
-            paths, n_paths, random_state, q_level, return_paths,
-        )  # fmt: skip
-        cum_exp = pd.Series(res["c"][0]).groupby(sidx, sort=False).cumsum().to_numpy()
-        for name, growth in (("openings", res["c"][0]), ("openings_cum", cum_exp)):
-            dep_lo = bounds.pop(name.replace("openings", "departures"))[0]
-            if floor_replacement:
-                # where the forecast does not decline, the paths' year-to-year swings are no
-                # reason for fewer openings than the departures (replacement + turnover) alone
-                lo, up = bounds[name]
-                bounds[name] = (np.where(growth >= 0, np.fmax(lo, dep_lo), lo), up)
-    else:
-        bounds = {
-            "expansion": (res["l"][0], res["u"][0]),
-            "replacement": (res["l"][1], res["u"][1]),
-            "openings": (res["l"][3], res["u"][3]),
-        }
-        if interval == "path":  # the cumulative reading of the envelope paths
-            lo, up = (np.minimum(res[k][3], res["c"][3]) for k in ("l", "u"))
-            bounds["openings_cum"] = tuple(
-                pd.Series(v).groupby(sidx, sort=False).cumsum().to_numpy()
-                for v in (lo, np.maximum(res["u"][3], res["c"][3]))
-            )
+    return res
+
+
+def _floor_at_departures(bounds: dict, expansion, sidx, floor_replacement: bool) -> None:
+    """Drop the departures' bounds; with ``floor_replacement`` floor the openings at them."""
+    cum_exp = pd.Series(expansion).groupby(sidx, sort=False).cumsum().to_numpy()
+    for name, growth in (("openings", expansion), ("openings_cum", cum_exp)):
+        dep_lo = bounds.pop(name.replace("openings", "departures"))[0]
+        if floor_replacement:
+            # where the forecast does not decline, the paths' year-to-year swings are no
+            # reason for fewer openings than the departures (replacement + turnover) alone
+            lo, up = bounds[name]
+            bounds[name] = (np.where(growth >= 0, np.fmax(lo, dep_lo), lo), up)
+
+
+def _envelope_bounds(res: dict, sidx, interval: str) -> dict:
+    """Bounds from the lower/upper envelope paths (``interval`` "path" or "annual")."""
+    bounds = {
+        "expansion": (res["l"][0], res["u"][0]),
+        "replacement": (res["l"][1], res["u"][1]),
+        "openings": (res["l"][3], res["u"][3]),
+    }
+    if interval == "path":  # the cumulative reading of the envelope paths
+        lo, up = (np.minimum(res[k][3], res["c"][3]) for k in ("l", "u"))
+        bounds["openings_cum"] = tuple(
+            pd.Series(v).groupby(sidx, sort=False).cumsum().to_numpy()
+            for v in (lo, np.maximum(res["u"][3], res["c"][3]))
+        )
+    return bounds
+
+
+def _write_bounds(out: pd.DataFrame, bounds: dict, central: dict, cum, sidx, interval) -> None:
+    """Write the bound columns, each straddling its central value, and ``openings_cum``."""
     # bounds straddle the central value (a sample quantile may miss it by a hair)
     for name, (lo, up) in bounds.items():
         lo_col, up_col = (
@@ -710,10 +788,6 @@ def openings(
         out["openings_cum_upper"] = cum + dev_up.to_numpy()
     if interval == "annual":  # yearly readings: their sums are no interval
         out["openings_cum_lower"] = out["openings_cum_upper"] = np.nan
-    out["replacement_source"] = source[sidx]
-    cols = (["scenario"] if has_scen else []) + _OPENINGS_COLUMNS
-    table = out[cols].reset_index(drop=True)
-    return (table, kept) if return_paths else table
 
 
 def _interval_level(forecast: pd.DataFrame, level) -> float:
