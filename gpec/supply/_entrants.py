@@ -164,6 +164,273 @@ def _normalize(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(c, w / total) for c, w in agg.items()]
 
 
+def _offer_ids(offers: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The offers table with a plain index, and its stripped offer ids (present and unique)."""
+    for col in ("offer", "site", "seats"):
+        if col not in offers.columns:
+            raise ValueError(f"training_offers: required column {col!r} is missing")
+    off = offers.reset_index(drop=False) if offers.index.name else offers.reset_index(drop=True)
+    if off["offer"].map(_is_missing).any():
+        i = int(np.flatnonzero(off["offer"].map(_is_missing).to_numpy())[0])
+        raise ValueError(f"training_offers: row {offers.index[i]}, column 'offer': missing value")
+    ids = off["offer"].astype(str).str.strip()
+    if ids.duplicated().any():
+        i = int(np.flatnonzero(ids.duplicated().to_numpy())[0])
+        raise ValueError(
+            f"training_offers: row {offers.index[i]}, column 'offer': duplicate "
+            f"offer {ids.iloc[i]!r}"
+        )
+    return off, ids
+
+
+def _offer_volumes(
+    off: pd.DataFrame, offers: pd.DataFrame, completion_default: float, placement_default: float
+) -> dict[str, np.ndarray]:
+    """Per offer: seats (unknown as NaN), rates, defaulted rates, site and yearly entrants."""
+    seats = to_number(off["seats"]).to_numpy(dtype=float, na_value=np.nan)  # "1 234" too
+    # an unknown seat count (empty cell, as in many LHEO feeds) is allowed: the offer is kept,
+    # supplies no entrant and is flagged; text or a negative number is an error
+    unknown_seats = off["seats"].map(_is_missing).to_numpy(dtype=bool)
+    bad = ~unknown_seats & (~np.isfinite(seats) | (seats < 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"training_offers: row {offers.index[i]}, column 'seats': "
+            f"{offers['seats'].iloc[i]!r} is not a number >= 0"
+        )
+    completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
+    placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
+    seats_out = np.where(unknown_seats, np.nan, seats)  # unknown is empty, never 0
+    seats = np.where(unknown_seats, 0.0, seats)
+    defaulted = np.array(
+        [
+            ";".join(n for n, d in (("completion", cd), ("placement", pd_)) if d)
+            for cd, pd_ in zip(c_def, p_def, strict=True)
+        ],
+        dtype=object,
+    )
+    return {
+        "unknown_seats": unknown_seats,
+        "seats": seats_out,
+        "completion": completion,
+        "placement": placement,
+        "defaulted": defaulted,
+        "total": seats * completion * placement,
+        "site": off["site"].map(lambda v: None if _is_missing(v) else str(v).strip()).to_numpy(),
+    }
+
+
+def _known_codes(occupations: pd.DataFrame | None) -> set[str] | None:
+    """The occupation codes of the occupations table, or None without one."""
+    if occupations is None:
+        return None
+    if "occupation" not in occupations.columns:
+        raise ValueError("occupations table has no column 'occupation'")
+    return set(occupations["occupation"].astype(str).str.strip())
+
+
+def _keep_known(offer: str, column: str, pairs, known, rejected: list, warn: dict):
+    """``pairs`` whose code is in ``known`` (all without it); the others are reported."""
+    if known is None:
+        return pairs
+    good = []
+    for code, w in pairs:
+        if code in known:
+            good.append((code, w))
+        else:
+            rejected.append((offer, column, code, "occupation not in the occupations table"))
+            warn[offer].append(f"{column} {code}: unknown occupation")
+    return good
+
+
+def _flexibility_mappings(
+    flexibility: pd.DataFrame, ids, mapping: dict, known, rejected: list, warn: dict
+) -> None:
+    """Add the user flexibility matrix's mappings of the offers not mapped yet to ``mapping``."""
+    for col in ("offer", "occupation", "share"):
+        if col not in flexibility.columns:
+            raise ValueError(f"flexibility table has no column {col!r}")
+    share = pd.to_numeric(flexibility["share"], errors="coerce")
+    badf = share.isna() | (share < 0)
+    if badf.any():
+        i = flexibility.index[np.flatnonzero(badf.to_numpy())[0]]
+        raise ValueError(f"flexibility: row {i}, column 'share': not a number >= 0")
+    fl = pd.DataFrame(
+        {
+            "offer": flexibility["offer"].astype(str).str.strip(),
+            "occupation": flexibility["occupation"].astype(str).str.strip(),
+            "share": share.to_numpy(dtype=float),
+        }
+    )
+    unknown_offers = sorted(set(fl["offer"]) - set(ids))
+    for o in unknown_offers:
+        rejected.append((o, "flexibility", o, "offer not in training_offers"))
+    for offer, grp in fl.groupby("offer", sort=False):
+        if offer not in warn or offer in mapping:
+            continue
+        pairs = _keep_known(
+            offer,
+            "flexibility",
+            list(zip(grp["occupation"], grp["share"], strict=True)),
+            known,
+            rejected,
+            warn,
+        )
+        pairs = [(c, w) for c, w in pairs if w > 0]
+        if pairs:
+            mapping[offer] = ("user", "flexibility", [(c, s, 1.0) for c, s in _normalize(pairs)])
+
+
+def _crosswalked(offer: str, col: str, parsed, table: dict, rejected: list, warn: dict):
+    """RNCP or Formacode ``parsed`` codes carried to ROME through ``table``, weights multiplied;
+    codes without a crosswalk are reported."""
+    pairs = []
+    for code, w in parsed:
+        key = code.upper() if col == "rncp" else code
+        targets = table.get(key) or table.get(code)
+        if not targets and col == "rncp" and not key.startswith("RNCP"):
+            targets = table.get("RNCP" + key)
+        if not targets and col == "rncp" and key.startswith("RNCP"):
+            targets = table.get(key[4:])
+        if not targets:
+            rejected.append((offer, col, code, "no crosswalk to ROME"))
+            warn[offer].append(f"{col} {code}: no crosswalk to ROME")
+            continue
+        pairs.extend((t, w * tw) for t, tw in _normalize(targets))
+    return pairs
+
+
+def _code_mappings(
+    off: pd.DataFrame, ids, mapping: dict, maps: dict, known, rejected: list, warn: dict
+) -> None:
+    """Add the mappings from the first usable code column (rome, rncp, formacode) of the
+    offers not mapped yet to ``mapping``."""
+    code_cols = [c for c in ("rome", "rncp", "formacode") if c in off.columns]
+    for i, offer in enumerate(ids):
+        if offer in mapping:
+            continue
+        for col in code_cols:
+            parsed = _parse_codes(off[col].iloc[i])
+            if not parsed:
+                continue
+            if col == "rome":
+                pairs = [(c.upper(), w) for c, w in parsed]
+            else:
+                table = maps["RNCP" if col == "rncp" else "FORMACODE"]
+                pairs = _crosswalked(offer, col, parsed, table, rejected, warn)
+            pairs = _keep_known(offer, col, pairs, known, rejected, warn)
+            if pairs:
+                mapping[offer] = ("code", col, [(c, s, 1.0) for c, s in _normalize(pairs)])
+                break
+
+
+def _fitted_matcher(matcher, profiles, titles):
+    """``matcher`` (a new OfferMatcher when None), fitted on ``profiles`` if not fitted yet."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if matcher is None:
+        from gpec.supply.matching import OfferMatcher
+
+        matcher = OfferMatcher()
+    try:
+        check_is_fitted(matcher, "profile_matrix_")
+    except NotFittedError:
+        if profiles is None:
+            raise ValueError("entrants: the matcher is not fitted and no profiles given") from None
+        matcher.fit(profiles, titles=titles)
+    return matcher
+
+
+def _offer_texts(off: pd.DataFrame, ids, todo: list) -> dict[str, str]:
+    """Title and description of each offer of ``todo``, joined; offers without text left out."""
+    pos = {o: i for i, o in enumerate(ids)}
+    title = off["title"] if "title" in off.columns else pd.Series("", index=off.index)
+    desc = off["description"] if "description" in off.columns else None
+    texts = {}
+    for o in todo:
+        i = pos[o]
+        parts = [title.iloc[i], desc.iloc[i] if desc is not None else None]
+        text = " ".join(str(p) for p in parts if not _is_missing(p))
+        if text:
+            texts[o] = text
+    return texts
+
+
+def _text_mappings(
+    off, ids, mapping: dict, known, *, matcher, profiles, titles, top_k, min_score
+) -> pd.DataFrame:
+    """Add the text matcher's mappings of the offers not mapped yet to ``mapping``; return the
+    text matches (with their evidence)."""
+    text_matches = pd.DataFrame(columns=["offer", "text", "occupation", "score", "rank"])
+    todo = [o for o in ids if o not in mapping]
+    if not todo or (matcher is None and profiles is None):
+        return text_matches
+    matcher = _fitted_matcher(matcher, profiles, titles)
+    texts = _offer_texts(off, ids, todo)
+    if texts:
+        res = matcher.match(texts, top_k=top_k, min_score=min_score, evidence=True)
+        if known is not None and len(res):
+            res = res[res["occupation"].astype(str).isin(known)]
+        text_matches = res.rename(columns={"query": "offer"}).reset_index(drop=True)
+        text_matches.insert(1, "text", text_matches["offer"].map(texts))
+        for offer, grp in res.groupby("query", sort=False):
+            sc = grp["score"].to_numpy(dtype=float)
+            occ = grp["occupation"].astype(str).to_numpy()
+            mapping[offer] = (
+                "text",
+                "title+description",
+                [(c, s / sc.sum(), s) for c, s in zip(occ, sc, strict=True)],
+            )
+    return text_matches
+
+
+def _entrants_rows(ids, mapping: dict, warn: dict, vol: dict) -> pd.DataFrame:
+    """One row per offer x mapped occupation (one unmapped row per offer without a mapping)."""
+    rows = []
+    for i, offer in enumerate(ids):
+        reason, source, pairs = mapping.get(offer, ("unmapped", None, [(None, 1.0, np.nan)]))
+        note = "; ".join(warn[offer]) or None
+        for occ, share, score in pairs:
+            rows.append(
+                (
+                    offer,
+                    vol["site"][i],
+                    occ,
+                    share,
+                    vol["total"][i] * share,
+                    score,
+                    reason,
+                    vol["seats"][i],
+                    vol["completion"][i],
+                    vol["placement"][i],
+                    vol["defaulted"][i],
+                    source,
+                    note,
+                )
+            )
+    out = pd.DataFrame(rows, columns=ENTRANTS_COLUMNS)
+    out["occupation"] = out["occupation"].astype(object)
+    return out
+
+
+def _warn_unused(ids, unknown_seats: np.ndarray, rejected: list) -> None:
+    """Warn, at the caller of :func:`entrants`, of offers with unknown seats and unknown codes."""
+    if unknown_seats.any():
+        warnings.warn(
+            f"entrants: {int(unknown_seats.sum())} offer(s) with unknown seats supply no entrant "
+            f"(first: {ids[unknown_seats].iloc[0]!r}; set [supply] seats_default to count them)",
+            stacklevel=3,
+        )
+    unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
+    if unknown:
+        warnings.warn(
+            f"entrants: {unknown} code(s) not in the occupations table were not used (see the "
+            "'warning' column and .attrs['rejected'])",
+            stacklevel=3,
+        )
+
+
 def entrants(
     offers: pd.DataFrame,
     occupations: pd.DataFrame | None = None,
@@ -242,222 +509,38 @@ def entrants(
     1    F2      J1506    0.5      5.60   code
     2    F2      J1507    0.5      5.60   code
     """
-    for col in ("offer", "site", "seats"):
-        if col not in offers.columns:
-            raise ValueError(f"training_offers: required column {col!r} is missing")
-    off = offers.reset_index(drop=False) if offers.index.name else offers.reset_index(drop=True)
-    if off["offer"].map(_is_missing).any():
-        i = int(np.flatnonzero(off["offer"].map(_is_missing).to_numpy())[0])
-        raise ValueError(f"training_offers: row {offers.index[i]}, column 'offer': missing value")
-    ids = off["offer"].astype(str).str.strip()
-    if ids.duplicated().any():
-        i = int(np.flatnonzero(ids.duplicated().to_numpy())[0])
-        raise ValueError(
-            f"training_offers: row {offers.index[i]}, column 'offer': duplicate "
-            f"offer {ids.iloc[i]!r}"
-        )
-    seats = to_number(off["seats"]).to_numpy(dtype=float, na_value=np.nan)  # "1 234" too
-    # an unknown seat count (empty cell, as in many LHEO feeds) is allowed: the offer is kept,
-    # supplies no entrant and is flagged; text or a negative number is an error
-    unknown_seats = off["seats"].map(_is_missing).to_numpy(dtype=bool)
-    bad = ~unknown_seats & (~np.isfinite(seats) | (seats < 0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"training_offers: row {offers.index[i]}, column 'seats': "
-            f"{offers['seats'].iloc[i]!r} is not a number >= 0"
-        )
-    completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
-    placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
-    seats_out = np.where(unknown_seats, np.nan, seats)  # unknown is empty, never 0
-    seats = np.where(unknown_seats, 0.0, seats)
-    total = seats * completion * placement
-    defaulted = np.array(
-        [
-            ";".join(n for n, d in (("completion", cd), ("placement", pd_)) if d)
-            for cd, pd_ in zip(c_def, p_def, strict=True)
-        ],
-        dtype=object,
-    )
-    sites = off["site"].map(lambda v: None if _is_missing(v) else str(v).strip()).to_numpy()
-
-    known: set[str] | None = None
-    if occupations is not None:
-        if "occupation" not in occupations.columns:
-            raise ValueError("occupations table has no column 'occupation'")
-        known = set(occupations["occupation"].astype(str).str.strip())
+    off, ids = _offer_ids(offers)
+    vol = _offer_volumes(off, offers, completion_default, placement_default)
+    known = _known_codes(occupations)
     rejected: list[tuple[str, str, str, str]] = []
     warn: dict[str, list[str]] = {o: [] for o in ids}
-    for o in ids[unknown_seats]:
+    for o in ids[vol["unknown_seats"]]:
         warn[o].append("seats unknown: no entrants counted (set [supply] seats_default)")
 
-    def check(offer: str, column: str, pairs):
-        if known is None:
-            return pairs
-        good = []
-        for code, w in pairs:
-            if code in known:
-                good.append((code, w))
-            else:
-                rejected.append((offer, column, code, "occupation not in the occupations table"))
-                warn[offer].append(f"{column} {code}: unknown occupation")
-        return good
-
+    # offer -> (reason, source, [(occupation, share, score)]); the first stage to map an offer wins
     mapping: dict[str, tuple[str, str, list[tuple[str, float, float]]]] = {}
-
-    # 0. a planner's overrides
-    if overrides is not None and len(overrides):
+    if overrides is not None and len(overrides):  # 0. a planner's overrides
         mapping.update(_overrides(overrides, set(ids), known, rejected, warn))
+    if flexibility is not None and len(flexibility):  # 1. user flexibility matrix
+        _flexibility_mappings(flexibility, ids, mapping, known, rejected, warn)
+    maps = _crosswalk_maps(crosswalks, target_system)  # 2. codes
+    _code_mappings(off, ids, mapping, maps, known, rejected, warn)
+    text_matches = _text_mappings(  # 3. text
+        off,
+        ids,
+        mapping,
+        known,
+        matcher=matcher,
+        profiles=profiles,
+        titles=titles,
+        top_k=top_k,
+        min_score=min_score,
+    )
 
-    # 1. user flexibility matrix
-    if flexibility is not None and len(flexibility):
-        for col in ("offer", "occupation", "share"):
-            if col not in flexibility.columns:
-                raise ValueError(f"flexibility table has no column {col!r}")
-        share = pd.to_numeric(flexibility["share"], errors="coerce")
-        badf = share.isna() | (share < 0)
-        if badf.any():
-            i = flexibility.index[np.flatnonzero(badf.to_numpy())[0]]
-            raise ValueError(f"flexibility: row {i}, column 'share': not a number >= 0")
-        fl = pd.DataFrame(
-            {
-                "offer": flexibility["offer"].astype(str).str.strip(),
-                "occupation": flexibility["occupation"].astype(str).str.strip(),
-                "share": share.to_numpy(dtype=float),
-            }
-        )
-        unknown_offers = sorted(set(fl["offer"]) - set(ids))
-        for o in unknown_offers:
-            rejected.append((o, "flexibility", o, "offer not in training_offers"))
-        for offer, grp in fl.groupby("offer", sort=False):
-            if offer not in warn or offer in mapping:
-                continue
-            pairs = check(
-                offer, "flexibility", list(zip(grp["occupation"], grp["share"], strict=True))
-            )
-            pairs = [(c, w) for c, w in pairs if w > 0]
-            if pairs:
-                mapping[offer] = (
-                    "user",
-                    "flexibility",
-                    [(c, s, 1.0) for c, s in _normalize(pairs)],
-                )
-
-    # 2. codes
-    maps = _crosswalk_maps(crosswalks, target_system)
-    code_cols = [c for c in ("rome", "rncp", "formacode") if c in off.columns]
-    for i, offer in enumerate(ids):
-        if offer in mapping:
-            continue
-        for col in code_cols:
-            parsed = _parse_codes(off[col].iloc[i])
-            if not parsed:
-                continue
-            if col == "rome":
-                pairs = check(offer, col, [(c.upper(), w) for c, w in parsed])
-            else:
-                table = maps["RNCP" if col == "rncp" else "FORMACODE"]
-                pairs = []
-                for code, w in parsed:
-                    key = code.upper() if col == "rncp" else code
-                    targets = table.get(key) or table.get(code)
-                    if not targets and col == "rncp" and not key.startswith("RNCP"):
-                        targets = table.get("RNCP" + key)
-                    if not targets and col == "rncp" and key.startswith("RNCP"):
-                        targets = table.get(key[4:])
-                    if not targets:
-                        rejected.append((offer, col, code, "no crosswalk to ROME"))
-                        warn[offer].append(f"{col} {code}: no crosswalk to ROME")
-                        continue
-                    pairs.extend((t, w * tw) for t, tw in _normalize(targets))
-                pairs = check(offer, col, pairs)
-            if pairs:
-                mapping[offer] = ("code", col, [(c, s, 1.0) for c, s in _normalize(pairs)])
-                break
-
-    # 3. text
-    text_matches = pd.DataFrame(columns=["offer", "text", "occupation", "score", "rank"])
-    todo = [o for o in ids if o not in mapping]
-    if todo and (matcher is not None or profiles is not None):
-        from sklearn.exceptions import NotFittedError
-        from sklearn.utils.validation import check_is_fitted
-
-        if matcher is None:
-            from gpec.supply.matching import OfferMatcher
-
-            matcher = OfferMatcher()
-        try:
-            check_is_fitted(matcher, "profile_matrix_")
-        except NotFittedError:
-            if profiles is None:
-                raise ValueError(
-                    "entrants: the matcher is not fitted and no profiles given"
-                ) from None
-            matcher.fit(profiles, titles=titles)
-        pos = {o: i for i, o in enumerate(ids)}
-        title = off["title"] if "title" in off.columns else pd.Series("", index=off.index)
-        desc = off["description"] if "description" in off.columns else None
-        texts = {}
-        for o in todo:
-            i = pos[o]
-            parts = [title.iloc[i], desc.iloc[i] if desc is not None else None]
-            text = " ".join(str(p) for p in parts if not _is_missing(p))
-            if text:
-                texts[o] = text
-        if texts:
-            res = matcher.match(texts, top_k=top_k, min_score=min_score, evidence=True)
-            if known is not None and len(res):
-                res = res[res["occupation"].astype(str).isin(known)]
-            text_matches = res.rename(columns={"query": "offer"}).reset_index(drop=True)
-            text_matches.insert(1, "text", text_matches["offer"].map(texts))
-            for offer, grp in res.groupby("query", sort=False):
-                sc = grp["score"].to_numpy(dtype=float)
-                occ = grp["occupation"].astype(str).to_numpy()
-                mapping[offer] = (
-                    "text",
-                    "title+description",
-                    [(c, s / sc.sum(), s) for c, s in zip(occ, sc, strict=True)],
-                )
-
-    rows = []
-    for i, offer in enumerate(ids):
-        reason, source, pairs = mapping.get(offer, ("unmapped", None, [(None, 1.0, np.nan)]))
-        note = "; ".join(warn[offer]) or None
-        for occ, share, score in pairs:
-            rows.append(
-                (
-                    offer,
-                    sites[i],
-                    occ,
-                    share,
-                    total[i] * share,
-                    score,
-                    reason,
-                    seats_out[i],
-                    completion[i],
-                    placement[i],
-                    defaulted[i],
-                    source,
-                    note,
-                )
-            )
-    out = pd.DataFrame(rows, columns=ENTRANTS_COLUMNS)
-    out["occupation"] = out["occupation"].astype(object)
+    out = _entrants_rows(ids, mapping, warn, vol)
     out.attrs["rejected"] = pd.DataFrame(rejected, columns=["offer", "column", "value", "reason"])
     out.attrs["text_matches"] = text_matches
-    if unknown_seats.any():
-        warnings.warn(
-            f"entrants: {int(unknown_seats.sum())} offer(s) with unknown seats supply no entrant "
-            f"(first: {ids[unknown_seats].iloc[0]!r}; set [supply] seats_default to count them)",
-            stacklevel=2,
-        )
-    unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
-    if unknown:
-        warnings.warn(
-            f"entrants: {unknown} code(s) not in the occupations table were not used (see the "
-            "'warning' column and .attrs['rejected'])",
-            stacklevel=2,
-        )
+    _warn_unused(ids, vol["unknown_seats"], rejected)
     return out
 
 
