@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import tarfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -289,238 +290,340 @@ def read_insee_geography(
     ...                             regions="v_region_2024.csv")  # doctest: +SKIP
     >>> cog = read_insee_geography("etalab-decoupage-administratif-6.0.0.tgz")  # doctest: +SKIP
     """
+    communes, appartenance, cog_json = _route(communes, appartenance, cog_json)
+    if not any((communes, departements, regions, epci, zones_emploi, appartenance, cog_json)):
+        raise ValueError("give at least one INSEE geography file")
+    parts = _Parts(RowLedger(), {"format": "insee_geography", "encodings": {}, "sources": {}})
+    if regions is not None:
+        _read_regions(Path(regions), parts)
+    if departements is not None:
+        _read_departements(Path(departements), parts)
+    if communes is not None:
+        _read_communes(Path(communes), parts)
+    if appartenance is not None:
+        _read_appartenance(Path(appartenance), parts)
+    if cog_json is not None:
+        _read_etalab(Path(cog_json), parts)
+    for level, path, sheet, code_col, label_col, system in (
+        ("epci", epci, "EPCI", "EPCI", "LIBEPCI", "EPCI"),
+        ("zone_emploi", zones_emploi, "ZE2020", "ZE2020", "LIBZE2020", "ZE2020"),
+    ):
+        if path is not None:
+            _read_group_workbook(
+                Path(path), parts, level, sheet, code_col, label_col, system, communes is None
+            )
+    if commune_parent is None:
+        commune_parent = (
+            "epci"
+            if epci is not None or appartenance is not None or cog_json is not None
+            else "zone_emploi"
+            if zones_emploi is not None
+            else "departement"
+        )
+    return _assemble(parts, commune_parent, epci_parent)
+
+
+@dataclass
+class _Parts:
+    """What the files of one call give, gathered before the tree is assembled."""
+
+    ledger: RowLedger
+    meta: dict
+    reg_labels: dict[str, str] = field(default_factory=dict)
+    dep_rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # dep -> (label, region)
+    com_rows: list[tuple] = field(default_factory=list)  # (code, label, level, dep, parent)
+    members: list[pd.DataFrame] = field(default_factory=list)
+    group_labels: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {"epci": {}, "zone_emploi": {}}
+    )
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _route(communes, appartenance, cog_json):
+    """A workbook or an etalab package given as ``communes`` is read as what it is."""
     if communes is not None and _kind(Path(communes)) != "communes":
         if _kind(Path(communes)) == "etalab" and cog_json is None:
             cog_json, communes = communes, None
         elif _kind(Path(communes)) == "appartenance" and appartenance is None:
             appartenance, communes = communes, None
-    if not any((communes, departements, regions, epci, zones_emploi, appartenance, cog_json)):
-        raise ValueError("give at least one INSEE geography file")
-    ledger = RowLedger()
-    meta: dict = {"format": "insee_geography", "encodings": {}, "sources": {}}
-    reg_labels: dict[str, str] = {}
-    dep_rows: dict[str, tuple[str, str]] = {}  # dep -> (label, region)
-    com_rows: list[tuple] = []  # (code, label, level, dep, parent_commune)
-    members: list[pd.DataFrame] = []
-    group_labels: dict[str, dict[str, str]] = {"epci": {}, "zone_emploi": {}}
+    return communes, appartenance, cog_json
 
-    if regions is not None:
-        path = Path(regions)
-        df = _csv(path, ledger, ["REG", "LIBELLE"], meta)
-        reg = _text(df["REG"]).str.zfill(2)
-        ok = _check(ledger, path.name, df, "REG", reg, "REGION")
-        ledger.keep(path.name, int(ok.sum()))
-        reg_labels.update(zip(reg[ok], _text(df["LIBELLE"])[ok], strict=True))
-        meta["sources"]["regions"] = str(path)
-    if departements is not None:
-        path = Path(departements)
-        df = _csv(path, ledger, ["DEP", "REG", "LIBELLE"], meta)
-        dep, reg = _text(df["DEP"]), _text(df["REG"]).str.zfill(2)
-        ok = _check(ledger, path.name, df, "DEP", dep, "DEPARTEMENT")
-        ledger.keep(path.name, int(ok.sum()))
-        for d, lab, r in zip(dep[ok], _text(df["LIBELLE"])[ok], reg[ok], strict=True):
-            dep_rows[d] = (lab, r)
-        meta["sources"]["departements"] = str(path)
-    if communes is not None:
-        path = Path(communes)
-        df = _csv(path, ledger, ["TYPECOM", "COM", "LIBELLE"], meta)
-        f = path.name
-        typ, com = _text(df["TYPECOM"]), _text(df["COM"])
-        dep = _text(df["DEP"]) if "DEP" in df else pd.Series("", index=df.index)
-        reg = _text(df["REG"]).str.zfill(2) if "REG" in df else pd.Series("", index=df.index)
-        parent = _text(df["COMPARENT"]) if "COMPARENT" in df else pd.Series("", index=df.index)
-        keep = _check(ledger, f, df, "COM", com, "COMMUNE")
-        keep = _reject(ledger, f, keep, ~typ.isin(["COM", "ARM"]), "TYPECOM", typ, _NOT_A_TERRITORY)
-        keep = _reject(
-            ledger, f, keep, typ.eq("COM") & com.duplicated(), "COM", com, "duplicate key"
-        )
-        ledger.keep(f, int(keep.sum()))
-        for c, lab, t, d, r, p in zip(
-            com[keep],
-            _text(df["LIBELLE"])[keep],
-            typ[keep],
-            dep[keep],
-            reg[keep],
-            parent[keep],
-            strict=True,
-        ):
-            com_rows.append((c, lab, "commune" if t == "COM" else "arrondissement_municipal", d, p))
-            if t == "COM" and d and d not in dep_rows:
-                dep_rows[d] = (f"Département {d}", r)
-        meta["sources"]["communes"] = str(path)
-    if appartenance is not None:
-        path = Path(appartenance)
-        meta["sources"]["appartenance"] = str(path)
-        c, cname = _sheet(path, "COM", "CODGEO", ledger)
-        missing = [x for x in ("CODGEO", "LIBGEO", "DEP") if x not in c.columns]
-        if missing:
-            raise FormatError(f"{path}: sheet 'COM' lacks {missing}")
-        codgeo = _pad(_text(c["CODGEO"]), 5)
-        ok = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
-        ok &= ~codgeo.duplicated()
-        ledger.reject(
-            "territories",
-            cname,
-            c.index[~ok & codgeo.duplicated()],
-            "CODGEO",
-            codgeo[~ok & codgeo.duplicated()],
-            "duplicate key",
-        )
-        ledger.keep(cname, int(ok.sum()))
-        dep = _text(c["DEP"])
-        reg = _pad(_text(c["REG"]), 2) if "REG" in c else pd.Series("", index=c.index)
-        known = {r[0] for r in com_rows}
-        for code_, lab, d, r in zip(
-            codgeo[ok], _text(c["LIBGEO"])[ok], dep[ok], reg[ok], strict=True
-        ):
-            if code_ not in known:
-                com_rows.append((code_, lab, "commune", d, ""))
-            if d and d not in dep_rows:
-                dep_rows[d] = (f"Département {d}", r)
-        for level, col, system, width in (
-            ("epci", "EPCI", "EPCI", 9),
-            ("zone_emploi", "ZE2020", "ZE2020", 4),
-        ):
-            if col not in c.columns:
-                continue
-            grp = _pad(_text(c[col]), width)
-            okg = ok & check_pattern(grp, CODE_PATTERNS[system])
-            meta[f"communes_without_{level}"] = int((ok & ~okg).sum())
-            members.append(_memberships(level, codgeo[okg], grp[okg], dep[okg]))
-    extra: dict[str, pd.DataFrame] = {}
-    if appartenance is not None:
-        _zones_sheet(Path(appartenance), ledger, reg_labels, dep_rows, group_labels, extra)
-    if cog_json is not None:
-        path = Path(cog_json)
-        meta["sources"]["cog_json"] = str(path)
-        files = _etalab_json(path)
-        if "regions.json" in files:
-            name = f"{path.name}[regions.json]"
-            r = _records(files["regions.json"], ["code", "nom"])
-            ledger.read(name, len(r))
-            code = _text(r["code"])
-            ok = _check(ledger, name, r, "code", code, "REGION")
-            ledger.keep(name, int(ok.sum()))
-            reg_labels.update(zip(code[ok], _text(r["nom"])[ok], strict=True))
-        if "departements.json" in files:
-            name = f"{path.name}[departements.json]"
-            d = _records(files["departements.json"], ["code", "nom", "region"])
-            ledger.read(name, len(d))
-            code = _text(d["code"])
-            ok = _check(ledger, name, d, "code", code, "DEPARTEMENT")
-            ledger.keep(name, int(ok.sum()))
-            for c, lab, reg_ in zip(code[ok], _text(d["nom"])[ok], _text(d["region"])[ok],
-                                    strict=True):  # fmt: skip
-                dep_rows[c] = (lab, reg_)
-        dep_of_commune: dict[str, str] = {}
-        if "communes.json" in files:
-            name = f"{path.name}[communes.json]"
-            c = _records(
-                files["communes.json"],
-                ["code", "nom", "type", "departement", "region", "commune", "population"],
-            )
-            ledger.read(name, len(c))
-            code, typ = _text(c["code"]), _text(c["type"])
-            dep = _text(c["departement"])
-            keep = _check(ledger, name, c, "code", code, "COMMUNE")
-            other = ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
-            keep = _reject(ledger, name, keep, other, "type", typ, _NOT_A_TERRITORY)
-            outside = typ.eq("commune-actuelle") & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
-            keep = _reject(
-                ledger,
-                name,
-                keep,
-                outside,
-                "departement",
-                dep,
-                "collectivité d'outre-mer: not a COG département",
-            )
-            dup = typ.eq("commune-actuelle") & code.duplicated()
-            keep = _reject(ledger, name, keep, dup, "code", code, "duplicate key")
-            ledger.keep(name, int(keep.sum()))
-            known = {r_[0] for r_ in com_rows}
-            parent = _text(c["commune"])
-            for code_, lab, t, d_, p_ in zip(
-                code[keep], _text(c["nom"])[keep], typ[keep], dep[keep], parent[keep],
-                strict=True,
-            ):  # fmt: skip
-                if code_ in known:
-                    continue
-                level = "commune" if t == "commune-actuelle" else "arrondissement_municipal"
-                com_rows.append((code_, lab, level, d_, p_))
-                if level == "commune":
-                    dep_of_commune[code_] = d_
-            pop = pd.to_numeric(c["population"], errors="coerce")
-            sel = keep & typ.eq("commune-actuelle")
-            extra["populations"] = pd.DataFrame(
-                {"territory": code[sel].to_numpy(), "population": pop[sel].to_numpy()}
-            ).reset_index(drop=True)
-        if "epci.json" in files:
-            name = f"{path.name}[epci.json]"
-            e = _records(files["epci.json"], ["code", "nom", "type", "membres"])
-            ledger.read(name, len(e))
-            code = _text(e["code"])
-            ok = _check(ledger, name, e, "code", code, "EPCI")
-            ledger.keep(name, int(ok.sum()))
-            group_labels["epci"].update(zip(code[ok], _text(e["nom"])[ok], strict=True))
-            pairs = [
-                (str(m.get("code", "")), g)
-                for g, members_ in zip(code[ok], e["membres"][ok], strict=True)
-                for m in (members_ or [])
-            ]
-            mem = pd.DataFrame(pairs, columns=["commune", "territory"])
-            mem = mem[check_pattern(mem["commune"], CODE_PATTERNS["COMMUNE"])]
-            dep = mem["commune"].map(dep_of_commune)
-            dep = dep.fillna(mem["commune"].str[:2])
-            members.append(_memberships("epci", mem["commune"], mem["territory"], dep))
 
-    for level, path, sheet, code_col, label_col, system in (
-        ("epci", epci, "EPCI", "EPCI", "LIBEPCI", "EPCI"),
-        ("zone_emploi", zones_emploi, "ZE2020", "ZE2020", "LIBZE2020", "ZE2020"),
+def _read_regions(path: Path, parts: _Parts) -> None:
+    """``v_region_YYYY.csv``: région labels."""
+    ledger, meta = parts.ledger, parts.meta
+    df = _csv(path, ledger, ["REG", "LIBELLE"], meta)
+    reg = _text(df["REG"]).str.zfill(2)
+    ok = _check(ledger, path.name, df, "REG", reg, "REGION")
+    ledger.keep(path.name, int(ok.sum()))
+    parts.reg_labels.update(zip(reg[ok], _text(df["LIBELLE"])[ok], strict=True))
+    meta["sources"]["regions"] = str(path)
+
+
+def _read_departements(path: Path, parts: _Parts) -> None:
+    """``v_departement_YYYY.csv``: département labels and régions."""
+    ledger, meta = parts.ledger, parts.meta
+    df = _csv(path, ledger, ["DEP", "REG", "LIBELLE"], meta)
+    dep, reg = _text(df["DEP"]), _text(df["REG"]).str.zfill(2)
+    ok = _check(ledger, path.name, df, "DEP", dep, "DEPARTEMENT")
+    ledger.keep(path.name, int(ok.sum()))
+    for d, lab, r in zip(dep[ok], _text(df["LIBELLE"])[ok], reg[ok], strict=True):
+        parts.dep_rows[d] = (lab, r)
+    meta["sources"]["departements"] = str(path)
+
+
+def _read_communes(path: Path, parts: _Parts) -> None:
+    """``v_commune_YYYY.csv``: communes and arrondissements municipaux."""
+    ledger, meta = parts.ledger, parts.meta
+    df = _csv(path, ledger, ["TYPECOM", "COM", "LIBELLE"], meta)
+    f = path.name
+    typ, com = _text(df["TYPECOM"]), _text(df["COM"])
+    dep = _text(df["DEP"]) if "DEP" in df else pd.Series("", index=df.index)
+    reg = _text(df["REG"]).str.zfill(2) if "REG" in df else pd.Series("", index=df.index)
+    parent = _text(df["COMPARENT"]) if "COMPARENT" in df else pd.Series("", index=df.index)
+    keep = _check(ledger, f, df, "COM", com, "COMMUNE")
+    keep = _reject(ledger, f, keep, ~typ.isin(["COM", "ARM"]), "TYPECOM", typ, _NOT_A_TERRITORY)
+    keep = _reject(ledger, f, keep, typ.eq("COM") & com.duplicated(), "COM", com, "duplicate key")
+    ledger.keep(f, int(keep.sum()))
+    for c, lab, t, d, r, p in zip(
+        com[keep],
+        _text(df["LIBELLE"])[keep],
+        typ[keep],
+        dep[keep],
+        reg[keep],
+        parent[keep],
+        strict=True,
     ):
-        if path is None:
-            continue
-        path = Path(path)
-        meta["sources"][level] = str(path)
-        g, gname = _sheet(path, sheet, code_col, ledger)
-        width = 9 if level == "epci" else 4
-        code = _pad(_text(g[code_col]), width)
-        ok = _check(ledger, gname, g, code_col, code, system)
-        ledger.keep(gname, int(ok.sum()))
-        group_labels[level].update(zip(code[ok], _text(g[label_col])[ok], strict=True))
-        c, cname = _sheet(path, "Composition_communale", "CODGEO", ledger)
-        missing = [x for x in ("CODGEO", code_col) if x not in c.columns]
-        if missing:
-            raise FormatError(f"{path}: sheet 'Composition_communale' lacks {missing}")
-        codgeo, grp = _pad(_text(c["CODGEO"]), 5), _pad(_text(c[code_col]), width)
-        dep = _text(c["DEP"]) if "DEP" in c else codgeo.str[:2]
-        ok = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
-        okg = ok & check_pattern(grp, CODE_PATTERNS[system])
-        ledger.reject(
-            "territories",
-            cname,
-            c.index[ok & ~okg],
-            code_col,
-            grp[ok & ~okg],
-            f"not a {system.lower()} code (e.g. commune without EPCI)",
-        )
-        ledger.keep(cname, int(okg.sum()))
-        members.append(_memberships(level, codgeo[okg], grp[okg], dep[okg]))
-        for g_code, lab in zip(grp[okg], _text(c.get(label_col, grp))[okg], strict=True):
-            group_labels[level].setdefault(g_code, lab)
-        if "LIBGEO" in c and communes is None:
-            known = {r[0] for r in com_rows}
-            for code_, lab, d in zip(codgeo[okg], _text(c["LIBGEO"])[okg], dep[okg], strict=True):
-                if code_ not in known:
-                    com_rows.append((code_, lab, "commune", d, ""))
-                    known.add(code_)
+        level = "commune" if t == "COM" else "arrondissement_municipal"
+        parts.com_rows.append((c, lab, level, d, p))
+        if t == "COM" and d and d not in parts.dep_rows:
+            parts.dep_rows[d] = (f"Département {d}", r)
+    meta["sources"]["communes"] = str(path)
 
-    # assemble the tree
+
+def _read_appartenance(path: Path, parts: _Parts) -> None:
+    """The table d'appartenance: sheet ``COM`` (communes with their EPCI and zone d'emploi),
+    then the labels of its sheet ``Zones_supra_communales``."""
+    ledger, meta = parts.ledger, parts.meta
+    meta["sources"]["appartenance"] = str(path)
+    c, cname = _sheet(path, "COM", "CODGEO", ledger)
+    missing = [x for x in ("CODGEO", "LIBGEO", "DEP") if x not in c.columns]
+    if missing:
+        raise FormatError(f"{path}: sheet 'COM' lacks {missing}")
+    codgeo = _pad(_text(c["CODGEO"]), 5)
+    ok = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
+    ok &= ~codgeo.duplicated()
+    dup = ~ok & codgeo.duplicated()
+    ledger.reject("territories", cname, c.index[dup], "CODGEO", codgeo[dup], "duplicate key")
+    ledger.keep(cname, int(ok.sum()))
+    dep = _text(c["DEP"])
+    reg = _pad(_text(c["REG"]), 2) if "REG" in c else pd.Series("", index=c.index)
+    known = {r[0] for r in parts.com_rows}
+    for code_, lab, d, r in zip(codgeo[ok], _text(c["LIBGEO"])[ok], dep[ok], reg[ok], strict=True):
+        if code_ not in known:
+            parts.com_rows.append((code_, lab, "commune", d, ""))
+        if d and d not in parts.dep_rows:
+            parts.dep_rows[d] = (f"Département {d}", r)
+    for level, col, system, width in (
+        ("epci", "EPCI", "EPCI", 9),
+        ("zone_emploi", "ZE2020", "ZE2020", 4),
+    ):
+        if col not in c.columns:
+            continue
+        grp = _pad(_text(c[col]), width)
+        okg = ok & check_pattern(grp, CODE_PATTERNS[system])
+        meta[f"communes_without_{level}"] = int((ok & ~okg).sum())
+        parts.members.append(_memberships(level, codgeo[okg], grp[okg], dep[okg]))
+    _zones_sheet(path, ledger, parts.reg_labels, parts.dep_rows, parts.group_labels, parts.extra)
+
+
+def _read_etalab(path: Path, parts: _Parts) -> None:
+    """The etalab COG package: régions, départements, communes, EPCI with their members."""
+    parts.meta["sources"]["cog_json"] = str(path)
+    files = _etalab_json(path)
+    if "regions.json" in files:
+        name = f"{path.name}[regions.json]"
+        r = _records(files["regions.json"], ["code", "nom"])
+        parts.ledger.read(name, len(r))
+        code = _text(r["code"])
+        ok = _check(parts.ledger, name, r, "code", code, "REGION")
+        parts.ledger.keep(name, int(ok.sum()))
+        parts.reg_labels.update(zip(code[ok], _text(r["nom"])[ok], strict=True))
+    if "departements.json" in files:
+        name = f"{path.name}[departements.json]"
+        d = _records(files["departements.json"], ["code", "nom", "region"])
+        parts.ledger.read(name, len(d))
+        code = _text(d["code"])
+        ok = _check(parts.ledger, name, d, "code", code, "DEPARTEMENT")
+        parts.ledger.keep(name, int(ok.sum()))
+        for c, lab, reg_ in zip(code[ok], _text(d["nom"])[ok], _text(d["region"])[ok],
+                                strict=True):  # fmt: skip
+            parts.dep_rows[c] = (lab, reg_)
+    dep_of_commune: dict[str, str] = {}
+    if "communes.json" in files:
+        dep_of_commune = _etalab_communes(files["communes.json"], f"{path.name}[communes.json]",
+                                          parts)  # fmt: skip
+    if "epci.json" in files:
+        _etalab_epci(files["epci.json"], f"{path.name}[epci.json]", parts, dep_of_commune)
+
+
+def _etalab_communes(rows: list[dict], name: str, parts: _Parts) -> dict[str, str]:
+    """``communes.json``: communes and arrondissements municipaux, populations in extra;
+    returns the département of each commune read."""
+    ledger = parts.ledger
+    c = _records(rows, ["code", "nom", "type", "departement", "region", "commune", "population"])
+    ledger.read(name, len(c))
+    code, typ = _text(c["code"]), _text(c["type"])
+    dep = _text(c["departement"])
+    keep = _check(ledger, name, c, "code", code, "COMMUNE")
+    other = ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
+    keep = _reject(ledger, name, keep, other, "type", typ, _NOT_A_TERRITORY)
+    outside = typ.eq("commune-actuelle") & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
+    keep = _reject(
+        ledger, name, keep, outside, "departement", dep,
+        "collectivité d'outre-mer: not a COG département",
+    )  # fmt: skip
+    dup = typ.eq("commune-actuelle") & code.duplicated()
+    keep = _reject(ledger, name, keep, dup, "code", code, "duplicate key")
+    ledger.keep(name, int(keep.sum()))
+    known = {r_[0] for r_ in parts.com_rows}
+    parent = _text(c["commune"])
+    dep_of_commune: dict[str, str] = {}
+    for code_, lab, t, d_, p_ in zip(
+        code[keep], _text(c["nom"])[keep], typ[keep], dep[keep], parent[keep],
+        strict=True,
+    ):  # fmt: skip
+        if code_ in known:
+            continue
+        level = "commune" if t == "commune-actuelle" else "arrondissement_municipal"
+        parts.com_rows.append((code_, lab, level, d_, p_))
+        if level == "commune":
+            dep_of_commune[code_] = d_
+    pop = pd.to_numeric(c["population"], errors="coerce")
+    sel = keep & typ.eq("commune-actuelle")
+    parts.extra["populations"] = pd.DataFrame(
+        {"territory": code[sel].to_numpy(), "population": pop[sel].to_numpy()}
+    ).reset_index(drop=True)
+    return dep_of_commune
+
+
+def _etalab_epci(rows: list[dict], name: str, parts: _Parts, dep_of_commune: dict) -> None:
+    """``epci.json``: EPCI labels and their member communes."""
+    e = _records(rows, ["code", "nom", "type", "membres"])
+    parts.ledger.read(name, len(e))
+    code = _text(e["code"])
+    ok = _check(parts.ledger, name, e, "code", code, "EPCI")
+    parts.ledger.keep(name, int(ok.sum()))
+    parts.group_labels["epci"].update(zip(code[ok], _text(e["nom"])[ok], strict=True))
+    pairs = [
+        (str(m.get("code", "")), g)
+        for g, members_ in zip(code[ok], e["membres"][ok], strict=True)
+        for m in (members_ or [])
+    ]
+    mem = pd.DataFrame(pairs, columns=["commune", "territory"])
+    mem = mem[check_pattern(mem["commune"], CODE_PATTERNS["COMMUNE"])]
+    dep = mem["commune"].map(dep_of_commune)
+    dep = dep.fillna(mem["commune"].str[:2])
+    parts.members.append(_memberships("epci", mem["commune"], mem["territory"], dep))
+
+
+def _read_group_workbook(
+    path: Path,
+    parts: _Parts,
+    level: str,
+    sheet: str,
+    code_col: str,
+    label_col: str,
+    system: str,
+    add_communes: bool,
+) -> None:
+    """The EPCI or zones d'emploi workbook: group labels, then the communes of each group
+    (sheet ``Composition_communale``; the communes themselves when ``add_communes``)."""
+    ledger = parts.ledger
+    parts.meta["sources"][level] = str(path)
+    g, gname = _sheet(path, sheet, code_col, ledger)
+    width = 9 if level == "epci" else 4
+    code = _pad(_text(g[code_col]), width)
+    ok = _check(ledger, gname, g, code_col, code, system)
+    ledger.keep(gname, int(ok.sum()))
+    parts.group_labels[level].update(zip(code[ok], _text(g[label_col])[ok], strict=True))
+    c, cname = _sheet(path, "Composition_communale", "CODGEO", ledger)
+    missing = [x for x in ("CODGEO", code_col) if x not in c.columns]
+    if missing:
+        raise FormatError(f"{path}: sheet 'Composition_communale' lacks {missing}")
+    codgeo, grp = _pad(_text(c["CODGEO"]), 5), _pad(_text(c[code_col]), width)
+    dep = _text(c["DEP"]) if "DEP" in c else codgeo.str[:2]
+    ok = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
+    okg = ok & check_pattern(grp, CODE_PATTERNS[system])
+    ledger.reject(
+        "territories",
+        cname,
+        c.index[ok & ~okg],
+        code_col,
+        grp[ok & ~okg],
+        f"not a {system.lower()} code (e.g. commune without EPCI)",
+    )
+    ledger.keep(cname, int(okg.sum()))
+    parts.members.append(_memberships(level, codgeo[okg], grp[okg], dep[okg]))
+    for g_code, lab in zip(grp[okg], _text(c.get(label_col, grp))[okg], strict=True):
+        parts.group_labels[level].setdefault(g_code, lab)
+    if "LIBGEO" in c and add_communes:
+        known = {r[0] for r in parts.com_rows}
+        for code_, lab, d in zip(codgeo[okg], _text(c["LIBGEO"])[okg], dep[okg], strict=True):
+            if code_ not in known:
+                parts.com_rows.append((code_, lab, "commune", d, ""))
+                known.add(code_)
+
+
+def _assemble(parts: _Parts, commune_parent: str, epci_parent: str) -> GpecData:
+    """The tree FR -> région -> département -> groups -> communes, and the memberships."""
     memberships = (
-        pd.concat(members, ignore_index=True).drop_duplicates(["commune", "level", "territory"])
-        if members
+        pd.concat(parts.members, ignore_index=True).drop_duplicates(
+            ["commune", "level", "territory"]
+        )
+        if parts.members
         else pd.DataFrame(columns=["commune", "level", "territory", "departement"])
     )
+    rows = _upper_rows(parts.reg_labels, parts.dep_rows, memberships)
+    if epci_parent not in ("departement", "zone_emploi"):
+        raise ValueError("epci_parent must be 'departement' or 'zone_emploi'")
+    ze_of_epci: dict = {}
+    if epci_parent == "zone_emploi" and len(memberships):
+        ze_of_epci = _zone_of_epci(memberships, parts.meta)
+    rows += _group_rows(memberships, parts.group_labels, parts.dep_rows, ze_of_epci)
+    if commune_parent not in ("epci", "zone_emploi", "departement"):
+        raise ValueError("commune_parent must be 'epci', 'zone_emploi' or 'departement'")
+    com_rows, dep_members = _commune_rows(parts.com_rows, memberships, commune_parent)
+    rows += com_rows
+    if dep_members:
+        memberships = pd.concat(
+            [
+                memberships,
+                pd.DataFrame(dep_members, columns=["commune", "level", "territory", "departement"]),
+            ],
+            ignore_index=True,
+        )
+    territories = _territory_table(rows)
+    meta = parts.meta
+    meta["commune_parent"] = commune_parent
+    meta["row_accounting"] = parts.ledger.checked_accounting()
+    return GpecData(
+        territories=territories,
+        rejected=parts.ledger.frame(),
+        meta=meta,
+        sources={"territories": ";".join(meta["sources"].values())},
+        extra={
+            **parts.extra,
+            "memberships": memberships.drop(columns="departement")
+            .sort_values(["commune", "level"])
+            .reset_index(drop=True),
+        },
+    )
+
+
+def _upper_rows(reg_labels: dict, dep_rows: dict, memberships: pd.DataFrame) -> list[tuple]:
+    """Rows of France, the régions and the départements (those only named by a membership
+    added to ``dep_rows``)."""
     rows = [("FR", "France", "nation", None)]
     regions_used = set(reg_labels) | {r for _, r in dep_rows.values() if r}
     rows += [
@@ -532,23 +635,30 @@ def read_insee_geography(
     rows += [
         (d, lab, "departement", f"R{r}" if r else "FR") for d, (lab, r) in sorted(dep_rows.items())
     ]
-    if epci_parent not in ("departement", "zone_emploi"):
-        raise ValueError("epci_parent must be 'departement' or 'zone_emploi'")
-    ze_of_epci: dict = {}
-    if epci_parent == "zone_emploi" and len(memberships):
-        e = memberships[memberships["level"] == "epci"][["commune", "territory"]]
-        z = memberships[memberships["level"] == "zone_emploi"][["commune", "territory"]]
-        ez = e.merge(z, on="commune", suffixes=("", "_ze"))
-        if not len(ez):
-            raise FormatError(
-                "epci_parent='zone_emploi' needs the communes' EPCI and zone d'emploi"
-            )
-        ze_of_epci = _mode_parent(ez, "territory", "territory_ze").to_dict()
-        n_zones = ez.groupby("territory")["territory_ze"].nunique()
-        meta["epci_in_several_zones"] = int((n_zones > 1).sum())
-        meta["communes_outside_their_epci_zone"] = int(
-            (ez["territory_ze"] != ez["territory"].map(ze_of_epci)).sum()
-        )
+    return rows
+
+
+def _zone_of_epci(memberships: pd.DataFrame, meta: dict) -> dict:
+    """The zone d'emploi of each EPCI (most of its communes); counts the splits in ``meta``."""
+    e = memberships[memberships["level"] == "epci"][["commune", "territory"]]
+    z = memberships[memberships["level"] == "zone_emploi"][["commune", "territory"]]
+    ez = e.merge(z, on="commune", suffixes=("", "_ze"))
+    if not len(ez):
+        raise FormatError("epci_parent='zone_emploi' needs the communes' EPCI and zone d'emploi")
+    ze_of_epci = _mode_parent(ez, "territory", "territory_ze").to_dict()
+    n_zones = ez.groupby("territory")["territory_ze"].nunique()
+    meta["epci_in_several_zones"] = int((n_zones > 1).sum())
+    meta["communes_outside_their_epci_zone"] = int(
+        (ez["territory_ze"] != ez["territory"].map(ze_of_epci)).sum()
+    )
+    return ze_of_epci
+
+
+def _group_rows(
+    memberships: pd.DataFrame, group_labels: dict, dep_rows: dict, ze_of_epci: dict
+) -> list[tuple]:
+    """Rows of the EPCI and zones d'emploi, under their main département (or zone)."""
+    rows = []
     for level in ("epci", "zone_emploi"):
         m = memberships[memberships["level"] == level]
         dep_of = _mode_parent(m, "territory", "departement") if len(m) else {}
@@ -558,21 +668,19 @@ def read_insee_geography(
             if level == "epci" and code in ze_of_epci:
                 parent = ze_of_epci[code]
             rows.append((code, group_labels[level].get(code) or f"{level} {code}", level, parent))
-    if commune_parent is None:
-        commune_parent = (
-            "epci"
-            if epci is not None or appartenance is not None or cog_json is not None
-            else "zone_emploi"
-            if zones_emploi is not None
-            else "departement"
-        )
-    if commune_parent not in ("epci", "zone_emploi", "departement"):
-        raise ValueError("commune_parent must be 'epci', 'zone_emploi' or 'departement'")
+    return rows
+
+
+def _commune_rows(
+    com_rows: list[tuple], memberships: pd.DataFrame, commune_parent: str
+) -> tuple[list[tuple], list[tuple]]:
+    """Rows of the communes (under their group or département) and of the arrondissements
+    municipaux (under their commune); the communes' département memberships."""
     group_of = {}
     if commune_parent != "departement" and len(memberships):
         m = memberships[memberships["level"] == commune_parent]
         group_of = dict(zip(m["commune"], m["territory"], strict=True))
-    dep_members = []
+    rows, dep_members = [], []
     for code, lab, level, d, p in com_rows:
         if level == "arrondissement_municipal":
             parent = p or None
@@ -581,14 +689,11 @@ def read_insee_geography(
             if d:
                 dep_members.append((code, "departement", d, d))
         rows.append((code, lab, level, parent))
-    if dep_members:
-        memberships = pd.concat(
-            [
-                memberships,
-                pd.DataFrame(dep_members, columns=["commune", "level", "territory", "departement"]),
-            ],
-            ignore_index=True,
-        )
+    return rows, dep_members
+
+
+def _territory_table(rows: list[tuple]) -> pd.DataFrame:
+    """The ``territories`` table; a code used at two levels is an error."""
     territories = pd.DataFrame(rows, columns=["territory", "label", "level", "parent"])
     dup = territories.duplicated("territory")
     if dup.any():
@@ -599,17 +704,4 @@ def read_insee_geography(
     territories["parent"] = (
         territories["parent"].astype(object).where(territories["parent"].notna(), None)
     )
-    meta["commune_parent"] = commune_parent
-    meta["row_accounting"] = ledger.checked_accounting()
-    return GpecData(
-        territories=territories,
-        rejected=ledger.frame(),
-        meta=meta,
-        sources={"territories": ";".join(meta["sources"].values())},
-        extra={
-            **extra,
-            "memberships": memberships.drop(columns="departement")
-            .sort_values(["commune", "level"])
-            .reset_index(drop=True),
-        },
-    )
+    return territories
