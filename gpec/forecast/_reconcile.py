@@ -474,12 +474,7 @@ def reconcile(
     >>> out["mean"].round(4).tolist()
     [106.6667, 63.3333, 43.3333]
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown reconciliation method {method!r}; choose one of {METHODS}")
-    if missing_series not in ("zero", "raise"):
-        raise ValueError(f"missing_series must be 'zero' or 'raise', got {missing_series!r}")
-    if not isinstance(forecasts, pd.DataFrame):
-        raise TypeError(f"forecasts must be a DataFrame, got {type(forecasts).__name__}")
+    _check_method(method, missing_series, forecasts)
     value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
     key_cols = group_cols + ([period_col] if period_col is not None else [])
@@ -489,12 +484,81 @@ def reconcile(
     if len(forecasts) == 0:
         raise ValueError("table forecasts: no rows")
     if levels is None:
-        # The levels of the territories that have forecasts (unknown codes are reported later).
-        if id_col in hierarchy.columns and "level" in hierarchy.columns:
-            present = pd.unique(forecasts[id_col].dropna().astype(str))
-            known = hierarchy[hierarchy[id_col].astype(str).isin(present)]
-            levels = sorted(known["level"].astype(str).unique()) if len(known) else None
+        levels = _forecast_levels(forecasts, hierarchy, id_col)
     tree = _build_tree(hierarchy, id_col=id_col, levels=levels)
+    n = tree.n
+    node_idx, group_idx, keys, Y, missing = _base_matrix(
+        forecasts, tree, id_col, key_cols, value_cols, missing_series
+    )
+    G, V = len(keys), len(value_cols)
+    level_fixed, F = _fixed_totals(fixed, tree, Y, keys, id_col, key_cols, value_cols)
+    if nonnegative and (F[level_fixed] < 0).any():
+        raise ValueError("fixed totals must be >= 0 when nonnegative=True")
+    # Series without a base forecast are structural zeros, held at 0 like a fixed total.
+    F = np.where(missing & ~level_fixed[:, None], 0.0, F)
+    fixed_mask = level_fixed[:, None] | missing
+
+    details: dict[str, Any] = {
+        "method": method,
+        "n_series": n * G,
+        "n_bottom": len(tree.leaves),
+        "structural_zeros": int(missing.sum()),
+    }
+    if method == "bottom_up":
+        if (level_fixed & ~tree.is_leaf).any():
+            raise ValueError(
+                "bottom_up cannot keep fixed totals above the bottom level; use mint_ols, "
+                "wls_struct or top_down"
+            )
+        leaf = np.where(fixed_mask, F, Y)[tree.leaves]
+        R = tree.bottom_up(np.maximum(leaf, 0.0) if nonnegative else leaf)
+    elif method == "top_down":
+        weights = _top_down_weights(proportions, tree, Y, keys, id_col, group_cols, V, nonnegative)
+        R = _top_down(tree, Y, weights, fixed_mask, F, nonnegative)
+    elif method in ("mint_ols", "wls_struct"):
+        if method == "mint_ols":
+            w = np.ones((n, 1))
+        else:
+            # Number of (present) bottom series under each node.
+            w = np.maximum(tree.S @ (~missing[tree.leaves]).astype(float), 1.0)
+        R, info = _tree_gls(tree, Y, w, fixed_mask, F, nonnegative, max_iter)
+        details.update(info)
+    else:
+        R = _residual_reconcile(
+            method, tree, Y, F, missing, fixed_mask, level_fixed, keys, residuals,
+            id_col, group_cols, residual_col, V, nonnegative, max_iter, details,
+        )  # fmt: skip
+    return _back_to_rows(
+        forecasts, R, Y, group_idx, node_idx, value_cols, interval_cols, nonnegative,
+        method, details,
+    )  # fmt: skip
+
+
+def _check_method(method: str, missing_series: str, forecasts) -> None:
+    """Check the method, the missing-series rule and the forecasts' type."""
+    if method not in METHODS:
+        raise ValueError(f"unknown reconciliation method {method!r}; choose one of {METHODS}")
+    if missing_series not in ("zero", "raise"):
+        raise ValueError(f"missing_series must be 'zero' or 'raise', got {missing_series!r}")
+    if not isinstance(forecasts, pd.DataFrame):
+        raise TypeError(f"forecasts must be a DataFrame, got {type(forecasts).__name__}")
+
+
+def _forecast_levels(forecasts: pd.DataFrame, hierarchy: pd.DataFrame, id_col: str):
+    """The levels of the territories that have forecasts (unknown codes are reported later)."""
+    if id_col in hierarchy.columns and "level" in hierarchy.columns:
+        present = pd.unique(forecasts[id_col].dropna().astype(str))
+        known = hierarchy[hierarchy[id_col].astype(str).isin(present)]
+        return sorted(known["level"].astype(str).unique()) if len(known) else None
+    return None
+
+
+def _base_matrix(forecasts, tree, id_col, key_cols, value_cols, missing_series):
+    """Base forecasts as a node x (group x value) matrix, structural zeros at 0.
+
+    Returns the node and group index of each forecast row, the group keys, the matrix and the
+    mask of the series without a base forecast (allowed only where no territory below has one).
+    """
     n = tree.n
     node_idx = _map_nodes(tree, forecasts[id_col], "forecasts", forecasts, id_col)
     if key_cols:
@@ -519,9 +583,12 @@ def reconcile(
                 "although territories below it have one; give a forecast for every aggregate"
             )
         Y = np.where(missing, 0.0, Y)
+    return node_idx, group_idx, keys, Y, missing
 
-    # Fixed totals.
-    fixed_mask = np.zeros(n, dtype=bool)
+
+def _fixed_totals(fixed, tree, Y, keys, id_col, key_cols, value_cols):
+    """The nodes whose totals are fixed (per level) and the matrix of those totals."""
+    fixed_mask = np.zeros(tree.n, dtype=bool)
     F = np.zeros_like(Y)
     for level, spec in (fixed or {}).items():
         in_level = tree.levels == str(level)
@@ -531,132 +598,123 @@ def reconcile(
         if spec is True:
             F[in_level] = Y[in_level]
             continue
-        if not isinstance(spec, pd.DataFrame):
-            raise ValueError(f"fixed[{level!r}] must be True or a DataFrame")
-        fcols = value_cols if all(c in spec.columns for c in value_cols) else None
-        if fcols is None and V == 1 and "value" in spec.columns:
-            fcols = ["value"]
-        if fcols is None:
-            raise ValueError(f"table fixed[{level!r}]: missing column(s) {value_cols}")
-        for col in (id_col, *key_cols):
-            if col not in spec.columns:
-                raise ValueError(f"table fixed[{level!r}]: missing column {col!r}")
-        f_node = _map_nodes(tree, spec[id_col], f"fixed[{level!r}]", spec, id_col)
-        wrong = ~in_level[f_node]
-        if wrong.any():
-            raise ValueError(
-                f"table fixed[{level!r}]: row {_first_row(spec, wrong)}, column {id_col!r}: "
-                f"territory {tree.codes[f_node[wrong][0]]!r} is not of level {level!r}"
-            )
-        if key_cols:
-            kidx = pd.MultiIndex.from_frame(keys)
-            f_grp = kidx.get_indexer(
-                pd.MultiIndex.from_frame(spec[key_cols].astype(keys.dtypes.to_dict()))
-            )
-            if (f_grp < 0).any():
-                bad = f_grp < 0
-                raise ValueError(
-                    f"table fixed[{level!r}]: row {_first_row(spec, bad)}: "
-                    f"{spec[key_cols].iloc[np.flatnonzero(bad)[0]].to_dict()} has no forecasts"
-                )
-        else:
-            f_grp = np.zeros(len(spec), dtype=int)
-        Fl = _fill(spec, f"fixed[{level!r}]", f_node, f_grp, n, G, fcols)
-        if np.isnan(Fl[in_level]).any():
-            sub = np.where(in_level[:, None], Fl, 0.0)
-            _missing_error(f"fixed[{level!r}]", tree, keys, sub, V, what="fixed total")
+        Fl = _fixed_level(spec, level, in_level, tree, keys, id_col, key_cols, value_cols)
         F[in_level] = Fl[in_level]
-    if nonnegative and (F[fixed_mask] < 0).any():
-        raise ValueError("fixed totals must be >= 0 when nonnegative=True")
-    level_fixed = fixed_mask
-    # Series without a base forecast are structural zeros, held at 0 like a fixed total.
-    F = np.where(missing & ~fixed_mask[:, None], 0.0, F)
-    fixed_mask = fixed_mask[:, None] | missing
+    return fixed_mask, F
 
-    details: dict[str, Any] = {
-        "method": method,
-        "n_series": n * G,
-        "n_bottom": len(tree.leaves),
-        "structural_zeros": int(missing.sum()),
-    }
-    if method == "bottom_up":
-        if (level_fixed & ~tree.is_leaf).any():
+
+def _fixed_level(spec, level, in_level, tree, keys, id_col, key_cols, value_cols):
+    """The fixed totals of one level, given as a table, checked and put in matrix form."""
+    V = len(value_cols)
+    if not isinstance(spec, pd.DataFrame):
+        raise ValueError(f"fixed[{level!r}] must be True or a DataFrame")
+    fcols = value_cols if all(c in spec.columns for c in value_cols) else None
+    if fcols is None and V == 1 and "value" in spec.columns:
+        fcols = ["value"]
+    if fcols is None:
+        raise ValueError(f"table fixed[{level!r}]: missing column(s) {value_cols}")
+    for col in (id_col, *key_cols):
+        if col not in spec.columns:
+            raise ValueError(f"table fixed[{level!r}]: missing column {col!r}")
+    f_node = _map_nodes(tree, spec[id_col], f"fixed[{level!r}]", spec, id_col)
+    wrong = ~in_level[f_node]
+    if wrong.any():
+        raise ValueError(
+            f"table fixed[{level!r}]: row {_first_row(spec, wrong)}, column {id_col!r}: "
+            f"territory {tree.codes[f_node[wrong][0]]!r} is not of level {level!r}"
+        )
+    if key_cols:
+        kidx = pd.MultiIndex.from_frame(keys)
+        f_grp = kidx.get_indexer(
+            pd.MultiIndex.from_frame(spec[key_cols].astype(keys.dtypes.to_dict()))
+        )
+        if (f_grp < 0).any():
+            bad = f_grp < 0
             raise ValueError(
-                "bottom_up cannot keep fixed totals above the bottom level; use mint_ols, "
-                "wls_struct or top_down"
+                f"table fixed[{level!r}]: row {_first_row(spec, bad)}: "
+                f"{spec[key_cols].iloc[np.flatnonzero(bad)[0]].to_dict()} has no forecasts"
             )
-        leaf = np.where(fixed_mask, F, Y)[tree.leaves]
-        R = tree.bottom_up(np.maximum(leaf, 0.0) if nonnegative else leaf)
-    elif method == "top_down":
-        if isinstance(proportions, pd.DataFrame):
-            P = _proportion_matrix(proportions, tree, keys, id_col, group_cols, V)
-            weights = tree.bottom_up(P[tree.leaves])
-        elif proportions == "forecast":
-            weights = Y
-        elif proportions == "bottom":
-            leaf = Y[tree.leaves]
-            weights = tree.bottom_up(np.maximum(leaf, 0.0) if nonnegative else leaf)
-        else:
-            raise ValueError(
-                f"proportions must be 'forecast', 'bottom' or a DataFrame, got {proportions!r}"
-            )
-        R = _top_down(tree, Y, weights, fixed_mask, F, nonnegative)
-    elif method in ("mint_ols", "wls_struct"):
-        if method == "mint_ols":
-            w = np.ones((n, 1))
-        else:
-            # Number of (present) bottom series under each node.
-            w = np.maximum(tree.S @ (~missing[tree.leaves]).astype(float), 1.0)
+    else:
+        f_grp = np.zeros(len(spec), dtype=int)
+    Fl = _fill(spec, f"fixed[{level!r}]", f_node, f_grp, tree.n, len(keys), fcols)
+    if np.isnan(Fl[in_level]).any():
+        sub = np.where(in_level[:, None], Fl, 0.0)
+        _missing_error(f"fixed[{level!r}]", tree, keys, sub, V, what="fixed total")
+    return Fl
+
+
+def _top_down_weights(proportions, tree, Y, keys, id_col, group_cols, V, nonnegative):
+    """The weights that split each total down the tree for ``method="top_down"``."""
+    if isinstance(proportions, pd.DataFrame):
+        P = _proportion_matrix(proportions, tree, keys, id_col, group_cols, V)
+        return tree.bottom_up(P[tree.leaves])
+    if proportions == "forecast":
+        return Y
+    if proportions == "bottom":
+        leaf = Y[tree.leaves]
+        return tree.bottom_up(np.maximum(leaf, 0.0) if nonnegative else leaf)
+    raise ValueError(
+        f"proportions must be 'forecast', 'bottom' or a DataFrame, got {proportions!r}"
+    )
+
+
+def _residual_reconcile(
+    method, tree, Y, F, missing, fixed_mask, level_fixed, keys, residuals,
+    id_col, group_cols, residual_col, V, nonnegative, max_iter, details,
+):  # fmt: skip
+    """Reconcile with weights from the backtest residuals (``mint_wls`` / ``mint_shrink``).
+
+    Records the iterations, pinned series and (``mint_shrink``) the shrinkage per covariance
+    group in ``details``; returns the reconciled matrix.
+    """
+    full = method == "mint_shrink"
+    weights, col_group, lambdas, no_res = _residual_weights(
+        residuals, tree, keys, id_col, group_cols, residual_col, full
+    )
+    cgroup = np.repeat(col_group, V)  # column g * V + v belongs to forecast group g
+    lacking = np.stack([no_res[g] for g in cgroup], axis=1) & ~missing
+    if lacking.any():
+        code, key = _first_cell(tree, keys, lacking, V)
+        raise ValueError(
+            f"table residuals: no residuals for territory {code!r} ({key}), "
+            "which has a base forecast"
+        )
+    if not full:
+        w = np.stack([weights[g] for g in cgroup], axis=1)
         R, info = _tree_gls(tree, Y, w, fixed_mask, F, nonnegative, max_iter)
         details.update(info)
-    else:
-        full = method == "mint_shrink"
-        weights, col_group, lambdas, no_res = _residual_weights(
-            residuals, tree, keys, id_col, group_cols, residual_col, full
-        )
-        cgroup = np.repeat(col_group, V)  # column g * V + v belongs to forecast group g
-        lacking = np.stack([no_res[g] for g in cgroup], axis=1) & ~missing
-        if lacking.any():
-            code, key = _first_cell(tree, keys, lacking, V)
-            raise ValueError(
-                f"table residuals: no residuals for territory {code!r} ({key}), "
-                "which has a base forecast"
-            )
-        if not full:
-            w = np.stack([weights[g] for g in cgroup], axis=1)
-            R, info = _tree_gls(tree, Y, w, fixed_mask, F, nonnegative, max_iter)
-        else:
-            C = _constraint_matrix(tree)
-            R = np.empty_like(Y)
-            info = {"iterations": 0, "pinned": 0}
-            cov_cols = [c for c in group_cols if c in residuals.columns]
-            details["shrinkage"] = {}
-            # Many small dense solves: one BLAS thread is fastest (and fair on shared cores).
-            with threadpool_limits(1, user_api="blas"):
-                for g, (U, d) in weights.items():
-                    cols = np.flatnonzero(cgroup == g)
-                    if cols.size == 0:
-                        continue
-                    R[:, cols], inf_g = _dense_gls(
-                        tree,
-                        C,
-                        U,
-                        d,
-                        Y[:, cols],
-                        level_fixed,
-                        missing[:, cols],
-                        F[:, cols],
-                        nonnegative,
-                        max_iter,
-                    )
-                    info["iterations"] = max(info["iterations"], inf_g["iterations"])
-                    info["pinned"] += inf_g["pinned"]
-                    first = np.flatnonzero(col_group == g)[0]
-                    label = "/".join(str(keys[c].iloc[first]) for c in cov_cols) or "all"
-                    details["shrinkage"][label] = lambdas[g]
-        details.update(info)
+        return R
+    C = _constraint_matrix(tree)
+    R = np.empty_like(Y)
+    info = {"iterations": 0, "pinned": 0}
+    cov_cols = [c for c in group_cols if c in residuals.columns]
+    details["shrinkage"] = {}
+    # Many small dense solves: one BLAS thread is fastest (and fair on shared cores).
+    with threadpool_limits(1, user_api="blas"):
+        for g, (U, d) in weights.items():
+            cols = np.flatnonzero(cgroup == g)
+            if cols.size == 0:
+                continue
+            R[:, cols], inf_g = _dense_gls(
+                tree, C, U, d, Y[:, cols], level_fixed, missing[:, cols], F[:, cols],
+                nonnegative, max_iter,
+            )  # fmt: skip
+            info["iterations"] = max(info["iterations"], inf_g["iterations"])
+            info["pinned"] += inf_g["pinned"]
+            first = np.flatnonzero(col_group == g)[0]
+            label = "/".join(str(keys[c].iloc[first]) for c in cov_cols) or "all"
+            details["shrinkage"][label] = lambdas[g]
+    details.update(info)
+    return R
 
-    # Back to the long table.
+
+def _back_to_rows(
+    forecasts, R, Y, group_idx, node_idx, value_cols, interval_cols, nonnegative, method, details
+) -> pd.DataFrame:
+    """The forecasts table with reconciled values; bounds move with the first value column."""
+    n = R.shape[0]
+    V = len(value_cols)
+    G = R.shape[1] // V
     R3 = R.T.reshape(G, V, n)
     Y3 = Y.T.reshape(G, V, n)
     out = forecasts.copy()
