@@ -113,60 +113,83 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     """
     lang = lang or results.config.get("run", {}).get("lang", "en")
     name = results.config.get("run", {}).get("name", "gpec")
-    sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
-    blocks = summary_blocks(results, lang=lang)
-    prov = results.provenance or {}
+    builders = (
+        _summary_section,
+        _forecast_section,
+        _openings_section,
+        _gaps_section,
+        _supply_section,
+        _skills_section,
+        _transitions_section,
+        _accuracy_section,
+        _scenarios_section,
+        _assumptions_section,
+    )
+    # (anchor, title, body) of each section with something to show, in report order
+    sections = [s for s in (build(results, lang) for build in builders) if s is not None]
+    doc = _document(name, lang, sections, results.provenance or {})
+    path = Path(path)
+    path.write_text(doc, encoding="utf-8")
+    return path
 
-    def num(v) -> str:
-        return fmt_number(f"{v:,.0f}", lang)
 
-    # --- summary: the headline figures are the sums of the "Totals per year" table
-    totals = blocks[0][1]
-    kpi = ""
-    if len(totals) and "openings_to_fill" in totals.columns:
-        t = totals.sum(numeric_only=True)
-        first, last = int(totals["period"].min()), int(totals["period"].max())
-        kpis = [
-            (
-                tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
-                t["openings_to_fill"],
-            ),
-            (tr("covered by local training", lang), t["entrants_allocated"]),
-            (tr("gap (not covered)", lang), t["gap"]),
-        ]
-        if "replacement" in totals.columns:
-            kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"]))
-        plan = plan_period_totals(results, decimals=None)
-        bounds = {}
-        if len(plan):  # the plan period's interval under the two figures that have one
-            whole = plan.iloc[-1]
-            for key, col in ((tr("gap (not covered)", lang), "gap"),):
-                if f"{col}_lower" in plan.columns and pd.notna(whole[f"{col}_lower"]):
-                    bounds[key] = (whole[f"{col}_lower"], whole[f"{col}_upper"])
-        kpi = (
-            '<div class="kpi">'
-            + "".join(
-                f"<div><b>{num(v)}</b>{html.escape(k)}"
-                + (
-                    f"<br><small>{html.escape(tr('bounds', lang))} {num(bounds[k][0])} – "
-                    f"{num(bounds[k][1])}</small>"
-                    if k in bounds
-                    else ""
-                )
-                + "</div>"
-                for k, v in kpis
+def _num(v, lang: str | None) -> str:
+    """A whole number with thousands separators in the report's language."""
+    return fmt_number(f"{v:,.0f}", lang)
+
+
+def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
+    """The headline figures: sums of the "Totals per year" table, the gap with its bounds."""
+    if not len(totals) or "openings_to_fill" not in totals.columns:
+        return ""
+    t = totals.sum(numeric_only=True)
+    first, last = int(totals["period"].min()), int(totals["period"].max())
+    kpis = [
+        (
+            tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
+            t["openings_to_fill"],
+        ),
+        (tr("covered by local training", lang), t["entrants_allocated"]),
+        (tr("gap (not covered)", lang), t["gap"]),
+    ]
+    if "replacement" in totals.columns:
+        kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"]))
+    plan = plan_period_totals(results, decimals=None)
+    bounds = {}
+    if len(plan):  # the plan period's interval under the two figures that have one
+        whole = plan.iloc[-1]
+        for key, col in ((tr("gap (not covered)", lang), "gap"),):
+            if f"{col}_lower" in plan.columns and pd.notna(whole[f"{col}_lower"]):
+                bounds[key] = (whole[f"{col}_lower"], whole[f"{col}_upper"])
+    return (
+        '<div class="kpi">'
+        + "".join(
+            f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
+            + (
+                f"<br><small>{html.escape(tr('bounds', lang))} {_num(bounds[k][0], lang)} – "
+                f"{_num(bounds[k][1], lang)}</small>"
+                if k in bounds
+                else ""
             )
-            + "</div><p>"
-            + html.escape(
-                tr(
-                    "Sums of the Totals per year table below: openings to fill = covered by "
-                    "local training + gap.",
-                    lang,
-                )
-            )
-            + "</p>"
+            + "</div>"
+            for k, v in kpis
         )
-    body = kpi
+        + "</div><p>"
+        + html.escape(
+            tr(
+                "Sums of the Totals per year table below: openings to fill = covered by "
+                "local training + gap.",
+                lang,
+            )
+        )
+        + "</p>"
+    )
+
+
+def _summary_section(results, lang: str | None):
+    """The headline figures, then the summary tables with their notes."""
+    blocks = summary_blocks(results, lang=lang)
+    body = _kpi_html(results, blocks[0][1], lang)
     for title, df in blocks:
         if df is None or not len(df):
             continue
@@ -174,130 +197,133 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         body += f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
         if note:
             body += f'<p class="sub">{html.escape(note)}</p>'
-    sections.append(("summary", "Summary", body))
+    return ("summary", "Summary", body)
 
-    # --- forecast fan chart
+
+def _forecast_section(results, lang: str | None):
+    """The fan chart of one territory x occupation (configured, else the largest gap)."""
     t, o = _pick_series(results)
     hist = results.data.employment if results.data is not None else None
     fc = results.forecast
-    if t is not None and hist is not None and fc is not None and len(fc):
-        h = hist[(hist["territory"] == t) & (hist["occupation"] == o)]
-        f = fc[(fc["territory"] == t) & (fc["occupation"] == o)]
-        tl = _lookup(results, "territories", "territory", t)
-        ol = _lookup(results, "occupations", "occupation", o)
-        model = f["model"].iloc[0] if len(f) else ""
-        fig = _plots.fan_chart(h, f, f"{ol} — {tl}", lang=lang)
-        body = tr(
-            "<p>Employment history and forecast for <b>{occupation}</b> in <b>{territory}</b> "
-            "(model: {model}), with its prediction intervals. Choose another series with "
-            "<code>[report] territory</code> and <code>occupation</code> in the configuration.</p>",
-            lang,
-        ).format(
-            occupation=html.escape(str(ol)),
-            territory=html.escape(str(tl)),
-            model=html.escape(str(model)),
-        ) + _plots.figure_html(fig, alt=tr("forecast fan chart", lang))
-        sections.append(("forecast", "Employment forecast", body))
+    if t is None or hist is None or fc is None or not len(fc):
+        return None
+    h = hist[(hist["territory"] == t) & (hist["occupation"] == o)]
+    f = fc[(fc["territory"] == t) & (fc["occupation"] == o)]
+    tl = _lookup(results, "territories", "territory", t)
+    ol = _lookup(results, "occupations", "occupation", o)
+    model = f["model"].iloc[0] if len(f) else ""
+    fig = _plots.fan_chart(h, f, f"{ol} — {tl}", lang=lang)
+    body = tr(
+        "<p>Employment history and forecast for <b>{occupation}</b> in <b>{territory}</b> "
+        "(model: {model}), with its prediction intervals. Choose another series with "
+        "<code>[report] territory</code> and <code>occupation</code> in the configuration.</p>",
+        lang,
+    ).format(
+        occupation=html.escape(str(ol)),
+        territory=html.escape(str(tl)),
+        model=html.escape(str(model)),
+    ) + _plots.figure_html(fig, alt=tr("forecast fan chart", lang))
+    return ("forecast", "Employment forecast", body)
 
-    # --- openings decomposition
+
+def _openings_section(results, lang: str | None):
+    """Net openings per year, split into expansion and replacement."""
     op = results.openings
-    if op is not None and len(op):
-        fig = _plots.openings_chart(op, tr("Net openings per year, all territories", lang), lang)
-        body = tr(
-            "<p>Net openings = expansion (net change in employment) + replacement (end-of-career "
-            "departures computed by ageing each age pyramid). They are negative where job losses "
-            "exceed departures; the openings to fill of the gaps count such cells as 0, so their "
-            "total is higher.</p>",
-            lang,
-        ) + _plots.figure_html(fig, alt=tr("openings decomposition", lang))
-        sections.append(("openings", "Net openings: expansion and replacement", body))
+    if op is None or not len(op):
+        return None
+    fig = _plots.openings_chart(op, tr("Net openings per year, all territories", lang), lang)
+    body = tr(
+        "<p>Net openings = expansion (net change in employment) + replacement (end-of-career "
+        "departures computed by ageing each age pyramid). They are negative where job losses "
+        "exceed departures; the openings to fill of the gaps count such cells as 0, so their "
+        "total is higher.</p>",
+        lang,
+    ) + _plots.figure_html(fig, alt=tr("openings decomposition", lang))
+    return ("openings", "Net openings: expansion and replacement", body)
 
-    # --- gaps
+
+def _gaps_section(results, lang: str | None):
+    """The largest gaps per territory, and the gap share heatmap territory x occupation."""
     g = results.gaps
-    if g is not None and len(g):
-        lab = _label(g, "territory")
-        keys = ["territory"] + ([lab] if lab != "territory" else [])
-        by_t = g.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
-        by_t = by_t.sort_values(["gap", "territory"], ascending=[False, True]).head(20)
-        fig = _plots.gap_ranking_chart(
-            by_t, tr("Largest gaps per territory (whole horizon)", lang), lab, lang
-        )
-        body = _plots.figure_html(fig, alt=tr("gap ranking", lang))
-        olab = _label(g, "occupation")
-        cell = g.groupby([lab, olab])[["gap", "openings"]].sum()
-        share = (cell["gap"] / cell["openings"].where(cell["openings"] > 0)).unstack()
-        top_occ = g.groupby(olab)["gap"].sum().sort_values(ascending=False).head(30).index
-        top_terr = by_t[lab].head(25)
-        matrix = share.reindex(index=top_terr, columns=top_occ)
-        fig = _plots.gap_heatmap(
-            matrix, tr("Gap share (gap / openings), territory x occupation", lang), lang
-        )
-        body += tr(
-            "<p>Share of openings not covered by the local training offer (the "
-            "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
-            "forecast — openings may also be filled by mobility and job seekers.</p>",
-            lang,
-        ) + _plots.figure_html(fig, fmt="png", alt=tr("gap heatmap", lang))
-        sections.append(("gaps", "Gaps per territory", body))
+    if g is None or not len(g):
+        return None
+    lab = _label(g, "territory")
+    keys = ["territory"] + ([lab] if lab != "territory" else [])
+    by_t = g.groupby(keys, as_index=False)[["openings", "entrants_allocated", "gap"]].sum()
+    by_t = by_t.sort_values(["gap", "territory"], ascending=[False, True]).head(20)
+    fig = _plots.gap_ranking_chart(
+        by_t, tr("Largest gaps per territory (whole horizon)", lang), lab, lang
+    )
+    body = _plots.figure_html(fig, alt=tr("gap ranking", lang))
+    olab = _label(g, "occupation")
+    cell = g.groupby([lab, olab])[["gap", "openings"]].sum()
+    share = (cell["gap"] / cell["openings"].where(cell["openings"] > 0)).unstack()
+    top_occ = g.groupby(olab)["gap"].sum().sort_values(ascending=False).head(30).index
+    top_terr = by_t[lab].head(25)
+    matrix = share.reindex(index=top_terr, columns=top_occ)
+    fig = _plots.gap_heatmap(
+        matrix, tr("Gap share (gap / openings), territory x occupation", lang), lang
+    )
+    body += tr(
+        "<p>Share of openings not covered by the local training offer (the "
+        "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
+        "forecast — openings may also be filled by mobility and job seekers.</p>",
+        lang,
+    ) + _plots.figure_html(fig, fmt="png", alt=tr("gap heatmap", lang))
+    return ("gaps", "Gaps per territory", body)
 
-    # --- training supply: how the offers reached occupations
+
+def _supply_section(results, lang: str | None):
+    """How the training offers reached occupations (the mapping quality table)."""
     mq = results.mapping_quality
-    if mq is not None and len(mq) and "offers" in mq.columns and mq["offers"].sum() > 0:
-        sections.append(
-            (
-                "supply",
-                "Training offers mapped to occupations",
-                tr(
-                    "<p>How the seats of the training offers reached occupations: by their "
-                    "codes (ROME, RNCP, Formacode), by text matching of their titles, or not "
-                    "at all (unmapped seats train no one for an opening here; they stay in "
-                    "surplus.csv). Offers matched by text with a low certainty are counted in "
-                    "<code>to_review</code>; mapping_review.csv lists them.</p>",
-                    lang,
-                )
-                + _table(mq, lang),
-            )
-        )
+    if mq is None or not len(mq) or "offers" not in mq.columns or not mq["offers"].sum() > 0:
+        return None
+    body = tr(
+        "<p>How the seats of the training offers reached occupations: by their "
+        "codes (ROME, RNCP, Formacode), by text matching of their titles, or not "
+        "at all (unmapped seats train no one for an opening here; they stay in "
+        "surplus.csv). Offers matched by text with a low certainty are counted in "
+        "<code>to_review</code>; mapping_review.csv lists them.</p>",
+        lang,
+    ) + _table(mq, lang)
+    return ("supply", "Training offers mapped to occupations", body)
 
-    # --- skills
+
+def _skills_section(results, lang: str | None):
+    """The skills with the largest gaps: need against allocated supply."""
     sg = results.skill_gaps
-    if sg is not None and len(sg):
-        slab = _label(sg, "skill")
-        top = (
-            sg.groupby(slab, as_index=False)[["need", "supply_allocated", "gap"]]
-            .sum()
-            .sort_values("gap", ascending=False)
-            .head(20)
-        )
-        fig = _plots.skill_chart(
-            top, tr("Skills: need against supply (whole horizon)", lang), slab, lang
-        )
-        sections.append(
-            (
-                "skills",
-                "Skill needs against training supply",
-                _plots.figure_html(fig, alt=tr("skills chart", lang)) + _table(top, lang),
-            )
-        )
+    if sg is None or not len(sg):
+        return None
+    slab = _label(sg, "skill")
+    top = (
+        sg.groupby(slab, as_index=False)[["need", "supply_allocated", "gap"]]
+        .sum()
+        .sort_values("gap", ascending=False)
+        .head(20)
+    )
+    fig = _plots.skill_chart(
+        top, tr("Skills: need against supply (whole horizon)", lang), slab, lang
+    )
+    body = _plots.figure_html(fig, alt=tr("skills chart", lang)) + _table(top, lang)
+    return ("skills", "Skill needs against training supply", body)
 
-    # --- transitions
+
+def _transitions_section(results, lang: str | None):
+    """Reconversion paths towards the largest gaps."""
     tr_ = results.transitions
-    if tr_ is not None and len(tr_):
-        sections.append(
-            (
-                "transitions",
-                "Reconversion paths",
-                tr(
-                    "<p>For the largest gaps: occupations losing jobs in the same territory "
-                    "whose skills are closest (weighted Jaccard overlap), with the skills "
-                    "to acquire. Full list in transitions.csv.</p>",
-                    lang,
-                )
-                + _table(_transitions_view(results, lang), lang, max_rows=20),
-            )
-        )
+    if tr_ is None or not len(tr_):
+        return None
+    body = tr(
+        "<p>For the largest gaps: occupations losing jobs in the same territory "
+        "whose skills are closest (weighted Jaccard overlap), with the skills "
+        "to acquire. Full list in transitions.csv.</p>",
+        lang,
+    ) + _table(_transitions_view(results, lang), lang, max_rows=20)
+    return ("transitions", "Reconversion paths", body)
 
-    # --- backtest
+
+def _accuracy_section(results, lang: str | None):
+    """The backtest summary (else the full backtest), always shown."""
     bs = results.backtest_summary
     if bs is None or not len(bs):
         bs = results.backtest
@@ -310,27 +336,25 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         "the 80% interval.</p>",
         lang,
     ) + _table(bs, lang, max_rows=40)
-    sections.append(("accuracy", "Forecast accuracy (backtest)", body))
+    return ("accuracy", "Forecast accuracy (backtest)", body)
 
-    # --- scenarios
+
+def _scenarios_section(results, lang: str | None):
+    """Each scenario's totals over the horizon against the baseline."""
     sc = results.scenarios
-    if sc is not None and len(sc):
-        s = scenario_totals(results)
-        sections.append(
-            (
-                "scenarios",
-                "Scenarios",
-                tr(
-                    "<p>Totals over the horizon, all territories and occupations; "
-                    "<code>gap_change</code> is the scenario's gap minus the baseline's "
-                    "(negative: a smaller gap).</p>",
-                    lang,
-                )
-                + _table(s, lang),
-            )
-        )
+    if sc is None or not len(sc):
+        return None
+    body = tr(
+        "<p>Totals over the horizon, all territories and occupations; "
+        "<code>gap_change</code> is the scenario's gap minus the baseline's "
+        "(negative: a smaller gap).</p>",
+        lang,
+    ) + _table(scenario_totals(results), lang)
+    return ("scenarios", "Scenarios", body)
 
-    # --- assumptions & methodology
+
+def _assumptions_section(results, lang: str | None):
+    """The method in short, the caveat, and the run's assumptions table."""
     body = (
         tr(
             "<p>Method: employment forecasts per territory x occupation (model chosen per series "
@@ -349,8 +373,11 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
         )
         + _table(assumptions_table(results), lang, max_rows=200)
     )
-    sections.append(("assumptions", "Assumptions and methodology", body))
+    return ("assumptions", "Assumptions and methodology", body)
 
+
+def _document(name: str, lang: str | None, sections: list, prov: dict) -> str:
+    """The whole page: title, run line, table of contents and the sections."""
     toc = (
         f"<nav><h2>{html.escape(tr('Contents', lang))}</h2><ol>"
         + "".join(
@@ -365,16 +392,13 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
     )
     run_date = prov.get("run_date", "")
     version = prov.get("versions", {}).get("gpec", "")
-    doc = (
+    return (
         f'<!DOCTYPE html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
         f"<title>{html.escape(name)}</title><style>{_CSS}</style></head><body><main>"
         f'<h1>{html.escape(name)}</h1><p class="sub">gpec {html.escape(str(version))} — '
         f"{html.escape(tr('run', lang))} {html.escape(str(run_date))}</p>{toc}{content}"
         "</main></body></html>"
     )
-    path = Path(path)
-    path.write_text(doc, encoding="utf-8")
-    return path
 
 
 def _lookup(results, table: str, code: str, value) -> str:
