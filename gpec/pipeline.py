@@ -428,9 +428,104 @@ def run_pipeline(
     >>> res.gaps.columns[:4].tolist()  # doctest: +SKIP
     ['territory', 'territory_label', 'occupation', 'occupation_label']
     """
-    from gpec import demand, gap, scenarios, supply, territory
+    from gpec import demand, gap, scenarios, territory
 
     cfg = Config.from_dict(cfg)
+    stage = on_stage or (lambda name: None)
+    data = _validated(data, cfg, stage, strict, plausibility, warnings_as_errors)
+    rejected = data.rejected
+    seed = cfg.run.seed
+    level = cfg.run.level
+    stage("forecast")
+    model, forecast = forecast_stage(data, cfg.forecast, level=level, seed=seed, verbose=verbose)
+    bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
+    fc_bottom = forecast[forecast["territory"].isin(bottom)]
+
+    stage("demand")
+    openings, op_paths, open_kw, interval_method = _demand_stage(fc_bottom, model, data, cfg)
+    needs = (
+        demand.skill_needs(openings, data.occupation_skills)
+        if data.occupation_skills is not None
+        else pd.DataFrame()
+    )
+
+    stage("supply")
+    sp = cfg.supply
+    offers = data.training_offers
+    ent, quality, review, titles = _supply_stage(data, sp)
+    catch = _catchments(ent, data, cfg)
+    ent = _supply_interval(ent, sp)
+    mapped = ent[ent["occupation"].notna()] if len(ent) else ent
+    stage("allocation")
+    alloc = gap.allocate(
+        openings,
+        mapped,
+        catch,
+        small_threshold=cfg.gap.small_threshold,
+        openings_paths=op_paths,
+    )
+    del op_paths  # the paths' memory is not needed past the gap bounds
+    sgaps, trans = _skill_tables(alloc, openings, data, cfg)
+    gaps, hiring = _hiring_check(alloc.gaps, openings, data)
+    hist_last = data.employment[data.employment["territory"].isin(bottom)]
+    profile = territory.profile(hist_last, data.territories)
+
+    scen = pd.DataFrame()
+    if cfg.scenarios:
+        stage("scenarios")
+        scen = _labels(
+            scenarios.run(
+                fc_bottom,
+                cfg.scenarios,
+                workforce_age=data.workforce_age,
+                openings_kwargs=open_kw,
+                entrants=mapped,
+                catchment=catch,
+                baseline=(openings, alloc),
+                completion_default=sp.completion_default,
+                placement_default=sp.placement_default,
+                supply_interval=lambda e: _supply_interval(e, sp),
+                small_threshold=cfg.gap.small_threshold,
+            ),
+            data,
+        )
+
+    stage("tables")
+    backtest = getattr(model, "backtest_", pd.DataFrame())
+    summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
+    provenance = _provenance(data, cfg, forecast, titles, interval_method)
+    return Results(
+        forecast=_labels(forecast, data),
+        backtest=backtest,
+        openings=_labels(openings, data),
+        skill_needs=_labels(needs, data),
+        entrants=_labels(_offer_labels(ent, offers), data),
+        gaps=_labels(gaps, data),
+        skill_gaps=_labels(sgaps, data),
+        transitions=_labels(trans, data),
+        surplus=_labels(_offer_labels(alloc.surplus, offers), data),
+        mapping_quality=quality,
+        mapping_review=review,
+        profile=_labels(profile, data),
+        hiring_check=_labels(hiring, data),
+        scenarios=scen,
+        rejected=rejected,
+        backtest_summary=summary,
+        config=cfg,
+        provenance=provenance,
+        data=data,
+    )
+
+
+def _validated(
+    data: GpecData,
+    cfg: Config,
+    stage: Callable[[str], None],
+    strict: bool,
+    plausibility: Any,
+    warnings_as_errors: bool,
+) -> GpecData:
+    """The data checked against the configuration and validated; stops when a table is empty."""
     for name in ("territories", "occupations", "employment"):
         if getattr(data, name) is None:
             raise ConfigError(f'the table {name!r} is required ([data] {name} = "...")')
@@ -438,8 +533,7 @@ def run_pipeline(
     from gpec.config import check_against_data
 
     for note in check_against_data(cfg, data):
-        warnings.warn(note, UserWarning, stacklevel=2)
-    stage = on_stage or (lambda name: None)
+        warnings.warn(note, UserWarning, stacklevel=3)
     stage("validation")
     if plausibility is None:
         plausibility = cfg.validate.rules()  # [validate]
@@ -463,14 +557,17 @@ def run_pipeline(
             "annual employment (a year such as 2005); `gpec forecast` also takes quarterly or "
             "monthly series"
         )
-    seed = cfg.run.seed
-    level = cfg.run.level
-    stage("forecast")
-    model, forecast = forecast_stage(data, cfg.forecast, level=level, seed=seed, verbose=verbose)
-    bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
-    fc_bottom = forecast[forecast["territory"].isin(bottom)]
+    return data
 
-    stage("demand")
+
+def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
+    """Openings of the bottom-level forecast, their paths, the openings options, the interval rule.
+
+    Bounds come from joint sample paths when the forecaster draws them (the scenarios keep the
+    envelope rule: their forecasts are shifted copies of these).
+    """
+    from gpec import demand
+
     dm = cfg.demand
     exit_rates = dict(dm.exit_rates) or None
     open_kw = dict(
@@ -482,8 +579,6 @@ def run_pipeline(
     )
     if dm.turnover_rate:
         open_kw["turnover_rates"] = float(dm.turnover_rate)
-    # bounds from joint sample paths when the forecaster draws them (the scenarios keep the
-    # envelope rule: their forecasts are shifted copies of these)
     op_paths = None
     n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
     n_paths = _n_paths(n_series, cfg.forecast.horizon) if hasattr(model, "iter_paths") else 0
@@ -494,7 +589,7 @@ def run_pipeline(
             **open_kw,
             paths=model,
             n_paths=n_paths,
-            random_state=seed,
+            random_state=cfg.run.seed,
             return_paths=True,
         )
         interval_method = f"quantiles of {n_paths} joint sample paths per series"
@@ -504,14 +599,13 @@ def run_pipeline(
             f"envelope of the forecast's bounds ({n_series:,} series: too many to age "
             f"{_MIN_PATHS} sample paths each within {_PATHS_ROWS:,.0f} series x paths)"
         )
-    needs = (
-        demand.skill_needs(openings, data.occupation_skills)
-        if data.occupation_skills is not None
-        else pd.DataFrame()
-    )
+    return openings, op_paths, open_kw, interval_method
 
-    stage("supply")
-    sp = cfg.supply
+
+def _supply_stage(data: GpecData, sp):
+    """Entrants of the training offers, mapping quality and review, the titles taught."""
+    from gpec import supply
+
     offers = data.training_offers
     titles = None
     review = None
@@ -553,90 +647,60 @@ def run_pipeline(
             columns=["offer", "site", "occupation", "share", "entrants", "score", "reason"]
         )
         quality = pd.DataFrame()
+    return ent, quality, review, titles
+
+
+def _catchments(ent: pd.DataFrame, data: GpecData, cfg: Config) -> pd.DataFrame:
+    """Catchments of the offers' sites and of the new offers of supply scenarios."""
+    from gpec import territory
 
     ct = cfg.catchment
-    # sites of the offers, and of the new offers of supply scenarios
     new_sites = {str(sc["site"]) for sc in cfg.scenarios if sc.get("new_seats") is not None}
     sites = sorted((set(ent["site"].dropna()) if len(ent) else set()) | new_sites)
-    catch = (
-        territory.catchment(
-            data.territories,
-            sites=sites,
-            method=ct.method,
-            max_km=ct.max_km,
-            decay_km=ct.decay_km,
-            level=ct.level,
-            bottom_level=level,
-        )
-        if sites
-        else pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
+    if not sites:
+        return pd.DataFrame(columns=["site", "territory", "distance_km", "weight"])
+    return territory.catchment(
+        data.territories,
+        sites=sites,
+        method=ct.method,
+        max_km=ct.max_km,
+        decay_km=ct.decay_km,
+        level=ct.level,
+        bottom_level=cfg.run.level,
     )
-    ent = _supply_interval(ent, sp)
-    mapped = ent[ent["occupation"].notna()] if len(ent) else ent
-    stage("allocation")
-    alloc = gap.allocate(
-        openings,
-        mapped,
-        catch,
-        small_threshold=cfg.gap.small_threshold,
-        openings_paths=op_paths,
-    )
-    del op_paths  # the paths' memory is not needed past the gap bounds
-    sgaps = (
-        gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
-        if data.occupation_skills is not None
-        else pd.DataFrame()
-    )
+
+
+def _skill_tables(alloc, openings: pd.DataFrame, data: GpecData, cfg: Config):
+    """Skill gaps and reconversion paths (empty tables without occupation skills)."""
+    from gpec import gap
+
+    if data.occupation_skills is None:
+        return pd.DataFrame(), pd.DataFrame()
+    sgaps = gap.skill_gaps(alloc, data.occupation_skills, skills=data.skills)
     change = openings[["territory", "occupation", "period", "expansion"]]
-    trans = (
-        gap.transitions(
-            alloc.gaps,
-            change,
-            data.occupation_skills,
-            mobility=data.extra.get("mobility"),
-            top_n=cfg.gap.transitions_top_n,
-            min_overlap=cfg.gap.transitions_min_overlap,
-        )
-        if data.occupation_skills is not None
-        else pd.DataFrame()
+    trans = gap.transitions(
+        alloc.gaps,
+        change,
+        data.occupation_skills,
+        mobility=data.extra.get("mobility"),
+        top_n=cfg.gap.transitions_top_n,
+        min_overlap=cfg.gap.transitions_min_overlap,
     )
-    gaps, hiring = _hiring_check(alloc.gaps, openings, data)
-    hist_last = data.employment[data.employment["territory"].isin(bottom)]
-    profile = territory.profile(hist_last, data.territories)
+    return sgaps, trans
 
-    scen = pd.DataFrame()
-    if cfg.scenarios:
-        stage("scenarios")
-        scen = _labels(
-            scenarios.run(
-                fc_bottom,
-                cfg.scenarios,
-                workforce_age=data.workforce_age,
-                openings_kwargs=open_kw,
-                entrants=mapped,
-                catchment=catch,
-                baseline=(openings, alloc),
-                completion_default=sp.completion_default,
-                placement_default=sp.placement_default,
-                supply_interval=lambda e: _supply_interval(e, sp),
-                small_threshold=cfg.gap.small_threshold,
-            ),
-            data,
-        )
 
-    stage("tables")
-    backtest = getattr(model, "backtest_", pd.DataFrame())
-    summary = model.backtest_summary() if hasattr(model, "backtest_summary") else pd.DataFrame()
-    provenance = {
+def _provenance(data: GpecData, cfg: Config, forecast, titles, interval_method: str) -> dict:
+    """What the run used: date, seed, versions, sources and their checksums, config, counts."""
+    return {
         "run_date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "seed": seed,
+        "seed": cfg.run.seed,
         "versions": _versions(),
         "data_meta": meta_to_toml({k: v for k, v in data.meta.items() if k != "warnings"}),
         "sources": {k: str(v) for k, v in data.sources.items()},
         "sources_sha256": _checksums(data.sources),
         "config": cfg.to_dict(),
         "rows": {name: len(t) for name, t in data.tables.items()},
-        "rejected_rows": len(rejected),
+        "rejected_rows": len(data.rejected),
         "plausibility_warnings": {
             str(k): int(v) for k, v in data.warnings.groupby("check").size().items()
         },
@@ -644,27 +708,6 @@ def run_pipeline(
         "stale_series": _stale_series(forecast),
         "openings_interval": interval_method,
     }
-    return Results(
-        forecast=_labels(forecast, data),
-        backtest=backtest,
-        openings=_labels(openings, data),
-        skill_needs=_labels(needs, data),
-        entrants=_labels(_offer_labels(ent, offers), data),
-        gaps=_labels(gaps, data),
-        skill_gaps=_labels(sgaps, data),
-        transitions=_labels(trans, data),
-        surplus=_labels(_offer_labels(alloc.surplus, offers), data),
-        mapping_quality=quality,
-        mapping_review=review,
-        profile=_labels(profile, data),
-        hiring_check=_labels(hiring, data),
-        scenarios=scen,
-        rejected=rejected,
-        backtest_summary=summary,
-        config=cfg,
-        provenance=provenance,
-        data=data,
-    )
 
 
 def _hiring_check(gaps: pd.DataFrame, openings: pd.DataFrame, data: GpecData):
