@@ -29,6 +29,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -262,6 +263,90 @@ def read_urssaf(
     cols = {_norm(c): c for c in df.columns}
     ledger = RowLedger()
     ledger.read(file, len(df))
+    lay = _layout(path, df, cols)
+    t_code, t_label, s_code, s_label = _codes(df, cols)
+    lv = _levels(path, t_code, s_code, sector_level, territory_level)
+    keep = _check_rows(df, file, cols, ledger, lay, lv, t_code, s_code)
+    rows, period, emp_raw, est_raw, idx, years = _raw_cells(df, keep.to_numpy(), lay)
+    emp, emp_empty, emp_bad = _number(emp_raw)
+    est, est_empty, est_bad = _number(est_raw)
+    secret = emp_empty & ~est_empty & ~est_bad
+    reason = np.full(len(emp), None, dtype=object)
+    reason[emp_empty] = "empty"
+    reason[secret] = "secret"
+    reason[emp_bad] = "unreadable"
+    cells = pd.DataFrame(
+        {
+            "row": rows,
+            "territory": _territory_codes(t_code, lv.territory, df.index).to_numpy()[idx],
+            "occupation": s_code[lv.sector].to_numpy()[idx],
+            "period": period,
+            "employment": emp,
+            "establishments": est,
+            "reason": reason,
+        }
+    )
+    unreadable = cells[emp_bad | est_bad]
+    meta = _meta(path, df, lay.layout, lv, years, len(cells), emp_empty, secret, unreadable)
+    if "ape" in s_code:
+        interim = s_code["ape"].to_numpy()[idx] == "7820Z"
+        if interim.any():
+            meta["interim_jobs"] = {
+                int(y): float(v)
+                for y, v in pd.Series(emp[interim]).groupby(period[interim]).sum().items()
+            }
+    finest = (lv.territory == lv.file_t) and (lv.sector == lv.file_s)
+    cells, employment, establishments = _cell_tables(cells, emp, finest)
+    sectors, crosswalk, split_codes = _sectors(s_code, s_label, keep)
+    if split_codes:
+        meta["sectors_with_several_parents"] = split_codes
+    territories, memberships, chain = _territories(t_code, t_label, keep, lv.territory)
+    meta["territory_chain"] = chain
+    if "epci" in t_code and "commune" in t_code:
+        meta["epci_note"] = (
+            "EPCI totals cover the communes present in the file only (an extract of one zone "
+            "d'emploi holds the part of each EPCI inside that zone)"
+        )
+    meta["row_accounting"] = ledger.checked_accounting()
+    return GpecData(
+        territories=territories,
+        occupations=_occupations(sectors, lv.sector),
+        employment=employment,
+        rejected=ledger.frame(),
+        meta=meta,
+        sources={"employment": str(path), "territories": str(path), "occupations": str(path)},
+        extra={
+            "cells": cells,
+            "establishments": establishments,
+            "sectors": sectors,
+            "sector_crosswalk": crosswalk,
+            "memberships": memberships,
+        },
+    )
+
+
+class _Layout(NamedTuple):
+    """How a file holds its years: ``wide`` (one column per year) or ``long``."""
+
+    layout: str
+    years: list[int]
+    wide: dict  # (kind, year) -> column
+    year_col: str | None
+    emp_long: str | None
+    est_long: str | None
+
+
+class _Levels(NamedTuple):
+    """The file's own territory and sector levels, and those asked for."""
+
+    file_t: str
+    file_s: str
+    territory: str
+    sector: str
+
+
+def _layout(path: Path, df: pd.DataFrame, cols: dict[str, str]) -> _Layout:
+    """Tell the wide layout from the long one; a file of neither is not an URSSAF file."""
     wide = {m.groups(): c for n, c in cols.items() if (m := _WIDE.fullmatch(n))}
     emp_long, est_long = _first(cols, _EMP_LONG), _first(cols, _EST_LONG)
     year_col = _first(cols, ("annee",))
@@ -277,7 +362,13 @@ def read_urssaf(
             f"YYYY' columns, nor 'annee' + 'effectifs_salaries_moyens'; found "
             f"{list(df.columns)[:8]}...)"
         )
-    t_code, t_label, s_code, s_label = _codes(df, cols)
+    return _Layout(layout, years, wide, year_col, emp_long, est_long)
+
+
+def _levels(
+    path: Path, t_code: dict, s_code: dict, sector_level: str | None, territory_level: str | None
+) -> _Levels:
+    """The file's finest levels and the levels asked for (default: the file's), checked."""
     file_t = next((lv for lv in TERRITORY_LEVELS if lv in t_code), "nation")
     file_s = next((lv for lv in SECTOR_LEVELS if lv in s_code), None)
     if file_s is None:
@@ -294,8 +385,22 @@ def read_urssaf(
             f"{path}: territory_level {territory_level!r} not in the file "
             f"(levels found: {[lv for lv in TERRITORY_LEVELS if lv in t_code] or ['nation']})"
         )
+    return _Levels(file_t, file_s, territory_level, sector_level)
 
-    # ---- row checks: the file's own key must be valid and unique
+
+def _check_rows(
+    df: pd.DataFrame,
+    file: str,
+    cols: dict[str, str],
+    ledger: RowLedger,
+    lay: _Layout,
+    lv: _Levels,
+    t_code: dict,
+    s_code: dict,
+) -> pd.Series:
+    """The rows kept: the file's own key valid and unique, the codes of the asked levels valid,
+    a year in the long layout; the others rejected with their reason."""
+    file_t, file_s = lv.file_t, lv.file_s
     keep = pd.Series(True, index=df.index)
     if file_t != "nation":
         system, _ = _TERR_SYSTEM[file_t]
@@ -308,32 +413,34 @@ def read_urssaf(
         ledger, file, keep, ok, col, s_code[file_s], f"not a {file_s.upper()} code"
     )
     terr = t_code[file_t] if file_t != "nation" else pd.Series("FR", index=df.index)
-    if territory_level != file_t:
-        system, _ = _TERR_SYSTEM[territory_level]
+    if lv.territory != file_t:
+        level = lv.territory
+        system, _ = _TERR_SYSTEM[level]
         keep = _reject_unless(
             ledger,
             file,
             keep,
-            check_pattern(t_code[territory_level], CODE_PATTERNS[system]),
-            _first(cols, _TERR_CODE[territory_level]),
-            t_code[territory_level],
-            f"no valid {territory_level} code (needed for territory_level={territory_level!r})",
+            check_pattern(t_code[level], CODE_PATTERNS[system]),
+            _first(cols, _TERR_CODE[level]),
+            t_code[level],
+            f"no valid {level} code (needed for territory_level={level!r})",
         )
-    if sector_level != file_s:
+    if lv.sector != file_s:
+        level = lv.sector
         keep = _reject_unless(
             ledger,
             file,
             keep,
-            check_pattern(s_code[sector_level], _SECTOR_PATTERN[sector_level]),
-            _first(cols, _SECTOR_COLS[sector_level][1]),
-            s_code[sector_level],
-            f"no valid {sector_level.upper()} code (needed for sector_level={sector_level!r})",
+            check_pattern(s_code[level], _SECTOR_PATTERN[level]),
+            _first(cols, _SECTOR_COLS[level][1]),
+            s_code[level],
+            f"no valid {level.upper()} code (needed for sector_level={level!r})",
         )
     key = pd.DataFrame({"t": terr, "s": s_code[file_s]})
-    if layout == "long":
-        year = _text(df[year_col])
+    if lay.layout == "long":
+        year = _text(df[lay.year_col])
         keep = _reject_unless(
-            ledger, file, keep, year.str.fullmatch(r"\d{4}"), year_col, year, "not a year"
+            ledger, file, keep, year.str.fullmatch(r"\d{4}"), lay.year_col, year, "not a year"
         )
         key["y"] = year
     dup = keep & key.duplicated()
@@ -348,10 +455,14 @@ def read_urssaf(
     )
     keep &= ~dup
     ledger.keep(file, int(keep.sum()))
-    kept = keep.to_numpy()
+    return keep
 
-    # ---- cells: one per kept row x year, nulls kept with their reason
-    if layout == "wide":
+
+def _raw_cells(df: pd.DataFrame, kept: np.ndarray, lay: _Layout) -> tuple:
+    """One raw cell per kept row x year: (file row, period, employment and establishment
+    cells as read, position of the row in ``df``, years)."""
+    years, wide = lay.years, lay.wide
+    if lay.layout == "wide":
         n, k = int(kept.sum()), len(years)
         emp_raw = np.column_stack([df[wide[("effectifs_salaries", str(y))]].to_numpy(object)[kept]
                                    for y in years])  # fmt: skip
@@ -369,62 +480,63 @@ def read_urssaf(
         idx = np.repeat(np.flatnonzero(kept), k)
     else:
         rows = df.index.to_numpy()[kept]
-        period = _text(df[year_col]).to_numpy()[kept].astype("int64")
-        emp_raw = df[emp_long].to_numpy(object)[kept]
+        period = _text(df[lay.year_col]).to_numpy()[kept].astype("int64")
+        emp_raw = df[lay.emp_long].to_numpy(object)[kept]
         est_raw = (
-            df[est_long].to_numpy(object)[kept]
-            if est_long is not None
+            df[lay.est_long].to_numpy(object)[kept]
+            if lay.est_long is not None
             else np.full(len(rows), None, dtype=object)
         )
         idx = np.flatnonzero(kept)
         years = sorted(set(period.tolist()))
+    return rows, period, emp_raw, est_raw, idx, years
 
-    def number(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s = pd.Series(raw, dtype=object)
-        empty = s.isna().to_numpy() | s.astype(str).str.strip().eq("").to_numpy()
-        val = to_number(s.where(~empty)).to_numpy(dtype=float, copy=True)
-        bad = ~empty & (np.isnan(val) | (val < 0))
-        val[bad] = np.nan
-        return val, empty, bad
 
-    emp, emp_empty, emp_bad = number(emp_raw)
-    est, est_empty, est_bad = number(est_raw)
-    reason = np.full(len(emp), None, dtype=object)
-    reason[emp_empty] = "empty"
-    reason[emp_empty & ~est_empty & ~est_bad] = "secret"
-    reason[emp_bad] = "unreadable"
+def _number(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells -> (value, empty, unreadable); an unreadable or negative cell is NaN."""
+    s = pd.Series(raw, dtype=object)
+    empty = s.isna().to_numpy() | s.astype(str).str.strip().eq("").to_numpy()
+    val = to_number(s.where(~empty)).to_numpy(dtype=float, copy=True)
+    bad = ~empty & (np.isnan(val) | (val < 0))
+    val[bad] = np.nan
+    return val, empty, bad
+
+
+def _territory_codes(t_code: dict, territory_level: str, index: pd.Index) -> pd.Series:
+    """The gpec territory code of each row at ``territory_level`` (régions prefixed ``R``)."""
     if territory_level == "nation":
-        terr_level_code = pd.Series("FR", index=df.index)
-    elif territory_level == "region":
-        terr_level_code = "R" + t_code["region"]
-    else:
-        terr_level_code = t_code[territory_level]
-    cells = pd.DataFrame(
-        {
-            "row": rows,
-            "territory": terr_level_code.to_numpy()[idx],
-            "occupation": s_code[sector_level].to_numpy()[idx],
-            "period": period,
-            "employment": emp,
-            "establishments": est,
-            "reason": reason,
-        }
-    )
-    unreadable = cells[emp_bad | est_bad]
+        return pd.Series("FR", index=index)
+    if territory_level == "region":
+        return "R" + t_code["region"]
+    return t_code[territory_level]
+
+
+def _meta(
+    path: Path,
+    df: pd.DataFrame,
+    layout: str,
+    lv: _Levels,
+    years: list,
+    n_cells: int,
+    emp_empty: np.ndarray,
+    secret: np.ndarray,
+    unreadable: pd.DataFrame,
+) -> dict:
+    """The reader's meta: layout, levels, years, counts of empty, secret, unreadable cells."""
     meta: dict = {
         "source": str(path),
         "format": "urssaf",
         "layout": layout,
         "encoding": df.attrs.get("encoding"),
         "separator": df.attrs.get("sep"),
-        "file_territory_level": file_t,
-        "file_sector_level": file_s,
-        "territory_level": territory_level,
-        "sector_level": sector_level,
+        "file_territory_level": lv.file_t,
+        "file_sector_level": lv.file_s,
+        "territory_level": lv.territory,
+        "sector_level": lv.sector,
         "years": [int(y) for y in years],
-        "cells": len(cells),
+        "cells": n_cells,
         "empty_cells": int(emp_empty.sum()),
-        "secret_cells": int((emp_empty & ~est_empty & ~est_bad).sum()),
+        "secret_cells": int(secret.sum()),
         "unreadable_cells": len(unreadable),
         "missing_reasons": dict(MISSING_REASONS),
         "totals_rule": "totals are sums of the published cells; unknown_cells counts the "
@@ -435,14 +547,14 @@ def read_urssaf(
     if len(unreadable):
         meta["unreadable_examples"] = unreadable.head(20)[["row", "territory", "occupation",
                                                            "period"]].to_dict("records")  # fmt: skip
-    if "ape" in s_code:
-        interim = s_code["ape"].to_numpy()[idx] == "7820Z"
-        if interim.any():
-            meta["interim_jobs"] = {
-                int(y): float(v)
-                for y, v in pd.Series(emp[interim]).groupby(period[interim]).sum().items()
-            }
-    finest = (territory_level == file_t) and (sector_level == file_s)
+    return meta
+
+
+def _cell_tables(
+    cells: pd.DataFrame, emp: np.ndarray, finest: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cells summed to the asked levels (unless ``finest``), then the ``cells``, ``employment``
+    (published cells) and ``establishments`` tables."""
     if finest:
         cells["n_cells"] = 1
         cells["unknown_cells"] = np.isnan(emp).astype(int)
@@ -485,8 +597,14 @@ def read_urssaf(
             "reason",
         ]
     ]
+    return cells, employment, establishments
 
-    # ---- sectors: tree and crosswalk from the finest level to each coarser one
+
+def _sectors(
+    s_code: dict, s_label: dict, keep: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The sector tree (sector, label, level, parent, parent_level), the crosswalk from the
+    finest level to each coarser one, and the sectors with several parents."""
     levels = [lv for lv in SECTOR_LEVELS if lv in s_code]
     sec_rows, cw_rows, split_codes = [], [], {}
     for i, lv in enumerate(levels):
@@ -512,10 +630,13 @@ def read_urssaf(
     crosswalk["weight"] = 1.0 / crosswalk.groupby(["source_system", "source", "target_system"])[
         "target"
     ].transform("size")
-    if split_codes:
-        meta["sectors_with_several_parents"] = split_codes
+    return sectors, crosswalk, split_codes
+
+
+def _occupations(sectors: pd.DataFrame, sector_level: str) -> pd.DataFrame:
+    """The sectors of ``sector_level`` as the canonical ``occupations`` table."""
     occ = sectors[sectors["level"] == sector_level]
-    occupations = pd.DataFrame(
+    return pd.DataFrame(
         {
             "occupation": occ["sector"].to_numpy(),
             "label": occ["label"].to_numpy(),
@@ -523,31 +644,6 @@ def read_urssaf(
             "parent": None,
         }
     ).astype({"parent": object})
-
-    # ---- territories: from territory_level up to France
-    territories, memberships, chain = _territories(t_code, t_label, keep, territory_level)
-    meta["territory_chain"] = chain
-    if "epci" in t_code and "commune" in t_code:
-        meta["epci_note"] = (
-            "EPCI totals cover the communes present in the file only (an extract of one zone "
-            "d'emploi holds the part of each EPCI inside that zone)"
-        )
-    meta["row_accounting"] = ledger.checked_accounting()
-    return GpecData(
-        territories=territories,
-        occupations=occupations,
-        employment=employment,
-        rejected=ledger.frame(),
-        meta=meta,
-        sources={"employment": str(path), "territories": str(path), "occupations": str(path)},
-        extra={
-            "cells": cells,
-            "establishments": establishments,
-            "sectors": sectors,
-            "sector_crosswalk": crosswalk,
-            "memberships": memberships,
-        },
-    )
 
 
 def _territories(
