@@ -53,7 +53,7 @@ def test_interrupted_run_leaves_previous_results_byte_identical(tmp_path):
 
     outcomes = []
     # at fractions of a full run (reading, forecast, demand, allocation, writing) ...
-    points: list[float | str] = [0.1, 0.3, 0.5, 0.7]
+    points: list[float | str] = [0.15, 0.5]
     # ... and once for sure while the files are being written (the temporary folder exists)
     points.append("writing")
     for point in points:
@@ -79,4 +79,4 @@ def test_interrupted_run_leaves_previous_results_byte_identical(tmp_path):
         assert _digest(out) == before, point  # byte-identical previous results
         assert not _temporary(tmp_path), point  # no temporary folder left
     interrupted = [p for p, rc in outcomes if rc == 130]
-    assert "writing" in interrupted and len(interrupted) >= 3, outcomes
+    assert "writing" in interrupted and len(interrupted) >= 2, outcomes
