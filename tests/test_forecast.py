@@ -86,6 +86,57 @@ def test_theta_is_ses_with_half_slope_drift():
     np.testing.assert_allclose(fc, [[23 + 1.0, 23 + 2.0, 23 + 3.0]], rtol=1e-9)
 
 
+def _drift_ses_reference(y: list[float], h: int) -> list[float]:
+    """Plain-Python loop over the documented grid: the oracle for ``fast.drift_ses``."""
+    best = None
+    for alpha in fast.THETA_ALPHAS:
+        for w in fast.DRIFT_WEIGHTS:
+            level, sse = y[0], 0.0
+            for t in range(1, len(y)):
+                xs = list(range(t))  # least-squares slope of y[0..t-1] against time
+                mx, my = sum(xs) / t, sum(y[:t]) / t
+                sxx = sum((x - mx) ** 2 for x in xs)
+                b = (
+                    sum((x - mx) * (v - my) for x, v in zip(xs, y[:t], strict=True)) / sxx
+                    if sxx
+                    else 0.0
+                )
+                pred = level + w * b
+                if t >= 2:
+                    sse += (y[t] - pred) ** 2
+                level = pred + alpha * (y[t] - pred)
+            n = len(y)
+            mx, my = (n - 1) / 2, sum(y) / n
+            b = sum((x - mx) * (v - my) for x, v in enumerate(y)) / sum(
+                (x - mx) ** 2 for x in range(n)
+            )
+            if best is None or sse < best[0] - 1e-12:
+                best = (sse, [level + w * b * k for k in range(1, h + 1)])
+    return best[1]
+
+
+def test_drift_ses_matches_a_plain_loop_reference(rng):
+    rows = [list(50 + rng.normal(0, 3, 12).cumsum() + s * np.arange(12)) for s in (-2, 0, 1, 4)]
+    got = fast.drift_ses(np.array(rows), 4)
+    want = [_drift_ses_reference(r, 4) for r in rows]
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_drift_ses_starts_at_each_series_first_observation(rng):
+    y = 30 + rng.normal(0, 2, 10).cumsum() + 1.5 * np.arange(10)
+    alone = fast.drift_ses(y[None, :], 3)
+    # the same series behind a back-filled gap of four periods (as prepare_matrix leaves it)
+    X, start, _ = prepare_matrix(np.r_[[np.nan] * 4, y][None, :])
+    np.testing.assert_allclose(fast.drift_ses(X, 3, start), alone, rtol=1e-9)
+
+
+def test_drift_ses_line_and_flat_series():
+    line = 5 + 2 * np.arange(10.0)
+    np.testing.assert_allclose(fast.drift_ses(line[None, :], 3), [[25.0, 27.0, 29.0]])
+    flat = np.full((1, 8), 7.0)
+    np.testing.assert_allclose(fast.drift_ses(flat, 2), [[7.0, 7.0]])
+
+
 def test_constant_share_keeps_last_share():
     t = np.arange(12.0)
     X = np.vstack([10 + 2 * t, 20 + 4 * t, 100 + 0 * t])

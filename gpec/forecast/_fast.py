@@ -29,6 +29,7 @@ __all__ = [
     "ses",
     "holt",
     "theta",
+    "drift_ses",
     "constant_share",
 ]
 
@@ -38,6 +39,7 @@ HOLT_ALPHAS = np.array([0.2, 0.5, 0.8, 1.0])
 HOLT_BETA_FRACTIONS = np.array([0.05, 0.2, 0.5, 1.0])
 HOLT_PHIS = np.array([0.8, 0.9, 0.98])
 THETA_ALPHAS = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
+DRIFT_WEIGHTS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 
 _CHUNK = 20_000
 _HOLT_CHUNK = 1_000  # keeps the (series x grid) state arrays in cache
@@ -265,6 +267,60 @@ def theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.nda
     return out
 
 
+def drift_ses(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Simple exponential smoothing with a drift, drift weight and alpha fitted per series.
+
+    An optimised-Theta-like model: the drift is a fraction ``w`` of the
+    least-squares slope ``b_t`` of the series up to ``t`` (recomputed at every
+    period, as in the dynamic Theta models), and the level follows::
+
+        yhat_{t+1|t} = l_t + w b_t
+        l_{t+1} = yhat_{t+1|t} + alpha (y_{t+1} - yhat_{t+1|t})
+
+    ``w = 0`` is simple exponential smoothing, ``w = 0.5`` is close to the
+    standard Theta method, ``w = 1`` with ``alpha = 1`` a random walk with the
+    least-squares drift. ``(alpha, w)`` minimise the in-sample sum of squared
+    one-step errors (from the third observation on) over the grid
+    ``THETA_ALPHAS x DRIFT_WEIGHTS``. Forecast ``l_T + k w b_T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drift_ses(np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), 2).round(6).tolist()
+    [[6.0, 7.0]]
+    """
+    n, T = X.shape
+    start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
+    A = np.repeat(THETA_ALPHAS, len(DRIFT_WEIGHTS))[None, :]
+    Wd = np.tile(DRIFT_WEIGHTS, len(THETA_ALPHAS))[None, :]
+    out = np.empty((n, h))
+    k = _steps(h)
+    for sl in _chunks(n, _HOLT_CHUNK):
+        x, s = X[sl], start[sl]
+        m = x.shape[0]
+        level = np.repeat(x[:, :1], A.shape[1], axis=1)
+        sse = np.zeros_like(level)
+        sums = np.zeros((5, m))  # count, sum t, sum y, sum t^2, sum t y (from each start)
+        slope = np.zeros(m)
+        for t in range(T):
+            y = x[:, t]
+            if t > 0:
+                fc = level + Wd * slope[:, None]
+                err = y[:, None] - fc
+                scored = (t >= s + 2)[:, None]
+                sse += np.where(scored, err * err, 0.0)
+                level = np.where((t > s)[:, None], fc + A * err, y[:, None])
+            on = (t >= s).astype(float)
+            sums += on * np.array([np.ones(m), np.full(m, float(t)), y, np.full(m, t * t), t * y])
+            c, st, sy, stt, sty = sums
+            den = c * stt - st * st
+            slope = np.divide(c * sty - st * sy, den, out=np.zeros(m), where=den > 0)
+        best = sse.argmin(axis=1)
+        rows = np.arange(m)
+        out[sl] = level[rows, best][:, None] + (Wd[0, best] * slope)[:, None] * k[None, :]
+    return out
+
+
 def constant_share(
     X: np.ndarray,
     h: int,
@@ -326,6 +382,7 @@ FAST_MODELS: dict[str, Callable[..., np.ndarray]] = {
     "ses": ses,
     "holt": holt,
     "theta": theta,
+    "drift_ses": drift_ses,
     "cshare": constant_share,
 }
 """Vectorised models by name; all share the signature ``f(X, h, start, **kw)``."""
