@@ -192,19 +192,23 @@ def _unit_rows(A) -> np.ndarray:
     return A / norms
 
 
-def _add_standardized(F: np.ndarray, S: np.ndarray, weight: float) -> None:
-    """``F += weight * S / sd(S)`` row by row (0 for constant rows).
+def _add_standardized(F: np.ndarray, S: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """``F += weight * S / sd(S)`` row by row (0 for constant rows); ``S`` is overwritten.
 
     This is ``weight`` times the per-row z-score of ``S`` up to a per-row constant, which changes
     neither the ranking nor ``F - max(F)``: the mean is not subtracted (two passes fewer).
+    Returns the rows' mean and standard deviation (1 on constant rows) as float32 columns, for
+    the z-scores of a few entries.
     """
     n = S.shape[1]
     mean = S.mean(axis=1, dtype=np.float64)
     var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
     sd = np.sqrt(np.maximum(var, 0.0))
-    scale = np.divide(weight, sd, out=np.zeros_like(sd), where=sd > 1e-12 * (1 + np.abs(mean)))
+    ok = sd > 1e-12 * (1 + np.abs(mean))
+    scale = np.divide(weight, sd, out=np.zeros_like(sd), where=ok)
     S *= scale.astype(np.float32)[:, None]
     F += S
+    return mean.astype(np.float32)[:, None], np.where(ok, sd, 1.0).astype(np.float32)[:, None]
 
 
 class _NearestTitle:

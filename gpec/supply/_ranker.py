@@ -37,17 +37,32 @@ def _row_moments(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = S.mean(axis=1, dtype=np.float64)
     var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
     sd = np.sqrt(np.maximum(var, 0.0))
-    sd[sd < 1e-9] = 1.0
-    return mean.astype(np.float32)[:, None], sd.astype(np.float32)[:, None]
+    ok = sd > 1e-12 * (1 + np.abs(mean))
+    return mean.astype(np.float32)[:, None], np.where(ok, sd, 1.0).astype(np.float32)[:, None]
 
 
-def top_candidates(base: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the ``k`` best scores of each row, best first (ties: lower index)."""
-    k = min(int(k), base.shape[1])
-    idx = np.argpartition(-base, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(base, idx, axis=1)
-    order = np.lexsort((idx, -vals), axis=-1)
-    return np.take_along_axis(idx, order, axis=1)
+def top_candidates(base: np.ndarray, k: int, block: int = 64) -> np.ndarray:
+    """Column indices of the ``k`` best scores of each row, best first (ties: lower index).
+
+    The ``k``-th largest of the block maxima (blocks of ``block`` columns) is a lower bound of
+    the ``k``-th largest score, so the candidates are among the few scores above it: one pass of
+    maxima and one comparison instead of a partition of every row.
+    """
+    n, m = base.shape
+    k = min(int(k), m)
+    if n == 0:
+        return np.zeros((0, k), dtype=np.intp)
+    if -(-m // block) > k:
+        bmax = np.maximum.reduceat(base, np.arange(0, m, block), axis=1)
+        low = -np.partition(-bmax, k - 1, axis=1)[:, k - 1]
+        rows, cols = np.nonzero(base >= low[:, None])
+        if rows.size <= 16 * k * n:  # rows full of ties would make the sort below large
+            order = np.lexsort((cols, -base[rows, cols], rows))
+            rows, cols = rows[order], cols[order]
+            first = np.searchsorted(rows, np.arange(n))
+            return cols[first[:, None] + np.arange(k)[None, :]]
+    order = np.lexsort((np.broadcast_to(np.arange(m), base.shape), -base), axis=-1)
+    return np.ascontiguousarray(order[:, :k])
 
 
 def _within_rank(v: np.ndarray) -> np.ndarray:
@@ -64,6 +79,9 @@ def pair_features(
     cand: np.ndarray,
     occupation_features: dict[str, np.ndarray],
     family: np.ndarray,
+    *,
+    moments: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    pair_scores: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Features of every (text, candidate) pair, rows in (text, candidate rank) order.
 
@@ -78,22 +96,32 @@ def pair_features(
     occupation_features : dict of name -> ndarray (n_occupations,)
     family : ndarray of int (n_occupations,)
         Family code of each occupation.
+    moments : dict of name -> (mean, sd), optional
+        Row means and standard deviations of channels already computed (by the fusion).
+    pair_scores : dict of name -> ndarray (n_texts, k), optional
+        Scores computed for the candidates only (such as the similarity to the best skill
+        label of the candidate): raw score, gap to the text's best candidate and rank.
 
     Returns
     -------
-    X : ndarray (n_texts * k, n_features)
+    X : ndarray (n_texts * k, n_features), float64, column-major (as the trees read it)
     names : list of str
     """
     n, k = cand.shape
+    moments = moments or {}
     cols: list[np.ndarray] = []
     names: list[str] = []
     for name, S in channels.items():
         v = np.take_along_axis(S, cand, axis=1)
-        mean, sd = _row_moments(S)
+        mean, sd = moments[name] if name in moments else _row_moments(S)
         z = (v - mean) / sd  # the z-scores of the candidates only: no full matrix made
-        best = S.max(axis=1, keepdims=True)
+        best = v.max(axis=1, keepdims=True)
         cols += [v, z, best - v, _within_rank(v), np.broadcast_to(best, (n, k))]
         names += [name, f"{name}_z", f"{name}_gap", f"{name}_rank", f"{name}_best"]
+    for name, v in (pair_scores or {}).items():
+        best = v.max(axis=1, keepdims=True)
+        cols += [v, best - v, _within_rank(v)]
+        names += [name, f"{name}_gap", f"{name}_rank"]
     b = np.take_along_axis(base, cand, axis=1)
     cols += [b, b[:, :1] - b, np.broadcast_to(np.arange(k, dtype=np.float32), (n, k))]
     names += ["fused", "fused_gap", "fused_rank"]
@@ -111,8 +139,22 @@ def pair_features(
     for name, f in occupation_features.items():
         cols.append(np.asarray(f, dtype=np.float32)[cand])
         names.append(name)
-    X = np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2)
-    return X.reshape(n * k, len(names)), names
+    X = np.empty((n * k, len(cols)), dtype=np.float64, order="F")
+    for j, c in enumerate(cols):
+        X[:, j] = np.reshape(c, -1)
+    return X, names
+
+
+def predict_ranker(ranker, X: np.ndarray) -> np.ndarray:
+    """Probability that each candidate is right, on one thread.
+
+    The trees are read row by row on one core: OpenMP threads waiting for each other at every
+    tree cost more CPU than they save on a shared machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="openmp"):
+        return ranker.predict_proba(X)[:, 1]
 
 
 def fit_ranker(X: np.ndarray, y: np.ndarray, random_state: int):

@@ -87,7 +87,7 @@ from gpec.supply._match_scores import (
     _QueryLikelihood,
     _word_counts,
 )
-from gpec.supply._ranker import fit_ranker, pair_features, top_candidates
+from gpec.supply._ranker import fit_ranker, pair_features, predict_ranker, top_candidates
 from gpec.supply._text import FRENCH_STOP_WORDS, _normalize_many, normalize_text
 
 #: character n-grams in more than this multiple of ``max_df`` of the profiles are left out of the
@@ -742,16 +742,26 @@ class OfferMatcher(BaseEstimator):
             for a in range(0, len(texts), max(1, int(self.chunk_size))):
                 b = a + max(1, int(self.chunk_size))
                 ch = prep.channels(a, b)
-                F = prep.fused(ch)
+                moments: dict = {}
+                F = prep.fused(ch, moments)
                 cand = top_candidates(F, k)
-                X, names = pair_features(
-                    prep.ranker_channels(ch), F, cand, self._occupation_features, self._family
-                )
+                X, names = self._pair_features(prep, ch, F, cand, moments)
                 Xs.append(X)
                 ys.append((cand == truth[a:b, None]).ravel().astype(np.int8))
         self.ranker_features_ = names
         self.ranker_ = fit_ranker(np.concatenate(Xs), np.concatenate(ys), self.random_state)
         self.n_ranker_titles_ = int(sum(len(t) for t, _, _ in parts))
+
+    def _pair_features(self, prep, ch: dict, F: np.ndarray, cand: np.ndarray, moments: dict):
+        """Features of the (text, candidate) pairs of one chunk (see ``pair_features``)."""
+        return pair_features(
+            prep.ranker_channels(ch),
+            F,
+            cand,
+            self._occupation_features,
+            self._family,
+            moments=moments,
+        )
 
     def _fusion_weights(self) -> dict[str, float]:
         w = (
@@ -866,12 +876,15 @@ class OfferMatcher(BaseEstimator):
                 return (cos + tw * (np.maximum(cos, ch["titles"]) - cos)).max(axis=1)
             return cos.max(axis=1)
 
-        def fused(ch: dict) -> np.ndarray:
+        def fused(ch: dict, moments: dict | None = None) -> np.ndarray:
+            """The fused score; ``moments`` receives each fused channel's row mean and sd."""
             used = {k: w for k, w in weights.items() if k in ch}
             total = sum(used.values()) or 1.0
             F = np.zeros_like(ch["cosine"])
             for name, w in used.items():
-                _add_standardized(F, ch[name].copy(), w / total)
+                got = _add_standardized(F, ch[name].copy(), w / total)
+                if moments is not None:
+                    moments[name] = got
             if prior is not None:
                 F += prior[None, :]
             return F
@@ -907,18 +920,17 @@ class OfferMatcher(BaseEstimator):
         def scores(a: int, b: int):
             ch = prep.channels(a, b)
             top = prep.best(ch)
-            F = prep.fused(ch)
+            moments: dict = {}
+            F = prep.fused(ch, moments)
             if ranker is not None:
                 cand = top_candidates(F, k)
-                X, names = pair_features(
-                    prep.ranker_channels(ch), F, cand, self._occupation_features, self._family
-                )
+                X, names = self._pair_features(prep, ch, F, cand, moments)
                 if names != self.ranker_features_:
                     raise ValueError(
                         "the learned ranker was trained on other scores than this matcher "
                         f"gives ({self.ranker_features_} vs {names}); fit it again"
                     )
-                p = ranker.predict_proba(X)[:, 1].reshape(cand.shape).astype(np.float32)
+                p = predict_ranker(ranker, X).reshape(cand.shape).astype(np.float32)
                 prob = np.zeros_like(F)
                 np.put_along_axis(prob, cand, p, axis=1)
                 ch["probability"] = prob
