@@ -321,3 +321,83 @@ def test_learned_ranker_gains_on_held_out_rome_fiches(real_data):
     f1, f5 = held_out_accuracy(fusion)
     l1, l5 = held_out_accuracy(learned)
     assert l1 >= f1 + 0.02 and l5 >= f5 + 0.015, (f1, f5, l1, l5)
+
+
+# ----------------------------------------------------------------------------- skill lines
+def _bag_encoder(vocab: list[str]):
+    """Fake encoder: the l2-normalised bag of words of a text over ``vocab``."""
+    index = {w: i for i, w in enumerate(vocab)}
+
+    def encode(texts, role="query"):
+        X = np.zeros((len(texts), len(vocab) + 1))
+        X[:, -1] = 1e-3
+        for r, t in enumerate(texts):
+            for w in t.lower().split():
+                if w in index:
+                    X[r, index[w]] += 1.0
+        return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+    return encode
+
+
+def test_line_scores_by_hand():
+    from gpec.supply.matching import _line_scores
+
+    e = np.eye(3, dtype=np.float32)
+    # occupation 0: lines e0, e1, e2; occupation 1: no line; occupation 2: one line (e0+e1)/√2
+    lines = np.vstack([e, (e[0] + e[1]) / np.sqrt(2)]).astype(np.float32)
+    starts = np.array([0, 3, 3, 4])
+    centroids = np.array([[1, 1, 1], [0, 0, 0], [1, 1, 0]], dtype=np.float32)
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    q = np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    got = _line_scores(q, np.array([[0, 1, 2], [2, 0, 1]]), lines, starts, centroids)
+    s2 = 1 / np.sqrt(2)
+    np.testing.assert_allclose(got["skill_best"], [[0.8, 0, 1.4 * s2], [0, 1, 0]], atol=1e-6)
+    np.testing.assert_allclose(
+        got["skill_top3"], [[1.4 / 3, 0, 1.4 * s2], [0, 1 / 3, 0]], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        got["skill_centroid"], [[1.4 / np.sqrt(3), 0, 1.4 * s2], [0, 1 / np.sqrt(3), 0]], atol=1e-6
+    )
+
+
+def _twin_profiles(n_pairs: int, seed: int = 0):
+    """Pairs of occupations with the same words, one skill a line in one twin (T), all on one
+    line in the other (D), listed in a random order: only the skill lines tell them apart."""
+    rng = np.random.default_rng(seed)
+    rows, vocab = [], []
+    for j in range(n_pairs):
+        words = [f"kw{j}"] + [f"ctx{j}x{i}" for i in range(5)]
+        vocab += words
+        label = f"metier {rng.integers(1000)}"
+        pair = [
+            (f"D{j:03d}", label, " ".join(rng.permutation(words))),
+            (f"T{j:03d}", label, "\n".join(rng.permutation(words))),
+        ]
+        rows += pair[:: rng.choice([1, -1])]
+    profiles = pd.DataFrame(rows, columns=["occupation", "label", "text"])
+    return profiles, vocab
+
+
+def test_skill_line_features_decide_the_ranking(monkeypatch):
+    import gpec.supply.matching as matching
+
+    # the ranker's leaves hold >= 200 pairs: 300 training titles, 100 held out
+    profiles, vocab = _twin_profiles(400)
+    titles = pd.DataFrame(
+        {"occupation": [f"T{j:03d}" for j in range(400)], "title": [f"kw{j}" for j in range(400)]}
+    )
+    train, test = titles.iloc[:300], titles.iloc[300:]
+    kw = dict(method="learned", min_score=0.0, candidates=10, encoder_cache=False)
+
+    def top1(m):
+        res = m.match(test["title"], top_k=1)
+        truth = test["occupation"].reindex(res["query"]).to_numpy()
+        return (res["occupation"].to_numpy() == truth).sum() / len(test)
+
+    with_lines = OfferMatcher(encoder=_bag_encoder(vocab), **kw).fit(profiles, ranker_titles=train)
+    assert "skill_best" in with_lines.ranker_features_
+    monkeypatch.setattr(matching, "_LINE_WORDS", 0)  # no line is a skill line
+    without = OfferMatcher(encoder=_bag_encoder(vocab), **kw).fit(profiles, ranker_titles=train)
+    assert top1(with_lines) >= 0.95
+    assert top1(without) <= 0.6

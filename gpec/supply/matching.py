@@ -103,6 +103,10 @@ TITLES_FUSION_WEIGHT = 5.0
 ENCODER_FUSION_WEIGHT = 1.1
 ENCODER_TITLES_FUSION_WEIGHT = 2.0
 
+#: lines of a profile's texts up to this many words are encoded one by one for the learned
+#: ranker (skill labels; longer lines are free texts)
+_LINE_WORDS = 24
+
 #: folds of the known titles when the learned ranker is trained on them (a title is scored with
 #: the titles of the other folds known, never with itself)
 RANKER_FOLDS = 5
@@ -678,18 +682,43 @@ class OfferMatcher(BaseEstimator):
         self.label_vectors_ = self.encoder_.encode(label.tolist(), "query")
         if len(self.title_texts_):
             self.title_vectors_ = self.encoder_.encode(list(self.title_texts_), "query")
+        if self.method == "learned":
+            self._fit_line_vectors(prof)
+
+    def _fit_line_vectors(self, prof: pd.DataFrame) -> None:
+        """Encoder vectors of the profiles' short lines (skill labels), for the ranker.
+
+        Lines of at most ``_LINE_WORDS`` words of the text fields (one skill label a line, as
+        written by :func:`build_profiles`; longer lines are free texts, already in the profile
+        vector), each distinct line once per occupation, grouped by occupation.
+        """
+        texts, groups = [], []
+        for i, parts in enumerate(_text_lines(prof, self.fields_)):
+            seen = set()
+            for line in parts:
+                line = " ".join(line.split())
+                if len(line.split()) <= _LINE_WORDS and line not in seen:
+                    seen.add(line)
+                    texts.append(line)
+                    groups.append(i)
+        n_occ = len(self.occupations_)
+        groups = np.asarray(groups, dtype=np.int64)
+        self._line_starts = np.searchsorted(groups, np.arange(n_occ + 1))
+        self.line_vectors_ = (
+            self.encoder_.encode(texts, "query")
+            if texts
+            else np.zeros((0, self.profile_vectors_.shape[1]), dtype=np.float32)
+        )
+        centroids = np.zeros((n_occ, self.line_vectors_.shape[1]), dtype=np.float32)
+        np.add.at(centroids, groups, self.line_vectors_)
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        self.line_centroids_ = centroids / norms
 
     # -- evidence
     def _fit_evidence(self, prof: pd.DataFrame, fields: list[str]) -> None:
         """Profile lines (label, texts, skill labels) kept to explain a match."""
-        lines = []
-        for i in range(len(prof)):
-            parts = []
-            for f in ("text", *[f for f in fields if f not in ("label", "text")]):
-                if f in prof.columns and isinstance(prof[f].iloc[i], str):
-                    parts.extend(x.strip() for x in prof[f].iloc[i].split("\n") if x.strip())
-            lines.append(parts)
-        self._profile_lines = lines
+        self._profile_lines = _text_lines(prof, fields)
         self._profile_labels = (
             prof["label"].where(prof["label"].notna(), "").astype(str).to_numpy(dtype=object)
             if "label" in prof.columns
@@ -745,14 +774,16 @@ class OfferMatcher(BaseEstimator):
                 moments: dict = {}
                 F = prep.fused(ch, moments)
                 cand = top_candidates(F, k)
-                X, names = self._pair_features(prep, ch, F, cand, moments)
+                X, names = self._pair_features(prep, a, b, ch, F, cand, moments)
                 Xs.append(X)
                 ys.append((cand == truth[a:b, None]).ravel().astype(np.int8))
         self.ranker_features_ = names
         self.ranker_ = fit_ranker(np.concatenate(Xs), np.concatenate(ys), self.random_state)
         self.n_ranker_titles_ = int(sum(len(t) for t, _, _ in parts))
 
-    def _pair_features(self, prep, ch: dict, F: np.ndarray, cand: np.ndarray, moments: dict):
+    def _pair_features(
+        self, prep, a: int, b: int, ch: dict, F: np.ndarray, cand: np.ndarray, moments: dict
+    ):
         """Features of the (text, candidate) pairs of one chunk (see ``pair_features``)."""
         return pair_features(
             prep.ranker_channels(ch),
@@ -761,6 +792,7 @@ class OfferMatcher(BaseEstimator):
             self._occupation_features,
             self._family,
             moments=moments,
+            pair_scores=prep.pair_scores(a, b, cand),
         )
 
     def _fusion_weights(self) -> dict[str, float]:
@@ -892,7 +924,16 @@ class OfferMatcher(BaseEstimator):
         def ranker_channels(ch: dict) -> dict:
             return {k: ch[k] for k in sorted(ch)}
 
-        return _Prepared(channels, fused, best, ranker_channels)
+        line_vectors = getattr(self, "line_vectors_", None) if learned else None
+
+        def pair_scores(a: int, b: int, cand: np.ndarray) -> dict[str, np.ndarray]:
+            if qv is None or line_vectors is None:
+                return {}
+            return _line_scores(
+                qv[a:b], cand, line_vectors, self._line_starts, self.line_centroids_
+            )
+
+        return _Prepared(channels, fused, best, ranker_channels, pair_scores)
 
     def _scores(self, texts: list) -> Callable[[int, int], tuple[np.ndarray, dict]]:
         """A function giving the dense scores of texts[start:stop] (texts x occupations) and
@@ -924,7 +965,7 @@ class OfferMatcher(BaseEstimator):
             F = prep.fused(ch, moments)
             if ranker is not None:
                 cand = top_candidates(F, k)
-                X, names = self._pair_features(prep, ch, F, cand, moments)
+                X, names = self._pair_features(prep, a, b, ch, F, cand, moments)
                 if names != self.ranker_features_:
                     raise ValueError(
                         "the learned ranker was trained on other scores than this matcher "
@@ -1171,11 +1212,65 @@ class _TitleState:
 
 
 class _Prepared:
-    def __init__(self, channels, fused, best, ranker_channels):
+    def __init__(self, channels, fused, best, ranker_channels, pair_scores):
         self.channels = channels
         self.fused = fused
         self.best = best
         self.ranker_channels = ranker_channels
+        self.pair_scores = pair_scores
+
+
+def _text_lines(prof: pd.DataFrame, fields: list[str]) -> list[list[str]]:
+    """Non-empty lines of each profile's text fields (``text`` first, never the label)."""
+    cols = [f for f in ("text", *[f for f in fields if f not in ("label", "text")])]
+    cols = [f for f in cols if f in prof.columns]
+    out = []
+    for i in range(len(prof)):
+        parts = []
+        for f in cols:
+            value = prof[f].iloc[i]
+            if isinstance(value, str):
+                parts.extend(x.strip() for x in value.split("\n") if x.strip())
+        out.append(parts)
+    return out
+
+
+def _line_scores(
+    qv: np.ndarray,
+    cand: np.ndarray,
+    line_vectors: np.ndarray,
+    starts: np.ndarray,
+    centroids: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Encoder similarity of each text to its candidates' lines (skill labels).
+
+    ``skill_best``: the closest line; ``skill_top3``: mean of the three closest; ``skill_centroid``:
+    the normalised mean of the lines. Computed for the candidates only, one occupation at a time
+    over the texts having it as a candidate (0 for an occupation without lines).
+    """
+    n, k = cand.shape
+    flat = cand.ravel()
+    order = np.argsort(flat, kind="stable")
+    sorted_occ = flat[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_occ[1:] != sorted_occ[:-1], True])
+    best = np.zeros(n * k, dtype=np.float32)
+    top3 = np.zeros(n * k, dtype=np.float32)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        o = sorted_occ[lo]
+        a, b = starts[o], starts[o + 1]
+        if a == b:
+            continue
+        pos = order[lo:hi]
+        S = qv[pos // k] @ line_vectors[a:b].T
+        best[pos] = S.max(axis=1)
+        t = min(3, b - a)
+        top3[pos] = -np.partition(-S, t - 1, axis=1)[:, :t].mean(axis=1)
+    centroid = np.einsum("nd,nkd->nk", qv, centroids[cand])
+    return {
+        "skill_best": best.reshape(n, k),
+        "skill_top3": top3.reshape(n, k),
+        "skill_centroid": centroid.astype(np.float32),
+    }
 
 
 def _nearest_rows(S: np.ndarray, groups: np.ndarray, n_occupations: int) -> np.ndarray:
