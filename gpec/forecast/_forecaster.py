@@ -36,7 +36,7 @@ __all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
 BASELINES = ("naive", "drift", "mean", "cshare")
 """Models always computed and backtested, whatever ``models`` says."""
 
-AUTO_CANDIDATES = ("naive", "drift", "holt", "theta", "cshare")
+AUTO_CANDIDATES = ("naive", "drift", "holt", "theta", "drift_ses", "cshare")
 """Vectorised candidates of ``models="auto"``."""
 
 SLOW_MODELS = ("ets", "arima", "theta_sm")
@@ -87,10 +87,10 @@ class Forecaster(BaseEstimator):
     ----------
     models : "auto", str or list of str, default="auto"
         ``"auto"``: select/combine among ``AUTO_CANDIDATES`` (naive, drift,
-        damped Holt, Theta, constant share), plus the statsmodels models when
+        damped Holt, Theta, SES with a fitted drift, constant share), plus the statsmodels models when
         the panel has at most ``max_series_slow`` series. A list: select/combine
         among these names (vectorised: naive, snaive, mean, drift, ses, holt,
-        theta, cshare; per series: ets, arima, theta_sm; global: global). A
+        theta, drift_ses, cshare; per series: ets, arima, theta_sm; global: global). A
         single name: use that model for every series.
     horizon : int, default=6
         Number of periods forecast.
@@ -118,7 +118,7 @@ class Forecaster(BaseEstimator):
         Distance between origins.
     top_k : int, default=5
         Number of best candidates combined per series (with the default
-        ``AUTO_CANDIDATES``, all five).
+        ``AUTO_CANDIDATES``, the five best of six).
     combine : {"auto", "equal", "inverse", "best"}, default="inverse"
         How the ``top_k`` best are combined (equal weights, inverse-MASE
         weights) or ``"best"``: keep only the best. ``"auto"`` picks, for the
