@@ -17,7 +17,7 @@ from its own last observation; it is scored on the held-out values that fall in 
 forecast years, beside the end-aligned panel's forecasts of the same held-out values.
 
 Printed, per collection and side by side: gpec ``auto`` (default rules, as shipped), gpec's
-single models (naive, drift, Theta, damped Holt, constant share), and statsforecast's
+single models (naive, drift, Theta, damped Holt, SES with drift, constant share), and statsforecast's
 AutoETS / AutoTheta / AutoARIMA / RandomWalkWithDrift when installed; sMAPE (the M3 formula,
 in %), MASE (in-sample lag-1 naive scale) and the empirical coverage of the 80% intervals.
 
@@ -50,6 +50,7 @@ SINGLE = {
     "drift": "drift",
     "Theta (gpec)": "theta",
     "damped Holt (gpec)": "holt",
+    "SES with drift (gpec)": "drift_ses",
     "constant share": "cshare",
 }
 SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "RandomWalkWithDrift")

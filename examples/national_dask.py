@@ -3,7 +3,7 @@
 France has about 1,200 EPCI and 600 ROME fiches: a national territory x occupation panel holds
 hundreds of thousands of series. gpec forecasts them in two ways:
 
-* the simple models (naive, drift, damped Holt, Theta, constant share) run *vectorised*, on
+* the simple models (naive, drift, damped Holt, Theta, SES with drift, constant share) run *vectorised*, on
   every series at once with numpy: seconds for tens of thousands of series, on one core;
 * the statsmodels models (ETS, ARIMA, Theta) are fitted *series by series*; they are handed
   out in chunks through joblib, here to a ``dask.distributed`` cluster. This script starts a
