@@ -7,7 +7,10 @@ candidate is the right one from features of the (text, candidate) pair:
 
 * every channel's raw score, its z-score over all occupations, its gap to the text's best score
   on that channel, the candidate's rank among the candidates on that channel, and the text's best
-  score (a text that matches nothing well has low maxima everywhere);
+  score among the candidates (a text that matches nothing well has low maxima everywhere);
+* with an encoder, the similarity of the text to the candidate's skill labels (the closest one,
+  the mean of the three closest, their centroid), computed for the candidates only, each with its
+  gap to the text's best candidate and its rank among the candidates;
 * the fused score, its gap to the first candidate and the candidate's fused rank;
 * agreement of the family codes: the softmax weight of the candidates of the same family, whether
   the candidate's family is the first candidate's, and how many candidates share it;
