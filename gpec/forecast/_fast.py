@@ -295,30 +295,51 @@ def drift_ses(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np
     Wd = np.tile(DRIFT_WEIGHTS, len(THETA_ALPHAS))[None, :]
     out = np.empty((n, h))
     k = _steps(h)
+    t_idx = np.arange(T, dtype=float)
     for sl in _chunks(n, _HOLT_CHUNK):
         x, s = X[sl], start[sl]
         m = x.shape[0]
+        slopes = _running_slopes(x, s, t_idx)
         level = np.repeat(x[:, :1], A.shape[1], axis=1)
         sse = np.zeros_like(level)
-        sums = np.zeros((5, m))  # count, sum t, sum y, sum t^2, sum t y (from each start)
-        slope = np.zeros(m)
-        for t in range(T):
-            y = x[:, t]
-            if t > 0:
-                fc = level + Wd * slope[:, None]
-                err = y[:, None] - fc
-                scored = (t >= s + 2)[:, None]
-                sse += np.where(scored, err * err, 0.0)
-                level = np.where((t > s)[:, None], fc + A * err, y[:, None])
-            on = (t >= s).astype(float)
-            sums += on * np.array([np.ones(m), np.full(m, float(t)), y, np.full(m, t * t), t * y])
-            c, st, sy, stt, sty = sums
-            den = c * stt - st * st
-            slope = np.divide(c * sty - st * sy, den, out=np.zeros(m), where=den > 0)
+        fc = np.empty_like(level)
+        err = np.empty_like(level)
+        tmp = np.empty_like(level)
+        # before a series starts its values are back-filled and its slope is 0: the error is
+        # 0 there and the level stays at the first observation
+        for t in range(1, T):
+            np.multiply(Wd, slopes[:, t - 1 : t], out=fc)
+            fc += level
+            np.subtract(x[:, t : t + 1], fc, out=err)
+            np.multiply(err, err, out=tmp)
+            tmp *= (t >= s + 2)[:, None]  # scored from each series' third observation
+            sse += tmp
+            np.multiply(A, err, out=level)
+            level += fc
+        slope = slopes[:, -1]
         best = sse.argmin(axis=1)
         rows = np.arange(m)
         out[sl] = level[rows, best][:, None] + (Wd[0, best] * slope)[:, None] * k[None, :]
     return out
+
+
+def _running_slopes(x: np.ndarray, start: np.ndarray, t_idx: np.ndarray) -> np.ndarray:
+    """Least-squares slope of each row over its columns ``start .. t``, for every ``t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _running_slopes(np.array([[5.0, 1.0, 3.0, 5.0]]), np.array([1]), np.arange(4.0)).tolist()
+    [[0.0, 0.0, 2.0, 2.0]]
+    """
+    on = t_idx[None, :] >= start[:, None]
+    c = np.cumsum(on, axis=1)
+    st = np.cumsum(on * t_idx, axis=1)
+    sy = np.cumsum(on * x, axis=1)
+    stt = np.cumsum(on * t_idx * t_idx, axis=1)
+    sty = np.cumsum(on * t_idx * x, axis=1)
+    den = c * stt - st * st
+    return np.divide(c * sty - st * sy, den, out=np.zeros_like(den), where=den > 0)
 
 
 def constant_share(
