@@ -701,7 +701,7 @@ class Forecaster(BaseEstimator):
         Examples
         --------
         >>> from gpec.datasets import make_panel
-        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(2, 10, 15))
+        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(3, 8, 15))
         >>> paths = fc.predict_paths(n_paths=500, random_state=0)
         >>> lower, upper = paths.interval(80)            # employment, per series x year
         >>> cum_lo, cum_up = paths.interval(80, paths.cumulative())
@@ -734,9 +734,9 @@ class Forecaster(BaseEstimator):
         Examples
         --------
         >>> from gpec.datasets import make_panel
-        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(2, 10, 15))
+        >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(3, 8, 15))
         >>> [p.values.shape for p in fc.iter_paths(n_paths=100, chunk_size=15)]
-        [(15, 100, 3), (5, 100, 3)]
+        [(15, 100, 3), (9, 100, 3)]
         """
         self._check_fitted()
         if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:

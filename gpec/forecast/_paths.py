@@ -128,10 +128,10 @@ class SamplePaths:
     --------
     >>> from gpec.datasets import make_panel
     >>> from gpec.forecast import Forecaster
-    >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(2, 10, 15))
+    >>> fc = Forecaster(horizon=3, level=(80,), verbose=0).fit(make_panel(3, 8, 15))
     >>> paths = fc.predict_paths(n_paths=200, random_state=0)
     >>> paths.values.shape
-    (20, 200, 3)
+    (24, 200, 3)
     >>> list(paths.summary("cumulative").columns)[-4:]
     ['median', 'lower', 'upper', 'level']
     """
