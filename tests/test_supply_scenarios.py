@@ -168,9 +168,10 @@ def test_entries_sharing_a_name_form_one_scenario(demo_runs):
 
 def test_pipeline_supply_interval_widens_the_gap_bounds_only():
     data = load_demo()
-    base = run_pipeline(data, resolve_config({}))
+    short = {"forecast": {"horizon": 2}}
+    base = run_pipeline(data, resolve_config(short))
     cfg = resolve_config(
-        {"supply": {"completion_range": [0.6, 0.9], "placement_range": [0.5, 0.8]}}
+        {**short, "supply": {"completion_range": [0.6, 0.9], "placement_range": [0.5, 0.8]}}
     )
     wide = run_pipeline(data, cfg)
     a, b = base.gaps, wide.gaps
