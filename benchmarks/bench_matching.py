@@ -190,7 +190,7 @@ TITLES_GRID = (2.0, 3.0, 4.0, 5.0)
 
 
 def titles_table(case: tuple, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, float]:
-    """Accuracy when the occupations' other job titles are known (not the issue's setting).
+    """Accuracy when the occupations' other job titles are known (not the no-title setting).
 
     The appellations are split at random into ``folds`` parts; each part is matched with the
     appellations of the other parts given to ``fit(titles=...)``: every title is matched with
@@ -661,7 +661,7 @@ def main(argv: list[str]) -> None:
         print(table.to_string(index=False, float_format="%.3f"))
         print(f"prior weight chosen on the tuning half: {w:g}")
         print(
-            "\nNot the issue's setting: the fiches' other appellations known (5 folds by title; "
+            "\nNot the no-title setting: the fiches' other appellations known (5 folds by title; "
             "a title never sees itself)"
         )
         table, w = titles_table(case)

@@ -57,7 +57,8 @@ def test_yearly_totals_match_a_plain_sum_of_the_raw_file(raw):
         col = header.index(f"Effectifs salariés {year}")
         expected = sum(float(r[col]) for r in rows if r[col].strip())
         assert got.loc[year] == expected
-        assert abs(expected - published) < 500  # the figures of the issue, rounded to 1,000
+        # the zone's totals as quoted when the Rouen case was set, rounded to 1,000
+        assert abs(expected - published) < 500
     # the same at EPCI x NA38: sums of the published cells only
     by_epci = _read(path, sector_level="na38", territory_level="epci").employment
     assert by_epci.groupby("period")["value"].sum().equals(got)
