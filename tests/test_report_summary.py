@@ -131,10 +131,13 @@ def test_headline_is_the_table_total(results, reports):
             rf"<div><b>([\d,]+)</b>{re.escape(caption)}(?:<br><small>[^<]*</small>)?</div>", html
         )
         assert hit and int(hit.group(1).replace(",", "")) == totals[col].sum(), caption
-    # the plan-period gap comes with its bounds: the cells' gap_cum bounds summed at the end
+    # the plan-period gap comes with its bounds, named for what they are: the cells' gap_cum
+    # bounds summed at the end (not an interval of the total)
     g = results.gaps
     end = g[g["period"] == g["period"].max()]
-    b = re.search(r"gap \(not covered\)<br><small>bounds ([\d,]+) – ([\d,]+)</small>", html)
+    b = re.search(
+        r"gap \(not covered\)<br><small>sum of the cells’ bounds ([\d,]+) – ([\d,]+)</small>", html
+    )
     assert b, "plan-period bounds missing"
     got = [int(v.replace(",", "")) for v in b.groups()]
     want = [end["gap_cum_lower"].sum(), end["gap_cum_upper"].sum()]

@@ -166,7 +166,8 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
         + "".join(
             f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
             + (
-                f"<br><small>{html.escape(tr('bounds', lang))} {_num(bounds[k][0], lang)} – "
+                f"<br><small>{html.escape(tr('sum of the cells’ bounds', lang))} "
+                f"{_num(bounds[k][0], lang)} – "
                 f"{_num(bounds[k][1], lang)}</small>"
                 if k in bounds
                 else ""
