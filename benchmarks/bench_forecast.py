@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_outside import SINGLE as SINGLE_MODELS  # noqa: E402
+import bench_outside as bo  # noqa: E402
 
 DARES = (
     REPO.parent / "shared" / "data" / "real" / "dares-portrait-stat-metiers" / "effectifs_3niv.csv"
@@ -274,42 +274,26 @@ def competition_panel(name: str) -> pd.DataFrame | None:
     training part in the same year, followed by its held-out values (6 for M3, 4 for tourism).
     Scored at the single origin where the competitions' held-out part starts.
     """
-    import bench_outside as bo
-
     try:
         series = bo.load_collection(name)
     except ModuleNotFoundError:
         return None
-    rows = []
-    for s in series:
-        y = np.r_[s["train"], s["test"]]
-        first = bo.END_YEAR - len(s["train"]) + 1
-        rows.append(
-            pd.DataFrame(
-                {
-                    "territory": s["category"],
-                    "occupation": s["series"],
-                    "period": np.arange(first, first + len(y)),
-                    "value": y,
-                }
-            )
-        )
-    return pd.concat(rows, ignore_index=True)
+    return bo.as_panel(series, "end", with_test=True)[0]
 
 
-# Panels of the accuracy tables: (loader, origins, horizon, statsforecast models). Origins are
+# Panels of the accuracy tables: (loader, origins, horizon). Origins are
 # the first forecast years; a forecast is scored on the steps 1..horizon inside the data.
 # AutoARIMA takes 0.1-1 s a series on 2 shared cores: its runs on the two large Eurostat panels
 # (5,070 and 3,840 series x origins, about 15 minutes each) are cached like the others.
 SF_ALL = ("AutoETS", "AutoTheta", "AutoARIMA")
 PANELS = {
-    "DARES FAP87": (lambda: dares_panel(3), range(1999, 2015, 3), H, SF_ALL),
-    "DARES FAP225": (lambda: dares_panel(5), range(2010, 2015), H, SF_ALL),
-    "Eurostat NUTS2 x NACE": (lambda: eurostat_panel(), (2012, 2013), H, SF_ALL),
-    "Eurostat NUTS2 x age": (lambda: eurostat_age_panel(), (2009, 2011, 2013), H, SF_ALL),
-    "URSSAF Rouen EPCI x NA38": (lambda: urssaf_panel(), range(2012, 2022, 2), H, SF_ALL),
-    "M3 yearly": (lambda: competition_panel("M3"), (2001,), 6, SF_ALL),
-    "Tourism yearly": (lambda: competition_panel("Tourism"), (2001,), 4, SF_ALL),
+    "DARES FAP87": (lambda: dares_panel(3), range(1999, 2015, 3), H),
+    "DARES FAP225": (lambda: dares_panel(5), range(2010, 2015), H),
+    "Eurostat NUTS2 x NACE": (lambda: eurostat_panel(), (2012, 2013), H),
+    "Eurostat NUTS2 x age": (lambda: eurostat_age_panel(), (2009, 2011, 2013), H),
+    "URSSAF Rouen EPCI x NA38": (lambda: urssaf_panel(), range(2012, 2022, 2), H),
+    "M3 yearly": (lambda: competition_panel("M3"), (2001,), 6),
+    "Tourism yearly": (lambda: competition_panel("Tourism"), (2001,), 4),
 }
 
 _AUTO5 = ["naive", "drift", "holt", "theta", "cshare"]
@@ -331,8 +315,6 @@ RULES = {
     "+drift_ses, combine auto": {"combine": "auto"},
     "+drift_ses -holt": {"models": ["naive", "drift", "theta", "drift_ses", "cshare"]},
 }
-#: gpec single models shown beside auto (label -> model name), as in the outside check
-BASELINE_KEYS = SINGLE_MODELS
 
 
 def _wide(panel: pd.DataFrame) -> pd.DataFrame:
@@ -391,8 +373,7 @@ def gpec_records(
         sels = [("gpec auto", out["selected"])]
         if baselines:
             sels += [
-                (name, (out["model"] == key) & ~out["selected"])
-                for name, key in BASELINE_KEYS.items()
+                (name, (out["model"] == key) & ~out["selected"]) for name, key in bo.SINGLE.items()
             ]
         for name, sel in sels:
             m = _as_matrix(out[sel], wide.index, h)
@@ -477,17 +458,17 @@ def leave_one_panel_out(rule_mase: pd.DataFrame, naive_mase: pd.Series) -> pd.Da
 def accuracy_tables(with_sf: bool, cache: Path | None, quick: bool = False) -> dict:
     """Every method on every panel; auto's rules chosen by leave-one-panel-out."""
     panels = {}
-    for name, (load, origins, h, sf_models) in PANELS.items():
+    for name, (load, origins, h) in PANELS.items():
         panel = load()
         if panel is None:
             print(f"  {name}: data not found, skipped", file=sys.stderr)
             continue
         origins = list(origins)[-2:] if quick else list(origins)
-        panels[name] = (panel, origins, h, sf_models)
+        panels[name] = (panel, origins, h)
     rule_mase = pd.DataFrame(index=list(panels), columns=list(RULES), dtype=float)
     rule_recs: dict = {}
     base: dict = {}
-    for name, (panel, origins, h, sf_models) in panels.items():
+    for name, (panel, origins, h) in panels.items():
         print(f"  {name}: {len(RULES)} rule sets of auto...", file=sys.stderr)
         for rule, params in RULES.items():
             recs = gpec_records(panel, origins, h, params, baselines=(rule == next(iter(RULES))))
@@ -498,7 +479,7 @@ def accuracy_tables(with_sf: bool, cache: Path | None, quick: bool = False) -> d
             rule_mase.loc[name, rule] = auto["ase"].mean()
         if with_sf:
             print(f"  {name}: statsforecast...", file=sys.stderr)
-            sf = sf_records(panel, origins, h, sf_models, cache)
+            sf = sf_records(panel, origins, h, SF_ALL, cache)
             base[name] = pd.concat([base[name], sf], ignore_index=True)
     naive = pd.Series({p: base[p].loc[base[p]["method"] == "naive", "ase"].mean() for p in panels})
     lopo = leave_one_panel_out(rule_mase, naive)

@@ -83,21 +83,26 @@ def load_collection(name: str) -> list[dict]:
     return out
 
 
-def as_panel(series: list[dict], align: str = "end") -> tuple[pd.DataFrame, np.ndarray]:
-    """Long panel (territory, occupation, period, value) and each series' last training year."""
+def as_panel(
+    series: list[dict], align: str = "end", with_test: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Long panel (territory, occupation, period, value) and each series' last training year.
+
+    ``with_test``: the held-out values follow the training part (for a rolling-origin scorer).
+    """
     rows, last = [], []
     for s in series:
         n = len(s["train"])
         first = END_YEAR - n + 1 if align == "end" else START_YEAR
-        years = np.arange(first, first + n)
-        last.append(years[-1])
+        values = np.r_[s["train"], s["test"]] if with_test else s["train"]
+        last.append(first + n - 1)
         rows.append(
             pd.DataFrame(
                 {
                     "territory": s["category"],
                     "occupation": s["series"],
-                    "period": years,
-                    "value": s["train"],
+                    "period": np.arange(first, first + len(values)),
+                    "value": values,
                 }
             )
         )

@@ -35,6 +35,7 @@ import time
 import warnings
 from pathlib import Path
 
+import bench_forecast as bf
 import numpy as np
 import pandas as pd
 
@@ -44,7 +45,7 @@ FILE = "urssaf-rouen/etablissements-et-effectifs-salaries-au-niveau-commune-x-ap
 H = 5
 ORIGINS = (2012, 2013, 2014, 2015, 2016, 2017)
 MIN_YEARS = 12  # commune x NA38 series kept: at least this many published years (of 17)
-BASELINES = {"naive": "naive", "drift": "drift", "constant share": "cshare"}
+BASELINES = ("naive", "drift", "constant share")  # gpec's single models shown
 SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA")
 
 
@@ -70,33 +71,8 @@ def _long(data) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ accuracy
-def _wide(panel: pd.DataFrame) -> pd.DataFrame:
-    return panel.pivot_table(
-        index=["territory", "occupation"], columns="period", values="value", aggfunc="sum"
-    ).sort_index()
-
-
-def _scale(train: np.ndarray) -> float:
-    y = train[np.isfinite(train)]
-    d = np.abs(np.diff(y))
-    return float(d.mean()) if len(d) and d.mean() > 0 else np.nan
-
-
-def _score(method, origin, years, Y, fc, lo, up, recs) -> None:
-    oi = years.index(origin)
-    for i in range(Y.shape[0]):
-        s = _scale(Y[i, :oi])
-        if not np.isfinite(s) or not np.isfinite(Y[i, :oi]).any():
-            continue
-        for k in range(min(H, len(years) - oi)):
-            a, f = Y[i, oi + k], fc[i, k]
-            if not (np.isfinite(a) and np.isfinite(f)):
-                continue
-            cov = np.nan if lo is None else float(lo[i, k] <= a <= up[i, k])
-            sm = 0.0 if a == f == 0 else 200 * abs(a - f) / (abs(a) + abs(f))
-            recs.append((method, origin, i, k + 1, abs(a - f) / s, sm, cov))
-
-
+# the rolling-origin scorer of bench_forecast: records (method, origin, series, horizon, ase,
+# smape, covered), a stale series forecast over its missing years by every method
 def _matrix(out: pd.DataFrame, index: pd.Index, years_ahead: list[int]) -> dict:
     full = {c: np.full((len(index), H), np.nan) for c in ("mean", "lower", "upper")}
     t = out.pivot_table(
@@ -111,65 +87,21 @@ def _matrix(out: pd.DataFrame, index: pd.Index, years_ahead: list[int]) -> dict:
 
 def gpec_records(panel: pd.DataFrame, origins) -> pd.DataFrame:
     """gpec auto and its simple baselines, every origin (forecast from the data before it)."""
-    from gpec.forecast import Forecaster
-
-    wide = _wide(panel)
-    years = list(wide.columns)
-    Y = wide.to_numpy(float)
-    recs: list = []
-    for o in origins:
-        train = panel[panel["period"] < o]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f = Forecaster(horizon=H, level=(80,), verbose=0, random_state=0).fit(train)
-            out = f.predict(all_models=True)
-        ahead = list(range(o, o + H))
-        picks = [("gpec auto", out[out["selected"]])]
-        picks += [(n, out[(out["model"] == k) & ~out["selected"]]) for n, k in BASELINES.items()]
-        for name, part in picks:
-            m = _matrix(part, wide.index, ahead)
-            _score(name, o, years, Y, m["mean"], m["lower"], m["upper"], recs)
-    return pd.DataFrame(recs, columns=["method", "origin", "series", "h", "ase", "smape", "cov"])
+    recs = bf.gpec_records(panel, origins, H, {}, baselines=True)
+    return recs[recs["method"].isin(["gpec auto", *BASELINES])]
 
 
 def sf_records(panel: pd.DataFrame, origins, models) -> pd.DataFrame:
-    """statsforecast models per series (a series that stopped early is forecast over its
-    missing years too and scored on the last H steps, as gpec does)."""
-    import statsforecast.models as sfm
-
-    wide = _wide(panel)
-    years = list(wide.columns)
-    Y = wide.to_numpy(float)
-    recs: list = []
-    for name in models:
-        cls = getattr(sfm, name)
-        for o in origins:
-            oi = years.index(o)
-            fc = np.full((Y.shape[0], H), np.nan)
-            lo, up = fc.copy(), fc.copy()
-            for i in range(Y.shape[0]):
-                obs = np.flatnonzero(np.isfinite(Y[i, :oi]))
-                if not len(obs):
-                    continue
-                lag = oi - 1 - obs[-1]
-                y = Y[i, :oi][obs]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    try:
-                        r = cls(season_length=1).forecast(y=y, h=H + lag, level=[80])
-                        fc[i], lo[i], up[i] = (r[k][lag:] for k in ("mean", "lo-80", "hi-80"))
-                    except Exception:  # too short for the model: its last value
-                        fc[i] = lo[i] = up[i] = y[-1]
-            _score(f"statsforecast {name}", o, years, Y, np.maximum(fc, 0), lo, up, recs)
-    return pd.DataFrame(recs, columns=["method", "origin", "series", "h", "ase", "smape", "cov"])
+    """statsforecast models per series (not cached: the panels here are small)."""
+    return bf.sf_records(panel, origins, H, models, cache=None)
 
 
 def summarise(recs: pd.DataFrame) -> pd.DataFrame:
     g = recs.groupby("method", sort=False)
     t = g.agg(
-        mase=("ase", "mean"), smape=("smape", "mean"), cov80=("cov", "mean"), n=("ase", "size")
+        mase=("ase", "mean"), smape=("smape", "mean"), cov80=("covered", "mean"), n=("ase", "size")
     )
-    by_h = recs.pivot_table(index="method", columns="h", values="ase", aggfunc="mean")
+    by_h = recs.pivot_table(index="method", columns="horizon", values="ase", aggfunc="mean")
     by_h.columns = [f"mase h={h}" for h in by_h.columns]
     t = t.join(by_h)
     t.insert(1, "vs naive", t["mase"] / t.loc["naive", "mase"])
@@ -224,7 +156,7 @@ def reconciliation(com, epci, zone, origins) -> pd.DataFrame:
     terr = com.territories
     level_of = terr.set_index("territory")["level"]
     panel = pd.concat([_long(com), _long(epci), _long(zone)], ignore_index=True)
-    wide = _wide(panel)
+    wide = bf._wide(panel)
     years = list(wide.columns)
     Y = wide.to_numpy(float)
     lv = wide.index.get_level_values("territory").map(level_of)
@@ -249,7 +181,7 @@ def reconciliation(com, epci, zone, origins) -> pd.DataFrame:
             m = _matrix(fc, wide.index, list(range(o, o + H)))
             for lev in levels:
                 sel = np.asarray(lv == lev)
-                _score((name, lev), o, years, Y[sel], m["mean"][sel], None, None, recs)
+                bf._score((name, lev), o, years, Y[sel], m["mean"][sel], None, None, H, recs)
     df = pd.DataFrame(recs, columns=["method", "origin", "series", "h", "ase", "smape", "cov"])
     df[["forecast", "level"]] = pd.DataFrame(df["method"].tolist(), index=df.index)
     t = df.pivot_table(index="forecast", columns="level", values="ase", aggfunc="mean")
