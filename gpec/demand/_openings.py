@@ -246,14 +246,15 @@ def _path_bounds(
     random_state,
     level: float,
     keep: bool,
+    departures: bool,
 ):
     """Per-row quantile bounds of expansion, replacement, openings and cumulative openings.
 
     The sample paths are processed in blocks of series (at most :data:`BLOCK_ROWS` series x
     paths at once). Each path is first moved by the difference between the forecast's mean and
     the paths' mean (zero unless the forecast was reconciled or otherwise adjusted), then kept
-    >= 0. The bounds of ``departures`` (replacement + turnover) and of their running sum
-    come too, for the replacement floor of :func:`openings`.
+    >= 0. With ``departures``, the bounds of ``departures`` (replacement + turnover) and of
+    their running sum come too, for the replacement floor of :func:`openings`.
     """
     if "scenario" in keys:
         raise ValueError("interval='paths' takes one forecast per series (no scenario column)")
@@ -270,7 +271,8 @@ def _path_bounds(
     fmean = f["mean"].to_numpy(dtype=float).reshape(n, h)
     base = series["base_value"].to_numpy(dtype=float)
     sid = pd.MultiIndex.from_frame(series[["territory", "occupation"]])
-    names = ("expansion", "replacement", "openings", "openings_cum", "departures", "departures_cum")
+    names = ("expansion", "replacement", "openings", "openings_cum")
+    names += ("departures", "departures_cum") if departures else ()
     out = {nm: np.full((n, 2, h), np.nan) for nm in names}
     seen = np.zeros(n, dtype=bool)
     stored = None
@@ -310,9 +312,10 @@ def _path_bounds(
                 "replacement": rep_,
                 "openings": op_,
                 "openings_cum": np.cumsum(op_, axis=1),
-                "departures": rep_ + turn_,
-                "departures_cum": np.cumsum(rep_ + turn_, axis=1),
             }
+            if departures:
+                cube["departures"] = rep_ + turn_
+                cube["departures_cum"] = np.cumsum(rep_ + turn_, axis=1)
             for nm, v in cube.items():
                 lo, up = quantile_bounds(v.reshape(c, n_p, h), level)
                 out[nm][tt, 0], out[nm][tt, 1] = lo, up
@@ -531,9 +534,10 @@ def openings(
     if interval == "paths":
         bounds, kept = _path_bounds(
             f, keys, series, start, grid["y0"], shares, q0, tr, shift_grid, entry, net,
-            paths, n_paths, random_state, q_level, return_paths,
+            paths, n_paths, random_state, q_level, return_paths, floor_replacement,
         )  # fmt: skip
-        _floor_at_departures(bounds, res["c"][0], sidx, floor_replacement)
+        if floor_replacement:
+            _floor_at_departures(bounds, res["c"][0], sidx)
     else:
         bounds = _envelope_bounds(res, sidx, interval)
     _write_bounds(out, bounds, central, cum, sidx, interval)
@@ -740,16 +744,16 @@ def _row_components(levels, cdep, cturn, sidx, rows_y, prev_y, n, interval, step
     return res
 
 
-def _floor_at_departures(bounds: dict, expansion, sidx, floor_replacement: bool) -> None:
-    """Drop the departures' bounds; with ``floor_replacement`` floor the openings at them."""
+def _floor_at_departures(bounds: dict, expansion, sidx) -> None:
+    """Floor the openings' lower bounds at the departures' ones where the forecast does not
+    decline; drop the departures' bounds."""
     cum_exp = pd.Series(expansion).groupby(sidx, sort=False).cumsum().to_numpy()
     for name, growth in (("openings", expansion), ("openings_cum", cum_exp)):
         dep_lo = bounds.pop(name.replace("openings", "departures"))[0]
-        if floor_replacement:
-            # where the forecast does not decline, the paths' year-to-year swings are no
-            # reason for fewer openings than the departures (replacement + turnover) alone
-            lo, up = bounds[name]
-            bounds[name] = (np.where(growth >= 0, np.fmax(lo, dep_lo), lo), up)
+        # where the forecast does not decline, the paths' year-to-year swings are no
+        # reason for fewer openings than the departures (replacement + turnover) alone
+        lo, up = bounds[name]
+        bounds[name] = (np.where(growth >= 0, np.fmax(lo, dep_lo), lo), up)
 
 
 def _envelope_bounds(res: dict, sidx, interval: str) -> dict:
