@@ -7,10 +7,10 @@ for the upper bound), so that the gap of the cell in year ``t`` is::
 
     gap_p[t] = max(0, max(0, openings_p[t]) - A[t])
 
-and the bounds are quantiles over the paths of ``gap_p[t]`` (per year) and of
-``sum_{s <= t} gap_p[s]`` (cumulative). Per year this is the former rule
-``max(0, lower - A_high)``, ``max(0, upper - A_low)`` with the quantiles of the openings paths;
-summed over years the bounds are quantiles of the summed gap, not sums of yearly bounds.
+and the cumulative bounds are quantiles over the paths of ``sum_{s <= t} gap_p[s]``, not sums
+of yearly bounds. The yearly bounds keep the rule ``max(0, lower - A_high)``,
+``max(0, upper - A_low)``, whose ``lower`` / ``upper`` are already the quantiles of the openings
+paths (``max(0, x - A)`` is monotone in ``x``).
 
 What the approximation misses: along a path where a cell needs more than its central openings,
 the programme could send it entrants left in surplus (or freed where another cell needs fewer);
@@ -28,12 +28,6 @@ import pandas as pd
 __all__ = ["path_gap_bounds", "cumulative_gap_columns"]
 
 
-def _quantiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    a = (1.0 - float(level) / 100.0) / 2.0
-    lo, up = np.quantile(values, [a, 1.0 - a], axis=1)
-    return lo, up
-
-
 def path_gap_bounds(
     gaps: pd.DataFrame,
     alloc_low: np.ndarray,
@@ -41,7 +35,8 @@ def path_gap_bounds(
     paths,
     chunk_rows: int = 2_000_000,
 ) -> dict[str, np.ndarray]:
-    """Gap bounds of each row of ``gaps`` from openings paths, the allocation held fixed.
+    """Cumulative gap bounds of each row of ``gaps`` from openings paths, the allocation held
+    fixed.
 
     Parameters
     ----------
@@ -59,8 +54,7 @@ def path_gap_bounds(
     Returns
     -------
     dict
-        ``gap_lower``, ``gap_upper``, ``gap_cum_lower``, ``gap_cum_upper``: one value per row
-        (NaN where a row has no path).
+        ``gap_cum_lower``, ``gap_cum_upper``: one value per row (NaN where a row has no path).
 
     Examples
     --------
@@ -74,8 +68,7 @@ def path_gap_bounds(
     [5.0, 10.0]
     """
     n_rows = len(gaps)
-    out = {k: np.full(n_rows, np.nan) for k in ("gap_lower", "gap_upper")}
-    out.update({k: np.full(n_rows, np.nan) for k in ("gap_cum_lower", "gap_cum_upper")})
+    out = {k: np.full(n_rows, np.nan) for k in ("gap_cum_lower", "gap_cum_upper")}
     ids = paths.ids
     sid = pd.MultiIndex.from_arrays(
         [ids["territory"].astype("str").to_numpy(), ids["occupation"].astype("str").to_numpy()]
@@ -92,14 +85,14 @@ def path_gap_bounds(
     a_lo[s[ok], t[ok]] = np.asarray(alloc_low, dtype=float)[ok]
     a_hi[s[ok], t[ok]] = np.asarray(alloc_high, dtype=float)[ok]
     res = {k: np.full((n_series, h), np.nan) for k in out}
+    q = (1.0 - float(paths.level) / 100.0) / 2.0  # equal tails: the lower one, resp. 1 - q
     step = max(1, int(chunk_rows) // max(n_paths, 1))
     for a in range(0, n_series, step):
         b = min(a + step, n_series)
         demand = np.maximum(paths.values[a:b].astype(float), 0.0)
-        for name, alloc, side in (("lower", a_hi, 0), ("upper", a_lo, 1)):
+        for name, alloc, prob in (("lower", a_hi, q), ("upper", a_lo, 1.0 - q)):
             gap_p = np.maximum(demand - alloc[a:b, None, :], 0.0)
-            res[f"gap_{name}"][a:b] = _quantiles(gap_p, paths.level)[side]
-            res[f"gap_cum_{name}"][a:b] = _quantiles(np.cumsum(gap_p, axis=2), paths.level)[side]
+            res[f"gap_cum_{name}"][a:b] = np.quantile(np.cumsum(gap_p, axis=2), prob, axis=1)
     for k in out:
         out[k][ok] = res[k][s[ok], t[ok]]
     return out
