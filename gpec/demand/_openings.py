@@ -214,11 +214,7 @@ def _path_openings(
                 prev_v[sel] + (vals[sel, k] - prev_v[sel]) * off / span[sel]
             )
         prev_v, prev_y = vals[:, k], rows_y[:, k]
-    dep = _age_pyramids(grid, start, shares, q0, shift, entry)
-    prev_level = np.concatenate([np.full((m, 1), np.nan), grid[:, :-1]], axis=1)
-    active = np.arange(n_years)[None, :] > start[:, None]
-    cdep = np.cumsum(np.nan_to_num(dep), axis=1)
-    cturn = np.cumsum(np.where(active, turnover[:, None] * np.nan_to_num(prev_level), 0.0), axis=1)
+    cdep, cturn = _cumulated_departures(grid, start, shares, q0, turnover, shift, entry)
     prev_cols = np.concatenate([start[:, None], rows_y[:, :-1]], axis=1)
     r = idx[:, None]
     expansion = grid[r, rows_y] - grid[r, prev_cols]
@@ -517,7 +513,10 @@ def openings(
     tr = _turnover_vector(series, turnover_rates)
     entry = _entry_shares(entry_ages)
     levels = grid["levels"]
-    cdep, cturn = _cumulated_departures(levels, start, shares, q0, tr, shift_grid, entry)
+    cdep, cturn = _cumulated_departures(  # central, lower and upper paths stacked
+        levels, np.tile(start, 3), np.tile(shares, (3, 1)), np.tile(q0, (3, 1)),
+        np.tile(tr, 3), np.tile(shift_grid, (3, 1)), entry,
+    )  # fmt: skip
 
     # ---- back to rows
     n = len(series)
@@ -711,19 +710,16 @@ def _entry_shares(entry_ages) -> np.ndarray:
 
 
 def _cumulated_departures(levels, start, shares, q0, tr, shift_grid, entry):
-    """Cumulated replacement and turnover along the central, lower and upper paths."""
+    """Replacement and turnover along employment paths, summed from the grid's first year.
+
+    One row per path: ``levels`` and ``shift_grid`` (n, Y), ``start`` and ``tr`` (n,),
+    ``shares`` and ``q0`` (n, 11) (see :func:`_age_pyramids`).
+    """
     n_years = levels.shape[1]
-    dep = _age_pyramids(
-        levels,
-        np.tile(start, 3),
-        np.tile(shares, (3, 1)),
-        np.tile(q0, (3, 1)),
-        np.tile(shift_grid, (3, 1)),
-        entry,
-    )
+    dep = _age_pyramids(levels, start, shares, q0, shift_grid, entry)
     prev_level = np.concatenate([np.full((levels.shape[0], 1), np.nan), levels[:, :-1]], axis=1)
-    active = np.arange(n_years)[None, :] > np.tile(start, 3)[:, None]
-    turn = np.where(active, np.tile(tr, 3)[:, None] * np.nan_to_num(prev_level), 0.0)
+    active = np.arange(n_years)[None, :] > start[:, None]
+    turn = np.where(active, tr[:, None] * np.nan_to_num(prev_level), 0.0)
     return np.cumsum(np.nan_to_num(dep), axis=1), np.cumsum(turn, axis=1)
 
 
