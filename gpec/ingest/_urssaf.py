@@ -36,8 +36,13 @@ import pandas as pd
 
 from gpec._data import GpecData
 from gpec._schema import to_number
-from gpec.ingest._errors import FormatError, RowLedger, check_pattern, require_file
-from gpec.ingest._tables import InputFileError, read_table
+from gpec.ingest._errors import (
+    FormatError,
+    RowLedger,
+    check_pattern,
+    read_source_table,
+    require_file,
+)
 from gpec.referentials import CODE_PATTERNS
 
 __all__ = ["read_urssaf", "SECTOR_LEVELS", "TERRITORY_LEVELS", "MISSING_REASONS"]
@@ -179,21 +184,6 @@ def _parents(child: pd.Series, parent: pd.Series) -> tuple[dict[str, str], list[
     return counts.drop_duplicates("c").set_index("c")["p"].to_dict(), split
 
 
-def _reject_unless(
-    ledger: RowLedger,
-    file: str,
-    keep: pd.Series,
-    ok: pd.Series,
-    column: str | None,
-    values: pd.Series,
-    reason: str,
-) -> pd.Series:
-    """Reject the kept rows that fail ``ok`` (reported with their ``values``); the rows still kept."""
-    bad = keep & ~ok
-    ledger.reject("employment", file, keep.index[bad], column, values[bad], reason)
-    return keep & ok
-
-
 def read_urssaf(
     path: str | os.PathLike,
     *,
@@ -255,10 +245,7 @@ def read_urssaf(
     """
     path = Path(path)
     require_file(path, "an URSSAF CSV file")
-    try:
-        df = read_table(path)
-    except InputFileError as exc:
-        raise FormatError(str(exc)) from exc
+    df = read_source_table(path)
     file = path.name
     cols = {_norm(c): c for c in df.columns}
     ledger = RowLedger()
@@ -267,7 +254,7 @@ def read_urssaf(
     t_code, t_label, s_code, s_label = _codes(df, cols)
     lv = _levels(path, t_code, s_code, sector_level, territory_level)
     keep = _check_rows(df, file, cols, ledger, lay, lv, t_code, s_code)
-    rows, period, emp_raw, est_raw, idx, years = _raw_cells(df, keep.to_numpy(), lay)
+    rows, period, emp_raw, est_raw, idx, years = _raw_cells(df, keep, lay)
     emp, emp_empty, emp_bad = _number(emp_raw)
     est, est_empty, est_bad = _number(est_raw)
     secret = emp_empty & ~est_empty & ~est_bad
@@ -397,63 +384,53 @@ def _check_rows(
     lv: _Levels,
     t_code: dict,
     s_code: dict,
-) -> pd.Series:
+) -> np.ndarray:
     """The rows kept: the file's own key valid and unique, the codes of the asked levels valid,
-    a year in the long layout; the others rejected with their reason."""
+    a year in the long layout; the others rejected with their reason (the first they fail)."""
     file_t, file_s = lv.file_t, lv.file_s
-    keep = pd.Series(True, index=df.index)
+    checks = []
     if file_t != "nation":
         system, _ = _TERR_SYSTEM[file_t]
-        ok = check_pattern(t_code[file_t], CODE_PATTERNS[system])
+        code = t_code[file_t]
         col = _first(cols, _TERR_CODE[file_t])
-        keep = _reject_unless(ledger, file, keep, ok, col, t_code[file_t], f"not a {file_t} code")
-    ok = check_pattern(s_code[file_s], _SECTOR_PATTERN[file_s])
+        checks.append(
+            (~check_pattern(code, CODE_PATTERNS[system]), col, code, f"not a {file_t} code")
+        )
+    code = s_code[file_s]
     col = _first(cols, _SECTOR_COLS[file_s][0]) or _first(cols, _SECTOR_COLS[file_s][1])
-    keep = _reject_unless(
-        ledger, file, keep, ok, col, s_code[file_s], f"not a {file_s.upper()} code"
+    checks.append(
+        (~check_pattern(code, _SECTOR_PATTERN[file_s]), col, code, f"not a {file_s.upper()} code")
     )
-    terr = t_code[file_t] if file_t != "nation" else pd.Series("FR", index=df.index)
     if lv.territory != file_t:
         level = lv.territory
         system, _ = _TERR_SYSTEM[level]
-        keep = _reject_unless(
-            ledger,
-            file,
-            keep,
-            check_pattern(t_code[level], CODE_PATTERNS[system]),
-            _first(cols, _TERR_CODE[level]),
-            t_code[level],
-            f"no valid {level} code (needed for territory_level={level!r})",
+        checks.append(
+            (
+                ~check_pattern(t_code[level], CODE_PATTERNS[system]),
+                _first(cols, _TERR_CODE[level]),
+                t_code[level],
+                f"no valid {level} code (needed for territory_level={level!r})",
+            )
         )
     if lv.sector != file_s:
         level = lv.sector
-        keep = _reject_unless(
-            ledger,
-            file,
-            keep,
-            check_pattern(s_code[level], _SECTOR_PATTERN[level]),
-            _first(cols, _SECTOR_COLS[level][1]),
-            s_code[level],
-            f"no valid {level.upper()} code (needed for sector_level={level!r})",
+        checks.append(
+            (
+                ~check_pattern(s_code[level], _SECTOR_PATTERN[level]),
+                _first(cols, _SECTOR_COLS[level][1]),
+                s_code[level],
+                f"no valid {level.upper()} code (needed for sector_level={level!r})",
+            )
         )
+    terr = t_code[file_t] if file_t != "nation" else pd.Series("FR", index=df.index)
     key = pd.DataFrame({"t": terr, "s": s_code[file_s]})
     if lay.layout == "long":
         year = _text(df[lay.year_col])
-        keep = _reject_unless(
-            ledger, file, keep, year.str.fullmatch(r"\d{4}"), lay.year_col, year, "not a year"
-        )
+        checks.append((~year.str.fullmatch(r"\d{4}"), lay.year_col, year, "not a year"))
         key["y"] = year
-    dup = keep & key.duplicated()
-    kcols = list(key.columns)
-    ledger.reject(
-        "employment",
-        file,
-        df.index[dup],
-        "+".join(kcols),
-        key.loc[dup, kcols].agg("|".join, axis=1),
-        "duplicate key",
-    )
-    keep &= ~dup
+    shown = key["t"].str.cat([key[c] for c in key.columns[1:]], sep="|")
+    checks.append((key.duplicated(), "+".join(key.columns), shown, "duplicate key"))
+    keep = ledger.reject_in_turn("employment", file, df.index, checks)
     ledger.keep(file, int(keep.sum()))
     return keep
 
@@ -601,7 +578,7 @@ def _cell_tables(
 
 
 def _sectors(
-    s_code: dict, s_label: dict, keep: pd.Series
+    s_code: dict, s_label: dict, keep: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The sector tree (sector, label, level, parent, parent_level), the crosswalk from the
     finest level to each coarser one, and the sectors with several parents."""
@@ -647,7 +624,7 @@ def _occupations(sectors: pd.DataFrame, sector_level: str) -> pd.DataFrame:
 
 
 def _territories(
-    t_code: dict, t_label: dict, keep: pd.Series, territory_level: str
+    t_code: dict, t_label: dict, keep: np.ndarray, territory_level: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Territories (with parents) and commune memberships found in the file."""
     levels = [lv for lv in TERRITORY_LEVELS if lv in t_code]
