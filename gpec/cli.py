@@ -288,12 +288,7 @@ def _run_and_write(
         if msg not in ctx.obj.get("notes", ()):
             _say(ctx, f"gpec: note: {msg}")
     clock("writing")
-    files = res.write(
-        out,
-        lang=lang,
-        backtest=backtest or cfg.output.backtest,
-        csv_dialect=cfg.output.csv_dialect or None,
-    )
+    files = res.write(out, lang=lang, backtest=backtest)  # else [output] of the configuration
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
     if res.data is not None:
         _show_warnings(ctx, res.data.warnings, f"all in {out / 'rejected.csv'}")

@@ -137,6 +137,22 @@ def test_rejected_csv_holds_errors_and_warnings_and_reads_back(tmp_path):
     assert back.rejection_report()["severity"].tolist() == ["error", "warning"]
 
 
+def test_write_follows_the_output_section_of_the_configuration(tmp_path):
+    import tomllib
+
+    res = _results("o")
+    res.config = {"run": {"lang": "en"}, "output": {"csv_dialect": "fr", "backtest": "none"}}
+    res.write(tmp_path / "cfg", reports=False)
+    assert (tmp_path / "cfg" / "gaps.csv").read_bytes().startswith(b"\xef\xbb\xbfterritory;")
+    prov = tomllib.loads((tmp_path / "cfg" / "provenance.toml").read_text(encoding="utf-8"))
+    assert prov["output"]["backtest"] == "none"
+    res.write(tmp_path / "arg", reports=False, csv_dialect="en")  # the argument wins
+    assert (tmp_path / "arg" / "gaps.csv").read_bytes().startswith(b"territory,")
+    res.config = {"run": {"lang": "fr"}, "output": {"csv_dialect": ""}}  # "": follows lang
+    res.write(tmp_path / "lang", reports=False)
+    assert (tmp_path / "lang" / "gaps.csv").read_bytes().startswith(b"\xef\xbb\xbfterritory;")
+
+
 @pytest.mark.parametrize("dialect", ["en", "fr"])
 def test_large_table_written_fast_reads_back_exactly(tmp_path, dialect):
     import numpy as np

@@ -126,7 +126,7 @@ class Results:
         reports: bool = True,
         lang: str | None = None,
         csv_dialect: str | None = None,
-        backtest: str = "auto",
+        backtest: str | None = None,
     ) -> list[Path]:
         """Write the result tables as CSV (and the Excel and HTML reports) into ``out_dir``.
 
@@ -145,12 +145,14 @@ class Results:
             Language of the reports' labels.
         csv_dialect : {"en", "fr"}, optional
             ``"en"``: ``,`` and a decimal point, UTF-8; ``"fr"``: ``;``, a decimal comma and
-            UTF-8 with a byte-order mark (French Excel opens it in columns). Defaults to
-            ``"fr"`` when ``lang`` (or the configuration's ``[run] lang``) is ``"fr"``, else
-            ``"en"``. Text cells a spreadsheet would run as
-            a formula get a quote in front (see :mod:`gpec.report._csv`).
-        backtest : {"auto", "csv", "parquet", "none"}, default "auto"
-            The detailed backtest rows (series x model x horizon): ``"auto"`` writes
+            UTF-8 with a byte-order mark (French Excel opens it in columns). Defaults to the
+            configuration's ``[output] csv_dialect``, else ``"fr"`` when ``lang`` (or the
+            configuration's ``[run] lang``) is ``"fr"``, else ``"en"``. Text cells a
+            spreadsheet would run as a formula get a quote in front (see
+            :mod:`gpec.report._csv`).
+        backtest : {"auto", "csv", "parquet", "none"}, optional
+            The detailed backtest rows (series x model x horizon); defaults to the
+            configuration's ``[output] backtest``, else ``"auto"``. ``"auto"`` writes
             ``backtest.csv`` up to :data:`BACKTEST_CSV_ROWS` rows and, beyond, ``backtest.parquet``
             when pyarrow is installed (else nothing; ``backtest_summary.csv`` is always written
             and ``provenance.toml`` says what became of them).
@@ -160,10 +162,16 @@ class Results:
         list of Path
             The files written, at their final place.
         """
-        dialect = csv_dialect or ("fr" if (lang or _config_lang(self.config)) == "fr" else "en")
+        cfg = self.config
+        dialect = (
+            csv_dialect
+            or _config_value(cfg, "output", "csv_dialect")
+            or ("fr" if (lang or _config_value(cfg, "run", "lang")) == "fr" else "en")
+        )
         if dialect not in CSV_DIALECTS:
             raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
         out = Path(out_dir)
+        backtest = backtest or _config_value(cfg, "output", "backtest") or "auto"
         if backtest not in ("auto", "csv", "parquet", "none"):
             raise ValueError(f"backtest {backtest!r}: expected auto, csv, parquet or none")
         bt_form = _backtest_form(self.backtest, backtest)
@@ -209,10 +217,10 @@ class Results:
         return rej.reindex(columns=[*REJECTION_COLUMNS, "check", "severity"])
 
 
-def _config_lang(config) -> str | None:
-    """``[run] lang`` of a run's configuration (a Config or a plain dict), if any."""
+def _config_value(config, section: str, key: str) -> Any:
+    """``[section] key`` of a run's configuration (a Config or a plain dict), if any."""
     try:
-        return config["run"]["lang"]
+        return config[section][key]
     except (KeyError, TypeError):
         return None
 
