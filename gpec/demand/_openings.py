@@ -887,7 +887,24 @@ def skill_needs(
         gkeys + ["c", "occupation"], ascending=[True] * len(gkeys) + [False, True], kind="stable"
     )
     ranked = ranked.groupby(gkeys, sort=True).head(top)
-    out["occupations"] = ranked.groupby(gkeys, sort=True)["occupation"].agg("; ".join)
+    out["occupations"] = _joined_runs(
+        ranked.groupby(gkeys, sort=True).ngroup().to_numpy(), ranked["occupation"], len(out)
+    )
     out = out.reset_index()
     out = out[keys + ["skill", "period", "need", "need_lower", "need_upper", "occupations"]]
+    return out
+
+
+def _joined_runs(codes: np.ndarray, labels: pd.Series, n_groups: int) -> np.ndarray:
+    """``"; "``-joined ``labels`` of each group, the rows of a group being contiguous.
+
+    One string join per group instead of a pandas aggregation with a Python callable.
+    """
+    out = np.empty(n_groups, dtype=object)
+    if len(codes) == 0:
+        return out
+    cut = np.flatnonzero(np.diff(codes)) + 1
+    parts = np.split(labels.to_numpy(dtype=object), cut)
+    for code, part in zip(codes[np.r_[0, cut]], parts, strict=True):
+        out[code] = "; ".join(part)
     return out
