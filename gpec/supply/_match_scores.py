@@ -192,23 +192,30 @@ def _unit_rows(A) -> np.ndarray:
     return A / norms
 
 
-def _add_standardized(F: np.ndarray, S: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """``F += weight * S / sd(S)`` row by row (0 for constant rows); ``S`` is overwritten.
-
-    This is ``weight`` times the per-row z-score of ``S`` up to a per-row constant, which changes
-    neither the ranking nor ``F - max(F)``: the mean is not subtracted (two passes fewer).
-    Returns the rows' mean and standard deviation (1 on constant rows) as float32 columns, for
-    the z-scores of a few entries.
-    """
+def _row_moments(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and standard deviation (float64) of each row of ``S``, and whether the row is not
+    constant (its sd above float noise)."""
     n = S.shape[1]
     mean = S.mean(axis=1, dtype=np.float64)
     var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
     sd = np.sqrt(np.maximum(var, 0.0))
-    ok = sd > 1e-12 * (1 + np.abs(mean))
+    return mean, sd, sd > 1e-12 * (1 + np.abs(mean))
+
+
+def _add_standardized(
+    F: np.ndarray, S: np.ndarray, weight: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``F += weight * S / sd(S)`` row by row (0 for constant rows); ``S`` is overwritten.
+
+    This is ``weight`` times the per-row z-score of ``S`` up to a per-row constant, which changes
+    neither the ranking nor ``F - max(F)``: the mean is not subtracted (two passes fewer).
+    Returns the row moments of ``S`` (see :func:`_row_moments`), for the z-scores of a few entries.
+    """
+    mean, sd, ok = _row_moments(S)
     scale = np.divide(weight, sd, out=np.zeros_like(sd), where=ok)
     S *= scale.astype(np.float32)[:, None]
     F += S
-    return mean.astype(np.float32)[:, None], np.where(ok, sd, 1.0).astype(np.float32)[:, None]
+    return mean, sd, ok
 
 
 class _NearestTitle:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpec.supply._match_scores import _row_moments
+
 #: parameters of the gradient-boosting classifier (deterministic: no early stopping, fixed seed);
 #: small trees, chosen on ROME titles by splitting the tuning half of the fiches again (larger
 #: trees learn the training titles, not the ranking: ``benchmarks/bench_matching.py``); 50 trees
@@ -34,16 +36,6 @@ RANKER_PARAMS = dict(
     l2_regularization=1.0,
     early_stopping=False,
 )
-
-
-def _row_moments(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of each row (sd 1 on constant rows), as float32 columns."""
-    n = S.shape[1]
-    mean = S.mean(axis=1, dtype=np.float64)
-    var = np.einsum("ij,ij->i", S, S, dtype=np.float64) / n - mean**2
-    sd = np.sqrt(np.maximum(var, 0.0))
-    ok = sd > 1e-12 * (1 + np.abs(mean))
-    return mean.astype(np.float32)[:, None], np.where(ok, sd, 1.0).astype(np.float32)[:, None]
 
 
 def top_candidates(base: np.ndarray, k: int, block: int = 64) -> np.ndarray:
@@ -85,7 +77,7 @@ def pair_features(
     occupation_features: dict[str, np.ndarray],
     family: np.ndarray,
     *,
-    moments: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     pair_scores: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Features of every (text, candidate) pair, rows in (text, candidate rank) order.
@@ -101,8 +93,8 @@ def pair_features(
     occupation_features : dict of name -> ndarray (n_occupations,)
     family : ndarray of int (n_occupations,)
         Family code of each occupation.
-    moments : dict of name -> (mean, sd), optional
-        Row means and standard deviations of channels already computed (by the fusion).
+    moments : dict of name -> (mean, sd, not constant), optional
+        Row moments of channels already computed by the fusion (see ``_row_moments``).
     pair_scores : dict of name -> ndarray (n_texts, k), optional
         Scores computed for the candidates only (such as the similarity to the best skill
         label of the candidate): raw score, gap to the text's best candidate and rank.
@@ -118,8 +110,10 @@ def pair_features(
     names: list[str] = []
     for name, S in channels.items():
         v = np.take_along_axis(S, cand, axis=1)
-        mean, sd = moments[name] if name in moments else _row_moments(S)
-        z = (v - mean) / sd  # the z-scores of the candidates only: no full matrix made
+        mean, sd, ok = moments[name] if name in moments else _row_moments(S)
+        # the z-scores of the candidates only, no full matrix made (sd 1 on constant rows)
+        sd = np.where(ok, sd, 1.0).astype(np.float32)[:, None]
+        z = (v - mean.astype(np.float32)[:, None]) / sd
         best = v.max(axis=1, keepdims=True)
         cols += [v, z, best - v, _within_rank(v), np.broadcast_to(best, (n, k))]
         names += [name, f"{name}_z", f"{name}_gap", f"{name}_rank", f"{name}_best"]
