@@ -31,8 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from gpec._data import GpecData
-from gpec.ingest._errors import FormatError, RowLedger, check_pattern
-from gpec.ingest._tables import InputFileError, read_table
+from gpec.ingest._errors import FormatError, RowLedger, check_pattern, read_source_table
 from gpec.referentials import CODE_PATTERNS
 
 __all__ = ["read_insee_geography"]
@@ -91,10 +90,7 @@ def _sheet(path: Path, sheet: str, key: str, ledger: RowLedger) -> tuple[pd.Data
 
 
 def _csv(path: Path, ledger: RowLedger, required: list[str], meta: dict) -> pd.DataFrame:
-    try:
-        df = read_table(path)
-    except InputFileError as exc:
-        raise FormatError(str(exc)) from exc
+    df = read_source_table(path)
     df.columns = [c.upper() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -104,20 +100,19 @@ def _csv(path: Path, ledger: RowLedger, required: list[str], meta: dict) -> pd.D
     return df
 
 
+def _code_check(codes: pd.Series, col: str, system: str) -> tuple:
+    """The check that ``codes`` are codes of ``system``, as :meth:`RowLedger.reject_in_turn`
+    takes it."""
+    return ~check_pattern(codes, CODE_PATTERNS[system]), col, codes, f"not a {system.lower()} code"
+
+
 def _check(ledger, file, df, col, codes, system, table="territories"):
-    ok = check_pattern(codes, CODE_PATTERNS[system])
-    ledger.reject(table, file, df.index[~ok], col, codes[~ok], f"not a {system.lower()} code")
-    return ok
+    bad, col, codes, reason = _code_check(codes, col, system)
+    ledger.reject(table, file, df.index[bad], col, codes[bad], reason)
+    return ~bad
 
 
 _NOT_A_TERRITORY = "commune associée or déléguée: not a territory of its own"
-
-
-def _reject(ledger, file, keep, bad, col, values, reason):
-    """Reject the kept rows marked ``bad`` (reported with their ``values``); the rows still kept."""
-    bad = keep & bad
-    ledger.reject("territories", file, keep.index[bad], col, values[bad], reason)
-    return keep & ~bad
 
 
 def _mode_parent(members: pd.DataFrame, child: str, parent: str) -> pd.Series:
@@ -381,9 +376,16 @@ def _read_communes(path: Path, parts: _Parts) -> None:
     dep = _text(df["DEP"]) if "DEP" in df else pd.Series("", index=df.index)
     reg = _text(df["REG"]).str.zfill(2) if "REG" in df else pd.Series("", index=df.index)
     parent = _text(df["COMPARENT"]) if "COMPARENT" in df else pd.Series("", index=df.index)
-    keep = _check(ledger, f, df, "COM", com, "COMMUNE")
-    keep = _reject(ledger, f, keep, ~typ.isin(["COM", "ARM"]), "TYPECOM", typ, _NOT_A_TERRITORY)
-    keep = _reject(ledger, f, keep, typ.eq("COM") & com.duplicated(), "COM", com, "duplicate key")
+    keep = ledger.reject_in_turn(
+        "territories",
+        f,
+        df.index,
+        [
+            _code_check(com, "COM", "COMMUNE"),
+            (~typ.isin(["COM", "ARM"]), "TYPECOM", typ, _NOT_A_TERRITORY),
+            (typ.eq("COM") & com.duplicated(), "COM", com, "duplicate key"),
+        ],
+    )
     ledger.keep(f, int(keep.sum()))
     for c, lab, t, d, r, p in zip(
         com[keep],
@@ -475,16 +477,28 @@ def _etalab_communes(rows: list[dict], name: str, parts: _Parts) -> dict[str, st
     ledger.read(name, len(c))
     code, typ = _text(c["code"]), _text(c["type"])
     dep = _text(c["departement"])
-    keep = _check(ledger, name, c, "code", code, "COMMUNE")
-    other = ~typ.isin(["commune-actuelle", "arrondissement-municipal"])
-    keep = _reject(ledger, name, keep, other, "type", typ, _NOT_A_TERRITORY)
-    outside = typ.eq("commune-actuelle") & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"])
-    keep = _reject(
-        ledger, name, keep, outside, "departement", dep,
-        "collectivité d'outre-mer: not a COG département",
-    )  # fmt: skip
-    dup = typ.eq("commune-actuelle") & code.duplicated()
-    keep = _reject(ledger, name, keep, dup, "code", code, "duplicate key")
+    current = typ.eq("commune-actuelle")
+    keep = ledger.reject_in_turn(
+        "territories",
+        name,
+        c.index,
+        [
+            _code_check(code, "code", "COMMUNE"),
+            (
+                ~typ.isin(["commune-actuelle", "arrondissement-municipal"]),
+                "type",
+                typ,
+                _NOT_A_TERRITORY,
+            ),
+            (
+                current & ~check_pattern(dep, CODE_PATTERNS["DEPARTEMENT"]),
+                "departement",
+                dep,
+                "collectivité d'outre-mer: not a COG département",
+            ),
+            (current & code.duplicated(), "code", code, "duplicate key"),
+        ],
+    )
     ledger.keep(name, int(keep.sum()))
     known = {r_[0] for r_ in parts.com_rows}
     parent = _text(c["commune"])
@@ -500,7 +514,7 @@ def _etalab_communes(rows: list[dict], name: str, parts: _Parts) -> dict[str, st
         if level == "commune":
             dep_of_commune[code_] = d_
     pop = pd.to_numeric(c["population"], errors="coerce")
-    sel = keep & typ.eq("commune-actuelle")
+    sel = keep & current.to_numpy()
     parts.extra["populations"] = pd.DataFrame(
         {"territory": code[sel].to_numpy(), "population": pop[sel].to_numpy()}
     ).reset_index(drop=True)
