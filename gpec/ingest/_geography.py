@@ -56,8 +56,11 @@ def _memberships(
     )
 
 
-def _sheet(path: Path, sheet: str, key: str, ledger: RowLedger) -> tuple[pd.DataFrame, str]:
-    """Read an INSEE sheet whose header row (holding ``key``) is below title rows."""
+def _sheet(
+    path: Path, sheet: str, key: str, ledger: RowLedger, *, optional: bool = False
+) -> tuple[pd.DataFrame, str] | None:
+    """Read an INSEE sheet whose header row (holding ``key``) is below title rows (None when an
+    ``optional`` sheet is not in the workbook)."""
     from openpyxl import load_workbook
 
     try:
@@ -66,6 +69,8 @@ def _sheet(path: Path, sheet: str, key: str, ledger: RowLedger) -> tuple[pd.Data
         raise FormatError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
     try:
         if sheet not in wb.sheetnames:
+            if optional:
+                return None
             raise FormatError(f"{path}: no sheet {sheet!r} (sheets: {wb.sheetnames})")
         rows = wb[sheet].iter_rows(values_only=True)
         header, header_row = None, 0
@@ -180,16 +185,10 @@ def _zones_sheet(path: Path, ledger: RowLedger, reg_labels: dict, dep_rows: dict
                  group_labels: dict, extra: dict) -> None:  # fmt: skip
     """Labels of the sheet ``Zones_supra_communales`` of the table d'appartenance (when it has
     one): EPCI and zones d'emploi, départements and régions; all rows in extra ``zones``."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
-    try:
-        has = "Zones_supra_communales" in wb.sheetnames
-    finally:
-        wb.close()
-    if not has:
+    found = _sheet(path, "Zones_supra_communales", "NIVGEO", ledger, optional=True)
+    if found is None:
         return
-    z, zname = _sheet(path, "Zones_supra_communales", "NIVGEO", ledger)
+    z, zname = found
     missing = [x for x in ("NIVGEO", "CODGEO", "LIBGEO") if x not in z.columns]
     if missing:
         raise FormatError(f"{path}: sheet 'Zones_supra_communales' lacks {missing}")
