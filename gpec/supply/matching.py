@@ -907,11 +907,13 @@ class OfferMatcher(BaseEstimator):
             weights = {k: v for k, v in weights.items() if k not in models}
         tw = np.float32(self.title_weight)
 
-        def best(ch: dict) -> np.ndarray:
+        def cosine(ch: dict) -> np.ndarray:
+            """The cosine score raised towards the nearest-title score (without titles, the
+            channel's own array: not to be modified in place, the evidence reads it)."""
             cos = ch["cosine"]
             if "titles" in ch:
-                return (cos + tw * (np.maximum(cos, ch["titles"]) - cos)).max(axis=1)
-            return cos.max(axis=1)
+                return cos + tw * (np.maximum(cos, ch["titles"]) - cos)
+            return cos
 
         def fused(ch: dict, moments: dict | None = None) -> np.ndarray:
             """The fused score; ``moments`` receives each fused channel's row mean and sd."""
@@ -938,23 +940,18 @@ class OfferMatcher(BaseEstimator):
                 qv[a:b], cand, line_vectors, self._line_starts, self.line_centroids_
             )
 
-        return _Prepared(channels, fused, best, ranker_channels, pair_scores)
+        return _Prepared(channels, fused, cosine, ranker_channels, pair_scores)
 
     def _scores(self, texts: list) -> Callable[[int, int], tuple[np.ndarray, dict]]:
         """A function giving the dense scores of texts[start:stop] (texts x occupations) and
         the channel scores they come from (plus ``probability`` with ``"learned"``)."""
         prep = self._prepare(texts)
         enc = getattr(self, "encoder_", None)
-        titles = getattr(self, "titles_", None)
-        tw = np.float32(self.title_weight)
         if self.method == "cosine" and enc is None:
 
             def cosine(a: int, b: int):
                 ch = prep.channels(a, b)
-                cos = ch["cosine"]  # not modified in place: the evidence reads it
-                if titles is not None:
-                    cos = cos + tw * (np.maximum(cos, ch["titles"]) - cos)
-                return cos, ch
+                return prep.cosine(ch), ch
 
             return cosine
         tau = float(self.decay)
@@ -965,7 +962,7 @@ class OfferMatcher(BaseEstimator):
 
         def scores(a: int, b: int):
             ch = prep.channels(a, b)
-            top = prep.best(ch)
+            top = prep.cosine(ch).max(axis=1)
             moments: dict = {}
             F = prep.fused(ch, moments)
             if ranker is not None:
@@ -1217,10 +1214,10 @@ class _TitleState:
 
 
 class _Prepared:
-    def __init__(self, channels, fused, best, ranker_channels, pair_scores):
+    def __init__(self, channels, fused, cosine, ranker_channels, pair_scores):
         self.channels = channels
         self.fused = fused
-        self.best = best
+        self.cosine = cosine
         self.ranker_channels = ranker_channels
         self.pair_scores = pair_scores
 
