@@ -362,10 +362,6 @@ def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, d
         rows.append(score_row(name, res, halves, time.process_time() - c))
         return rows[-1]
 
-    last = OfferMatcher(
-        min_score=0.0, method="learned", encoder=encoder, fusion_weights={**LEXICAL}
-    )
-
     run(
         "lexical today (fusion, v3 texts, prior 1.5)",
         OfferMatcher(min_score=0.0, method="fusion"),
@@ -390,7 +386,9 @@ def semantic_table(case: tuple, path_v3: Path, encoder) -> tuple[pd.DataFrame, d
     )
     if encoder is None:
         return pd.DataFrame(rows), {"encoder": w, "prior": pr}, None
-    last.set_params(fusion_weights={**LEXICAL, "encoder": w})
+    last = OfferMatcher(
+        min_score=0.0, method="learned", encoder=encoder, fusion_weights={**LEXICAL, "encoder": w}
+    )
     run(
         f"learned ranker + encoder (weight {w:g}, prior {pr:g})",
         last,
