@@ -710,7 +710,7 @@ def main(argv: list[str]) -> None:
             print(table.to_string(index=False, float_format="%.2f"))
         print("\nSpeed of the learned ranker: 20,000 texts x 5,000 profiles")
         print(ranker_speed().to_string(index=False, float_format="%.2f"))
-    if only in ("all", "speed", "encoder-speed"):
+    if only in ("all", "speed", "encoder-speed") and encoder_name != "none":
         print(f"\nEncoder speed ({encoder_name})")
         titles = load_case(path)[3].tolist() if path.is_dir() else []
         table = encoder_speed(encoder_name, cache, titles)
