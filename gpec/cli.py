@@ -477,12 +477,8 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
         from gpec.pipeline import forecast_stage
 
         cfg, data = _load_checked(ctx, config)
-        data = (
-            data.validate(
-                strict=False, warnings_as_errors=strict, plausibility=cfg.validate.rules()
-            )
-            if lenient
-            else data.validate(warnings_as_errors=strict, plausibility=cfg.validate.rules())
+        data = data.validate(
+            strict=not lenient, warnings_as_errors=strict, plausibility=cfg.validate.rules()
         )
         model, fc = forecast_stage(
             data,
