@@ -144,36 +144,33 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
         return ""
     t = totals.sum(numeric_only=True)
     first, last = int(totals["period"].min()), int(totals["period"].max())
-    kpis = [
+    plan = plan_period_totals(results, decimals=None)
+    gap_bounds = None  # the whole plan period's interval, under the gap
+    if len(plan) and "gap_lower" in plan.columns and pd.notna(plan["gap_lower"].iloc[-1]):
+        gap_bounds = (plan["gap_lower"].iloc[-1], plan["gap_upper"].iloc[-1])
+    kpis = [  # (label, value, bounds or None)
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
             t["openings_to_fill"],
+            None,
         ),
-        (tr("covered by local training", lang), t["entrants_allocated"]),
-        (tr("gap (not covered)", lang), t["gap"]),
+        (tr("covered by local training", lang), t["entrants_allocated"], None),
+        (tr("gap (not covered)", lang), t["gap"], gap_bounds),
     ]
     if "replacement" in totals.columns:
-        kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"]))
-    plan = plan_period_totals(results, decimals=None)
-    bounds = {}
-    if len(plan):  # the plan period's interval under the two figures that have one
-        whole = plan.iloc[-1]
-        for key, col in ((tr("gap (not covered)", lang), "gap"),):
-            if f"{col}_lower" in plan.columns and pd.notna(whole[f"{col}_lower"]):
-                bounds[key] = (whole[f"{col}_lower"], whole[f"{col}_upper"])
+        kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], None))
     return (
         '<div class="kpi">'
         + "".join(
             f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
             + (
                 f"<br><small>{html.escape(tr('sum of the cells’ bounds', lang))} "
-                f"{_num(bounds[k][0], lang)} – "
-                f"{_num(bounds[k][1], lang)}</small>"
-                if k in bounds
+                f"{_num(b[0], lang)} – {_num(b[1], lang)}</small>"
+                if b is not None
                 else ""
             )
             + "</div>"
-            for k, v in kpis
+            for k, v, b in kpis
         )
         + "</div><p>"
         + html.escape(
