@@ -59,6 +59,14 @@ def test_reader_option_paths_are_relative_to_the_config_file(tmp_path):
     assert opts["year"] == "2022"  # names no file: kept as written
 
 
+def test_validate_defaults_are_the_plausibility_rules_defaults():
+    # [validate] repeats PlausibilityRules' thresholds: an empty configuration must give the
+    # same rules as GpecData.validate() called without any (gpec run = the library)
+    from gpec._plausibility import PlausibilityRules
+
+    assert resolve_config({}).validate.rules() == PlausibilityRules()
+
+
 def test_validate_section_sets_the_plausibility_rules():
     import pandas as pd
 
