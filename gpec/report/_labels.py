@@ -51,7 +51,6 @@ FR = {
     # ------------------------------------------------------------------ summary blocks
     "Totals per year": "Totaux par année",
     "Plan period totals, with bounds": "Totaux sur la période du plan, avec bornes",
-    "bounds": "bornes",
     "sum of the cells’ bounds": "somme des bornes des cellules",
     "Openings and gaps summed from the first forecast year to each year (the last row is the "
     "whole plan period). Bounds: sums over territories x occupations of each cell's interval "
