@@ -701,8 +701,9 @@ class OfferMatcher(BaseEstimator):
         for i, parts in enumerate(_text_lines(prof, self.fields_)):
             seen = set()
             for line in parts:
-                line = " ".join(line.split())
-                if len(line.split()) <= _LINE_WORDS and line not in seen:
+                words = line.split()
+                line = " ".join(words)
+                if len(words) <= _LINE_WORDS and line not in seen:
                     seen.add(line)
                     texts.append(line)
                     groups.append(i)
@@ -1224,7 +1225,7 @@ class _Prepared:
 
 def _text_lines(prof: pd.DataFrame, fields: list[str]) -> list[list[str]]:
     """Non-empty lines of each profile's text fields (``text`` first, never the label)."""
-    cols = [f for f in ("text", *[f for f in fields if f not in ("label", "text")])]
+    cols = ["text", *[f for f in fields if f not in ("label", "text")]]
     cols = [f for f in cols if f in prof.columns]
     out = []
     for i in range(len(prof)):
