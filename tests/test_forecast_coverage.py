@@ -164,3 +164,71 @@ def test_paths_are_seeded_and_summarised(fitted):
         fitted.predict_paths(n_paths=0)
     with pytest.raises(ValueError, match="quantity"):
         a.summary("openings")
+
+
+# ------------------------------------------------------- sums over series
+def _total_hits(panel: pd.DataFrame, origin: int, dependence=None, h: int = 5) -> np.ndarray:
+    """Hits of the 80% intervals of each territory's total employment (per year, then summed
+    over the years) on the ``h`` years from ``origin``, from the paths summed over series."""
+    fc = _fit(panel[panel["period"] < origin], horizon=h, level=(80,))
+    paths = fc.predict_paths(n_paths=1000, random_state=0, dependence=dependence)
+    wide = panel.pivot_table(index=IDS, columns="period", values="value")
+    actual = wide.reindex(pd.MultiIndex.from_frame(paths.ids)).reindex(columns=paths.periods)
+    actual = actual.to_numpy(dtype=float)
+    ok = np.isfinite(actual).all(axis=1)
+    codes = pd.factorize(paths.ids["territory"])[0]
+    hits = []
+    for g in np.unique(codes[ok]):
+        m = ok & (codes == g)
+        total = paths.values[m].sum(axis=0)  # paths x years
+        for sim, act in ((total, actual[m].sum(axis=0)), (np.cumsum(total, axis=1), None)):
+            act = np.cumsum(actual[m].sum(axis=0)) if act is None else act
+            lo, up = np.quantile(sim, [0.1, 0.9], axis=0)
+            hits.append((act >= lo) & (act <= up))
+    return np.concatenate(hits)
+
+
+def test_territory_totals_cover_held_out_years_of_a_real_panel(real_data):
+    """The paths of the series of a territory move together as their yearly changes did
+    (dependence estimated on the training years): the 80% interval of each NUTS-2 region's
+    total employment over six age bands covers 72-88% of what happened. Drawn independently
+    the same intervals cover about 68% (the age bands share the region's business cycle);
+    in lockstep (sum of the bands' bounds) about 90%."""
+    panel = _eurostat_age(real_data)
+    hits = np.concatenate([_total_hits(panel, o) for o in (2009, 2011)])
+    assert hits.size > 1000
+    assert 0.72 <= hits.mean() <= 0.88, hits.mean()
+
+
+def test_dependence_is_estimated_and_moves_sums_between_independent_and_lockstep():
+    rng = np.random.default_rng(5)
+    years = np.arange(1995, 2021)
+    common = rng.standard_normal(len(years))  # a shock shared by every series of territory A
+    rows = []
+    for terr, share in (("A", 0.8), ("B", 0.0)):
+        for k in range(15):
+            own = rng.standard_normal(len(years))
+            steps = np.sqrt(share) * common + np.sqrt(1 - share) * own
+            rows.append(
+                pd.DataFrame(
+                    {"territory": terr, "occupation": f"o{k}", "period": years,
+                     "value": 500 + np.cumsum(10 * steps)}
+                )
+            )  # fmt: skip
+    fc = _fit(pd.concat(rows, ignore_index=True), horizon=3, level=(80,))
+    r_all, r_within = fc.dependence_
+    # pairs within A: 0.8, within B: 0, across: 0 -> weighted averages of these
+    assert 0.3 <= r_within <= 0.5, r_within
+    assert 0.1 <= r_all <= 0.25, r_all
+    widths = {}
+    for dep in (0.0, None, 1.0):
+        paths = fc.predict_paths(n_paths=2000, random_state=0, dependence=dep)
+        total = paths.values.sum(axis=0)
+        lo, up = np.quantile(total, [0.1, 0.9], axis=0)
+        widths[dep] = up - lo
+        if dep == 1.0:  # lockstep: the interval of the sum is the sum of the intervals
+            lo_i, up_i = paths.interval(80)
+            np.testing.assert_allclose(up - lo, (up_i - lo_i).sum(axis=0), rtol=0.02)
+    assert (widths[0.0] < widths[None]).all() and (widths[None] < widths[1.0]).all()
+    with pytest.raises(ValueError, match="dependence"):
+        fc.predict_paths(n_paths=10, dependence=1.5)

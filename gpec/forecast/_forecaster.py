@@ -26,7 +26,7 @@ from ._intervals import (
 )
 from ._panel import PanelMatrix, future_periods, to_matrix
 from ._parallel import _show_progress
-from ._paths import SamplePaths, map_pool, sample_paths
+from ._paths import SamplePaths, common_correlation, map_pool, sample_paths, shared_factor
 from ._ragged import last_index, right_align, staleness, take_steps
 from ._robust import clean_outliers
 from ._select import FALLBACK_MODEL, combination_weights, fallback_reasons, window_scores
@@ -154,6 +154,12 @@ class Forecaster(BaseEstimator):
     coverage_ : DataFrame
         Leave-one-window-out empirical coverage of the intervals per level and
         horizon step.
+    dependence_ : tuple of float
+        Average correlation between the series' yearly changes (weighted as in a
+        sum) over all pairs of series and over the pairs of the same
+        ``group_col``; the sample paths share a panel factor and a group factor
+        with these correlations, so that sums over series get the spread of a
+        common shock.
     rejected_ : DataFrame
         Series that cannot be forecast (no observed value), with the reason.
     outliers_ : DataFrame
@@ -396,6 +402,7 @@ class Forecaster(BaseEstimator):
         else:
             self._groups = np.zeros(n, dtype=int)
         self._group_codes = {c: pd.factorize(pm.ids[c], sort=True)[0] for c in id_cols}
+        self.dependence_ = common_correlation(Y, self._groups)
 
         cands, select = self._resolve_models(n)
         extra = ["ses"] + (["snaive"] if pm.season_length > 1 else [])
@@ -673,7 +680,9 @@ class Forecaster(BaseEstimator):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ paths
-    def predict_paths(self, n_paths: int = 1000, random_state=0) -> SamplePaths:
+    def predict_paths(
+        self, n_paths: int = 1000, random_state=0, dependence: float | None = None
+    ) -> SamplePaths:
         """Joint future sample paths of every series (conformal paths).
 
         Each path is the selected forecast plus one whole vector of scaled
@@ -693,6 +702,12 @@ class Forecaster(BaseEstimator):
             bytes.
         random_state : int or numpy Generator, default=0
             Seed of the local generator (same seed, same paths).
+        dependence : float in [0, 1], optional
+            Correlation of every pair of series through a common factor of each
+            path (see :mod:`gpec.forecast._paths`); default ``dependence_``, the
+            average correlations of the series' yearly changes over all pairs
+            and within a group. 0 draws the series independently, 1 moves them
+            in lockstep.
 
         Returns
         -------
@@ -708,9 +723,15 @@ class Forecaster(BaseEstimator):
         >>> bool((cum_up[:, -1] >= upper.sum(axis=1) * 0.5).all())
         True
         """
-        return next(self.iter_paths(n_paths, random_state, chunk_size=None))
+        return next(self.iter_paths(n_paths, random_state, chunk_size=None, dependence=dependence))
 
-    def iter_paths(self, n_paths: int = 1000, random_state=0, chunk_size: int | None = 10_000):
+    def iter_paths(
+        self,
+        n_paths: int = 1000,
+        random_state=0,
+        chunk_size: int | None = 10_000,
+        dependence: float | None = None,
+    ):
         """The sample paths of :meth:`predict_paths`, drawn for blocks of series at a time.
 
         For panels too large to hold every path at once: the blocks, in the
@@ -725,6 +746,8 @@ class Forecaster(BaseEstimator):
         chunk_size : int or None, default=10_000
             Series per block (None: all in one block). Memory per block:
             ``8 * chunk_size * n_paths * horizon`` bytes.
+        dependence : float in [0, 1], optional
+            As in :meth:`predict_paths`; every block shares the paths' common factor.
 
         Yields
         ------
@@ -741,6 +764,12 @@ class Forecaster(BaseEstimator):
         self._check_fitted()
         if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
             raise ValueError(f"n_paths must be a positive integer, got {n_paths!r}")
+        if dependence is None:
+            rho = getattr(self, "dependence_", (0.0, 0.0))
+        elif isinstance(dependence, int | float | np.floating) and 0.0 <= dependence <= 1.0:
+            rho = (float(dependence), float(dependence))
+        else:
+            raise ValueError(f"dependence must be a number in [0, 1], got {dependence!r}")
         rng = (
             random_state
             if isinstance(random_state, np.random.Generator)
@@ -756,10 +785,25 @@ class Forecaster(BaseEstimator):
         periods = future_periods(pm, int(self.horizon))
         n = len(self._mean)
         size = n if chunk_size is None else max(int(chunk_size), 1)
+        r_own = max(rho)
+        if r_own > 0:  # drawn once, shared by every block
+            common = rng.standard_normal(int(n_paths))
+            group_factors = rng.standard_normal((int(self._groups.max(initial=0)) + 1, n_paths))
         for a in range(0, max(n, 1), size):
             b = min(a + size, n)
             values = sample_paths(
-                self._mean[a:b], self._scale[a:b], mapped, steps[a:b], int(n_paths), rng
+                self._mean[a:b],
+                self._scale[a:b],
+                mapped,
+                steps[a:b],
+                int(n_paths),
+                rng,
+                shared=(
+                    shared_factor(self._groups[a:b], common, group_factors, rho)
+                    if r_own > 0
+                    else None
+                ),
+                rho=r_own,
             )
             yield SamplePaths(
                 ids=pm.ids.iloc[a:b].copy(),
