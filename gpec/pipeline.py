@@ -506,6 +506,7 @@ def run_pipeline(
         surplus=_labels(_offer_labels(alloc.surplus, offers), data),
         mapping_quality=quality,
         mapping_review=review,
+        plan_totals=alloc.totals,
         profile=_labels(profile, data),
         hiring_check=_labels(hiring, data),
         scenarios=scen,
@@ -593,6 +594,12 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
             return_paths=True,
         )
         interval_method = f"quantiles of {n_paths} joint sample paths per series"
+        dep = getattr(model, "dependence_", None)
+        if dep is not None:
+            interval_method += (
+                f"; the series move together along the paths (correlation of their yearly "
+                f"changes: {dep[0]:.2f} over all pairs, {dep[1]:.2f} within a territory)"
+            )
     else:
         openings = demand.openings(fc_bottom, data.workforce_age, **open_kw)
         interval_method = (

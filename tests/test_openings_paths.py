@@ -219,3 +219,22 @@ def test_demo_bounds_from_paths(demo):
     neg = op[op["lower"] < 0]
     said = fell.reindex(pd.MultiIndex.from_frame(neg[["territory", "occupation"]])).to_numpy()
     assert said.mean() >= 0.995, (len(neg), int((~said.astype(bool)).sum()))
+
+
+def test_plan_totals_are_quantiles_of_the_summed_paths():
+    """Two cells whose openings move in opposite directions along the paths: their total is
+    the same on every path (an interval of width 0), while the sum of their own bounds is wide;
+    moving in the same direction, the total's bounds are the sum of the cells' bounds."""
+    from gpec.gap._bounds import path_gap_bounds
+
+    ids = pd.DataFrame({"territory": ["A", "B"], "occupation": "X"})
+    rise = np.arange(101.0)  # 101 paths: 0, 1, ..., 100 openings in the single year
+    g = pd.DataFrame({"territory": ["A", "B"], "occupation": "X", "period": [2025, 2025]})
+    zero = np.zeros(2)
+    for other, width in ((rise[::-1], 0.0), (rise, 160.0)):
+        op = OpeningsPaths(ids, np.array([2025]), np.stack([rise, other])[:, :, None], 80)
+        tot = path_gap_bounds(g, zero, zero, op)["totals"].iloc[0]
+        # hand-computed: opposite -> 100 on every path; same -> 2 x (10th, 90th percentile)
+        assert tot["net_openings_upper"] - tot["net_openings_lower"] == pytest.approx(width)
+        assert tot["gap_upper"] - tot["gap_lower"] == pytest.approx(width)
+        assert tot["net_openings_lower"] == pytest.approx(100.0 if width == 0 else 20.0)

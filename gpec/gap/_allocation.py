@@ -321,12 +321,18 @@ class Allocation:
         Options used and solver diagnostics: arcs, supply / demand nodes (and how many have no
         arc: offers whose site reaches no opening of their occupation, openings no offer
         reaches), blocks, LPs solved, closed-form blocks, duality gap, seconds.
+    totals : DataFrame or None
+        With openings paths: per period, the bounds of the net openings and of the gap summed
+        over every cell and over the years from the first (the plan period): period,
+        plan_period, net_openings_lower, net_openings_upper, gap_lower, gap_upper, level —
+        quantiles of those very sums over the paths. None without paths.
     """
 
     gaps: pd.DataFrame
     flows: pd.DataFrame
     surplus: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    totals: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """Totals per period: openings, entrants, entrants_allocated, gap, gap_share, surplus.
@@ -539,12 +545,13 @@ def _build_arcs(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame, periods: 
     return arc_sup, arc_dem, arc_dist, arc_block
 
 
-def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> None:
+def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> pd.DataFrame:
     """Replace the cumulative gap bounds by quantiles over the openings' sample paths.
 
     Per year the yearly rule is already the quantile of the paths' gaps (max(0, x - A) is
     monotone); summed over years, quantiles of the summed gaps, never below what the
-    cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x)). Edits ``gaps``.
+    cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x)). Edits ``gaps``;
+    returns the plan-period totals (see :func:`_plan_totals`).
     """
     pb = path_gap_bounds(gaps, alloc_lo, alloc_hi, openings_paths)
     has = ~np.isnan(pb["gap_cum_upper"])
@@ -556,6 +563,39 @@ def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> 
     low = np.fmin(pb["gap_cum_lower"], mid)
     gaps["gap_cum_lower"] = np.where(has, low, gaps["gap_cum_lower"])
     gaps["gap_cum_upper"] = np.where(has, np.fmax(pb["gap_cum_upper"], mid), gaps["gap_cum_upper"])
+    return _plan_totals(pb["totals"], gaps, openings, op, has)
+
+
+def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
+    """Bounds of the openings and of the gap summed over every cell and over the plan period.
+
+    The paths' totals (quantiles of the sums) plus, for cells without a path, their own
+    cumulative bounds (added as if they moved with the rest); the central totals (sums of
+    ``openings_cum`` and ``gap_cum``) are kept inside the bounds.
+    """
+    t = totals.set_index("period")
+    per = gaps["period"].to_numpy()
+    rest = pd.DataFrame(
+        {
+            "period": per[~has],
+            "gap_lower": gaps["gap_cum_lower"].to_numpy(dtype=float)[~has],
+            "gap_upper": gaps["gap_cum_upper"].to_numpy(dtype=float)[~has],
+        }
+    )
+    if "openings_cum_lower" in openings.columns:
+        rest["net_openings_lower"] = _by_cell(openings, op, "openings_cum_lower")[~has]
+        rest["net_openings_upper"] = _by_cell(openings, op, "openings_cum_upper")[~has]
+    add = rest.groupby("period").sum(min_count=1).reindex(t.index).fillna(0.0)
+    for col in add.columns:
+        t[col] = t[col] + add[col]
+    central = pd.DataFrame({"period": per, "gap": gaps["gap_cum"].to_numpy(dtype=float)})
+    if "openings_cum" in openings.columns:
+        central["net_openings"] = _by_cell(openings, op, "openings_cum")
+    mid = central.groupby("period").sum().reindex(t.index)
+    for col in mid.columns:
+        t[f"{col}_lower"] = np.fmin(t[f"{col}_lower"], mid[col])
+        t[f"{col}_upper"] = np.fmax(t[f"{col}_upper"], mid[col])
+    return t.reset_index()[totals.columns]
 
 
 def _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths):
@@ -573,8 +613,9 @@ def _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_pa
     gaps.loc[np.isnan(lo), "gap_lower"] = np.nan
     gaps.loc[np.isnan(hi), "gap_upper"] = np.nan
     gaps = gaps.assign(**cumulative_gap_columns(gaps))
+    totals = None
     if openings_paths is not None:
-        _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths)
+        totals = _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths)
     if interval:
         gaps["entrants_allocated_low"] = alloc_lo
         gaps["entrants_allocated_high"] = alloc_hi
@@ -589,7 +630,7 @@ def _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_pa
         )
         if c in gaps.columns
     ]
-    return gaps[GAPS_COLUMNS + extra]  # already in (period, territory, occupation) order
+    return gaps[GAPS_COLUMNS + extra], totals  # already in (period, territory, occupation) order
 
 
 def _flow_table(sol, arc_sup, arc_dem, arc_dist, sup, op) -> pd.DataFrame:
@@ -765,7 +806,7 @@ def allocate(
     t_solve = time.perf_counter() - t0 - t_build
 
     n_sup, n_dem = len(sup), len(op)
-    gaps = _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths)
+    gaps, totals = _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths)
     flows = _flow_table(sol, arc_sup, arc_dem, arc_dist, sup, op)
     surplus = _surplus_table(sup, unmapped, sol)
     params = {
@@ -777,4 +818,4 @@ def allocate(
         "seconds_solve": t_solve,
         "seconds_total": time.perf_counter() - t0,
     }
-    return Allocation(gaps=gaps, flows=flows, surplus=surplus, params=params)
+    return Allocation(gaps=gaps, flows=flows, surplus=surplus, params=params, totals=totals)

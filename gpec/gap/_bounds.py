@@ -27,6 +27,17 @@ import pandas as pd
 
 __all__ = ["path_gap_bounds", "cumulative_gap_columns"]
 
+#: Columns of the plan-period totals (:func:`path_gap_bounds`'s ``totals``).
+TOTAL_COLUMNS = [
+    "period",
+    "plan_period",
+    "net_openings_lower",
+    "net_openings_upper",
+    "gap_lower",
+    "gap_upper",
+    "level",
+]
+
 
 def path_gap_bounds(
     gaps: pd.DataFrame,
@@ -54,7 +65,11 @@ def path_gap_bounds(
     Returns
     -------
     dict
-        ``gap_cum_lower``, ``gap_cum_upper``: one value per row (NaN where a row has no path).
+        ``gap_cum_lower``, ``gap_cum_upper``: one value per row (NaN where a row has no path);
+        ``totals``: a DataFrame with, per period, the bounds of the openings and of the gap
+        summed over every cell with a path and over the years up to that period (the plan
+        period from the first year): quantiles over the paths of those very sums, so that the
+        series' dependence along the paths (``Forecaster.dependence_``) decides their width.
 
     Examples
     --------
@@ -65,6 +80,8 @@ def path_gap_bounds(
     ...                    np.tile(np.arange(11.0), (2, 1)).T[None], 80)
     >>> b = path_gap_bounds(g, np.array([4.0, 4.0]), np.array([4.0, 4.0]), op)
     >>> [round(float(v), 6) for v in b["gap_cum_upper"]]
+    [5.0, 10.0]
+    >>> b["totals"]["gap_upper"].round(6).tolist()
     [5.0, 10.0]
     """
     n_rows = len(gaps)
@@ -87,14 +104,34 @@ def path_gap_bounds(
     res = {k: np.full((n_series, h), np.nan) for k in out}
     q = (1.0 - float(paths.level) / 100.0) / 2.0  # equal tails: the lower one, resp. 1 - q
     step = max(1, int(chunk_rows) // max(n_paths, 1))
+    in_table = np.zeros(n_series, dtype=bool)
+    in_table[s[ok]] = True
+    sums = {k: np.zeros((n_paths, h)) for k in ("openings", "lower", "upper")}
     for a in range(0, n_series, step):
         b = min(a + step, n_series)
-        demand = np.maximum(paths.values[a:b].astype(float), 0.0)
+        values = paths.values[a:b].astype(float)
+        demand = np.maximum(values, 0.0)
+        sums["openings"] += values[in_table[a:b]].sum(axis=0)
         for name, alloc, prob in (("lower", a_hi, q), ("upper", a_lo, 1.0 - q)):
             gap_p = np.maximum(demand - alloc[a:b, None, :], 0.0)
             res[f"gap_cum_{name}"][a:b] = np.quantile(np.cumsum(gap_p, axis=2), prob, axis=1)
+            sums[name] += gap_p[in_table[a:b]].sum(axis=0)
     for k in out:
         out[k][ok] = res[k][s[ok], t[ok]]
+    periods = np.asarray(paths.periods)
+    cum = {k: np.cumsum(v, axis=1) for k, v in sums.items()}
+    out["totals"] = pd.DataFrame(
+        {
+            "period": periods,
+            "plan_period": [f"{periods[0]}-{p}" for p in periods],
+            "net_openings_lower": np.quantile(cum["openings"], q, axis=0),
+            "net_openings_upper": np.quantile(cum["openings"], 1.0 - q, axis=0),
+            "gap_lower": np.quantile(cum["lower"], q, axis=0),
+            "gap_upper": np.quantile(cum["upper"], 1.0 - q, axis=0),
+            "level": paths.level,
+        },
+        columns=TOTAL_COLUMNS,
+    )
     return out
 
 

@@ -148,6 +148,8 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
     gap_bounds = None  # the whole plan period's interval, under the gap
     if len(plan) and "gap_lower" in plan.columns and pd.notna(plan["gap_lower"].iloc[-1]):
         gap_bounds = (plan["gap_lower"].iloc[-1], plan["gap_upper"].iloc[-1])
+    what = "interval of the total" if plan.attrs.get("bounds") == "total" else None
+    what = what or "sum of the cells’ bounds"
     kpis = [  # (label, value, bounds or None)
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
@@ -164,7 +166,7 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
         + "".join(
             f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
             + (
-                f"<br><small>{html.escape(tr('sum of the cells’ bounds', lang))} "
+                f"<br><small>{html.escape(tr(what, lang))} "
                 f"{_num(b[0], lang)} – {_num(b[1], lang)}</small>"
                 if b is not None
                 else ""

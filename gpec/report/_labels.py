@@ -52,15 +52,18 @@ FR = {
     "Totals per year": "Totaux par année",
     "Plan period totals, with bounds": "Totaux sur la période du plan, avec bornes",
     "sum of the cells’ bounds": "somme des bornes des cellules",
+    "interval of the total": "intervalle du total",
     "Openings and gaps summed from the first forecast year to each year (the last row is the "
-    "whole plan period). Bounds: sums over territories x occupations of each cell's interval "
-    "of its summed openings or gap (quantiles over the sample paths); cells that vary "
-    "independently would give a narrower interval of the total.": (
+    "whole plan period). Bounds: when the run drew sample paths, quantiles over the paths of "
+    "the total itself, the cells moving together as their yearly changes did (see "
+    "provenance: openings_interval); otherwise sums over territories x occupations of each cell's "
+    "interval, as if every cell moved together (too wide if they do not).": (
         "Postes et écarts cumulés de la première année projetée à chaque année (la dernière "
-        "ligne couvre toute la période du plan). Bornes : sommes, sur les territoires x "
-        "métiers, de l'intervalle du cumul de chaque cellule (quantiles sur les trajectoires "
-        "simulées) ; des cellules variant indépendamment donneraient un intervalle plus étroit "
-        "du total."
+        "ligne couvre toute la période du plan). Bornes : quand le calcul a tiré des "
+        "trajectoires simulées, quantiles sur les trajectoires du total lui-même, les cellules "
+        "variant ensemble comme l'ont fait leurs évolutions annuelles (voir provenance : "
+        "openings_interval) ; sinon sommes, sur les territoires x métiers, de l'intervalle de chaque "
+        "cellule, comme si toutes variaient ensemble (trop large sinon)."
     ),
     "Largest gaps per territory (whole horizon)": (
         "Territoires aux écarts les plus importants (tout l'horizon)"

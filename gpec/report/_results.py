@@ -34,6 +34,7 @@ OUTPUT_FILES = {
     "surplus.csv": "surplus",
     "mapping_quality.csv": "mapping_quality",
     "mapping_review.csv": "mapping_review",
+    "plan_totals.csv": "plan_totals",
     "territory_profile.csv": "profile",
     "hiring_check.csv": "hiring_check",
     "scenarios.csv": "scenarios",
@@ -118,6 +119,9 @@ class Results:
     data: GpecData | None = None
     #: offers mapped by text with their evidence, least confident first (None: no offers)
     mapping_review: pd.DataFrame | None = None
+    #: per period, the intervals of the net openings and of the gap summed over every cell and
+    #: over the plan period, from the sample paths (None: the run drew no paths)
+    plan_totals: pd.DataFrame | None = None
 
     def write(
         self,

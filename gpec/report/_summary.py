@@ -45,9 +45,10 @@ NOTES = {
     ),
     "Plan period totals, with bounds": (
         "Openings and gaps summed from the first forecast year to each year (the last row is the "
-        "whole plan period). Bounds: sums over territories x occupations of each cell's interval "
-        "of its summed openings or gap (quantiles over the sample paths); cells that vary "
-        "independently would give a narrower interval of the total."
+        "whole plan period). Bounds: when the run drew sample paths, quantiles over the paths of "
+        "the total itself, the cells moving together as their yearly changes did (see "
+        "provenance: openings_interval); otherwise sums over territories x occupations of each cell's "
+        "interval, as if every cell moved together (too wide if they do not)."
     ),
     "Occupations with the most openings to fill (whole horizon)": (
         "openings_to_fill counts each territory's openings (negative ones as 0); net_openings = "
@@ -188,7 +189,9 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
         period (last year of the plan period), plan_period (``"2025-2030"``), net_openings,
         net_openings_lower, net_openings_upper (sums over cells of ``openings_cum`` and its
         bounds), gap, gap_lower, gap_upper (of ``gap_cum``); empty when the tables have no
-        cumulative columns.
+        cumulative columns. When ``results.plan_totals`` holds the intervals of the totals
+        drawn from the sample paths, the bounds are those, and ``attrs["bounds"]`` is
+        ``"total"`` (``"sum of cells"`` otherwise).
 
     Examples
     --------
@@ -213,6 +216,16 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
     t = t.reset_index()
     first = int(t["period"].min())
     t.insert(1, "plan_period", [f"{first}-{int(p)}" for p in t["period"]])
+    t.attrs["bounds"] = "sum of cells"
+    pt = getattr(results, "plan_totals", None)
+    bounds = ["net_openings_lower", "net_openings_upper", "gap_lower", "gap_upper"]
+    if pt is not None and len(pt) and set(bounds) <= set(pt.columns):
+        on_total = pt.set_index(pd.to_numeric(pt["period"]).astype(int))
+        idx = t["period"].astype(int)
+        for col in bounds:
+            if col in t.columns:
+                t[col] = on_total[col].reindex(idx).to_numpy(dtype=float)
+        t.attrs["bounds"] = "total"
     if decimals is not None:
         num = t.columns[2:]
         t[num] = t[num].round(decimals)
