@@ -491,9 +491,10 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
         _fail(exc)
     from gpec.report import staged_output, write_output_csv
 
-    with staged_output(out) as tmp:
-        write_output_csv(fc, tmp / "forecast.csv")
-        write_output_csv(model.backtest_, tmp / "backtest.csv")
+    dialect = cfg.output.csv_dialect or ("fr" if cfg.run.lang == "fr" else "en")
+    with staged_output(out) as tmp:  # the dialect of `gpec run`: [output] csv_dialect, [run] lang
+        write_output_csv(fc, tmp / "forecast.csv", dialect)
+        write_output_csv(model.backtest_, tmp / "backtest.csv", dialect)
     _say(ctx, f"gpec: wrote forecast.csv and backtest.csv into {out}")
     _show_warnings(ctx, data.warnings, "gpec validate CONFIG --report FILE lists them all")
 

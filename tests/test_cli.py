@@ -278,3 +278,15 @@ def test_outputs_page_describes_every_column(demo_dir):
         assert not missing, (name, missing)
     sheets = openpyxl.load_workbook(demo_dir / "report.xlsx", read_only=True).sheetnames
     assert all(s in rows["report.xlsx"] for s in sheets), sheets
+
+
+def test_forecast_command_writes_the_configured_csv_dialect(demo_dir, tmp_path):
+    """`gpec forecast` writes forecast.csv in the dialect `gpec run` would use."""
+    config = _edit_config(demo_dir, tmp_path, 'lang = "en"\n', 'lang = "fr"\n')
+    res = gpec("--quiet", "forecast", config, "--out", tmp_path / "fc")
+    assert res.returncode == 0, res.stderr
+    raw = (tmp_path / "fc" / "forecast.csv").read_text(encoding="utf-8-sig")
+    assert raw.splitlines()[0].startswith("territory;")
+    fr = pd.read_csv(tmp_path / "fc" / "forecast.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    demo = pd.read_csv(demo_dir / "forecast.csv")
+    assert fr["mean"].dtype.kind == "f" and len(fr) == len(demo)
