@@ -79,6 +79,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from gpec._defaults import DEFAULTS
+from gpec.supply._adapter import (
+    adapted_scores,
+    fit_adapter,
+    out_of_fold_adapted,
+    target_moments,
+)
 from gpec.supply._encoder import TextEncoder, make_encoder
 from gpec.supply._match_scores import (
     _add_standardized,
@@ -308,6 +314,13 @@ class OfferMatcher(BaseEstimator):
         ``False`` keeps vectors in memory only.
     candidates : int, default 30
         ``"learned"``: occupations of each text re-ranked by the ranker (the best of the fusion).
+    adapter : bool, default True
+        ``"learned"`` with an encoder: learn a linear map ``W`` of the text vectors from the
+        ranker's titles (started at and pulled towards the identity, so that a title's adapted
+        vector ``q W`` is closest to its own occupation's profile vector) and give the ranker
+        the adapted similarity to each candidate. ``W`` is shared by all occupations; the ranker
+        learns from similarities adapted without the title's own occupation (3 folds of
+        occupations).
     confidence_levels : tuple of float, default (0.3, 0.6)
         Thresholds of the ``confidence`` flag of :meth:`match` (``evidence=True``) on the
         certainty of the first match: ``"low"`` below the first, ``"high"`` from the second,
@@ -347,6 +360,9 @@ class OfferMatcher(BaseEstimator):
         24 words; "query" role), whose similarities to a text's candidates the ranker reads.
     ranker_ : object or None
         ``"learned"``: the fitted classifier (``ranker_features_`` names its inputs).
+    adapter_ : ndarray or None
+        ``"learned"`` with an encoder and ``adapter=True``: the learnt map ``W`` (dimensions x
+        dimensions) of the text vectors.
     n_ranker_titles_ : int
         Titles the ranker was trained on (0 unless ``"learned"``).
 
@@ -397,6 +413,7 @@ class OfferMatcher(BaseEstimator):
         encoder=None,
         encoder_cache=None,
         candidates: int = 30,
+        adapter: bool = True,
         confidence_levels: tuple[float, float] = (0.3, 0.6),
     ):
         self.analyzer = analyzer
@@ -422,6 +439,7 @@ class OfferMatcher(BaseEstimator):
         self.encoder = encoder
         self.encoder_cache = encoder_cache
         self.candidates = candidates
+        self.adapter = adapter
         self.confidence_levels = confidence_levels
 
     # -- helpers
@@ -736,6 +754,7 @@ class OfferMatcher(BaseEstimator):
         self.ranker_ = None
         self.ranker_features_ = []
         self.n_ranker_titles_ = 0
+        self.adapter_ = None
         if self.method != "learned":
             return
         k = int(self.candidates)
@@ -748,32 +767,29 @@ class OfferMatcher(BaseEstimator):
         # training titles belong to, and rank the others (of no known title) lower
         prior = self.prior_ if self.prior_ is not None else np.zeros(len(self.occupations_))
         self._occupation_features = {"prior": prior}
-        parts = []  # (texts, true positions, title state)
+        parts = []  # (positions among all the ranker's titles, title state)
         if ranker_titles is None:
             if not self.n_titles_:
                 raise ValueError(
                     'method="learned" learns from job titles whose occupation is known: give '
                     "fit(titles=...) or fit(ranker_titles=...)"
                 )
+            all_texts, all_groups = self.title_texts_, self._title_groups
             rng = np.random.default_rng(self.random_state)
             fold = rng.permutation(self.n_titles_) % RANKER_FOLDS
             for f in range(RANKER_FOLDS):
                 test = fold == f
-                parts.append(
-                    (
-                        list(self.title_texts_[test]),
-                        self._title_groups[test],
-                        self._title_state(~test),
-                    )
-                )
+                parts.append((np.flatnonzero(test), self._title_state(~test)))
         else:
-            groups, _, raw, _ = self._title_frame(ranker_titles, "ranker_titles")
-            if not len(groups):
+            all_groups, _, all_texts, _ = self._title_frame(ranker_titles, "ranker_titles")
+            if not len(all_groups):
                 raise ValueError("ranker_titles: no usable title (see the occupations and texts)")
-            parts.append((list(raw), groups, self._title_state()))
+            parts.append((np.arange(len(all_groups)), self._title_state()))
+        adapted = self._fit_adapter(list(all_texts), all_groups)
         Xs, ys = [], []
-        for texts, truth, state in parts:
-            prep = self._prepare(texts, state)
+        for idx, state in parts:
+            texts, truth = list(all_texts[idx]), all_groups[idx]
+            prep = self._prepare(texts, state, None if adapted is None else adapted[idx])
             for a in range(0, len(texts), max(1, int(self.chunk_size))):
                 b = a + max(1, int(self.chunk_size))
                 ch = prep.channels(a, b)
@@ -785,7 +801,17 @@ class OfferMatcher(BaseEstimator):
                 ys.append((cand == truth[a:b, None]).ravel().astype(np.int8))
         self.ranker_features_ = names
         self.ranker_ = fit_ranker(np.concatenate(Xs), np.concatenate(ys), self.random_state)
-        self.n_ranker_titles_ = int(sum(len(t) for t, _, _ in parts))
+        self.n_ranker_titles_ = int(sum(len(idx) for idx, _ in parts))
+
+    def _fit_adapter(self, texts: list, groups: np.ndarray) -> np.ndarray | None:
+        """Learn the adapter ``W`` from the ranker's titles; their out-of-fold adapted vectors."""
+        enc = getattr(self, "encoder_", None)
+        if enc is None or not self.adapter:
+            return None
+        qv = enc.encode(texts, "query")
+        self.adapter_ = fit_adapter(qv, groups, self.profile_vectors_)
+        self._adapter_moments = target_moments(self.profile_vectors_)
+        return out_of_fold_adapted(qv, groups, self.profile_vectors_, self.random_state)
 
     def _pair_features(
         self, prep, a: int, b: int, ch: dict, F: np.ndarray, cand: np.ndarray, moments: dict
@@ -862,8 +888,14 @@ class OfferMatcher(BaseEstimator):
                 models["lsa"] = lsa
         return models
 
-    def _prepare(self, texts: list, state: _TitleState | None = None) -> _Prepared:
-        """Vectorise ``texts`` once; channel scores and fused scores by chunk of rows."""
+    def _prepare(
+        self, texts: list, state: _TitleState | None = None, adapted: np.ndarray | None = None
+    ) -> _Prepared:
+        """Vectorise ``texts`` once; channel scores and fused scores by chunk of rows.
+
+        ``adapted``: the texts' adapted encoder vectors, when not ``q W`` with the fitted
+        adapter (the ranker's training titles: adapted without their own occupation).
+        """
         normed = self._norm(texts)
         counts, words = _word_counts(normed)
         blocks = [vec.transform(counts, words) for vec in self.vectorizers_.values()]
@@ -933,13 +965,19 @@ class OfferMatcher(BaseEstimator):
             return {k: ch[k] for k in sorted(ch)}
 
         line_vectors = getattr(self, "line_vectors_", None) if learned else None
+        adapter = getattr(self, "adapter_", None) if learned else None
+        if qv is not None and adapter is not None and adapted is None:
+            adapted = qv @ adapter
 
         def pair_scores(a: int, b: int, cand: np.ndarray) -> dict[str, np.ndarray]:
             if qv is None or line_vectors is None:
                 return {}
-            return _line_scores(
-                qv[a:b], cand, line_vectors, self._line_starts, self.line_centroids_
-            )
+            out = _line_scores(qv[a:b], cand, line_vectors, self._line_starts, self.line_centroids_)
+            if adapter is not None:
+                out.update(
+                    adapted_scores(adapted[a:b], cand, self.profile_vectors_, self._adapter_moments)
+                )
+            return out
 
         return _Prepared(channels, fused, cosine, ranker_channels, pair_scores)
 
