@@ -51,6 +51,7 @@ SINGLE = {
     "Theta (gpec)": "theta",
     "damped Holt (gpec)": "holt",
     "SES with drift (gpec)": "drift_ses",
+    "optimised Theta (gpec)": "otheta",
     "constant share": "cshare",
 }
 SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "RandomWalkWithDrift")
@@ -141,15 +142,19 @@ def gpec_scores(series, panel, last, h: int, params: dict | None = None) -> pd.D
     t0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fc = Forecaster(horizon=h, level=(80,), verbose=0, **(params or {})).fit(panel)
-        out = fc.predict(all_models=True)
-    seconds = time.process_time() - t0
-    out = out.set_index(["territory", "occupation"])
+        kw = {"horizon": h, "level": (80,), "verbose": 0, **(params or {})}
+        out = Forecaster(**kw).fit(panel).predict()
+        seconds = time.process_time() - t0
+        # every single model, each with its own backtest intervals
+        kw["models"] = list(dict.fromkeys(SINGLE.values()))
+        every = Forecaster(**kw).fit(panel).predict(all_models=True)
+    picks = [("gpec auto", out)]
+    picks += [
+        (lab, every[(every["model"] == key) & ~every["selected"]]) for lab, key in SINGLE.items()
+    ]
     frames = []
-    picks = [("gpec auto", out["selected"])]
-    picks += [(lab, (out["model"] == key) & ~out["selected"]) for lab, key in SINGLE.items()]
-    for lab, sel in picks:
-        part = out[sel].reset_index()
+    for lab, part in picks:
+        part = part.reset_index(drop=True)
         part["k"] = part["period"] - end - 1
         mats = {}
         for col in ("mean", "lower", "upper"):

@@ -137,6 +137,68 @@ def test_drift_ses_line_and_flat_series():
     np.testing.assert_allclose(fast.drift_ses(flat, 2), [[7.0, 7.0]])
 
 
+def _otm_errors(y, alpha, c, l0):
+    """One-step errors of the optimised Theta recursion, written out plainly."""
+    n = len(y)
+    t = np.arange(1, n + 1.0)
+    b, a = np.polyfit(t, y, 1)  # least-squares line a + b i over i = 1..n
+    level, errs = l0, []
+    for i in range(n):
+        trend = a * (1 - alpha) ** i + b * (1 - (1 - alpha) ** (i + 1)) / alpha
+        errs.append(y[i] - (level + c * trend))
+        level = alpha * y[i] + (1 - alpha) * level
+    return np.array(errs), level, a, b
+
+
+def _otm_reference(y, h):
+    """Optimised Theta fitted by a bounded scalar search over c (the initial level given c by
+    least squares on the plain loop's errors), not by the closed form."""
+    from scipy.optimize import minimize_scalar
+
+    best = None
+    for alpha in fast.OTM_ALPHAS:
+
+        def profile(c, alpha=alpha):
+            e0 = _otm_errors(y, alpha, c, 0.0)[0][3:]
+            q = e0 - _otm_errors(y, alpha, c, 1.0)[0][3:]  # the errors are linear in l0
+            l0 = float(q @ e0 / (q @ q))
+            return float(np.sum((e0 - l0 * q) ** 2)), l0
+
+        fit = minimize_scalar(
+            lambda c: profile(c)[0],
+            bounds=(0, 1 - 1e-9),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
+        sse, l0 = profile(fit.x)
+        if best is None or sse < best[0]:
+            best = (sse, alpha, fit.x, l0)
+    _, alpha, c, l0 = best
+    _, level, a, b = _otm_errors(y, alpha, c, l0)
+    out = []
+    for k in range(h):
+        i = len(y) + k
+        mu = level + c * (a * (1 - alpha) ** i + b * (1 - (1 - alpha) ** (i + 1)) / alpha)
+        out.append(mu)
+        level = alpha * mu + (1 - alpha) * level
+    return out
+
+
+def test_optimised_theta_matches_a_general_optimiser(rng):
+    """theta (via c = 1 - 1/theta) and the initial level solved in closed form give the same
+    forecasts as a bounded numerical search of the same sum of squares."""
+    n = 16
+    rows = [50 + rng.normal(0, 3, n).cumsum() + s * np.arange(n) for s in (-2, 0, 1, 4)] + [
+        100 - 3 * np.arange(n) + rng.normal(0, 1, n)
+    ]  # a falling trend: c at its bound 0?
+    got = fast.optimised_theta(np.array(rows), 4)
+    want = [_otm_reference(r, 4) for r in rows]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    # behind a back-filled gap (as prepare_matrix leaves it) the series is fitted from its start
+    X, start, _ = prepare_matrix(np.r_[[np.nan] * 5, rows[3]][None, :])
+    np.testing.assert_allclose(fast.optimised_theta(X, 4, start)[0], want[3], rtol=1e-5)
+
+
 def test_constant_share_keeps_last_share():
     t = np.arange(12.0)
     X = np.vstack([10 + 2 * t, 20 + 4 * t, 100 + 0 * t])
@@ -189,12 +251,31 @@ def test_conformal_quantiles_and_intervals():
 def test_combination_weights():
     scores = np.array([[[1.0, np.nan]], [[2.0, np.nan]], [[4.0, np.nan]]]).reshape(3, 1, 2)
     w = combination_weights(scores, top_k=2, combine="inverse")
-    np.testing.assert_allclose(w[:, 0], [2 / 3, 1 / 3, 0])
+    # hand-computed: 1/s less 1/s of the first left out (1/4): 3/4 and 1/4, normalised
+    np.testing.assert_allclose(w[:, 0], [3 / 4, 1 / 4, 0])
     # no score: the panel's relative scores (here series 0's), so the same weights
-    np.testing.assert_allclose(w[:, 1], [2 / 3, 1 / 3, 0])
+    np.testing.assert_allclose(w[:, 1], [3 / 4, 1 / 4, 0])
+    # every model kept: plain inverse weights 1 : 1/2 : 1/4
+    w_all = combination_weights(scores, top_k=3, combine="inverse")
+    np.testing.assert_allclose(w_all[:, 0], np.array([4, 2, 1]) / 7)
     nothing = np.full((3, 1, 2), np.nan)
     np.testing.assert_allclose(combination_weights(nothing)[:, 1], [1, 0, 0])
     np.testing.assert_allclose(combination_weights(scores, combine="best")[:, 0], [1, 0, 0])
+
+
+def test_inverse_weights_move_continuously_when_models_swap_places():
+    """Two models trading the last place of the top k (scores 2 - e and 2 + e) change the
+    weights by O(e), not by a jump: the model leaving the top k does so with weight 0."""
+    for e in (1e-3, 1e-6):
+        below = np.array([1.0, 2.0 - e, 2.0 + e, 3.0]).reshape(4, 1, 1)
+        above = np.array([1.0, 2.0 + e, 2.0 - e, 3.0]).reshape(4, 1, 1)
+        wb = combination_weights(below, top_k=2, combine="inverse")[:, 0]
+        wa = combination_weights(above, top_k=2, combine="inverse")[:, 0]
+        assert np.abs(wb - wa).max() < 10 * e
+    # the hard cut this replaces: equal weights over the two best jump by 1/2
+    wb = combination_weights(below, top_k=2, combine="equal")[:, 0]
+    wa = combination_weights(above, top_k=2, combine="equal")[:, 0]
+    assert np.abs(wb - wa).max() == 0.5
 
 
 def test_fallback_reasons():
@@ -293,7 +374,7 @@ def test_backtest_tables(trend_panel):
     assert {"mase", "smape", "wape", "bias", "direction", "n", "horizon", "model"} <= set(
         bt.columns
     )
-    assert {"naive", "drift", "mean", "cshare", "holt", "theta", "auto"} <= set(bt["model"])
+    assert {"naive", "drift", "mean", "cshare", "holt", "otheta", "auto"} <= set(bt["model"])
     assert len(bt) == 30 * 3 * bt["model"].nunique()
     naive = bt[(bt["model"] == "naive") & (bt["n"] > 0)]
     assert (naive["direction"].between(0, 1)).all() and (naive["mase"] >= 0).all()
@@ -307,7 +388,7 @@ def test_backtest_tables(trend_panel):
 def test_all_models_output(trend_panel):
     fc = FC(horizon=2, level=(80,)).fit(trend_panel)
     out = fc.predict(all_models=True)
-    assert {"naive", "drift", "mean", "cshare", "holt", "theta"} <= set(out["model"])
+    assert {"naive", "drift", "mean", "cshare", "holt", "otheta"} <= set(out["model"])
     assert out["selected"].sum() == 30 * 2
     assert (out["lower"] >= 0).all() and (out["lower"] <= out["upper"]).all()
 

@@ -30,6 +30,7 @@ __all__ = [
     "holt",
     "theta",
     "drift_ses",
+    "optimised_theta",
     "constant_share",
 ]
 
@@ -40,6 +41,8 @@ HOLT_BETA_FRACTIONS = np.array([0.05, 0.2, 0.5, 1.0])
 HOLT_PHIS = np.array([0.8, 0.9, 0.98])
 THETA_ALPHAS = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
 DRIFT_WEIGHTS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+OTM_ALPHAS = np.array([0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
+_OTM_C_MAX = 1.0 - 1e-9  # c = 1 - 1/theta < 1
 
 _CHUNK = 20_000
 _HOLT_CHUNK = 1_000  # keeps the (series x grid) state arrays in cache
@@ -323,6 +326,91 @@ def drift_ses(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np
     return out
 
 
+def _line(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line ``A + B i`` of each row over its local times ``i = 1 .. n``."""
+    T = x.shape[1]
+    t = np.arange(T, dtype=float)[None, :] - start[:, None] + 1.0
+    on = t >= 1
+    cnt = on.sum(axis=1)
+    tm = (t * on).sum(axis=1) / cnt
+    ym = (x * on).sum(axis=1) / cnt
+    dt = (t - tm[:, None]) * on
+    sxx = (dt * dt).sum(axis=1)
+    b = np.divide((dt * (x - ym[:, None])).sum(axis=1), sxx, out=np.zeros(len(x)), where=sxx > 0)
+    return ym - b * tm, b
+
+
+def optimised_theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Optimised Theta method (Fiorucci et al., 2016), theta and the initial level exact.
+
+    With ``A + B i`` the least-squares line of the series over its local times
+    ``i = 1 .. n``, the one-step forecast of observation ``i`` (``i = 0 .. n-1``)
+    and the level are::
+
+        yhat_i = l_{i-1} + c (A (1 - alpha)^i + B (1 - (1 - alpha)^(i+1)) / alpha)
+        l_i = alpha y_i + (1 - alpha) l_{i-1},        l_{-1} = l0
+
+    with ``c = 1 - 1/theta`` (``theta = 2``, ``c = 1/2``: the standard Theta
+    method; ``c = 0``: simple exponential smoothing). The errors are linear in
+    ``c`` and ``l0``, so for each ``alpha`` of ``OTM_ALPHAS`` the pair that
+    minimises the sum of squared one-step errors from the fourth observation on
+    is solved exactly (``c`` kept in ``[0, 1)``, i.e. ``theta >= 1``, then ``l0``
+    given ``c``); the ``alpha`` with the smallest sum is kept. The forecast
+    continues the recursion, each forecast taken as the next observation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> optimised_theta(np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]), 2).round(3).tolist()
+    [[7.0, 8.0]]
+    """
+    n, T = X.shape
+    start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
+    a = OTM_ALPHAS[None, :]
+    out = np.empty((n, h))
+    for sl in _chunks(n, 5_000):
+        x, s = X[sl], start[sl]
+        m = x.shape[0]
+        A, B = (v[:, None] for v in _line(x, s))
+        lev = np.zeros((m, a.shape[1]))  # level without l0's share (1 - alpha)^(i+1) l0
+        uu, uD, DD, uq, Dq, qq = (np.zeros_like(lev) for _ in range(6))
+        for t in range(T):
+            i = (t - s)[:, None].astype(float)
+            y = x[:, t : t + 1]
+            q = (1 - a) ** np.maximum(i, 0)  # weight of l0 in l_{i-1}
+            D = A * q + B * (1 - (1 - a) ** (i + 1)) / a
+            u = y - lev
+            w = (i >= 3).astype(float)  # scored from each series' fourth observation
+            uu += w * u * u
+            uD += w * u * D
+            DD += w * D * D
+            uq += w * u * q
+            Dq += w * D * q
+            qq += w * q * q
+            lev = np.where(i == 0, a * y, np.where(i >= 1, a * y + (1 - a) * lev, lev))
+        det = DD * qq - Dq * Dq
+        ok = det > 1e-12 * np.maximum(DD * qq, 1e-300)
+        c = np.divide(uD * qq - uq * Dq, det, out=np.zeros_like(det), where=ok)
+        c = np.where(ok, c, np.divide(uD, DD, out=np.zeros_like(DD), where=DD > 0))
+        c = np.clip(c, 0.0, _OTM_C_MAX)
+        l0 = np.divide(uq - c * Dq, qq, out=np.zeros_like(qq), where=qq > 0)
+        l0 = np.where(qq > 0, l0, x[np.arange(m), s][:, None])
+        sse = uu + c * c * DD + l0 * l0 * qq - 2 * c * uD - 2 * l0 * uq + 2 * c * l0 * Dq
+        best = sse.argmin(axis=1)
+        rows = np.arange(m)
+        al = OTM_ALPHAS[best]
+        nobs = (T - s).astype(float)
+        cc = c[rows, best]
+        level = lev[rows, best] + (1 - al) ** nobs * l0[rows, best]
+        A1, B1 = A[:, 0], B[:, 0]
+        for k in range(h):
+            i = nobs + k
+            mu = level + cc * (A1 * (1 - al) ** i + B1 * (1 - (1 - al) ** (i + 1)) / al)
+            out[sl.start + rows, k] = mu
+            level = al * mu + (1 - al) * level
+    return out
+
+
 def _running_slopes(x: np.ndarray, start: np.ndarray, t_idx: np.ndarray) -> np.ndarray:
     """Least-squares slope of each row over its columns ``start .. t``, for every ``t``.
 
@@ -404,6 +492,7 @@ FAST_MODELS: dict[str, Callable[..., np.ndarray]] = {
     "holt": holt,
     "theta": theta,
     "drift_ses": drift_ses,
+    "otheta": optimised_theta,
     "cshare": constant_share,
 }
 """Vectorised models by name; all share the signature ``f(X, h, start, **kw)``."""

@@ -36,7 +36,7 @@ __all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
 BASELINES = ("naive", "drift", "mean", "cshare")
 """Models always computed and backtested, whatever ``models`` says."""
 
-AUTO_CANDIDATES = ("naive", "drift", "holt", "theta", "drift_ses", "cshare")
+AUTO_CANDIDATES = ("naive", "drift", "holt", "otheta", "drift_ses", "cshare")
 """Vectorised candidates of ``models="auto"``."""
 
 SLOW_MODELS = ("ets", "arima", "theta_sm")
@@ -87,11 +87,11 @@ class Forecaster(BaseEstimator):
     ----------
     models : "auto", str or list of str, default="auto"
         ``"auto"``: select/combine among ``AUTO_CANDIDATES`` (naive, drift,
-        damped Holt, Theta, SES with a fitted drift, constant share), plus the statsmodels models when
-        the panel has at most ``max_series_slow`` series. A list: select/combine
-        among these names (vectorised: naive, snaive, mean, drift, ses, holt,
-        theta, drift_ses, cshare; per series: ets, arima, theta_sm; global: global). A
-        single name: use that model for every series.
+        damped Holt, optimised Theta, SES with a fitted drift, constant share), plus the
+        statsmodels models when the panel has at most ``max_series_slow`` series. A list:
+        select/combine among these names (vectorised: naive, snaive, mean, drift, ses, holt,
+        theta, otheta, drift_ses, cshare; per series: ets, arima, theta_sm; global: global).
+        A single name: use that model for every series.
     horizon : int, default=6
         Number of periods forecast.
     level : sequence of int, default=(80, 95)
@@ -130,11 +130,12 @@ class Forecaster(BaseEstimator):
     max_series_slow : int, default=20
         With ``models="auto"``, the statsmodels models join the candidates
         only on panels with at most this many series.
-    shrink : float in [0, 1], default=0.8
+    shrink : float in [0, 1], default=0.9
         Shrinkage of each series' backtest scores towards the panel-wide
         relative performance of each model before weighting (see
-        :func:`~gpec.forecast._select.combination_weights`). The default is
-        the rule set with the lowest mean relative MASE over five real panels
+        :func:`~gpec.forecast._select.combination_weights`). The defaults
+        (candidates, ``top_k``, ``combine``, ``shrink``) are the rule set with
+        the lowest mean relative MASE over seven real panels
         (``benchmarks/bench_forecast.py``).
     outliers : {"clean", "keep"}, default="clean"
         ``"clean"``: isolated absurd values (see
@@ -211,7 +212,7 @@ class Forecaster(BaseEstimator):
         combine: str = "inverse",
         min_obs: int = 6,
         max_series_slow: int = 20,
-        shrink: float = 0.8,
+        shrink: float = 0.9,
         outliers: str = "clean",
     ) -> None:
         self.models = models

@@ -62,13 +62,18 @@ def combination_weights(
     top_k : int, default=3
         Number of best candidates combined (``combine="best"`` uses 1).
     combine : {"equal", "inverse", "best"}, default="equal"
-        Equal weights over the ``top_k`` best, weights proportional to
-        1 / score, or the single best model.
+        Equal weights over the ``top_k`` best; ``"inverse"``: weights
+        proportional to ``1 / s_m - 1 / s_(k+1)`` over the ``top_k`` best, with
+        ``s_(k+1)`` the score of the first model left out (the plain ``1 / s_m``
+        when every model is kept), so that a model enters or leaves the best
+        with weight 0 and the combination moves continuously with the scores:
+        a small change of one series' or of the panel's scores makes a small
+        change in the forecasts; or the single best model.
     exclude_window : int, optional
         Ignore this window (leave-one-window-out weights, for honest errors).
     shrink : float in [0, 1], default=0
         Shrink each series' scores towards the panel: with ``s_im`` the score of
-        model ``m`` on series ``i``, ``r_m`` the median over series of
+        model ``m`` on series ``i``, ``r_m`` the 25 %-trimmed mean over series of
         ``s_im / mean_m(s_im)``, the score used is
         ``(1 - shrink) s_im + shrink r_m mean_m(s_im)``. Few, short windows
         make per-series scores noisy; the panel tells which models tend to work.
@@ -97,7 +102,7 @@ def combination_weights(
         warnings.simplefilter("ignore", RuntimeWarning)
         avg = np.nanmean(mean, axis=0)
         rel = mean / np.where(avg > 0, avg, np.nan)
-        r = np.nanmedian(rel, axis=1)
+        r = np.array([_trimmed_mean(row) for row in rel])
     r = np.where(np.isfinite(r), r, np.nan)
     if shrink > 0:
         pooled = np.where(np.isfinite(r), r, 1.0)[:, None] * avg[None, :]
@@ -109,14 +114,22 @@ def combination_weights(
         mean[:, unscored] = r[:, None]
     mean = np.where(np.isfinite(mean), mean, np.inf)
     k = 1 if combine == "best" else max(1, min(int(top_k), M))
-    order = np.argsort(mean, axis=0, kind="stable")[:k]
+    ranked = np.argsort(mean, axis=0, kind="stable")
+    order = ranked[:k]
     cols = np.arange(n)
     w = np.zeros((M, n))
+    # inverse weights less the weight of the first model left out: a model enters or leaves
+    # the k best with weight 0, so the weights move continuously with the scores
+    cut = np.zeros(n)
+    if combine == "inverse" and k < M:
+        s_out = mean[ranked[k], cols]
+        cut = np.where(np.isfinite(s_out), 1.0 / np.maximum(s_out, 1e-9), 0.0)
     for j in range(k):
         idx = order[j]
         s = mean[idx, cols]
         if combine == "inverse":
-            val = 1.0 / np.maximum(s, 1e-9)
+            val = np.maximum(1.0 / np.maximum(s, 1e-9) - cut, 0.0)
+            val = np.where(val > 0, val, 1e-12)  # ties with the one left out: near equal
         else:
             val = np.ones(n)
         val = np.where(np.isfinite(s), val, 0.0)
@@ -126,6 +139,22 @@ def combination_weights(
     w[0, none] = 1.0
     tot[none] = 1.0
     return w / tot
+
+
+def _trimmed_mean(x: np.ndarray, cut: float = 0.25) -> float:
+    """Mean of the finite values of ``x`` between its ``cut`` and ``1 - cut`` quantiles (NaN if
+    none): as robust as the median to a few absurd values, and continuous in every value.
+
+    Examples
+    --------
+    >>> _trimmed_mean(np.array([1.0, 2.0, 3.0, 4.0, 1e9, np.nan]))
+    3.0
+    """
+    v = np.sort(x[np.isfinite(x)])
+    if not len(v):
+        return np.nan
+    k = int(np.floor(cut * len(v)))
+    return float(v[k : len(v) - k].mean())
 
 
 def fallback_reasons(
