@@ -11,6 +11,9 @@ candidate is the right one from features of the (text, candidate) pair:
 * with an encoder, the similarity of the text to the candidate's skill labels (the closest one,
   the mean of the three closest, their centroid), computed for the candidates only, each with its
   gap to the text's best candidate and its rank among the candidates;
+* with an encoder and an adapter (``gpec.supply._adapter``), the adapted similarity of the text
+  to the candidate's profile vector, raw and as a z-score over all occupations, each with its gap
+  and rank;
 * the fused score, its gap to the first candidate and the candidate's fused rank;
 * agreement of the family codes: the softmax weight of the candidates of the same family, whether
   the candidate's family is the first candidate's, and how many candidates share it;

