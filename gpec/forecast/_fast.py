@@ -249,18 +249,11 @@ def theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.nda
     start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
     out = np.empty((n, h))
     k = _steps(h)
-    t_idx = np.arange(T, dtype=float)
     for sl in _chunks(n):
         x = X[sl]
         s = start[sl]
-        w = (t_idx[None, :] >= s[:, None]).astype(float)
-        cnt = w.sum(axis=1)
-        tm = (w * t_idx).sum(axis=1) / cnt
-        ym = (w * x).sum(axis=1) / cnt
-        dt = (t_idx[None, :] - tm[:, None]) * w
-        sxx = (dt * dt).sum(axis=1)
-        sxy = (dt * (x - ym[:, None])).sum(axis=1)
-        slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 0)
+        cnt = (T - s).astype(float)
+        slope = _line(x, s)[1]
         level, sse = _ses_grid(x, THETA_ALPHAS)
         best = sse.argmin(axis=1)
         alpha = THETA_ALPHAS[best]
