@@ -120,8 +120,11 @@ class Forecaster(BaseEstimator):
         Number of best candidates combined per series (with the default
         ``AUTO_CANDIDATES``, the five best of six).
     combine : {"auto", "equal", "inverse", "best"}, default="inverse"
-        How the ``top_k`` best are combined (equal weights, inverse-MASE
-        weights) or ``"best"``: keep only the best. ``"auto"`` picks, for the
+        How the ``top_k`` best are combined (equal weights; inverse-MASE
+        weights less that of the first model left out, so that the weights
+        move continuously with the scores, see
+        :func:`~gpec.forecast._select.combination_weights`) or ``"best"``:
+        keep only the best. ``"auto"`` picks, for the
         whole panel, the strategy among best-only, equal top-2, equal top-3
         and equal weights over all candidates with the lowest
         leave-one-window-out backtest MASE (``top_k`` is then ignored).
