@@ -182,3 +182,31 @@ def test_table_appartenance(files, tmp_path):
     # the kept rows are all valid; the reader's own rejections are in data.rejected
     assert len(data.validate(strict=False).rejected) == len(data.rejected)
     assert not m.duplicated(["commune", "level", "territory"]).any()
+
+
+def test_table_appartenance_reports_each_bad_row_once(files, tmp_path):
+    """A code both malformed and repeated is rejected once (as malformed); a valid code
+    repeated keeps its first row and rejects the second as a duplicate key."""
+    folder, epci, _ = files
+    app = _workbook(
+        tmp_path / "table-appartenance-geo-communes-24.xlsx",
+        {
+            "COM": (
+                ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ZE2020"],
+                [
+                    ["76540", "Rouen", "76", "28", "200023414", "ME", "2805"],
+                    ["7X001", "Bad", "76", "28", "200023414", "ME", "2805"],
+                    ["76540", "Rouen again", "76", "28", "200023414", "ME", "2805"],
+                    ["7X001", "Bad again", "76", "28", "200023414", "ME", "2805"],
+                ],
+            ),
+        },
+    )
+    data = read_insee_geography(appartenance=app, epci=epci)
+    rej = data.rejected[data.rejected["value"].astype(str).isin(["7X001", "76540"])]
+    assert len(rej) == 3, rej
+    assert rej.duplicated(["row"]).sum() == 0
+    dup = rej[rej["value"].astype(str) == "76540"]
+    assert len(dup) == 1 and "duplicate" in dup["reason"].iloc[0]
+    (acc,) = [c for k, c in data.meta["row_accounting"].items() if "COM" in k]
+    assert acc["read"] == 4 and acc["kept"] == 1 and acc["rejected"] == 3

@@ -412,9 +412,9 @@ def _read_appartenance(path: Path, parts: _Parts) -> None:
     if missing:
         raise FormatError(f"{path}: sheet 'COM' lacks {missing}")
     codgeo = _pad(_text(c["CODGEO"]), 5)
-    ok = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
-    ok &= ~codgeo.duplicated()
-    dup = ~ok & codgeo.duplicated()
+    valid = _check(ledger, cname, c, "CODGEO", codgeo, "COMMUNE")
+    dup = valid & codgeo.duplicated()  # an invalid code is already rejected, once
+    ok = valid & ~dup
     ledger.reject("territories", cname, c.index[dup], "CODGEO", codgeo[dup], "duplicate key")
     ledger.keep(cname, int(ok.sum()))
     dep = _text(c["DEP"])
