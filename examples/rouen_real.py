@@ -55,6 +55,9 @@ CONFIG = {
     "demand": {"net": True, "interval_level": 80},
     "catchment": {"method": "parent", "level": "departement"},
     "report": {"top_n": 15},
+    # reconversion sources: a FAP87 losing at least 10 jobs in an EPCI over the horizon (a loss
+    # of a fraction of a job is noise, not a pool of workers to retrain)
+    "gap": {"transitions_min_jobs_lost": 10},
 }  # fmt: skip
 
 
@@ -106,28 +109,19 @@ def region_margin(real: Path, region: str = "28") -> pd.DataFrame:
     return pd.DataFrame({"occupation": c["FAP_3"], "value": c["emp_fap_reg"].astype(float)})
 
 
-#: Reconversion sources: a FAP87 counts as losing jobs in an EPCI when its expansion over the
-#: horizon is at most -MIN_JOBS_LOST (a loss of a fraction of a job is noise, not a pool of
-#: workers to retrain).
-MIN_JOBS_LOST = 10.0
-
-
 def reconversion_paths(res, profiles, mobility, data: GpecData) -> pd.DataFrame:
-    """Reconversion paths from the FAP87 losing at least MIN_JOBS_LOST jobs in 2023-2030."""
+    """Reconversion paths between FAP87, from FAP87 skill profiles (``[gap]`` options of the run)."""
     from gpec.gap import transitions
 
-    op = res.openings
-    change = op.groupby(["territory", "occupation"], as_index=False)["expansion"].sum()
-    change = change.rename(columns={"expansion": "change"})
-    change.loc[change["change"] > -MIN_JOBS_LOST, "change"] = 0.0
-    gap_cfg = res.config.get("gap", {})
+    gap_cfg = res.config.gap
     out = transitions(
         res.gaps,
-        change,
+        res.openings,
         profiles,
         mobility=mobility,
-        top_n=gap_cfg.get("transitions_top_n", 5),
-        min_overlap=gap_cfg.get("transitions_min_overlap", 0.1),
+        top_n=gap_cfg.transitions_top_n,
+        min_overlap=gap_cfg.transitions_min_overlap,
+        min_jobs_lost=gap_cfg.transitions_min_jobs_lost,
     )
     labels = {
         "territory": data.territories.set_index("territory")["label"],
@@ -484,7 +478,8 @@ def main(argv=None) -> None:
         f"fiche of the other ({skill_info['mobility_pairs']} pairs, "
         f"{skill_info['mobility_pair_share']:.0%} of all pairs: a weak signal at this level, "
         f"worth 0.1 in the score); paths ranked by the overlap of the FAP87 profiles; a "
-        f"source FAP87 must lose at least {MIN_JOBS_LOST:.0f} jobs in the EPCI over the horizon"
+        f"source FAP87 must lose at least {CONFIG['gap']['transitions_min_jobs_lost']} jobs "
+        "in the EPCI over the horizon"
     )
     _say(t0, f"skills: {skill_note}")
     terr = sec.territories

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "small_threshold": 30.0,
         "transitions_top_n": 5,
         "transitions_min_overlap": 0.1,  # weighted Jaccard of skills (see gap.transitions)
+        "transitions_min_jobs_lost": 0.0,  # jobs a source occupation must lose, at least
     },
     # plausibility checks of the inputs (gpec._plausibility.PlausibilityRules); for the
     # thresholds, 0 switches that rule off

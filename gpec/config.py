@@ -277,6 +277,9 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
         where, "gap", "transitions_min_overlap", gp["transitions_min_overlap"], 0, 1,
         "between 0 and 1",
     )  # fmt: skip
+    _in_range(
+        where, "gap", "transitions_min_jobs_lost", gp["transitions_min_jobs_lost"], 0, None, ">= 0"
+    )
     _in_range(where, "report", "top_n", cfg["report"]["top_n"], 1, None, "a positive integer")
 
 
@@ -412,6 +415,7 @@ class GapConfig(_Section):
     small_threshold: float = _D["gap"]["small_threshold"]
     transitions_top_n: int = _D["gap"]["transitions_top_n"]
     transitions_min_overlap: float = _D["gap"]["transitions_min_overlap"]
+    transitions_min_jobs_lost: float = _D["gap"]["transitions_min_jobs_lost"]
 
 
 @dataclasses.dataclass(frozen=True)

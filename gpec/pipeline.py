@@ -692,6 +692,7 @@ def _skill_tables(alloc, openings: pd.DataFrame, data: GpecData, cfg: Config):
         mobility=data.extra.get("mobility"),
         top_n=cfg.gap.transitions_top_n,
         min_overlap=cfg.gap.transitions_min_overlap,
+        min_jobs_lost=cfg.gap.transitions_min_jobs_lost,
     )
     return sgaps, trans
 

@@ -583,6 +583,24 @@ def test_transitions_ranking_and_skills_to_acquire():
     assert transitions(gaps, change, OCC_SKILLS, min_overlap=0.9).empty
 
 
+def test_transitions_min_jobs_lost_leaves_small_losses_out():
+    gaps = pd.DataFrame(
+        {"territory": ["01"], "occupation": ["A1101"], "period": [2030], "gap": [5.0]}
+    )
+    change = pd.DataFrame(
+        {"territory": "01", "occupation": ["B2201", "C3301"], "change": [-10.0, -3.0]}
+    )
+    every = transitions(gaps, change, OCC_SKILLS, min_overlap=0.1)
+    assert sorted(every["from_occupation"]) == ["B2201", "C3301"]
+    # at least 3 jobs lost: both; more than 3: B2201 only (10 jobs lost)
+    at3 = transitions(gaps, change, OCC_SKILLS, min_overlap=0.1, min_jobs_lost=3)
+    assert sorted(at3["from_occupation"]) == ["B2201", "C3301"]
+    at4 = transitions(gaps, change, OCC_SKILLS, min_overlap=0.1, min_jobs_lost=4)
+    assert at4["from_occupation"].tolist() == ["B2201"]
+    with pytest.raises(ValueError, match="min_jobs_lost"):
+        transitions(gaps, change, OCC_SKILLS, min_jobs_lost=-1)
+
+
 def test_transitions_from_openings_expansion():
     gaps = pd.DataFrame(
         {"territory": ["01"], "occupation": ["A1101"], "period": [2030], "gap": [5.0]}

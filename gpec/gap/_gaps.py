@@ -293,6 +293,7 @@ def transitions(
     min_overlap: float = 0.1,
     mobility_bonus: float = 0.1,
     period=None,
+    min_jobs_lost: float = 0.0,
 ) -> pd.DataFrame:
     """Reconversion paths from occupations losing jobs to occupations in gap, same territory.
 
@@ -326,6 +327,10 @@ def transitions(
     mobility_bonus : float, default 0.1
     period : optional
         The period to use; all periods summed when None.
+    min_jobs_lost : float, default 0
+        An occupation is a source only when it loses at least this many jobs (and some) in the
+        territory, over the periods summed or in ``period``: the loss of a fraction of a job is
+        noise, not a pool of workers to retrain.
 
     Returns
     -------
@@ -348,11 +353,14 @@ def transitions(
     require_columns(gaps, "gaps", ["territory", "occupation", "gap"])
     if top_n < 1:
         raise ValueError(f"top_n must be >= 1, got {top_n}")
+    if not np.isfinite(min_jobs_lost) or min_jobs_lost < 0:
+        raise ValueError(f"min_jobs_lost must be a number >= 0, got {min_jobs_lost!r}")
     g = _in_period(gaps, period)
     g = _cell_sums(g, "gap", pd.to_numeric(g["gap"], errors="coerce").to_numpy(float))
     g = g[g["gap"] > 0]
     ch = _change_table(employment_change, period)
-    lose = ch[ch["change"] < 0].rename(columns={"occupation": "from_occupation"})
+    losing = (ch["change"] < 0) & (ch["change"] <= -min_jobs_lost)
+    lose = ch[losing].rename(columns={"occupation": "from_occupation"})
     lose = lose.assign(jobs_lost=-lose["change"]).drop(columns="change")
     cand = g.merge(lose, on="territory", how="inner")
     cand = cand[cand["occupation"] != cand["from_occupation"]].reset_index(drop=True)
