@@ -44,9 +44,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gpec._defaults import DEFAULTS
 from gpec.exceptions import REJECTION_COLUMNS
 
 __all__ = ["FINDING_COLUMNS", "PlausibilityRules", "check_plausibility"]
+
+_V = DEFAULTS["validate"]
 
 #: Columns of a findings table: the rejection columns, the rule and the severity.
 FINDING_COLUMNS = [*REJECTION_COLUMNS, "check", "severity"]
@@ -102,21 +105,22 @@ class PlausibilityRules:
     True
     """
 
-    enabled: bool = True
-    period_min: int | None = 1900
-    period_max: int | None = 2100
-    max_period_gap: int | None = 5
-    stale: bool = True
-    holes: bool = True
-    outlier_ratio: float | None = 10.0
-    outlier_mad: float = 5.0
-    outlier_min_jobs: float = 50.0
-    outlier_error_ratio: float | None = 1000.0
-    min_points: int = 5
-    total_jump: float | None = 0.5
-    total_mad: float = 5.0
-    pyramid_ratio: float | None = 10.0
-    seats_ratio: float | None = 1.0
+    # the defaults are those of the configuration's [validate] table (gpec._defaults)
+    enabled: bool = _V["plausibility"]
+    period_min: int | None = _V["period_min"]
+    period_max: int | None = _V["period_max"]
+    max_period_gap: int | None = _V["max_period_gap"]
+    stale: bool = _V["stale"]
+    holes: bool = _V["holes"]
+    outlier_ratio: float | None = _V["outlier_ratio"]
+    outlier_mad: float = _V["outlier_mad"]
+    outlier_min_jobs: float = _V["outlier_min_jobs"]
+    outlier_error_ratio: float | None = _V["outlier_error_ratio"]
+    min_points: int = _V["min_points"]
+    total_jump: float | None = _V["total_jump"]
+    total_mad: float = _V["total_mad"]
+    pyramid_ratio: float | None = _V["pyramid_ratio"]
+    seats_ratio: float | None = _V["seats_ratio"]
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> PlausibilityRules:

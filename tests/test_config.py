@@ -60,8 +60,9 @@ def test_reader_option_paths_are_relative_to_the_config_file(tmp_path):
 
 
 def test_validate_defaults_are_the_plausibility_rules_defaults():
-    # [validate] repeats PlausibilityRules' thresholds: an empty configuration must give the
-    # same rules as GpecData.validate() called without any (gpec run = the library)
+    # both take their thresholds from gpec._defaults; this checks the wiring: an empty
+    # [validate] must pass every threshold through to the rules that GpecData.validate() uses
+    # without any (gpec run = the library)
     from gpec._plausibility import PlausibilityRules
 
     assert resolve_config({}).validate.rules() == PlausibilityRules()
