@@ -147,23 +147,24 @@ def test_wrong_kind(files, tmp_path):
         read_insee_geography()
 
 
+def _appartenance(tmp_path, rows):
+    """A table d'appartenance whose sheet COM holds ``rows``."""
+    header = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ZE2020"]
+    return _workbook(tmp_path / "table-appartenance-geo-communes-24.xlsx", {"COM": (header, rows)})
+
+
 def test_table_appartenance(files, tmp_path):
     folder, epci, _ = files
-    app = _workbook(
-        tmp_path / "table-appartenance-geo-communes-24.xlsx",
-        {
-            "COM": (
-                ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ZE2020"],
-                [
-                    ["76540", "Rouen", "76", "28", "200023414", "ME", "2805"],
-                    ["14118", "Caen", "14", "28", "200065597", "CU", "2802"],
-                    [1001, "L'Abergement-Clémenciat", "01", "84", "200069193", "CC", 8401],
-                    ["97411", "Saint-Denis", "974", "4", "249740119", "CA", "0401"],
-                    ["75056", "Paris", "75", "11", "ZZZZZZZZZ", "ZZ", "1109"],
-                    ["7X001", "Bad", "76", "28", "200023414", "ME", "2805"],
-                ],
-            ),
-        },
+    app = _appartenance(
+        tmp_path,
+        [
+            ["76540", "Rouen", "76", "28", "200023414", "ME", "2805"],
+            ["14118", "Caen", "14", "28", "200065597", "CU", "2802"],
+            [1001, "L'Abergement-Clémenciat", "01", "84", "200069193", "CC", 8401],
+            ["97411", "Saint-Denis", "974", "4", "249740119", "CA", "0401"],
+            ["75056", "Paris", "75", "11", "ZZZZZZZZZ", "ZZ", "1109"],
+            ["7X001", "Bad", "76", "28", "200023414", "ME", "2805"],
+        ],
     )
     data = read_insee_geography(appartenance=app, epci=epci)
     t = data.territories.set_index("territory")
@@ -188,19 +189,15 @@ def test_table_appartenance_reports_each_bad_row_once(files, tmp_path):
     """A code both malformed and repeated is rejected once (as malformed); a valid code
     repeated keeps its first row and rejects the second as a duplicate key."""
     folder, epci, _ = files
-    app = _workbook(
-        tmp_path / "table-appartenance-geo-communes-24.xlsx",
-        {
-            "COM": (
-                ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ZE2020"],
-                [
-                    ["76540", "Rouen", "76", "28", "200023414", "ME", "2805"],
-                    ["7X001", "Bad", "76", "28", "200023414", "ME", "2805"],
-                    ["76540", "Rouen again", "76", "28", "200023414", "ME", "2805"],
-                    ["7X001", "Bad again", "76", "28", "200023414", "ME", "2805"],
-                ],
-            ),
-        },
+    rest = ["76", "28", "200023414", "ME", "2805"]  # DEP, REG, EPCI, NATURE_EPCI, ZE2020
+    app = _appartenance(
+        tmp_path,
+        [
+            ["76540", "Rouen", *rest],
+            ["7X001", "Bad", *rest],
+            ["76540", "Rouen again", *rest],
+            ["7X001", "Bad again", *rest],
+        ],
     )
     data = read_insee_geography(appartenance=app, epci=epci)
     rej = data.rejected[data.rejected["value"].astype(str).isin(["7X001", "76540"])]
