@@ -489,9 +489,9 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
         )
     except _user_errors() as exc:
         _fail(exc)
-    from gpec.report import staged_output, write_output_csv
+    from gpec.report import output_dialect, staged_output, write_output_csv
 
-    dialect = cfg.output.csv_dialect or ("fr" if cfg.run.lang == "fr" else "en")
+    dialect = output_dialect(cfg.output.csv_dialect, cfg.run.lang)
     with staged_output(out) as tmp:  # the dialect of `gpec run`: [output] csv_dialect, [run] lang
         write_output_csv(fc, tmp / "forecast.csv", dialect)
         write_output_csv(model.backtest_, tmp / "backtest.csv", dialect)

@@ -12,7 +12,13 @@ from gpec._data import GpecData
 from gpec.exceptions import InputFileError
 from gpec.ingest import read_table
 from gpec.report._atomic import staged_output
-from gpec.report._csv import CSV_DIALECTS, neutralize_cells, read_output_csv, write_output_csv
+from gpec.report._csv import (
+    CSV_DIALECTS,
+    neutralize_cells,
+    output_dialect,
+    read_output_csv,
+    write_output_csv,
+)
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
 from gpec.report._results import OUTPUT_FILES, Results
@@ -24,6 +30,7 @@ __all__ = [
     "Results",
     "load_results",
     "neutralize_cells",
+    "output_dialect",
     "read_output_csv",
     "staged_output",
     "period_totals",

@@ -23,10 +23,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["CSV_DIALECTS", "neutralize_cells", "read_output_csv", "write_output_csv"]
+__all__ = [
+    "CSV_DIALECTS",
+    "neutralize_cells",
+    "output_dialect",
+    "read_output_csv",
+    "write_output_csv",
+]
 
 #: Dialects: name -> (field separator, decimal mark, encoding).
 CSV_DIALECTS = {"en": (",", ".", "utf-8"), "fr": (";", ",", "utf-8-sig")}
+
+
+def output_dialect(csv_dialect: str | None = None, lang: str | None = None) -> str:
+    """The CSV dialect of a run's outputs: ``csv_dialect`` (``[output] csv_dialect``) when set,
+    else ``"fr"`` for French reports (``[run] lang``), else ``"en"``.
+
+    Examples
+    --------
+    >>> output_dialect("", "fr"), output_dialect("en", "fr"), output_dialect(None, None)
+    ('fr', 'en', 'en')
+    """
+    dialect = csv_dialect or ("fr" if lang == "fr" else "en")
+    if dialect not in CSV_DIALECTS:
+        raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
+    return dialect
+
 
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d[\d\s.,]*|\.\d+)([eE][+-]?\d+)?%?")

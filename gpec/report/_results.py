@@ -13,7 +13,7 @@ import pandas as pd
 from gpec._data import GpecData
 from gpec.exceptions import REJECTION_COLUMNS
 from gpec.report._atomic import staged_output
-from gpec.report._csv import CSV_DIALECTS, write_output_csv
+from gpec.report._csv import output_dialect, write_output_csv
 from gpec.report._excel import write_excel
 from gpec.report._html import write_html
 from gpec.supply.review import REVIEW_COLUMNS
@@ -167,13 +167,10 @@ class Results:
             The files written, at their final place.
         """
         cfg = self.config
-        dialect = (
-            csv_dialect
-            or _config_value(cfg, "output", "csv_dialect")
-            or ("fr" if (lang or _config_value(cfg, "run", "lang")) == "fr" else "en")
+        dialect = output_dialect(
+            csv_dialect or _config_value(cfg, "output", "csv_dialect"),
+            lang or _config_value(cfg, "run", "lang"),
         )
-        if dialect not in CSV_DIALECTS:
-            raise ValueError(f"csv_dialect {dialect!r}: expected one of {sorted(CSV_DIALECTS)}")
         out = Path(out_dir)
         backtest = backtest or _config_value(cfg, "output", "backtest") or "auto"
         if backtest not in ("auto", "csv", "parquet", "none"):
