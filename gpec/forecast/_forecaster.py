@@ -793,7 +793,7 @@ class Forecaster(BaseEstimator):
         if r_own > 0:  # drawn once, shared by every block
             common = rng.standard_normal(int(n_paths))
             group_factors = rng.standard_normal((int(self._groups.max(initial=0)) + 1, n_paths))
-            if len(mapped):  # rows in the order sample_paths ranks them: each block sorts fast
+            if len(mapped):  # rows in the order sample_paths ranks them, sorted once
                 mapped = mapped[np.argsort(np.nansum(mapped, axis=1), kind="stable")]
         for a in range(0, max(n, 1), size):
             b = min(a + size, n)

@@ -204,7 +204,9 @@ def sample_paths(
     rng : numpy Generator
     shared : ndarray of shape (n_series, n_paths), optional
         The part of each series' standard normal latent draw shared with other
-        series (:func:`shared_factor`); None: independent draws.
+        series (:func:`shared_factor`); None: independent draws. With it, the rows
+        of ``pool`` must be sorted by their sum over the steps (ascending, NaN as
+        0): a series' latent draw picks the row at its rank.
     rho : float in [0, 1], default=0
         Variance of ``shared`` (the series' own part has variance ``1 - rho``).
 
@@ -219,10 +221,9 @@ def sample_paths(
             z = shared[:, :, None] + np.sqrt(1.0 - rho) * z
         err = z * np.sqrt(steps[:, None, :] + 1.0)
     elif shared is not None:
-        order = np.argsort(np.nansum(pool, axis=1), kind="stable")
         z = shared + np.sqrt(1.0 - rho) * rng.standard_normal((n, n_paths))
         rank = np.minimum((ndtr(z) * len(pool)).astype(np.int64), len(pool) - 1)
-        err = pool[order[rank][:, :, None], steps[:, None, :]]
+        err = pool[rank[:, :, None], steps[:, None, :]]
     else:
         rows = rng.integers(0, len(pool), size=(n, n_paths))
         err = pool[rows[:, :, None], steps[:, None, :]]
