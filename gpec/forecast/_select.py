@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.stats import trim_mean
 
 from ._backtest import BacktestArrays
 
@@ -102,7 +103,9 @@ def combination_weights(
         warnings.simplefilter("ignore", RuntimeWarning)
         avg = np.nanmean(mean, axis=0)
         rel = mean / np.where(avg > 0, avg, np.nan)
-        r = np.array([_trimmed_mean(row) for row in rel])
+        # 25 %-trimmed mean: as robust as the median to a few absurd values, and continuous
+        r = np.array([trim_mean(row[np.isfinite(row)], 0.25) if np.isfinite(row).any() else np.nan
+                      for row in rel])  # fmt: skip
     r = np.where(np.isfinite(r), r, np.nan)
     if shrink > 0:
         pooled = np.where(np.isfinite(r), r, 1.0)[:, None] * avg[None, :]
@@ -139,22 +142,6 @@ def combination_weights(
     w[0, none] = 1.0
     tot[none] = 1.0
     return w / tot
-
-
-def _trimmed_mean(x: np.ndarray, cut: float = 0.25) -> float:
-    """Mean of the finite values of ``x`` between its ``cut`` and ``1 - cut`` quantiles (NaN if
-    none): as robust as the median to a few absurd values, and continuous in every value.
-
-    Examples
-    --------
-    >>> _trimmed_mean(np.array([1.0, 2.0, 3.0, 4.0, 1e9, np.nan]))
-    3.0
-    """
-    v = np.sort(x[np.isfinite(x)])
-    if not len(v):
-        return np.nan
-    k = int(np.floor(cut * len(v)))
-    return float(v[k : len(v) - k].mean())
 
 
 def fallback_reasons(
