@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +32,12 @@ from gpec.ingest._errors import (
     reader_data,
     require_file,
 )
+from gpec.ingest._headers import header_key
 
 __all__ = ["read_bmo", "normalize_header"]
+
+#: Lower-case ASCII header with non-alphanumerics as ``_`` (shared by the readers).
+normalize_header = header_key
 
 _DEPT_RX = r"0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-46]"
 _REG_RX = r"0[1-46]|11|24|27|28|32|44|52|53|75|76|84|93|94"
@@ -59,18 +62,6 @@ _COLUMNS = {
 }
 _REQUIRED = ("code", "label", "bassin", "met")
 _TABLE = "hiring_intentions"
-
-
-def normalize_header(name: object) -> str:
-    """Lower-case ASCII header with non-alphanumerics as ``_``.
-
-    Examples
-    --------
-    >>> normalize_header("Code métier BMO")
-    'code_metier_bmo'
-    """
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def _find_columns(columns: list[str]) -> dict[str, str]:

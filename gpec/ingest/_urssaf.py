@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,6 +42,7 @@ from gpec.ingest._errors import (
     read_source_table,
     require_file,
 )
+from gpec.ingest._headers import header_key as _norm
 from gpec.referentials import CODE_PATTERNS
 
 __all__ = ["read_urssaf", "SECTOR_LEVELS", "TERRITORY_LEVELS", "MISSING_REASONS"]
@@ -105,12 +105,6 @@ SECTOR_SYSTEMS = {"ape": "NAF2", "na88": "NA88", "na38": "NA38", "na17": "NA17",
 _WIDE = re.compile(r"(nombre_d_etablissements|effectifs_salaries)_(\d{4})")
 _EMP_LONG = ("effectifs_salaries_moyens", "effectifs_salaries")
 _EST_LONG = ("nombre_d_etablissements", "nombre_etablissements")
-
-
-def _norm(name: str) -> str:
-    text = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
 def _first(cols: dict[str, str], names) -> str | None:
