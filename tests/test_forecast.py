@@ -448,6 +448,8 @@ def test_bad_input_errors():
         FC(horizon=0).fit(good)
     with pytest.raises(ValueError, match="unknown model"):
         FC(models=["nope"]).fit(good)
+    with pytest.raises(ValueError, match="recent_windows"):
+        FC(recent_windows=-1).fit(good)
     with pytest.raises(RuntimeError, match="not fitted"):
         Forecaster().predict()
 

@@ -3,6 +3,7 @@ and the sample paths behind the intervals."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -232,3 +233,79 @@ def test_dependence_is_estimated_and_moves_sums_between_independent_and_lockstep
     assert (widths[0.0] < widths[None]).all() and (widths[None] < widths[1.0]).all()
     with pytest.raises(ValueError, match="dependence"):
         fc.predict_paths(n_paths=10, dependence=1.5)
+
+
+# ------------------------------------------------------------- recent windows
+def _conformal(values: list[float], p: float) -> float:
+    """Finite-sample conformal quantile, written out: the ceil((n+1)p)-th smallest value
+    (upper tail) or the floor((n+1)p)-th (lower tail)."""
+    v = sorted(values)
+    n = len(v)
+    rank = math.ceil((n + 1) * p) if p >= 0.5 else math.floor((n + 1) * p)
+    return v[min(max(rank, 1), n) - 1]
+
+
+def _mean_abs_change(y) -> float:
+    return sum(abs(b - a) for a, b in zip(y[:-1], y[1:], strict=True)) / (len(y) - 1)
+
+
+def test_recent_window_errors_enter_the_pool_at_the_steps_they_observe():
+    """Naive forecasts, h = 2, one full window (origin T-2) and one recent window (origin T-1,
+    forecasting the last year only). Computed by hand: the step-1 quantiles pool both windows'
+    one-step errors, the step-2 quantiles only the full window's two-step errors. The last
+    year's changes are four times as spread as the others', so that leaving the recent
+    window out, or filling its second step, gives other bounds."""
+    rng = np.random.default_rng(12)
+    n, T = 60, 12
+    steps = rng.normal(0.0, 1.0, size=(n, T - 1))
+    steps[:, -1] *= 4.0
+    Y = 100.0 + np.c_[np.zeros(n), np.cumsum(steps, axis=1)]
+    panel = pd.DataFrame(
+        [(f"{i:02d}", "A", 2000 + t, Y[i, t]) for i in range(n) for t in range(T)],
+        columns=["territory", "occupation", "period", "value"],
+    )
+    kw = {"horizon": 2, "n_windows": 1, "level": (80,), "outliers": "keep"}
+    out = _fit(panel, models="naive", recent_windows=1, **kw).predict()
+    step1, step2 = [], []
+    for y in Y.tolist():
+        s_full = _mean_abs_change(y[:10])  # origin T-2: trained on 10 years
+        step1.append((y[10] - y[9]) / s_full)
+        step2.append((y[11] - y[9]) / s_full)
+        step1.append((y[11] - y[10]) / _mean_abs_change(y[:11]))  # origin T-1
+    q = {
+        1: (min(_conformal(step1, 0.1), 0.0), max(_conformal(step1, 0.9), 0.0)),
+        2: (min(_conformal(step2, 0.1), 0.0), max(_conformal(step2, 0.9), 0.0)),
+    }
+    q[2] = (min(q[2][0], q[1][0]), max(q[2][1], q[1][1]))  # never narrower at step 2
+    want_lo, want_up = [], []
+    for y in Y.tolist():
+        scale = _mean_abs_change(y)
+        for k in (1, 2):
+            want_lo.append(max(y[-1] + q[k][0] * scale, 0.0))
+            want_up.append(max(y[-1] + q[k][1] * scale, 0.0))
+    np.testing.assert_allclose(out["lower"], want_lo, rtol=1e-10)
+    np.testing.assert_allclose(out["upper"], want_up, rtol=1e-10)
+    # the data tell the three pools apart: without the recent window, step 1 is narrower
+    old = _fit(panel, models="naive", recent_windows=0, **kw).predict()
+    gap = (out["upper"] - old["upper"]).to_numpy().reshape(n, 2)
+    assert (gap[:, 0] > 0).all() and np.allclose(gap[:, 1], 0.0)
+
+
+def test_recent_windows_change_only_the_intervals():
+    """The recent windows join the interval pool only: forecasts, weights, backtest tables and
+    residuals are those of the n_windows windows."""
+    panel = make_panel(4, 30, 16, random_state=5)
+    a = _fit(panel, horizon=4, level=(80,), recent_windows=0)
+    b = _fit(panel, horizon=4, level=(80,), recent_windows=2)
+    pa, pb = a.predict(), b.predict()
+    np.testing.assert_array_equal(pa["mean"], pb["mean"])
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    pd.testing.assert_frame_equal(a.backtest_, b.backtest_)
+    pd.testing.assert_frame_equal(a.residuals(), b.residuals())
+    assert not np.allclose(pa["upper"], pb["upper"])
+    # the paths' quantiles are still the intervals
+    lo, up = b.predict_paths(n_paths=2000, random_state=1).interval(80)
+    width = (pb["upper"] - pb["lower"]).to_numpy().reshape(lo.shape)
+    ok = width > 0
+    rel = np.abs(up - pb["upper"].to_numpy().reshape(up.shape))[ok] / width[ok]
+    assert np.median(rel) < 0.03

@@ -360,6 +360,8 @@ def optimised_theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_)
     n, T = X.shape
     start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
     a = OTM_ALPHAS[None, :]
+    # (1 - alpha)^j for j = 0 .. T, looked up instead of raised to a power at every step
+    powers = (1 - a) ** np.arange(T + 1, dtype=float)[:, None]
     out = np.empty((n, h))
     for sl in _chunks(n, 5_000):
         x, s = X[sl], start[sl]
@@ -368,19 +370,24 @@ def optimised_theta(X: np.ndarray, h: int, start: np.ndarray | None = None, **_)
         lev = np.zeros((m, a.shape[1]))  # level without l0's share (1 - alpha)^(i+1) l0
         uu, uD, DD, uq, Dq, qq = (np.zeros_like(lev) for _ in range(6))
         for t in range(T):
-            i = (t - s)[:, None].astype(float)
+            i = t - s  # local time; before the series starts (i < 0) nothing is scored
             y = x[:, t : t + 1]
-            q = (1 - a) ** np.maximum(i, 0)  # weight of l0 in l_{i-1}
-            D = A * q + B * (1 - (1 - a) ** (i + 1)) / a
+            q = powers[np.maximum(i, 0)]  # weight of l0 in l_{i-1}
+            D = A * q + B * (1 - powers[np.clip(i + 1, 0, T)]) / a
             u = y - lev
-            w = (i >= 3).astype(float)  # scored from each series' fourth observation
-            uu += w * u * u
-            uD += w * u * D
-            DD += w * D * D
-            uq += w * u * q
-            Dq += w * D * q
-            qq += w * q * q
-            lev = np.where(i == 0, a * y, np.where(i >= 1, a * y + (1 - a) * lev, lev))
+            scored = i >= 3  # scored from each series' fourth observation
+            if scored.any():
+                w = scored[:, None].astype(float)
+                wu, wD = w * u, w * D
+                uu += wu * u
+                uD += wu * D
+                DD += wD * D
+                uq += wu * q
+                Dq += wD * q
+                qq += w * q * q
+            lev = np.where(
+                (i == 0)[:, None], a * y, np.where((i >= 1)[:, None], a * y + (1 - a) * lev, lev)
+            )
         det = DD * qq - Dq * Dq
         ok = det > 1e-12 * np.maximum(DD * qq, 1e-300)
         c = np.divide(uD * qq - uq * Dq, det, out=np.zeros_like(det), where=ok)

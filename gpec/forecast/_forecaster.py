@@ -13,11 +13,10 @@ from sklearn.base import BaseEstimator
 
 from gpec._defaults import DEFAULTS
 
-from ._backtest import mase_scale, metric_arrays, rolling_origin
+from ._backtest import BacktestArrays, mase_scale, metric_arrays, rolling_origin
 from ._fast import FAST_MODELS, prepare_matrix, seasonal_indices
 from ._intervals import (
     apply_intervals,
-    conformal_quantiles,
     envelope,
     error_pool,
     fallback_scale,
@@ -43,7 +42,8 @@ SLOW_MODELS = ("ets", "arima", "theta_sm")
 """Per-series statsmodels models (see :mod:`gpec.forecast._models`)."""
 
 GLOBAL_MODELS = ("global",)
-_SAVE_FORMAT = 2  # 2: stale series, outliers_, error pool for sample paths
+_SAVE_FORMAT = 3  # 2: stale series, outliers_, error pool for sample paths; 3: recent windows
+_BT_ARRAYS = ("actual", "last", "scale", "n_train")
 
 
 def _gpec_version() -> str:
@@ -113,7 +113,21 @@ class Forecaster(BaseEstimator):
         occupation keeps its share of its territory's total). ``None``: one
         total over the whole panel.
     n_windows : int, default=3
-        Number of rolling forecast origins in the backtest.
+        Number of rolling forecast origins in the backtest (each scored on a
+        full horizon when the panel is long enough); their scores choose the
+        models and weights.
+    recent_windows : int, default=2
+        Number of later origins, the last periods ``T - 1, ..., T -
+        recent_windows`` (forecast from all the periods before them and scored
+        on the steps they reach), whose errors of the selected forecast join
+        those of the ``n_windows`` windows in the conformal pool of the
+        intervals and sample paths. They are the forecasts made with the most
+        data about the most recent years, the nearest in kind to the forecast
+        issued; their unobserved steps follow a complete error vector's
+        changes, as for a series that stopped early. They are forecast with the
+        weights chosen on the ``n_windows`` windows and do not enter
+        :attr:`backtest_` nor :meth:`residuals`. 0: the ``n_windows`` windows
+        only.
     step : int, default=1
         Distance between origins.
     top_k : int, default=5
@@ -210,6 +224,7 @@ class Forecaster(BaseEstimator):
         period_col: str = "period",
         group_col: str | None = "territory",
         n_windows: int = 3,
+        recent_windows: int = 2,
         step: int = 1,
         top_k: int = 5,
         combine: str = "inverse",
@@ -230,6 +245,7 @@ class Forecaster(BaseEstimator):
         self.period_col = period_col
         self.group_col = group_col
         self.n_windows = n_windows
+        self.recent_windows = recent_windows
         self.step = step
         self.top_k = top_k
         self.combine = combine
@@ -254,6 +270,9 @@ class Forecaster(BaseEstimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        v = self.recent_windows
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+            raise ValueError(f"recent_windows must be a non-negative integer, got {v!r}")
         if self.outliers not in ("clean", "keep"):
             raise ValueError(f"outliers must be 'clean' or 'keep', got {self.outliers!r}")
         if isinstance(self.id_cols, str):
@@ -414,7 +433,9 @@ class Forecaster(BaseEstimator):
         self.candidates_ = cands
         self.levels_ = [int(v) for v in np.atleast_1d(self.level)]
 
-        bar = _progress(self.n_windows + 1, self.verbose, "gpec forecast")
+        bar = _progress(
+            self.n_windows + int(self.recent_windows) + 1, self.verbose, "gpec forecast"
+        )
 
         def run(train, hh, prepared=None):
             out = self._run_models(train, hh, prepared)
@@ -430,6 +451,7 @@ class Forecaster(BaseEstimator):
             step=self.step,
             season_length=pm.season_length,
         )
+        rbt = self._recent_backtest(Y, h, bt.origins, run)
         final = run(Y, h)
         if bar is not None:
             bar.close()
@@ -484,16 +506,40 @@ class Forecaster(BaseEstimator):
             results.append((combine, k, score, fc))
         best = min(range(len(results)), key=lambda i: (np.nan_to_num(results[i][2], nan=np.inf), i))
         combine, k, _, auto_bt = results[best]
+        w_final = weights(combine, k)
+        # the interval pool: the honest forecasts of the n_windows windows and the recent
+        # windows' forecasts with the final weights
+        auto_recent = np.zeros((len(rbt.origins), n, h))
+        for i, name in enumerate(names):
+            if len(rbt.origins) and (w_final[i] > 0).any():
+                auto_recent += w_final[i][None, :, None] * rbt.forecasts[name]
+        ibt = BacktestArrays(
+            np.concatenate([bt.origins, rbt.origins]),
+            {
+                name: np.concatenate(
+                    [bt.forecasts.get(name, np.zeros((0, n, h))), rbt.forecasts[name]]
+                )
+                for name in names
+            },
+            *(np.concatenate([getattr(bt, a), getattr(rbt, a)]) for a in _BT_ARRAYS),
+        )
+        self._ibt = ibt
+        self._auto_ibt = np.concatenate([auto_bt, auto_recent])
+        self._ibt_lags = (
+            np.concatenate([self._bt_lags, np.stack([staleness(Y[:, :o]) for o in rbt.origins])])
+            if len(rbt.origins)
+            else self._bt_lags
+        )
         self.strategy_ = pd.DataFrame(
             [{"combine": c, "top_k": kk, "mase": sc} for c, kk, sc, _ in results]
         ).assign(chosen=lambda d: d.index == best)
-        self.weights_ = weights(combine, k)
+        self.weights_ = w_final
         self._names = names
         self._reasons = reasons
         self._final = final
         self._auto_bt = auto_bt
-        scaled = self._scaled_errors(auto_bt)
-        self._quantiles = envelope(pool_quantiles(self._pool(auto_bt), self.levels_))
+        scaled = self._scaled_errors(auto_bt, bt)
+        self._quantiles = self._interval_quantiles(self._auto_ibt)
         cov = loo_coverage(scaled, self.levels_)
         self.coverage_ = pd.DataFrame(
             [
@@ -567,9 +613,57 @@ class Forecaster(BaseEstimator):
             stacklevel=4,
         )
 
+    def _recent_backtest(self, Y: np.ndarray, h: int, origins: np.ndarray, run) -> BacktestArrays:
+        """Forecasts from the origins ``T - 1 .. T - recent_windows`` not already backtested.
+
+        The panel is padded with unobserved periods so that each of these
+        origins is the last window of a backtest on the padded panel: trained
+        on the periods before it, scored on the observed periods after it.
+        """
+        n, T = Y.shape
+        want = [T - j for j in range(1, min(int(self.recent_windows), h - 1) + 1)]
+        want = sorted(o for o in want if o >= 3 and o not in set(origins.tolist()))
+        if not want:
+            return BacktestArrays(
+                np.zeros(0, dtype=int),
+                {name: np.zeros((0, n, h)) for name in self._computed},
+                np.zeros((0, n, h)),
+                np.zeros((0, n)),
+                np.zeros((0, n)),
+                np.zeros((0, n), dtype=int),
+            )
+        frames = []
+        for o in want:
+            padded = np.hstack([Y[:, :o], Y[:, o:], np.full((n, o + h - T), np.nan)])
+            frames.append(
+                rolling_origin(padded, h, run, n_windows=1, season_length=self._season_length)
+            )
+        return BacktestArrays(
+            np.array(want, dtype=int),
+            {
+                name: np.concatenate([f.forecasts[name] for f in frames])
+                for name in frames[0].forecasts
+            },
+            *(np.concatenate([getattr(f, a) for f in frames]) for a in _BT_ARRAYS),
+        )
+
+    def _interval_quantiles(self, fc_ibt: np.ndarray) -> dict[int, np.ndarray]:
+        """Interval quantiles per effective step from the pool's errors.
+
+        The ``n_windows`` windows' error vectors count at every step (filled where
+        they stop, see ``error_pool``); the recent windows' only at the steps they
+        observe.
+        """
+        k = len(self._bt.origins)
+        sc = self._scaled_errors(fc_ibt)
+        lags = self._ibt_lags
+        full = error_pool(sc[:k], lags[:k], self._n_steps)
+        recent = error_pool(sc[k:], lags[k:], self._n_steps, fill=False)
+        return envelope(pool_quantiles(np.vstack([full, recent]), self.levels_))
+
     def _pool(self, fc_bt: np.ndarray) -> np.ndarray:
-        """Scaled backtest error vectors by effective step (see ``error_pool``)."""
-        return error_pool(self._scaled_errors(fc_bt), self._bt_lags, self._n_steps)
+        """Scaled error vectors of the interval pool by effective step (``error_pool``)."""
+        return error_pool(self._scaled_errors(fc_bt), self._ibt_lags, self._n_steps)
 
     def _steps(self) -> np.ndarray:
         h = int(self.horizon)
@@ -582,8 +676,9 @@ class Forecaster(BaseEstimator):
             return pd.PeriodIndex(pm.periods)[last]
         return np.asarray(pm.periods, dtype=np.int64)[last]
 
-    def _scaled_errors(self, fc: np.ndarray) -> np.ndarray:
-        bt = self._bt
+    def _scaled_errors(self, fc: np.ndarray, bt: BacktestArrays | None = None) -> np.ndarray:
+        """``(actual - fc) / scale`` over the windows of ``bt`` (default: the interval pool's)."""
+        bt = self._ibt if bt is None else bt
         scale = np.where(bt.scale > 0, bt.scale, np.nan)[:, :, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             return (bt.actual - fc) / scale
@@ -670,12 +765,7 @@ class Forecaster(BaseEstimator):
         frames = [out.assign(selected=True)]
         for name in self._names:
             if name not in self._model_quantiles:
-                self._model_quantiles[name] = conformal_quantiles(
-                    self._scaled_errors(self._bt.forecasts[name]),
-                    self.levels_,
-                    self._bt_lags,
-                    self._n_steps,
-                )
+                self._model_quantiles[name] = self._interval_quantiles(self._ibt.forecasts[name])
             frames.append(
                 self._long(
                     self._final[name], self._scale, self._model_quantiles[name], name
@@ -779,9 +869,10 @@ class Forecaster(BaseEstimator):
             if isinstance(random_state, np.random.Generator)
             else np.random.default_rng(random_state)
         )
-        pool = self._pool(self._auto_bt)
+        pool = self._pool(self._auto_ibt)
         raw = pool_quantiles(pool, self.levels_)
-        mapped = map_pool(pool, raw, envelope(raw)) if len(pool) else pool
+        # mapped onto the intervals' quantiles, so that the paths' quantiles are the intervals
+        mapped = map_pool(pool, raw, self._quantiles) if len(pool) else pool
         pm = self._pm
         steps = self._steps()
         base = np.nan_to_num(right_align(self._Y, self._lag)[:, -1])

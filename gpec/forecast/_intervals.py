@@ -46,7 +46,10 @@ def _conformal_q(e: np.ndarray, p: float) -> float:
 
 
 def error_pool(
-    scaled_errors: np.ndarray, lags: np.ndarray | None = None, n_steps: int | None = None
+    scaled_errors: np.ndarray,
+    lags: np.ndarray | None = None,
+    n_steps: int | None = None,
+    fill: bool = True,
 ) -> np.ndarray:
     """Matrix of scaled error vectors by effective horizon step, gaps extrapolated.
 
@@ -60,12 +63,15 @@ def error_pool(
         with lag ``L`` sits at effective step ``L + k``.
     n_steps : int, optional
         Number of effective steps (columns); default ``h + max(lags)``.
+    fill : bool, default=True
+        Fill the steps a row does not reach, as below; ``False`` leaves them
+        NaN (each step's quantiles then rest on the errors observed there).
 
     Returns
     -------
     ndarray of shape (n_rows, n_steps)
-        One row per window x series with at least one finite error; every
-        cell finite (missing steps within the first ``h`` follow a complete
+        One row per window x series with at least one finite error; with
+        ``fill``, every cell finite (missing steps within the first ``h`` follow a complete
         row's changes, when there is one; the others are extrapolated from the
         nearest finite step ``f`` as ``e_f sqrt(j / f)``, steps counted from 1).
 
@@ -75,6 +81,8 @@ def error_pool(
     >>> e = np.array([[[1.0, np.nan]]])
     >>> error_pool(e, n_steps=3).round(3).tolist()
     [[1.0, 1.414, 1.732]]
+    >>> error_pool(e, n_steps=3, fill=False).tolist()
+    [[1.0, nan, nan]]
     """
     W, n, h = scaled_errors.shape
     lags = np.zeros((W, n), dtype=int) if lags is None else np.asarray(lags, dtype=int)
@@ -91,7 +99,7 @@ def error_pool(
     inside = cols < n_steps
     rows = np.broadcast_to(np.arange(m)[:, None], cols.shape)
     out[rows[inside], cols[inside]] = E[inside]
-    if m == 0:
+    if m == 0 or not fill:
         return out
     out = _fill_from_donors(out, min(h, n_steps))
     # nearest finite step of every cell (ties: the earlier one)
