@@ -17,7 +17,18 @@ candidate is the right one from features of the (text, candidate) pair:
 * the fused score, its gap to the first candidate and the candidate's fused rank;
 * agreement of the family codes: the softmax weight of the candidates of the same family, whether
   the candidate's family is the first candidate's, and how many candidates share it;
+* with an encoder, family evidence from known titles (``gpec.supply._family``): the text's
+  best similarity to a title of another occupation of the candidate's family and the share of its
+  nearest titles in that family, raw and through the adapter;
 * the occupation's prior (a fact shared by many occupations, never one telling them apart).
+
+A second, pair-wise model then re-orders the ``PAIRWISE_TOP`` first candidates of the point-wise
+ranker: for two candidates ``i`` and ``j`` of the same text it estimates the probability that
+``i`` is right rather than ``j`` from the difference of their features (and their point-wise
+probabilities and ranks), and each candidate is ranked by its summed wins over the others. It
+learns from the training titles' pairs in which one candidate is right, ordered by point-wise
+probabilities estimated without the title's own occupation (``out_of_fold_proba``), as they are
+for a text of an occupation never seen.
 """
 
 from __future__ import annotations
@@ -39,6 +50,12 @@ RANKER_PARAMS = dict(
     l2_regularization=1.0,
     early_stopping=False,
 )
+
+
+#: candidates of each text re-ordered by the pair-wise model (the point-wise ranker's first ones)
+PAIRWISE_TOP = 5
+#: folds of the training occupations for the out-of-fold point-wise probabilities
+PAIRWISE_FOLDS = 3
 
 
 def top_candidates(base: np.ndarray, k: int, block: int = 64) -> np.ndarray:
@@ -170,3 +187,97 @@ def fit_ranker(X: np.ndarray, y: np.ndarray, random_state: int):
         )
     clf = HistGradientBoostingClassifier(random_state=random_state, **RANKER_PARAMS)
     return clf.fit(X, y)
+
+
+def out_of_fold_proba(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    k: int,
+    random_state: int,
+    folds: int = PAIRWISE_FOLDS,
+) -> np.ndarray:
+    """Point-wise probabilities of the training pairs, each from a ranker fitted without the
+    occupation of the pair's text (``groups``: one occupation per text, rows of ``X`` in
+    (text, candidate) order, ``k`` candidates per text)."""
+    groups = np.asarray(groups)
+    used = np.unique(groups)
+    p = np.zeros(len(y), dtype=np.float64)
+    rng = np.random.default_rng(random_state)
+    part = dict(zip(used.tolist(), (rng.permutation(len(used)) % folds).tolist(), strict=True))
+    rows = np.repeat(np.array([part[g] for g in groups.tolist()], dtype=np.int64), k)
+    for f in range(folds):
+        test = rows == f
+        if not test.any() or y[~test].min() == y[~test].max():
+            p[test] = 0.5
+            continue
+        p[test] = predict_ranker(fit_ranker(X[~test], y[~test], random_state), X[test])
+    return p
+
+
+def _pair_index(t: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(t, 1)
+    return i, j
+
+
+def pairwise_features(
+    X: np.ndarray, p: np.ndarray, k: int, top: int = PAIRWISE_TOP, *, both: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features of the pairs of the ``top`` first candidates of each text (by ``p``).
+
+    Returns ``D`` (one row per pair: the feature difference ``x_i - x_j``, then ``p_i``,
+    ``p_j`` and the ranks ``i``, ``j`` by ``p``), ``order`` (n_texts, top: candidate positions
+    by ``p``, best first) and the pair ranks ``i``, ``j`` (``i < j``; with ``both``, each pair
+    in both orders).
+    """
+    n = len(p) // k
+    t = min(int(top), k)
+    P = np.reshape(p, (n, k))
+    order = np.argsort(-P, axis=1, kind="stable")[:, :t]
+    rows = np.arange(n)[:, None] * k + order  # rows of X of the first candidates
+    i, j = _pair_index(t)
+    if both:
+        i, j = np.r_[i, j], np.r_[j, i]
+    m, f = len(i), X.shape[1]
+    D = np.empty((n, m, f + 4), dtype=np.float64)
+    D[:, :, :f] = X[rows[:, i].ravel()].reshape(n, m, f)
+    D[:, :, :f] -= X[rows[:, j].ravel()].reshape(n, m, f)
+    D[:, :, f] = p[rows[:, i]]
+    D[:, :, f + 1] = p[rows[:, j]]
+    D[:, :, f + 2] = i
+    D[:, :, f + 3] = j
+    return D.reshape(n * m, f + 4), order, i, j
+
+
+def fit_pairwise(X: np.ndarray, p: np.ndarray, y: np.ndarray, k: int, random_state: int):
+    """The pair-wise model: learns from the pairs (in both orders) of the first candidates in
+    which exactly one is right; ``None`` when there is no such pair."""
+    D, order, i, j = pairwise_features(X, p, k, both=True)
+    n = len(order)
+    right = np.take_along_axis(np.reshape(y, (n, k)), order, axis=1).astype(bool)
+    yi, yj = right[:, i].ravel(), right[:, j].ravel()
+    keep = yi != yj
+    if not keep.any():
+        return None
+    return fit_ranker(D[keep], yi[keep].astype(np.int8), random_state)
+
+
+def pairwise_order(model, X: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
+    """Scores of the candidates (n_texts, k) whose order is the pair-wise model's on the first
+    candidates and the point-wise one after them: each first candidate keeps one of the first
+    point-wise probabilities, given out in the order of its wins over the other first ones."""
+    n = len(p) // k
+    P = np.reshape(np.asarray(p, dtype=np.float64), (n, k)).copy()
+    if model is None or n == 0:
+        return P
+    D, order, i, j = pairwise_features(X, p, k)
+    t = order.shape[1]
+    q = np.reshape(predict_ranker(model, D), (n, len(i)))
+    wins = np.zeros((n, t))
+    np.add.at(wins.T, i, q.T)
+    np.add.at(wins.T, j, 1.0 - q.T)
+    # best wins first; ties keep the point-wise order
+    new = np.lexsort((np.broadcast_to(np.arange(t), (n, t)), -wins), axis=-1)
+    values = np.take_along_axis(P, order, axis=1)  # point-wise probabilities, best first
+    np.put_along_axis(P, np.take_along_axis(order, new, axis=1), values, axis=1)
+    return P

@@ -87,6 +87,7 @@ from gpec.supply._adapter import (
     target_moments,
 )
 from gpec.supply._encoder import TextEncoder, make_encoder
+from gpec.supply._family import family_title_scores
 from gpec.supply._match_scores import (
     _add_standardized,
     _Channel,
@@ -95,7 +96,15 @@ from gpec.supply._match_scores import (
     _QueryLikelihood,
     _word_counts,
 )
-from gpec.supply._ranker import fit_ranker, pair_features, predict_ranker, top_candidates
+from gpec.supply._ranker import (
+    fit_pairwise,
+    fit_ranker,
+    out_of_fold_proba,
+    pair_features,
+    pairwise_order,
+    predict_ranker,
+    top_candidates,
+)
 from gpec.supply._text import FRENCH_STOP_WORDS, _normalize_many, normalize_text
 
 #: character n-grams in more than this multiple of ``max_df`` of the profiles are left out of the
@@ -322,6 +331,10 @@ class OfferMatcher(BaseEstimator):
         the adapted similarity to each candidate. ``W`` is shared by all occupations; the ranker
         learns from similarities adapted without the title's own occupation (3 folds of
         occupations).
+    pairwise : bool, default True
+        ``"learned"``: re-order the five first candidates of the ranker with a second,
+        pair-wise model (which of two candidates is right, from the difference of their
+        features), trained on the same titles.
     confidence_levels : tuple of float, default (0.3, 0.6)
         Thresholds of the ``confidence`` flag of :meth:`match` (``evidence=True``) on the
         certainty of the first match: ``"low"`` below the first, ``"high"`` from the second,
@@ -361,6 +374,9 @@ class OfferMatcher(BaseEstimator):
         24 words; "query" role), whose similarities to a text's candidates the ranker reads.
     ranker_ : object or None
         ``"learned"``: the fitted classifier (``ranker_features_`` names its inputs).
+    pair_ranker_ : object or None
+        ``"learned"`` with ``pairwise=True``: the pair-wise model re-ordering the first
+        candidates.
     adapter_ : ndarray or None
         ``"learned"`` with an encoder and ``adapter=True``: the learnt map ``W`` (dimensions x
         dimensions) of the text vectors.
@@ -415,6 +431,7 @@ class OfferMatcher(BaseEstimator):
         encoder_cache=None,
         candidates: int = 30,
         adapter: bool = True,
+        pairwise: bool = True,
         confidence_levels: tuple[float, float] = (0.3, 0.6),
     ):
         self.analyzer = analyzer
@@ -441,6 +458,7 @@ class OfferMatcher(BaseEstimator):
         self.encoder_cache = encoder_cache
         self.candidates = candidates
         self.adapter = adapter
+        self.pairwise = pairwise
         self.confidence_levels = confidence_levels
 
     # -- helpers
@@ -756,6 +774,8 @@ class OfferMatcher(BaseEstimator):
         self.ranker_features_ = []
         self.n_ranker_titles_ = 0
         self.adapter_ = None
+        self.pair_ranker_ = None
+        self._family_titles = None
         if self.method != "learned":
             return
         k = int(self.candidates)
@@ -787,10 +807,17 @@ class OfferMatcher(BaseEstimator):
                 raise ValueError("ranker_titles: no usable title (see the occupations and texts)")
             parts.append((np.arange(len(all_groups)), self._title_state()))
         adapted = self._fit_adapter(list(all_texts), all_groups)
-        Xs, ys = [], []
+        enc = getattr(self, "encoder_", None)
+        if enc is not None:
+            # the titles read for family evidence when no title is known: the ranker's own,
+            # each training title's occupation left out (as an occupation never seen)
+            self._family_titles = (enc.encode(list(all_texts), "query"), np.asarray(all_groups))
+        Xs, ys, gs = [], [], []
         for idx, state in parts:
             texts, truth = list(all_texts[idx]), all_groups[idx]
-            prep = self._prepare(texts, state, None if adapted is None else adapted[idx])
+            prep = self._prepare(
+                texts, state, None if adapted is None else adapted[idx], exclude=truth
+            )
             for a in range(0, len(texts), max(1, int(self.chunk_size))):
                 b = a + max(1, int(self.chunk_size))
                 ch = prep.channels(a, b)
@@ -800,8 +827,13 @@ class OfferMatcher(BaseEstimator):
                 X, names = self._pair_features(prep, a, b, ch, F, cand, moments)
                 Xs.append(X)
                 ys.append((cand == truth[a:b, None]).ravel().astype(np.int8))
+                gs.append(truth[a:b])
         self.ranker_features_ = names
-        self.ranker_ = fit_ranker(np.concatenate(Xs), np.concatenate(ys), self.random_state)
+        X, y = np.concatenate(Xs), np.concatenate(ys)
+        self.ranker_ = fit_ranker(X, y, self.random_state)
+        if self.pairwise:
+            p = out_of_fold_proba(X, y, np.concatenate(gs), k, self.random_state)
+            self.pair_ranker_ = fit_pairwise(X, p, y, k, self.random_state)
         self.n_ranker_titles_ = int(sum(len(idx) for idx, _ in parts))
 
     def _fit_adapter(self, texts: list, groups: np.ndarray) -> np.ndarray | None:
@@ -890,12 +922,18 @@ class OfferMatcher(BaseEstimator):
         return models
 
     def _prepare(
-        self, texts: list, state: _TitleState | None = None, adapted: np.ndarray | None = None
+        self,
+        texts: list,
+        state: _TitleState | None = None,
+        adapted: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
     ) -> _Prepared:
         """Vectorise ``texts`` once; channel scores and fused scores by chunk of rows.
 
         ``adapted``: the texts' adapted encoder vectors, when not ``q W`` with the fitted
         adapter (the ranker's training titles: adapted without their own occupation).
+        ``exclude``: the occupation of each text (the ranker's training titles), whose titles
+        the family evidence leaves out when it reads the ranker's titles.
         """
         normed = self._norm(texts)
         counts, words = _word_counts(normed)
@@ -970,6 +1008,13 @@ class OfferMatcher(BaseEstimator):
         if qv is not None and adapter is not None and adapted is None:
             adapted = qv @ adapter
 
+        # family evidence: the known titles, else the ranker's titles (own occupation left out)
+        if state.vectors is not None:
+            fam_vectors, fam_groups, fam_exclude = state.vectors, state.groups, None
+        else:
+            fam_vectors, fam_groups = getattr(self, "_family_titles", None) or (None, None)
+            fam_exclude = exclude
+
         def pair_scores(a: int, b: int, cand: np.ndarray) -> dict[str, np.ndarray]:
             if qv is None or line_vectors is None:
                 return {}
@@ -978,6 +1023,17 @@ class OfferMatcher(BaseEstimator):
                 out.update(
                     adapted_scores(adapted[a:b], cand, self.profile_vectors_, self._adapter_moments)
                 )
+            if fam_vectors is not None:
+                ex = None if fam_exclude is None else fam_exclude[a:b]
+                views = {"family_title": qv[a:b]}
+                if adapter is not None:
+                    views["family_adapted"] = adapted[a:b]
+                for name, v in views.items():
+                    got = family_title_scores(
+                        v @ fam_vectors.T, fam_groups, cand, self._family, exclude=ex
+                    )
+                    out[f"{name}_best"] = got["best"]
+                    out[f"{name}_knn"] = got["knn_share"]
             return out
 
         return _Prepared(channels, fused, cosine, ranker_channels, pair_scores)
@@ -998,6 +1054,7 @@ class OfferMatcher(BaseEstimator):
         if not tau > 0:
             raise ValueError(f"decay must be > 0, got {self.decay}")
         ranker = getattr(self, "ranker_", None) if self.method == "learned" else None
+        pair_ranker = getattr(self, "pair_ranker_", None) if ranker is not None else None
         k = int(self.candidates)
 
         def scores(a: int, b: int):
@@ -1013,13 +1070,16 @@ class OfferMatcher(BaseEstimator):
                         "the learned ranker was trained on other scores than this matcher "
                         f"gives ({self.ranker_features_} vs {names}); fit it again"
                     )
-                p = predict_ranker(ranker, X).reshape(cand.shape).astype(np.float32)
+                flat = predict_ranker(ranker, X)
+                p = flat.reshape(cand.shape).astype(np.float32)
                 prob = np.zeros_like(F)
                 np.put_along_axis(prob, cand, p, axis=1)
                 ch["probability"] = prob
-                pmax = np.maximum(p.max(axis=1, keepdims=True), np.float32(1e-12))
+                # the order: the pair-wise model's on the first candidates (same values)
+                order = pairwise_order(pair_ranker, X, flat, k).astype(np.float32)
+                pmax = np.maximum(order.max(axis=1, keepdims=True), np.float32(1e-12))
                 S = np.zeros_like(F)
-                np.put_along_axis(S, cand, np.maximum(p / pmax, 1e-6) * top[:, None], axis=1)
+                np.put_along_axis(S, cand, np.maximum(order / pmax, 1e-6) * top[:, None], axis=1)
                 return S, ch
             F -= F.max(axis=1, keepdims=True)
             F /= np.float32(tau)
