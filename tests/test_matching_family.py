@@ -111,3 +111,32 @@ def test_learned_matcher_reads_family_evidence_and_the_pairwise_model():
     plain = OfferMatcher(pairwise=False, **kw).fit(profiles, ranker_titles=titles)
     assert plain.pair_ranker_ is None
     assert not any(n.startswith("family_title") for n in plain.ranker_features_)
+
+
+def test_family_evidence_finds_the_family_of_occupations_without_titles():
+    # titles say only their family (the word f<j>, one encoder axis per family); the profiles say
+    # nothing of it (same words, same encoder vector): the titles of sibling occupations are the
+    # only evidence of a held-out occupation's family
+    occ = [f"{c}{i}" for c in "ABCDEF" for i in range(1, 7)]
+    profiles = pd.DataFrame({"occupation": occ, "label": "metier", "text": "travail"})
+    profiles["family"] = profiles["occupation"].str[0]
+    fam = {o: "ABCDEF".index(o[0]) for o in occ}
+    titles = pd.DataFrame(
+        {
+            "occupation": [o for o in occ for _ in range(3)],
+            "title": [f"f{fam[o]} metier v{r}{o[1]}" for o in occ for r in range(3)],
+        }
+    )
+    held = titles["occupation"].str[1].astype(int) >= 5  # two occupations of each family
+    train, test = titles[~held], titles[held].reset_index(drop=True)
+    kw = dict(method="learned", min_score=0.0, candidates=len(occ), max_df=1.0)
+
+    def right_family(**extra) -> float:
+        m = OfferMatcher(**kw, **extra).fit(profiles, ranker_titles=train)
+        res = m.match(test["title"], top_k=1)
+        got = res["occupation"].str[0].to_numpy()
+        return (got == test["occupation"].str[0].to_numpy()[res["query"]]).mean()
+
+    # the oracle: the family of the nearest training title (same axis) is right for every title
+    assert right_family() <= 0.4  # no encoder: no family evidence (chance is 1 in 6)
+    assert right_family(encoder=_cluster_encoder(), encoder_cache=False) >= 0.9
