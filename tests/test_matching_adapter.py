@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from gpec.supply._adapter import adapted_scores, fit_adapter, target_moments
 from gpec.supply.matching import OfferMatcher
@@ -80,6 +81,7 @@ def _rotating_encoder(P: np.ndarray, R: np.ndarray, seed: int = 0):
     return encode
 
 
+@pytest.mark.filterwarnings("ignore:OfferMatcher.*ranker_titles:UserWarning")
 def test_learned_ranker_reads_the_adapter_on_held_out_occupations():
     # titles share only a word common to all profiles and their encoder vectors are rotated away from
     # their occupation's profile vector: only the adapter, learnt on the titles of 32

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from gpec.supply._family import family_title_scores
 from gpec.supply._ranker import fit_pairwise, pairwise_order
@@ -86,6 +87,7 @@ def _cluster_encoder(d: int = 8):
     return encode
 
 
+@pytest.mark.filterwarnings("ignore:OfferMatcher.*ranker_titles:UserWarning")
 def test_learned_matcher_reads_family_evidence_and_the_pairwise_model():
     # 24 occupations in 6 families (codes A1..F4); titles carry their family's word only
     occ = [f"{c}{i}" for c in "ABCDEF" for i in range(1, 5)]
@@ -113,6 +115,7 @@ def test_learned_matcher_reads_family_evidence_and_the_pairwise_model():
     assert not any(n.startswith("family_title") for n in plain.ranker_features_)
 
 
+@pytest.mark.filterwarnings("ignore:OfferMatcher.*ranker_titles:UserWarning")
 def test_family_evidence_finds_the_family_of_occupations_without_titles():
     # titles say only their family (the word f<j>, one encoder axis per family); the profiles say
     # nothing of it (same words, same encoder vector): the titles of sibling occupations are the
@@ -140,3 +143,26 @@ def test_family_evidence_finds_the_family_of_occupations_without_titles():
     # the oracle: the family of the nearest training title (same axis) is right for every title
     assert right_family() <= 0.4  # no encoder: no family evidence (chance is 1 in 6)
     assert right_family(encoder=_cluster_encoder(), encoder_cache=False) >= 0.9
+
+
+def test_ranker_titles_without_known_titles_warn():
+    """Ranker titles read as family evidence but not known as titles: a text of one of their
+    occupations would find its own titles as evidence for its siblings; the fit says so, and
+    says nothing once the same titles are also given as known titles."""
+    import warnings
+
+    occ = [f"{c}{i}" for c in "AB" for i in range(1, 4)]
+    profiles = pd.DataFrame({"occupation": occ, "label": [f"metier {o}" for o in occ]})
+    titles = pd.DataFrame(
+        {"occupation": [o for o in occ for _ in range(3)],
+         "title": [f"f{'AB'.index(o[0])} metier {o} v{r}" for o in occ for r in range(3)]}
+    )  # fmt: skip
+    kw = dict(method="learned", min_score=0.0, candidates=4, max_df=1.0, encoder_cache=False)
+    with pytest.warns(UserWarning, match=r"18 ranker_titles of 6 occupations .* fit\(titles="):
+        OfferMatcher(encoder=_cluster_encoder(), **kw).fit(profiles, ranker_titles=titles)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="OfferMatcher.*ranker_titles")
+        OfferMatcher(encoder=_cluster_encoder(), **kw).fit(
+            profiles, titles=titles, ranker_titles=titles
+        )
+        OfferMatcher(**kw).fit(profiles, ranker_titles=titles)  # no encoder: no family evidence

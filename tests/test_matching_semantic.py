@@ -379,6 +379,7 @@ def _twin_profiles(n_pairs: int, seed: int = 0):
     return profiles, vocab
 
 
+@pytest.mark.filterwarnings("ignore:OfferMatcher.*ranker_titles:UserWarning")
 def test_skill_line_features_decide_the_ranking(monkeypatch):
     import gpec.supply.matching as matching
 

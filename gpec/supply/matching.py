@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -821,6 +822,17 @@ class OfferMatcher(BaseEstimator):
             # the titles read for family evidence when no title is known: the ranker's own,
             # each training title's occupation left out (as an occupation never seen)
             self._family_titles = (enc.encode(list(all_texts), "query"), np.asarray(all_groups))
+            if ranker_titles is not None and not self.n_titles_:
+                warnings.warn(
+                    f"OfferMatcher: the {len(all_groups):,} ranker_titles of "
+                    f"{len(np.unique(all_groups)):,} occupations are read as family evidence "
+                    "when matching, but are not known titles: a text of one of those "
+                    "occupations finds its own titles as evidence for the sibling occupations "
+                    "and is matched worse. Give them (or the titles of every occupation you "
+                    "match) as fit(titles=...) too.",
+                    UserWarning,
+                    stacklevel=3,
+                )
         Xs, ys, gs = [], [], []
         for idx, state in parts:
             texts, truth = list(all_texts[idx]), all_groups[idx]
