@@ -236,7 +236,11 @@ def _openings_section(results, lang: str | None):
         "<p>Net openings = expansion (net change in employment) + replacement (end-of-career "
         "departures computed by ageing each age pyramid). They are negative where job losses "
         "exceed departures; the openings to fill of the gaps count such cells as 0, so their "
-        "total is higher.</p>",
+        "total is higher. The first year's expansion is the step from the last observed year "
+        "to the first forecast: it carries each series' return to the level the models read "
+        "in its history, larger cell by cell than a year's trend, so the first year's openings "
+        "to fill and gap can stand above the next year's: read the plan period totals of the "
+        "summary.</p>",
         lang,
     ) + _plots.figure_html(fig, alt=tr("openings decomposition", lang))
     return ("openings", "Net openings: expansion and replacement", body)

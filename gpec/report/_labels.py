@@ -184,12 +184,21 @@ FR = {
         "<p>Net openings = expansion (net change in employment) + replacement (end-of-career "
         "departures computed by ageing each age pyramid). They are negative where job losses "
         "exceed departures; the openings to fill of the gaps count such cells as 0, so their "
-        "total is higher.</p>"
+        "total is higher. The first year's expansion is the step from the last observed year "
+        "to the first forecast: it carries each series' return to the level the models read "
+        "in its history, larger cell by cell than a year's trend, so the first year's openings "
+        "to fill and gap can stand above the next year's: read the plan period totals of the "
+        "summary.</p>"
     ): (
         "<p>Besoin net = créations nettes (variation de l'emploi) + départs en fin de carrière "
         "(calculés en faisant vieillir chaque pyramide des âges). Il est négatif quand les "
         "pertes d'emplois dépassent les départs ; les postes à pourvoir des écarts comptent ces "
-        "cellules pour 0, d'où un total plus élevé.</p>"
+        "cellules pour 0, d'où un total plus élevé. Les créations nettes de la première année "
+        "vont de la dernière année observée à la première prévision : elles portent le retour "
+        "de chaque série au niveau que les modèles lisent dans son historique, plus grand "
+        "cellule par cellule que la tendance d'une année ; les postes à pourvoir et l'écart de "
+        "la première année peuvent donc dépasser ceux de la suivante : lire les totaux sur la "
+        "période du plan du résumé.</p>"
     ),
     (
         "<p>Share of openings not covered by the local training offer (the "
