@@ -634,7 +634,7 @@ class Forecaster(BaseEstimator):
             )
         frames = []
         for o in want:
-            padded = np.hstack([Y[:, :o], Y[:, o:], np.full((n, o + h - T), np.nan)])
+            padded = np.hstack([Y, np.full((n, o + h - T), np.nan)])
             frames.append(
                 rolling_origin(padded, h, run, n_windows=1, season_length=self._season_length)
             )
