@@ -816,12 +816,13 @@ class OfferMatcher(BaseEstimator):
             if not len(all_groups):
                 raise ValueError("ranker_titles: no usable title (see the occupations and texts)")
             parts.append((np.arange(len(all_groups)), self._title_state()))
-        adapted = self._fit_adapter(list(all_texts), all_groups)
         enc = getattr(self, "encoder_", None)
-        if enc is not None:
+        qv = None if enc is None else enc.encode(list(all_texts), "query")
+        adapted = self._fit_adapter(qv, all_groups)
+        if qv is not None:
             # the titles read for family evidence when no title is known: the ranker's own,
             # each training title's occupation left out (as an occupation never seen)
-            self._family_titles = (enc.encode(list(all_texts), "query"), np.asarray(all_groups))
+            self._family_titles = (qv, np.asarray(all_groups))
             if ranker_titles is not None and not self.n_titles_:
                 warnings.warn(
                     f"OfferMatcher: the {len(all_groups):,} ranker_titles of "
@@ -857,12 +858,11 @@ class OfferMatcher(BaseEstimator):
             self.pair_ranker_ = fit_pairwise(X, p, y, k, self.random_state)
         self.n_ranker_titles_ = int(sum(len(idx) for idx, _ in parts))
 
-    def _fit_adapter(self, texts: list, groups: np.ndarray) -> np.ndarray | None:
-        """Learn the adapter ``W`` from the ranker's titles; their out-of-fold adapted vectors."""
-        enc = getattr(self, "encoder_", None)
-        if enc is None or not self.adapter:
+    def _fit_adapter(self, qv: np.ndarray | None, groups: np.ndarray) -> np.ndarray | None:
+        """Learn the adapter ``W`` from the ranker's title vectors ``qv`` (None: no encoder);
+        their out-of-fold adapted vectors."""
+        if qv is None or not self.adapter:
             return None
-        qv = enc.encode(texts, "query")
         self.adapter_ = fit_adapter(qv, groups, self.profile_vectors_)
         self._adapter_moments = target_moments(self.profile_vectors_)
         return out_of_fold_adapted(qv, groups, self.profile_vectors_, self.random_state)
