@@ -36,6 +36,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # none, bottom_up, top_down, mint_ols, wls_struct, wls_var, mint_shrink (the last two
         # weigh series by their one-step backtest errors, see Forecaster.residuals)
         "reconcile": "none",
+        # backtest origins that score the candidates and calibrate the intervals, and the latest
+        # origins (T-1, T-2, ...) whose errors join the interval pool at the steps they observe
+        "n_windows": 3,
+        "recent_windows": 2,
     },
     "demand": {
         "net": True,

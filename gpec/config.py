@@ -240,6 +240,10 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
             _in_range(where, "validate", key, value, 0, None, ">= 0 (0 switches the rule off)")
     fc, dm = cfg["forecast"], cfg["demand"]
     _in_range(where, "forecast", "horizon", fc["horizon"], 1, None, "a positive number of years")
+    _in_range(
+        where, "forecast", "n_windows", fc["n_windows"], 1, None, "a positive number of origins"
+    )
+    _in_range(where, "forecast", "recent_windows", fc["recent_windows"], 0, None, ">= 0 (0: none)")
     levels = fc["level"]
     if not levels or any(
         isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 100 for v in levels
@@ -355,7 +359,7 @@ class TableSpec(_Section):
 @dataclasses.dataclass(frozen=True)
 class ForecastConfig(_Section):
     """``[forecast]``: models, horizon, interval probabilities (``level``, in %), parallelism,
-    reconciliation across territory levels."""
+    reconciliation across territory levels, backtest windows."""
 
     models: str = _D["forecast"]["models"]
     horizon: int = _D["forecast"]["horizon"]
@@ -363,6 +367,8 @@ class ForecastConfig(_Section):
     n_jobs: int = _D["forecast"]["n_jobs"]
     backend: str = _D["forecast"]["backend"]
     reconcile: str = _D["forecast"]["reconcile"]
+    n_windows: int = _D["forecast"]["n_windows"]
+    recent_windows: int = _D["forecast"]["recent_windows"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -365,6 +365,8 @@ def forecast_stage(
         backend=fc.backend or None,
         random_state=seed,
         verbose=verbose,
+        n_windows=fc.n_windows,
+        recent_windows=fc.recent_windows,
     )
     if fc.reconcile != "none":
         from gpec.forecast import reconcile

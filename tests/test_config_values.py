@@ -1,6 +1,7 @@
 """Value checks of a configuration: enumerations, ranges and coherent keys fail at load time,
 naming the file, the section and the key, with the allowed values."""
 
+import numpy as np
 import pytest
 
 from gpec.config import (
@@ -89,3 +90,34 @@ def test_supply_ranges_still_checked():
     # the lead's [supply] completion_range / placement_range checks are kept
     with pytest.raises(ConfigError, match="completion_range must be"):
         resolve_config({"supply": {"completion_range": [0.9, 0.95]}})
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        ({"forecast": {"n_windows": 0}}, r"\[forecast\] n_windows must be a positive number"),
+        ({"forecast": {"recent_windows": -1}}, r"\[forecast\] recent_windows must be >= 0"),
+        ({"forecast": {"n_windows": 2.5}}, r"\[forecast\] n_windows"),
+    ],
+)
+def test_backtest_windows_checked(raw, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve_config(raw)
+
+
+def test_backtest_windows_reach_the_forecaster():
+    from gpec.datasets import load_demo
+    from gpec.pipeline import forecast_stage
+
+    data = load_demo()
+    out = {}
+    for windows in ((3, 2), (2, 0)):
+        cfg = resolve_config(
+            {"forecast": {"horizon": 2, "n_windows": windows[0], "recent_windows": windows[1]}}
+        )
+        model, forecast = forecast_stage(data, cfg.forecast, level=cfg.run.level)
+        out[windows] = model.backtest_["n"].max(), forecast
+    assert out[(3, 2)][0] == 3 and out[(2, 0)][0] == 2
+    # fewer windows and no recent window: other intervals
+    a, b = out[(3, 2)][1], out[(2, 0)][1]
+    assert not np.allclose(a["upper"], b["upper"])
