@@ -234,6 +234,54 @@ def coerce_table(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
+#: Column names a French file often uses for a canonical column.
+_FRENCH_COLUMNS = {
+    "territoire": "territory",
+    "code_territoire": "territory",
+    "metier": "occupation",
+    "code_metier": "occupation",
+    "profession": "occupation",
+    "annee": "period",
+    "an": "period",
+    "year": "period",
+    "periode": "period",
+    "valeur": "value",
+    "effectif": "value",
+    "effectifs": "value",
+    "emplois": "value",
+    "nombre": "value",
+    "libelle": "label",
+    "intitule": "title",
+    "niveau": "level",
+    "tranche_age": "age_band",
+    "tranche_d_age": "age_band",
+    "age": "age_band",
+    "places": "seats",
+    "capacite": "seats",
+    "lieu": "site",
+    "competence": "skill",
+    "poids": "weight",
+    "parent_code": "parent",
+}
+
+
+def _plain_name(name) -> str:
+    """Lower case, no accents, words joined by ``_``: ``"Tranche d'âge"`` -> ``tranche_d_age``."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _near_column(col: str, columns) -> str | None:
+    """The file's column that is ``col`` but for case, accents, spaces or French wording."""
+    for c in columns:
+        plain = _plain_name(c)
+        if plain == col or _FRENCH_COLUMNS.get(plain) == col:
+            return str(c)
+    return None
+
+
 def _code_str(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -269,10 +317,15 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     """
     problems: list[pd.DataFrame] = []
     missing_cols = [c for c in spec.required if c not in table.columns]
+    header = ", ".join(str(c) for c in table.columns)
     for col in missing_cols:
+        reason = "required column is missing"
+        near = _near_column(col, table.columns)
+        if near is not None:
+            reason += f" (the file's column {near!r} may be it: rename it {col!r})"
         problems.append(
             pd.DataFrame(
-                [[spec.name, file, "header", col, "", "required column is missing"]],
+                [[spec.name, file, "header", col, header, reason]],
                 columns=REJECTION_COLUMNS,
             )
         )
@@ -599,6 +652,8 @@ def _where(r) -> str:
 def format_problem(r) -> str:
     """One line for one problem: table (file), row, column: reason (value)."""
     value = "" if r["value"] is None or str(r["value"]) == "" else f" (value {r['value']!r})"
+    if str(r["row"]) == "header" and value:  # the value of a header problem is the header
+        value = f" (columns of the file: {r['value']})"
     row = "" if str(r["row"]) in ("", "-") else f", row {r['row']}"
     column = "" if str(r["column"]) in ("", "-") else f", column {r['column']}"
     return f"{_where(r)}{row}{column}: {r['reason']}{value}"

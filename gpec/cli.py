@@ -77,6 +77,11 @@ def _fail(exc: BaseException) -> None:
     lines = text.splitlines() if isinstance(exc, ConfigError) else text.splitlines()[:1]
     for msg in lines or [type(exc).__name__]:
         click.echo(f"gpec: error: {msg}", err=True)
+    if isinstance(exc, ValidationError):
+        ctx = click.get_current_context(silent=True)
+        data = ctx.obj.get("data") if ctx is not None and ctx.obj else None
+        for hint in code_hints(exc.report, data):
+            click.echo(f"gpec: hint: {hint}", err=True)
     sys.exit(EXIT_USER_ERROR)
 
 
@@ -203,6 +208,92 @@ def strict_option(func):
     )(func)
 
 
+#: What a run does without the rows of an optional table named in the configuration.
+_EMPTY_TABLE_EFFECT = {
+    "training_offers": "no trained entrants, so every opening counts as a gap",
+    "workforce_age": "replacement uses gpec's default age pyramid "
+    "(replacement_source = default in openings.csv)",
+    "hiring_intentions": "no comparison with hiring intentions",
+    "skills": "no skill labels",
+    "occupation_skills": "no skill needs, skill gaps or reconversion paths",
+}
+
+
+def empty_table_notes(data) -> list[str]:
+    """One note per table that was named but has no data rows (a header-only export).
+
+    The run goes on as if the table were absent; the note says so and what it changes.
+    Tables a run cannot do without (territories, occupations, employment) fail validation
+    instead.
+    """
+    notes = []
+    for name, table in data.tables.items():
+        if len(table) or name in ("territories", "occupations", "employment"):
+            continue
+        src = data.sources.get(name)
+        where = f" ({src})" if src else ""
+        effect = _EMPTY_TABLE_EFFECT.get(name, "the run goes on as without it")
+        notes.append(f"{name}{where}: the table has no data rows: {effect}")
+    return notes
+
+
+def default_pyramid_note(openings) -> str | None:
+    """A note when some series' replacement comes from gpec's default age pyramid (no row of
+    workforce_age for the series, its territory, occupation or their ancestors)."""
+    if openings is None or not len(openings) or "replacement_source" not in openings.columns:
+        return None
+    cells = openings.drop_duplicates(["territory", "occupation"])
+    n = int(cells["replacement_source"].eq("default").sum())
+    if not n:
+        return None
+    return (
+        f"openings: {n} of {len(cells)} territory x occupation series have no age pyramid in "
+        "workforce_age: their replacement uses gpec's default pyramid (replacement_source = "
+        "default in openings.csv)"
+    )
+
+
+def code_hints(report, data) -> list[str]:
+    """Hints for rows rejected as unknown codes that are known codes without their leading
+    zeros (``"1053"`` for ``"01053"``): a file opened and saved in a spreadsheet loses them.
+
+    One hint per table, column and value, with the number of rows.
+    """
+    import re
+
+    if report is None or not len(report) or data is None:
+        return []
+    hints: list[str] = []
+    found = report[report["reason"].astype(str).str.startswith("unknown ")]
+    for (table, column, reason, value), rows in found.groupby(
+        ["table", "column", "reason", "value"], sort=False
+    ).groups.items():
+        m = re.fullmatch(r"unknown (\w+) \(not in table (\w+)\)", str(reason))
+        value = str(value).strip()
+        if m is None or not value.isdigit():
+            continue
+        ref_col, ref = m.groups()
+        ref_table = data.tables.get(ref)
+        if ref_table is None or ref_col not in ref_table.columns:
+            continue
+        known = {str(c).strip() for c in ref_table[ref_col].dropna()}
+        padded = [c for c in known if c != value and c.lstrip("0") == value.lstrip("0")]
+        if not padded:
+            continue
+        code = sorted(padded)[0]
+        lost = (
+            f"is {code!r} of table {ref} without its leading zero(s)"
+            if len(code) > len(value)
+            else f"is {code!r} of table {ref} with the leading zero(s) that table lost"
+        )
+        hints.append(
+            f"{value!r} in column {column} of table {table} ({len(rows)} row(s)) {lost}: a "
+            "file opened and saved in a spreadsheet loses them; format the code columns as "
+            "Text, or export the file again"
+        )
+    return hints
+
+
 def _load_checked(ctx: click.Context, config: Path):
     """Read the configuration and its inputs, then check the configuration against the data
     (levels, scenario codes...) before any computation; notes are printed."""
@@ -214,7 +305,8 @@ def _load_checked(ctx: click.Context, config: Path):
         clock("reading")
     cfg = load_config(config)
     data = load_data(cfg)
-    notes = check_against_data(cfg, data)
+    ctx.obj["data"] = data  # for the hints of a failed validation
+    notes = empty_table_notes(data) + check_against_data(cfg, data)
     for note in notes:
         _say(ctx, f"gpec: note: {note}")
     ctx.obj["notes"] = set(notes)  # not repeated if the pipeline warns the same
@@ -287,6 +379,9 @@ def _run_and_write(
     for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
         if msg not in ctx.obj.get("notes", ()):
             _say(ctx, f"gpec: note: {msg}")
+    note = default_pyramid_note(getattr(res, "openings", None))
+    if note and note not in ctx.obj.get("notes", ()):
+        _say(ctx, f"gpec: note: {note}")
     clock("writing")
     files = res.write(out, lang=lang, backtest=backtest)  # else [output] of the configuration
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
@@ -454,6 +549,8 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
         click.echo(f"{len(rejected)} problem(s):")
         for line in format_report(rejected, max_per_reason=20):  # rejected.csv lists them all
             click.echo(f"  {line}")
+        for hint in code_hints(rejected, data):
+            click.echo(f"hint: {hint}")
         sys.exit(EXIT_REJECTED)
     _say(ctx, "no row rejected" if len(clean.warnings) else "no problem found")
 

@@ -9,6 +9,7 @@ converted later, by validation, which reports the rows it cannot convert.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import os
 from pathlib import Path
@@ -109,7 +110,7 @@ def read_table(
     """
     path = Path(path)
     if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+        raise InputFileError(f"{path}: file not found{_nearby_files(path)}")
     if path.is_dir():
         raise InputFileError(f"{path}: is a folder, expected a table file")
     suffix = path.suffix.lower()
@@ -170,6 +171,32 @@ def read_table(
     df = df.astype(object).where(df.notna(), None) if len(df) else df
     df.attrs.update(attrs)
     return df
+
+
+def _nearby_files(path: Path) -> str:
+    """What the folder of a missing file holds that may be the file meant, for the message."""
+    folder = path.parent
+    if not folder.is_dir():
+        missing = folder
+        while not missing.parent.is_dir() and missing.parent != missing:
+            missing = missing.parent
+        return f" (no folder {missing})"
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    except OSError:  # pragma: no cover - unreadable folder
+        return ""
+    want = path.name.lower()
+    close = [n for n in names if n.lower() == want]  # same name, other case
+    close += [
+        n for n in difflib.get_close_matches(path.name, names, n=3, cutoff=0.6) if n not in close
+    ]
+    if not close:
+        same_kind = [n for n in names if Path(n).suffix.lower() == path.suffix.lower()]
+        close = same_kind[:5]
+    if not close:
+        return ""
+    listed = ", ".join(close)
+    return f" (the folder {folder} has: {listed})"
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:

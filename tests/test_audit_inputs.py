@@ -1,0 +1,217 @@
+"""A planner's usual input mistakes, as a new user meets them on the command line: each message
+says what is wrong and how to put it right.
+
+Each case starts from a small valid study (two EPCI, two occupations, twelve years) and makes
+one mistake: a code without its leading zero (a file saved by a spreadsheet), a header in
+French or with a capital, a data path that does not exist, a table exported without rows, no
+age pyramid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from gpec._schema import TABLES, check_table, format_report
+from gpec.cli import cli, code_hints, default_pyramid_note
+from gpec.exceptions import InputFileError
+from gpec.ingest import read_table
+
+TOML = """
+[run]
+name = "audit"
+level = "commune"
+[data]
+territories = "territories.csv"
+occupations = "occupations.csv"
+employment = "employment.csv"
+{extra}
+[forecast]
+models = "naive"
+horizon = 2
+"""
+
+
+def _study(d: Path, *, commune: str = "01053", employment_code: str | None = None, extra=""):
+    """Two communes under a département; ``employment_code`` replaces the first commune's code
+    in employment.csv (as a spreadsheet would write it)."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "territories.csv").write_text(
+        "territory,label,level,parent,lat,lon\n"
+        "01,Ain,departement,,46.1,5.3\n"
+        f"{commune},Bourg-en-Bresse,commune,01,46.2,5.2\n"
+        "01004,Ambérieu-en-Bugey,commune,01,45.9,5.4\n",
+        encoding="utf-8",
+    )
+    (d / "occupations.csv").write_text(
+        "occupation,label\nH2913,Soudage manuel\nJ1501,Soins d'hygiène et de confort\n",
+        encoding="utf-8",
+    )
+    rows = ["territory,occupation,period,value"]
+    for t, base in ((employment_code or commune, 120), ("01004", 300)):
+        for o, k in (("H2913", 1.0), ("J1501", 1.7)):
+            for i, y in enumerate(range(2010, 2022)):
+                rows.append(f"{t},{o},{y},{round(base * k + 3 * i + (i % 3))}")
+    (d / "employment.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (d / "gpec.toml").write_text(TOML.format(extra=extra), encoding="utf-8")
+    return d / "gpec.toml"
+
+
+def _gpec(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+# ------------------------------------------------------------------- codes without leading zero
+def test_validate_says_a_code_lost_its_leading_zero(tmp_path):
+    config = _study(tmp_path, employment_code="1053")
+    res = _gpec("validate", config)
+    assert res.exit_code == 1
+    hints = [ln for ln in res.output.splitlines() if ln.startswith("hint:")]
+    # one hint for the 24 rows of the commune, not one per row
+    assert len(hints) == 1, res.output
+    assert "'1053' in column territory of table employment (24 row(s))" in hints[0]
+    assert "'01053' of table territories without its leading zero" in hints[0]
+    assert "Text" in hints[0]
+
+
+def test_run_error_ends_with_the_leading_zero_hint(tmp_path):
+    config = _study(tmp_path, employment_code="1053")
+    res = _gpec("run", config, "--out", tmp_path / "out")
+    assert res.exit_code == 2
+    lines = res.output.splitlines()
+    assert lines[0].startswith("gpec: error: table employment")
+    assert any(ln.startswith("gpec: hint: '1053'") and "'01053'" in ln for ln in lines), lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_hint_when_the_territories_table_lost_the_zero():
+    """The reference table saved by a spreadsheet: the other file's code is the right one."""
+    report = pd.DataFrame(
+        {
+            "table": "training_offers",
+            "file": "offers.csv",
+            "row": [2],
+            "column": "site",
+            "value": ["08"],
+            "reason": "unknown territory (not in table territories)",
+        }
+    )
+
+    class Data:
+        tables = {"territories": pd.DataFrame({"territory": ["8", "200041630"]})}
+
+    (hint,) = code_hints(report, Data())
+    assert "'08' in column site of table training_offers (1 row(s))" in hint
+    assert "'8' of table territories with the leading zero(s) that table lost" in hint
+
+
+def test_no_hint_for_a_code_that_is_simply_unknown(tmp_path):
+    config = _study(tmp_path, employment_code="99999")
+    res = _gpec("validate", config)
+    assert res.exit_code == 1
+    assert "unknown territory" in res.output and "hint:" not in res.output
+
+
+# --------------------------------------------------------------------------- missing columns
+def test_missing_column_names_the_columns_of_the_file():
+    emp = pd.DataFrame({"territory": ["01"], "occupation": ["A"], "period": [2020], "qty": [3]})
+    rep = check_table(emp, TABLES["employment"], "emp.csv")
+    (line,) = format_report(rep)
+    assert "row header, column value: required column is missing" in line
+    assert "columns of the file: territory, occupation, period, qty" in line
+    assert "rename" not in line  # nothing in the file looks like it
+
+
+def test_missing_column_points_at_a_french_or_capitalised_header():
+    emp = pd.DataFrame(
+        {"Territoire": ["01"], "Occupation": ["A"], "Année": [2020], "effectif": [3.0]}
+    )
+    rep = check_table(emp, TABLES["employment"], "emp.csv")
+    reasons = dict(zip(rep["column"], rep["reason"], strict=True))
+    assert "'Territoire' may be it: rename it 'territory'" in reasons["territory"]
+    assert "'Occupation' may be it: rename it 'occupation'" in reasons["occupation"]
+    assert "'Année' may be it: rename it 'period'" in reasons["period"]
+    assert "'effectif' may be it: rename it 'value'" in reasons["value"]
+
+
+def test_cli_missing_column_message_names_the_header(tmp_path):
+    config = _study(tmp_path)
+    emp = tmp_path / "employment.csv"
+    emp.write_text(emp.read_text().replace(",value\n", ",valeur\n", 1), encoding="utf-8")
+    res = _gpec("run", config, "--out", tmp_path / "out")
+    assert res.exit_code == 2
+    assert "rename it 'value'" in res.output and "valeur" in res.output
+
+
+# --------------------------------------------------------------------------- wrong data paths
+def test_file_not_found_lists_the_files_that_look_like_it(tmp_path):
+    _study(tmp_path)
+    try:
+        read_table(tmp_path / "emploi.csv")
+    except InputFileError as exc:
+        msg = str(exc)
+    assert msg.startswith(f"{tmp_path / 'emploi.csv'}: file not found")
+    assert f"the folder {tmp_path} has: employment.csv" in msg
+
+
+def test_file_not_found_in_a_missing_folder_names_the_folder(tmp_path):
+    try:
+        read_table(tmp_path / "data" / "2024" / "employment.csv")
+    except InputFileError as exc:
+        msg = str(exc)
+    assert msg.endswith(f"(no folder {tmp_path / 'data'})")
+
+
+def test_run_on_a_wrong_data_path_suggests_the_file(tmp_path):
+    config = _study(tmp_path)
+    config.write_text(
+        config.read_text().replace('"employment.csv"', '"Employment.csv"'), encoding="utf-8"
+    )
+    res = _gpec("run", config, "--out", tmp_path / "out")
+    assert res.exit_code == 2
+    assert "Employment.csv: file not found" in res.output
+    assert "has: employment.csv" in res.output
+
+
+# ------------------------------------------------------------------ tables without data rows
+def test_header_only_training_offers_is_said(tmp_path):
+    config = _study(tmp_path, extra='training_offers = "offers.csv"')
+    (tmp_path / "offers.csv").write_text("offer,title,site,seats\n", encoding="utf-8")
+    res = _gpec("validate", config)
+    assert res.exit_code == 0
+    assert (
+        f"gpec: note: training_offers ({tmp_path / 'offers.csv'}): the table has no data rows: "
+        "no trained entrants, so every opening counts as a gap"
+    ) in res.output
+
+
+def test_no_note_for_tables_with_rows(tmp_path):
+    config = _study(tmp_path)
+    res = _gpec("validate", config)
+    assert res.exit_code == 0
+    assert "no data rows" not in res.output
+
+
+def test_default_pyramid_is_said():
+    op = pd.DataFrame(
+        {
+            "territory": ["A", "A", "B", "B"],
+            "occupation": ["X", "X", "X", "X"],
+            "period": [2024, 2025, 2024, 2025],
+            "replacement_source": ["pyramid", "pyramid", "default", "default"],
+        }
+    )
+    note = default_pyramid_note(op)
+    assert note is not None and note.startswith("openings: 1 of 2 territory x occupation series")
+    assert default_pyramid_note(op.assign(replacement_source="pyramid")) is None
+
+
+def test_run_without_age_pyramid_says_so(tmp_path):
+    config = _study(tmp_path)
+    res = _gpec("run", config, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "gpec: note: openings: 4 of 4 territory x occupation series have no age pyramid" in (
+        res.output
+    )
