@@ -1,0 +1,51 @@
+"""What the README and the tutorials tell a new user matches what gpec writes and prints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from gpec.pipeline import OUTPUT_FILES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _readme_outputs_table() -> set[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Outputs", 1)[1].split("\n\n", 2)[1]
+    names: set[str] = set()
+    for line in table.splitlines():
+        first = line.split("|")[1] if line.startswith("|") else ""
+        names |= set(re.findall(r"`([^`]+)`", first))
+    return names
+
+
+def test_readme_outputs_table_lists_every_output_file():
+    listed = _readme_outputs_table()
+    assert listed == set(OUTPUT_FILES) | {"provenance.toml", "report.xlsx", "report.html"}
+
+
+def test_tutorial_national_run_prints_what_the_run_prints(real_data, tmp_path):
+    """The two lines the tutorial shows after `gpec run` on the national configuration: the
+    count of files as printed, the openings within 2 % (a better forecast may move them)."""
+    tutorial = (REPO / "docs" / "tutorial-own-data.md").read_text(encoding="utf-8")
+    quoted = re.search(
+        r"gpec: wrote (\d+) files into national-run\ngpec: 2024: openings (\d+), ", tutorial
+    )
+    assert quoted, "the tutorial no longer shows the run's summary"
+    res = subprocess.run(
+        [sys.executable, "-m", "gpec.cli", "run", "examples/real_files/gpec.toml"]
+        + ["--out", str(tmp_path / "national-run"), "--lenient"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert res.returncode == 0, res.stderr
+    wrote = re.search(r"gpec: wrote (\d+) files into ", res.stdout)
+    printed = re.search(r"gpec: 2024: openings (\d+), ", res.stdout)
+    assert wrote and printed, res.stdout
+    assert wrote.group(1) == quoted.group(1)
+    assert abs(int(printed.group(1)) - int(quoted.group(2))) <= 0.02 * int(quoted.group(2))
