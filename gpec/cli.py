@@ -194,7 +194,9 @@ def _context_flag(name: str, short: str, help: str):
 
 
 #: ``-q/--quiet`` on a sub-command too: ``gpec run cfg --out x -q`` as ``gpec -q run ...``.
-quiet_option = _context_flag("quiet", "-q", "Print nothing but errors; no progress bars.")
+quiet_option = _context_flag(
+    "quiet", "-q", "Print only errors and warnings: no notes, summary or progress."
+)
 #: ``-v/--verbose``: one line with each stage's time at the end of a run.
 verbose_option = _context_flag("verbose", "-v", "Print each stage's time at the end.")
 
@@ -314,7 +316,12 @@ def _load_checked(ctx: click.Context, config: Path):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors; no progress bars.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print only errors and warnings: no notes, summary or progress.",
+)
 @click.version_option(package_name="gpec")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool) -> None:

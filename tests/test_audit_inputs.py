@@ -215,3 +215,23 @@ def test_run_without_age_pyramid_says_so(tmp_path):
     assert "gpec: note: openings: 4 of 4 territory x occupation series have no age pyramid" in (
         res.output
     )
+
+
+# --------------------------------------------------------------------------------- -q / --quiet
+def test_quiet_keeps_the_warnings_as_the_quickstart_says(tmp_path):
+    """A series that stops early is a plausibility warning: -q prints it, and nothing else."""
+    config = _study(tmp_path)
+    emp = tmp_path / "employment.csv"
+    lines = emp.read_text(encoding="utf-8").splitlines()
+    stale = [
+        ln for ln in lines if not (ln.startswith("01004,H2913,") and ln.split(",")[2] > "2017")
+    ]
+    emp.write_text("\n".join(stale) + "\n", encoding="utf-8")
+    res = _gpec("-q", "validate", config)
+    assert res.exit_code == 0, res.output
+    out = res.output.splitlines()
+    assert out and all(ln.startswith("gpec: warning: ") for ln in out), out
+    assert any("stops before most of the panel" in ln for ln in out), out
+    quickstart = (Path(__file__).resolve().parents[1] / "docs" / "quickstart.md").read_text()
+    said = " ".join(quickstart.split("`-q` / `--quiet`", 1)[1].split("\n\n", 1)[0].split())
+    assert "errors and the plausibility warnings" in said
