@@ -649,14 +649,36 @@ def _where(r) -> str:
     return f"table {table} ({file})" if file else f"table {table}"
 
 
-def format_problem(r) -> str:
-    """One line for one problem: table (file), row, column: reason (value)."""
+def format_problem(r, rows: str | None = None) -> str:
+    """One line for one problem: table (file), row, column: reason (value); ``rows`` names
+    several rows of the same problem and value instead (``"2-4, 9 (4 rows)"``)."""
     value = "" if r["value"] is None or str(r["value"]) == "" else f" (value {r['value']!r})"
     if str(r["row"]) == "header" and value:  # the value of a header problem is the header
         value = f" (columns of the file: {r['value']})"
     row = "" if str(r["row"]) in ("", "-") else f", row {r['row']}"
+    if rows is not None:
+        row = f", rows {rows}"
     column = "" if str(r["column"]) in ("", "-") else f", column {r['column']}"
     return f"{_where(r)}{row}{column}: {r['reason']}{value}"
+
+
+def _row_ranges(rows: list, max_parts: int = 4) -> str:
+    """``[2, 3, 4, 9]`` -> ``"2-4, 9 (4 rows)"``: the rows of one value, in a short form."""
+    parts: list[str] = []
+    nums = [int(r) for r in rows if str(r).lstrip("-").isdigit()]
+    if len(nums) != len(rows):  # not row numbers: list them as they are
+        more = ", ..." if len(rows) > max_parts else ""
+        return ", ".join(str(r) for r in rows[:max_parts]) + more + f" ({len(rows)} rows)"
+    start = prev = nums[0]
+    for n in [*nums[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    more = ", ..." if len(parts) > max_parts else ""
+    return ", ".join(parts[:max_parts]) + more + f" ({len(rows)} rows)"
 
 
 def format_report(report: pd.DataFrame, *, max_per_reason: int | None = 20) -> list[str]:
@@ -696,10 +718,16 @@ def format_report(report: pd.DataFrame, *, max_per_reason: int | None = 20) -> l
     for i, k in enumerate(keys):
         groups.setdefault(k, []).append(i)
     for idx in groups.values():
-        shown = idx if max_per_reason is None else idx[:max_per_reason]
-        for i in shown:
-            lines.append(format_problem(report.iloc[i]))
-        rest = len(idx) - len(shown)
+        # rows of one value (a code repeated on 1,000 rows) on one line, with their row numbers
+        by_value: dict[str, list[int]] = {}
+        for i in idx:
+            by_value.setdefault(str(report["value"].iloc[i]), []).append(i)
+        runs = list(by_value.values())
+        shown = runs if max_per_reason is None else runs[:max_per_reason]
+        for same in shown:
+            rows = _row_ranges([report["row"].iloc[i] for i in same]) if len(same) > 1 else None
+            lines.append(format_problem(report.iloc[same[0]], rows=rows))
+        rest = sum(len(same) for same in runs[len(shown) :])
         if rest:
             r = report.iloc[idx[0]]
             lines.append(

@@ -235,3 +235,38 @@ def test_quiet_keeps_the_warnings_as_the_quickstart_says(tmp_path):
     quickstart = (Path(__file__).resolve().parents[1] / "docs" / "quickstart.md").read_text()
     said = " ".join(quickstart.split("`-q` / `--quiet`", 1)[1].split("\n\n", 1)[0].split())
     assert "errors and the plausibility warnings" in said
+
+
+# ------------------------------------------------------------------- one line per repeated value
+def test_validate_prints_one_line_per_repeated_value(tmp_path):
+    """A code wrong on every row of its series is one line with the rows, not 20 lines."""
+    config = _study(tmp_path, employment_code="99999")
+    res = _gpec("validate", config)
+    assert res.exit_code == 1
+    problems = [ln for ln in res.output.splitlines() if ln.startswith("  table employment")]
+    assert problems == [
+        f"  table employment ({tmp_path / 'employment.csv'}), rows 2-25 (24 rows), column "
+        "territory: unknown territory (not in table territories) (value '99999')"
+    ]
+
+
+def test_format_report_groups_rows_of_one_value_and_counts_the_rest():
+    rep = pd.DataFrame(
+        {
+            "table": "employment",
+            "file": "emp.csv",
+            "row": [2, 3, 4, 9, 5, 6],
+            "column": "territory",
+            "value": ["8105", "8105", "8105", "8105", "77", "78"],
+            "reason": "unknown territory (not in table territories)",
+        }
+    )
+    lines = format_report(rep, max_per_reason=2)
+    assert lines == [
+        "table employment (emp.csv), rows 2-4, 9 (4 rows), column territory: unknown territory "
+        "(not in table territories) (value '8105')",
+        "table employment (emp.csv), row 5, column territory: unknown territory "
+        "(not in table territories) (value '77')",
+        "... and 1 more row(s) of table employment (emp.csv), column territory: unknown "
+        "territory (not in table territories)",
+    ]
