@@ -332,6 +332,15 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     if missing_cols:
         return pd.concat(problems, ignore_index=True)
 
+    # a row of empty cells (";;;", the formatted but empty rows a spreadsheet writes): one
+    # problem for the row, not one per column
+    empty = pd.concat([_is_missing(table[c]) for c in table.columns], axis=1).all(axis=1)
+    if len(table.columns) and empty.any():
+        problems.append(
+            _problem(spec, file, _rows(table, empty), "-", [""] * int(empty.sum()), EMPTY_ROW)
+        )
+        table = table[~empty.to_numpy()]
+
     for col, kind in spec.columns.items():
         if col not in table.columns:
             continue
@@ -388,7 +397,8 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     if key:
         dup = table.duplicated(subset=key, keep="first").to_numpy()
         if dup.any():
-            keyvals = table.loc[dup, key].astype(str).agg("|".join, axis=1)
+            cells = table.loc[dup, key].astype(object)
+            keyvals = cells.where(cells.notna(), "").map(str).agg("|".join, axis=1)
             problems.append(
                 _problem(spec, file, _rows(table, dup), "+".join(key), keyvals, "duplicate key")
             )
@@ -460,6 +470,9 @@ _DATE_YMD = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 )
 _MIDNIGHT = re.compile(r".*[ T]0?0:00(?::00(?:\.0+)?)?|[^ T]*")
+
+#: Reason of a row whose every cell is empty.
+EMPTY_ROW = "empty row (every cell is empty)"
 
 #: Reasons a period is rejected.
 NOT_A_PERIOD = "not a period (year such as 2024, or 2024Q1)"

@@ -270,3 +270,61 @@ def test_format_report_groups_rows_of_one_value_and_counts_the_rest():
         "... and 1 more row(s) of table employment (emp.csv), column territory: unknown "
         "territory (not in table territories)",
     ]
+
+
+# ------------------------------------------------------------- spreadsheet artefacts: empty rows
+def test_rows_of_empty_cells_are_one_problem_each_not_a_crash(tmp_path):
+    """French Excel ends a CSV with rows of separators (";;;;"): each is one 'empty row'
+    problem (it used to crash the duplicate-key check with an internal error)."""
+    config = _study(tmp_path)
+    emp = tmp_path / "employment.csv"
+    text = emp.read_text(encoding="utf-8").replace(",", ";").replace("\n", "\r\n")
+    emp.write_bytes((text + ";;;\r\n" * 3).encode("cp1252"))
+    res = _gpec("validate", config)
+    assert res.exit_code == 1, res.output
+    assert (
+        f"table employment ({emp}), rows 50-52 (3 rows): empty row (every cell is empty)"
+        in res.output
+    )
+    assert "missing value" not in res.output and "duplicate" not in res.output
+    lenient = _gpec("run", config, "--out", tmp_path / "out", "--lenient")
+    assert lenient.exit_code == 0, lenient.output
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
+    assert rejected["row"].tolist() == [50, 51, 52]
+
+
+def test_duplicate_keys_with_an_empty_cell_are_reported():
+    emp = pd.DataFrame(
+        {
+            "territory": [None, None],
+            "occupation": ["A", "A"],
+            "period": ["2020", "2020"],
+            "value": ["1", "2"],
+        },
+        index=pd.Index([2, 3], name="row"),
+    )
+    rep = check_table(emp, TABLES["employment"], "emp.csv")
+    dup = rep[rep["reason"] == "duplicate key"]
+    assert dup["row"].tolist() == [3] and dup["value"].tolist() == ["|A|2020"]
+
+
+def test_rome_dedupe_with_an_empty_cell():
+    from gpec.ingest._errors import RowLedger
+    from gpec.ingest._rome_csv import _dedupe
+
+    ledger = RowLedger()
+    df = pd.DataFrame({"code": ["A1101", "A1101"], "label": [None, None]}, index=[2, 3])
+    ledger.read("f.csv", 2)
+    kept = _dedupe((ledger, "occupations", "f.csv"), df, ["code", "label"])
+    assert list(kept.index) == [2]
+    assert ledger.frame()["value"].tolist() == ["A1101|"]
+
+
+def test_blank_lines_keep_the_row_numbers_a_spreadsheet_shows(tmp_path):
+    """A blank line is a row of the file: the rows after it keep their numbers."""
+    p = tmp_path / "t.csv"
+    p.write_text('a;b\n1;"x\n\ny"\n\n\n5;z\n;\n', encoding="utf-8")
+    df = read_table(p)
+    assert list(df.index) == [2, 5, 6]  # the quoted line break is one row; ";" stays a row
+    assert df.loc[5].tolist() == ["5", "z"] and df.loc[6].isna().all()
+    assert df.attrs["blank_lines"] == [3, 4]

@@ -195,7 +195,8 @@ def _dedupe(at: tuple, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     ledger, table, file = at
     dup = df.duplicated(subset=key, keep="first").to_numpy()
     if dup.any():
-        vals = df.loc[dup, key].astype(str).agg("|".join, axis=1)
+        cells = df.loc[dup, key].astype(object)
+        vals = cells.where(cells.notna(), "").map(str).agg("|".join, axis=1)
         ledger.reject(table, file, df.index[dup], "+".join(key), vals, "duplicate key")
     return df[~dup]
 

@@ -14,6 +14,7 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gpec.exceptions import InputFileError
@@ -91,8 +92,9 @@ def read_table(
     -------
     DataFrame
         Text cells (empty cells are null), the index is the row as numbered in the file
-        (header = row 1, first data row = 2), named ``row``. ``attrs`` records ``source``,
-        ``format``, ``encoding`` and ``sep``.
+        (header = row 1, first data row = 2; a blank line of a CSV file is counted, as a
+        spreadsheet shows it, and left out: its number is in ``attrs["blank_lines"]``), named
+        ``row``. ``attrs`` also records ``source``, ``format``, ``encoding`` and ``sep``.
 
     Raises
     ------
@@ -161,6 +163,7 @@ def read_table(
                 keep_default_na=False,
                 na_values=[""],
                 skipinitialspace=False,
+                skip_blank_lines=False,  # a blank line keeps its number (dropped below)
             )
         except pd.errors.ParserError as exc:
             raise InputFileError(f"{path}: not a readable CSV table ({exc})") from exc
@@ -168,9 +171,29 @@ def read_table(
     if dtype:
         df = df.astype(dtype)
     df.index = pd.RangeIndex(2, 2 + len(df), name="row")
+    if attrs["sep"] is not None:
+        df = _drop_blank_lines(df, text, attrs["sep"], attrs)
     df = df.astype(object).where(df.notna(), None) if len(df) else df
     df.attrs.update(attrs)
     return df
+
+
+def _drop_blank_lines(df: pd.DataFrame, text: str, sep: str, attrs: dict) -> pd.DataFrame:
+    """Drop the rows that were blank lines of the CSV text, after numbering, so that the other
+    rows keep the number the file (and a spreadsheet) shows; their numbers go to
+    ``attrs["blank_lines"]``. A row of empty cells (``;;;``) is a row: it stays, for the
+    checks to report."""
+    attrs["blank_lines"] = []
+    if not len(df) or not df.isna().all(axis=1).any():
+        return df
+    # csv gives [] for a blank line and ["", "", ""] for ";;", as pandas numbers its rows
+    records = csv.reader(io.StringIO(text), delimiter=sep)
+    next(records, None)  # the header
+    blank = np.array([not rec for rec in records][: len(df)], dtype=bool)
+    blank = np.concatenate([blank, np.zeros(len(df) - len(blank), dtype=bool)])
+    blank &= df.isna().all(axis=1).to_numpy()
+    attrs["blank_lines"] = [int(r) for r in df.index[blank]]
+    return df[~blank] if blank.any() else df
 
 
 def _nearby_files(path: Path) -> str:
