@@ -354,11 +354,18 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
         if kind in ("count", "float", "rate", "lat", "lon"):
             num = to_number(s.where(present))
             not_number = present & num.isna()
-            if not_number.any():
-                problems.append(
-                    _problem(
-                        spec, file, _rows(table, not_number), col, s[not_number], "not a number"
+            plain = not_number
+            if kind == "rate" and "rate" in col and not_number.any():  # "78 %": how to write it
+                pct = not_number & s.astype("string").str.fullmatch(r"\s*-?[\d.,\s]+%\s*")
+                pct = pct.fillna(False).astype(bool)
+                if pct.any():
+                    problems.append(
+                        _problem(spec, file, _rows(table, pct), col, s[pct], RATE_PERCENT_SIGN)
                     )
+                    plain = not_number & ~pct
+            if plain.any():
+                problems.append(
+                    _problem(spec, file, _rows(table, plain), col, s[plain], "not a number")
                 )
             vals = num.to_numpy(dtype=float, na_value=np.nan)
             ok = present.to_numpy() & ~not_number.to_numpy()
@@ -375,6 +382,12 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
                 v = np.where(fin, vals, 0.5)
                 bad = fin & ((v < 0) | (v > 1))
                 reason = "outside [0, 1]"
+                percent = bad & (v > 1) & (v <= 100) & ("rate" in col)
+                if percent.any():  # 84 for 84 %: one line saying how to write it
+                    problems.append(
+                        _problem(spec, file, _rows(table, percent), col, s[percent], RATE_PERCENT)
+                    )
+                    bad &= ~percent
             elif kind == "lat":
                 bad = fin & (np.abs(np.where(fin, vals, 0.0)) > 90)
                 reason = "latitude outside [-90, 90]"
@@ -470,6 +483,10 @@ _DATE_YMD = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 )
 _MIDNIGHT = re.compile(r".*[ T]0?0:00(?::00(?:\.0+)?)?|[^ T]*")
+
+#: Reasons of a rate written as a percentage.
+RATE_PERCENT = "outside [0, 1] (a percentage? a rate is written as a fraction: 0.84 for 84 %)"
+RATE_PERCENT_SIGN = "not a number (a rate is written as a fraction: 0.78 for 78 %)"
 
 #: Reason of a row whose every cell is empty.
 EMPTY_ROW = "empty row (every cell is empty)"

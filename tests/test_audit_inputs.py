@@ -328,3 +328,30 @@ def test_blank_lines_keep_the_row_numbers_a_spreadsheet_shows(tmp_path):
     assert list(df.index) == [2, 5, 6]  # the quoted line break is one row; ";" stays a row
     assert df.loc[5].tolist() == ["5", "z"] and df.loc[6].isna().all()
     assert df.attrs["blank_lines"] == [3, 4]
+
+
+# ------------------------------------------------------------------------ rates as percentages
+def test_a_rate_written_as_a_percentage_says_how_to_write_it():
+    offers = pd.DataFrame(
+        {
+            "offer": ["O1", "O2", "O3", "O4"],
+            "title": "Soudeur",
+            "site": "A",
+            "seats": ["12", "12", "12", "12"],
+            "completion_rate": ["78%", "84", "0,8", "douze"],
+        },
+        index=pd.Index([2, 3, 4, 5], name="row"),
+    )
+    rep = check_table(offers, TABLES["training_offers"], "offers.csv")
+    by_row = dict(zip(rep["row"], rep["reason"], strict=True))
+    assert by_row == {
+        2: "not a number (a rate is written as a fraction: 0.78 for 78 %)",
+        3: "outside [0, 1] (a percentage? a rate is written as a fraction: 0.84 for 84 %)",
+        5: "not a number",
+    }
+
+
+def test_a_weight_above_one_gets_no_percentage_hint():
+    links = pd.DataFrame({"occupation": ["A"], "skill": ["S"], "weight": ["1.5"]})
+    rep = check_table(links, TABLES["occupation_skills"], "links.csv")
+    assert rep["reason"].tolist() == ["outside [0, 1]"]
