@@ -309,3 +309,105 @@ def test_recent_windows_change_only_the_intervals():
     ok = width > 0
     rel = np.abs(up - pb["upper"].to_numpy().reshape(up.shape))[ok] / width[ok]
     assert np.median(rel) < 0.03
+
+
+def _hand_weights(scores: np.ndarray, shrink: float) -> np.ndarray:
+    """Inverse-score weights of two models kept both (plain 1 / s'), scores (models, windows,
+    series) averaged over the windows given, shrunk towards the 25%-trimmed panel ratio r_m."""
+    s = scores.mean(axis=1)  # (models, series)
+    avg = s.mean(axis=0)
+    n = s.shape[1]
+    cut = int(0.25 * n)
+    r = np.array([np.sort(row)[cut : n - cut].mean() for row in s / avg])
+    s = (1 - shrink) * s + shrink * r[:, None] * avg[None, :]
+    w = 1.0 / s
+    return w / w.sum(axis=0)
+
+
+def test_recent_window_weights_come_only_from_windows_scored_before_its_origin():
+    """Naive and drift, h = 2, backtest windows at origins T-3 (scoring T-3, T-2) and T-2
+    (scoring T-2, T-1), one recent window at T-1. Written out in numpy: only the window at T-3
+    is scored before T-1, so the recent forecast's weights (and the shrinkage ratios r_m) come
+    from it alone; the backtest's own errors are leave-one-window-out. The planted wrong
+    version, weights from both windows (which score the year T-1 being forecast), gives other
+    bounds, and the forecaster matches the honest one."""
+    rng = np.random.default_rng(7)
+    n, T, h, shrink = 12, 10, 2, 0.5
+    slope = rng.uniform(-2.0, 2.0, size=(n, 1))
+    steps = slope + rng.normal(0.0, 1.0, size=(n, T - 1))
+    steps[:, -1] += rng.choice([-6.0, 6.0], size=n)  # the last year breaks the trend
+    Y = 100.0 + np.c_[np.zeros(n), np.cumsum(steps, axis=1)]
+    panel = pd.DataFrame(
+        [(f"{i:02d}", "A", 2000 + t, Y[i, t]) for i in range(n) for t in range(T)],
+        columns=["territory", "occupation", "period", "value"],
+    )
+    fc = _fit(
+        panel,
+        models=["naive", "drift"],
+        horizon=h,
+        n_windows=2,
+        recent_windows=1,
+        top_k=2,
+        combine="inverse",
+        shrink=shrink,
+        level=(80,),
+        outliers="keep",
+    )
+    out = fc.predict()
+
+    def forecasts(o):  # (models, series, h) from the years before column o
+        last, first = Y[:, o - 1], Y[:, 0]
+        k = np.arange(1, h + 1)
+        return np.stack(
+            [np.repeat(last[:, None], h, 1), last[:, None] + np.outer((last - first) / (o - 1), k)]
+        )
+
+    def scale(o):
+        return np.abs(np.diff(Y[:, :o], axis=1)).mean(axis=1)
+
+    origins = [T - 3, T - 2]  # backtest windows; the recent origin is T - 1
+    fcs = {o: forecasts(o) for o in [*origins, T - 1, T]}
+    scores = np.stack(
+        [
+            (np.abs(fcs[o] - Y[None, :, o : o + h]) / scale(o)[None, :, None]).mean(axis=2)
+            for o in origins
+        ],
+        axis=1,
+    )  # (models, windows, series)
+    # the two windows' honest errors: each window's weights from the other one
+    err = {o: None for o in origins}
+    for j, o in enumerate(origins):
+        w = _hand_weights(scores[:, [1 - j]], shrink)
+        err[o] = (Y[:, o : o + h] - np.einsum("mn,mnh->nh", w, fcs[o])) / scale(o)[:, None]
+
+    def bounds(recent_windows_used):
+        w = _hand_weights(scores[:, recent_windows_used], shrink)
+        recent = (Y[:, T - 1] - (w * fcs[T - 1][:, :, 0]).sum(axis=0)) / scale(T - 1)
+        step1 = [*err[origins[0]][:, 0], *err[origins[1]][:, 0], *recent]
+        step2 = [*err[origins[0]][:, 1], *err[origins[1]][:, 1]]
+        q1 = (min(_conformal(step1, 0.1), 0.0), max(_conformal(step1, 0.9), 0.0))
+        q2 = (min(_conformal(step2, 0.1), 0.0), max(_conformal(step2, 0.9), 0.0))
+        q2 = (min(q2[0], q1[0]), max(q2[1], q1[1]))
+        mean = np.einsum("mn,mnh->nh", _hand_weights(scores, shrink), fcs[T])
+        s = scale(T)
+        lo = np.maximum(mean + np.array([q1[0], q2[0]]) * s[:, None], 0.0)
+        up = np.maximum(mean + np.array([q1[1], q2[1]]) * s[:, None], 0.0)
+        return lo.ravel(), up.ravel(), mean.ravel()
+
+    lo, up, mean = bounds([0])  # only the window at T-3 ends before T-1
+    np.testing.assert_allclose(out["mean"], mean, rtol=1e-10)
+    np.testing.assert_allclose(out["lower"], lo, rtol=1e-10)
+    np.testing.assert_allclose(out["upper"], up, rtol=1e-10)
+    wrong_lo, wrong_up, _ = bounds([0, 1])
+    assert np.abs(np.r_[wrong_lo - lo, wrong_up - up]).max() > 0.01 * np.abs(up - lo).mean()
+
+
+def test_recent_origin_without_a_window_scored_before_it_is_left_out():
+    """Ten years, h = 6: the backtest origins are T-7, T-6 and T-1 (short panel), each
+    scoring the year T-2 or a later one; no window ends before the recent origin T-2, which has
+    no honest weights and stays out of the pool: the intervals are those without recent windows
+    (with weights from every window, as before, they were not)."""
+    panel = make_panel(3, 10, 10, random_state=2)
+    a = _fit(panel, horizon=6, level=(80,), recent_windows=0).predict()
+    b = _fit(panel, horizon=6, level=(80,), recent_windows=2).predict()
+    pd.testing.assert_frame_equal(a, b)

@@ -60,6 +60,19 @@ def _gpec_version() -> str:
             return "0.1.0"
 
 
+def _windows_before(origins: np.ndarray, h: int, T: int, origin: int) -> np.ndarray:
+    """Backtest windows whose scored periods all lie before ``origin`` (a boolean mask).
+
+    A window at origin ``o`` scores the columns ``o .. min(o + h, T) - 1``.
+
+    Examples
+    --------
+    >>> _windows_before(np.array([12, 13, 14]), 6, 20, 19).tolist()
+    [True, True, False]
+    """
+    return np.minimum(np.asarray(origins) + int(h), int(T)) <= int(origin)
+
+
 def _progress(total: int, verbose: int, desc: str):
     if not _show_progress(int(bool(verbose))):
         return None
@@ -124,10 +137,11 @@ class Forecaster(BaseEstimator):
         intervals and sample paths. They are the forecasts made with the most
         data about the most recent years, the nearest in kind to the forecast
         issued; their unobserved steps follow a complete error vector's
-        changes, as for a series that stopped early. They are forecast with the
-        weights chosen on the ``n_windows`` windows and do not enter
-        :attr:`backtest_` nor :meth:`residuals`. 0: the ``n_windows`` windows
-        only.
+        changes, as for a series that stopped early. Each is forecast with
+        weights chosen, as in the backtest, only from the ``n_windows`` windows
+        whose scored periods all lie before its origin (an origin without such a
+        window is left out), and they enter neither :attr:`backtest_` nor
+        :meth:`residuals`. 0: the ``n_windows`` windows only.
     step : int, default=1
         Distance between origins.
     top_k : int, default=5
@@ -464,9 +478,14 @@ class Forecaster(BaseEstimator):
         W = len(bt.origins)
         scores_c = window_scores(bt, cands) if W else np.full((len(cands), 0, n), np.nan)
 
-        def weights(combine, k, exclude=None):
+        def weights(combine, k, exclude=None, keep=None):
+            """Weights from the windows ``keep`` (default all) less the window ``exclude``."""
             wc = combination_weights(
-                scores_c, top_k=k, combine=combine, exclude_window=exclude, shrink=self.shrink
+                scores_c if keep is None else scores_c[:, keep],
+                top_k=k,
+                combine=combine,
+                exclude_window=exclude,
+                shrink=self.shrink,
             )
             w = np.zeros((len(names), n))
             w[cidx] = wc
@@ -508,11 +527,14 @@ class Forecaster(BaseEstimator):
         combine, k, _, auto_bt = results[best]
         w_final = weights(combine, k)
         # the interval pool: the honest forecasts of the n_windows windows and the recent
-        # windows' forecasts with the final weights
+        # windows' forecasts, each with weights chosen only from the windows scored on years
+        # before its origin (as honest as the leave-one-window-out forecasts of the backtest)
         auto_recent = np.zeros((len(rbt.origins), n, h))
-        for i, name in enumerate(names):
-            if len(rbt.origins) and (w_final[i] > 0).any():
-                auto_recent += w_final[i][None, :, None] * rbt.forecasts[name]
+        for r, o in enumerate(rbt.origins):
+            w_r = weights(combine, k, keep=_windows_before(bt.origins, h, T, o))
+            for i, name in enumerate(names):
+                if (w_r[i] > 0).any():
+                    auto_recent[r] += w_r[i][:, None] * rbt.forecasts[name][r]
         ibt = BacktestArrays(
             np.concatenate([bt.origins, rbt.origins]),
             {
@@ -618,11 +640,18 @@ class Forecaster(BaseEstimator):
 
         The panel is padded with unobserved periods so that each of these
         origins is the last window of a backtest on the padded panel: trained
-        on the periods before it, scored on the observed periods after it.
+        on the periods before it, scored on the observed periods after it. An
+        origin without any backtest window scored wholly before it (short
+        panels, long horizons) is left out: there are no honest weights for it.
         """
         n, T = Y.shape
         want = [T - j for j in range(1, min(int(self.recent_windows), h - 1) + 1)]
-        want = sorted(o for o in want if o >= 3 and o not in set(origins.tolist()))
+        # an origin needs a backtest window scored before it, to choose its weights from
+        want = sorted(
+            o
+            for o in want
+            if o >= 3 and o not in set(origins.tolist()) and _windows_before(origins, h, T, o).any()
+        )
         if not want:
             return BacktestArrays(
                 np.zeros(0, dtype=int),
