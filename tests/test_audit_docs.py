@@ -49,3 +49,23 @@ def test_tutorial_national_run_prints_what_the_run_prints(real_data, tmp_path):
     assert wrote and printed, res.stdout
     assert wrote.group(1) == quoted.group(1)
     assert abs(int(printed.group(1)) - int(quoted.group(2))) <= 0.02 * int(quoted.group(2))
+
+
+def test_configuration_page_lists_every_key():
+    """Every key a configuration accepts has its row in the table of configuration.md."""
+    from gpec._defaults import DEFAULTS
+
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    table = text.split("## Keys and defaults", 1)[1]
+    rows = {
+        (section, key.strip())
+        for section, keys in re.findall(r"^\| (\w+) \| ([\w, ]+) \|", table, flags=re.M)
+        for key in keys.split(",")
+    }
+    missing = [
+        (section, key)
+        for section, keys in DEFAULTS.items()
+        for key in keys
+        if section != "data" and (section, key) not in rows
+    ]
+    assert not missing, missing
