@@ -531,7 +531,9 @@ class Forecaster(BaseEstimator):
         # before its origin (as honest as the leave-one-window-out forecasts of the backtest)
         auto_recent = np.zeros((len(rbt.origins), n, h))
         for r, o in enumerate(rbt.origins):
-            w_r = weights(combine, k, keep=_windows_before(bt.origins, h, T, o))
+            # a single candidate's weight depends on no score: then every window will do
+            keep = _windows_before(bt.origins, h, T, o) if len(cands) > 1 else None
+            w_r = weights(combine, k, keep=keep)
             for i, name in enumerate(names):
                 if (w_r[i] > 0).any():
                     auto_recent[r] += w_r[i][:, None] * rbt.forecasts[name][r]
@@ -642,15 +644,20 @@ class Forecaster(BaseEstimator):
         origins is the last window of a backtest on the padded panel: trained
         on the periods before it, scored on the observed periods after it. An
         origin without any backtest window scored wholly before it (short
-        panels, long horizons) is left out: there are no honest weights for it.
+        panels, long horizons) is left out, there being no honest weights for
+        it, unless a single candidate leaves no weight to choose.
         """
         n, T = Y.shape
         want = [T - j for j in range(1, min(int(self.recent_windows), h - 1) + 1)]
-        # an origin needs a backtest window scored before it, to choose its weights from
+        # an origin needs a backtest window scored before it, to choose its weights from,
+        # unless there is nothing to choose (a single candidate)
+        free = len(self.candidates_) == 1
         want = sorted(
             o
             for o in want
-            if o >= 3 and o not in set(origins.tolist()) and _windows_before(origins, h, T, o).any()
+            if o >= 3
+            and o not in set(origins.tolist())
+            and (free or _windows_before(origins, h, T, o).any())
         )
         if not want:
             return BacktestArrays(
