@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from gpec.report._format import excel_format
-from gpec.report._labels import header, tr, translate_values
+from gpec.report._labels import (
+    NO_OFFERS,
+    NO_PATHS,
+    NO_PATHS_WITHOUT_SKILLS,
+    NO_SKILLS,
+    header,
+    tr,
+    translate_values,
+)
 from gpec.report._summary import (
     assumptions_table,
     block_note,
@@ -303,10 +311,13 @@ def _widths(ws, frames: list[pd.DataFrame], lang: str | None = None) -> None:
         ws.column_dimensions[get_column_letter(j)].width = min(max(8, w + 2), 60)
 
 
-def _sheet(wb, name: str, df: pd.DataFrame | None, lang: str | None, note: str = "") -> None:
+def _sheet(
+    wb, name: str, df: pd.DataFrame | None, lang: str | None, note: str = "", empty: str = ""
+) -> None:
+    """A sheet with one table under ``note``; ``empty`` says why when the table has no rows."""
     w = _Writer(wb, name, lang)
     if df is None or not len(df):
-        w.line(tr(note or "(no rows)", lang))
+        w.line(tr(empty or note or "(no rows)", lang))
         return
     note = tr(note, lang) if note else ""
     if len(df) > MAX_ROWS:
@@ -325,8 +336,21 @@ def _sheet(wb, name: str, df: pd.DataFrame | None, lang: str | None, note: str =
     w.table(df)
 
 
-def _blocks_sheet(wb, name: str, blocks, lang: str | None, title: str | None = None) -> None:
-    """A sheet holding several titled tables one under the other."""
+def _empty(df: pd.DataFrame | None) -> bool:
+    return df is None or not len(df)
+
+
+def _no_offers(results) -> bool:
+    """True when the run counted no training offer at all (none given, or a file of none)."""
+    mq = results.mapping_quality
+    return _empty(mq) or "offers" not in mq.columns or not mq["offers"].sum()
+
+
+def _blocks_sheet(
+    wb, name: str, blocks, lang: str | None, title: str | None = None, empty: str = "(no rows)"
+) -> None:
+    """A sheet holding several titled tables one under the other (``empty``: the line of a
+    sheet whose every table is empty)."""
     w = _Writer(wb, name, lang)
     frames = [df.iloc[:MAX_ROWS] for _, df in blocks if df is not None and len(df)]
     _widths(w.ws, frames, lang)
@@ -334,7 +358,7 @@ def _blocks_sheet(wb, name: str, blocks, lang: str | None, title: str | None = N
         w.line(title, title=True)
         w.blank()
     if not frames:
-        w.line(tr("(no rows)", lang))
+        w.line(tr(empty, lang))
     for block_title, df in blocks:
         if df is None or not len(df):
             continue
@@ -395,8 +419,9 @@ def _fill(wb, results, lang: str | None) -> None:
         title=str(results.config.get("run", {}).get("name", "gpec")),
     )
     _sheet(wb, "Gaps", results.gaps, lang)
+    no_skills = _empty(results.skill_needs)
     sg, sg_note = _skill_gaps_total(results.skill_gaps, lang)
-    _sheet(wb, "Skill gaps", sg, lang, note=sg_note)
+    _sheet(wb, "Skill gaps", sg, lang, note=sg_note, empty=NO_SKILLS if no_skills else "")
     op = results.openings
     if op is not None and "openings" in op.columns:  # named apart from the openings to fill
         op = op.rename(columns={"openings": "net_openings"})
@@ -440,8 +465,10 @@ def _fill(wb, results, lang: str | None) -> None:
             ("Offers mapped to occupations (score and reason)", results.entrants),
         ],
         lang,
+        empty=NO_OFFERS if _empty(results.entrants) and _no_offers(results) else "(no rows)",
     )
-    _sheet(wb, "Transitions", transitions_labelled(results, lang=lang), lang)
+    paths_note = NO_PATHS_WITHOUT_SKILLS if no_skills else NO_PATHS
+    _sheet(wb, "Transitions", transitions_labelled(results, lang=lang), lang, empty=paths_note)
     if results.scenarios is not None and len(results.scenarios):
         _blocks_sheet(
             wb,

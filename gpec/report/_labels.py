@@ -14,6 +14,23 @@ import pandas as pd
 
 __all__ = ["FR", "tr", "header", "translate_values", "fmt_number"]
 
+#: Why a sheet of the workbook is empty.
+NO_SKILLS = (
+    "(no rows: no occupation-skill links (occupation_skills) for the occupations of the run)"
+)
+NO_OFFERS = (
+    "(no rows: no training offers in this run (training_offers); no trained entrant is counted, "
+    "every opening to fill is a gap)"
+)
+NO_PATHS_WITHOUT_SKILLS = (
+    "(no rows: reconversion paths need the occupations' skills (occupation_skills))"
+)
+NO_PATHS = (
+    "(no rows: no occupation losing jobs is close enough in skills to an occupation in gap; "
+    "see [gap] transitions_min_overlap and transitions_min_jobs_lost)"
+)
+
+
 FR = {
     # ------------------------------------------------------------------ sheets and sections
     "Summary": "Synthèse",
@@ -141,6 +158,23 @@ FR = {
         "skill_gaps.csv détaille chaque année."
     ),
     "(no rows)": "(aucune ligne)",
+    NO_SKILLS: (
+        "(aucune ligne : pas de lien métier - compétence (occupation_skills) pour les métiers de "
+        "cette étude)"
+    ),
+    NO_OFFERS: (
+        "(aucune ligne : pas d'offre de formation dans cette étude (training_offers) ; aucun "
+        "entrant formé n'est compté, tout poste à pourvoir est un écart)"
+    ),
+    NO_PATHS_WITHOUT_SKILLS: (
+        "(aucune ligne : les parcours de reconversion demandent les compétences des métiers "
+        "(occupation_skills))"
+    ),
+    NO_PATHS: (
+        "(aucune ligne : aucun métier qui perd des emplois n'est assez proche en compétences "
+        "d'un métier en écart ; voir [gap] transitions_min_overlap et "
+        "transitions_min_jobs_lost)"
+    ),
     "(+{n} more)": "(+{n} autres)",
     # ------------------------------------------------------------------ reasons
     "growth: job creation is {share} of net openings": (
