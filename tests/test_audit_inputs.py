@@ -355,3 +355,27 @@ def test_a_weight_above_one_gets_no_percentage_hint():
     links = pd.DataFrame({"occupation": ["A"], "skill": ["S"], "weight": ["1.5"]})
     rep = check_table(links, TABLES["occupation_skills"], "links.csv")
     assert rep["reason"].tolist() == ["outside [0, 1]"]
+
+
+def test_official_readers_on_a_wrong_path_list_the_files_like_it(tmp_path):
+    """A path typo under [data.NAME] with a format: the reader's message names the folder's
+    files (or sub-folders, for the ROME export) whose names are close."""
+    from gpec.exceptions import FormatError
+    from gpec.ingest import read_lheo, read_rome
+
+    (tmp_path / "offres-2024.xml").write_text("<lheo/>", encoding="utf-8")
+    (tmp_path / "rome4-v460").mkdir()
+    messages = []
+    for reader, name in ((read_lheo, "offres-2042.xml"), (read_rome, "rome4-v46")):
+        try:
+            reader(tmp_path / name)
+        except FormatError as exc:
+            messages.append(str(exc))
+    assert messages[0] == (
+        f"{tmp_path / 'offres-2042.xml'}: file not found "
+        f"(the folder {tmp_path} has: offres-2024.xml)"
+    )
+    assert messages[1] == (
+        f"{tmp_path / 'rome4-v46'}: file or folder not found (the folder {tmp_path} has: "
+        "rome4-v460)"
+    )

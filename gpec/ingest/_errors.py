@@ -17,7 +17,7 @@ import pandas as pd
 
 from gpec._data import GpecData
 from gpec.exceptions import REJECTION_COLUMNS, FormatError
-from gpec.ingest._tables import InputFileError, read_table
+from gpec.ingest._tables import InputFileError, nearby_files, read_table
 
 __all__ = [
     "FormatError",
@@ -253,7 +253,9 @@ def require_file(path: Path, kind: str) -> None:
     """
     if not path.is_file():
         raise FormatError(
-            f"{path}: file not found" if not path.exists() else f"{path}: is a folder, not {kind}"
+            f"{path}: file not found{nearby_files(path)}"
+            if not path.exists()
+            else f"{path}: is a folder, not {kind}"
         )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gpec.ingest._errors import FormatError, RowLedger, check_pattern
+from gpec.ingest._tables import nearby_files
 
 _FILE_RX = re.compile(r"(?:.*/)?unix_(?P<table>[a-z_]+)_v(?P<version>[34]\d{2})_utf8\.csv$")
 _ROME_RX = r"[A-Z]\d{4}"
@@ -81,7 +82,7 @@ class _Export:
                 "unix_*_vNNN_utf8.csv files)"
             )
         else:
-            raise FormatError(f"{path}: file or folder not found")
+            raise FormatError(f"{path}: file or folder not found{nearby_files(path, folders=True)}")
         self.tables: dict[str, str] = {}
         versions = set()
         for name in sorted(names):

@@ -112,7 +112,7 @@ def read_table(
     """
     path = Path(path)
     if not path.exists():
-        raise InputFileError(f"{path}: file not found{_nearby_files(path)}")
+        raise InputFileError(f"{path}: file not found{nearby_files(path)}")
     if path.is_dir():
         raise InputFileError(f"{path}: is a folder, expected a table file")
     suffix = path.suffix.lower()
@@ -196,8 +196,16 @@ def _drop_blank_lines(df: pd.DataFrame, text: str, sep: str, attrs: dict) -> pd.
     return df[~blank] if blank.any() else df
 
 
-def _nearby_files(path: Path) -> str:
-    """What the folder of a missing file holds that may be the file meant, for the message."""
+def nearby_files(path: Path, folders: bool = False) -> str:
+    """What the folder of a missing file holds that may be the file meant, for the message:
+    ``" (the folder F has: a.csv, b.csv)"``, ``" (no folder F)"`` or ``""`` (``folders``: its
+    sub-folders count too, for readers that take a folder).
+
+    Examples
+    --------
+    >>> nearby_files(Path("/no/such/folder/employment.csv"))
+    ' (no folder /no)'
+    """
     folder = path.parent
     if not folder.is_dir():
         missing = folder
@@ -205,7 +213,7 @@ def _nearby_files(path: Path) -> str:
             missing = missing.parent
         return f" (no folder {missing})"
     try:
-        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+        names = sorted(p.name for p in folder.iterdir() if folders or p.is_file())
     except OSError:  # pragma: no cover - unreadable folder
         return ""
     want = path.name.lower()
