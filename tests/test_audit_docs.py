@@ -69,3 +69,26 @@ def test_configuration_page_lists_every_key():
         if section != "data" and (section, key) not in rows
     ]
     assert not missing, missing
+
+
+def test_pages_running_lang_fr_say_the_csv_files_change():
+    """The quick start and the tutorial run `--lang fr`: they say the CSV files then use ';'
+    and a decimal comma (pandas' default reader splits them wrongly), and how to read them."""
+
+    for name in ("quickstart.md", "tutorial-own-data.md"):
+        text = " ".join((REPO / "docs" / name).read_text(encoding="utf-8").split())
+        assert "--lang fr" in text
+        assert "decimal comma" in text and 'read_output_csv(path, "fr")' in text, name
+        assert 'csv_dialect = "en"' in text, name
+
+
+def test_read_output_csv_reads_the_french_dialect(tmp_path):
+    import pandas as pd
+
+    from gpec.report import read_output_csv, write_output_csv
+
+    df = pd.DataFrame({"territory": ["01"], "gap": [12.5]})
+    write_output_csv(df, tmp_path / "g.csv", "fr")
+    assert ";" in (tmp_path / "g.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    back = read_output_csv(tmp_path / "g.csv", "fr", dtype={"territory": str})
+    assert back["gap"].tolist() == [12.5] and back["territory"].tolist() == ["01"]
