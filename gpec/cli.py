@@ -173,6 +173,23 @@ def _show_warnings(ctx: click.Context, found, full_list: str) -> None:
         click.echo(f"gpec: warning: {line}")
 
 
+def _show_rejected(rejected, where: str, data=None) -> None:
+    """Print the rows a lenient run left out: their count per table, a few per reason, and
+    the hints of :func:`code_hints` (``data``: the tables as read)."""
+    if rejected is None or not len(rejected):
+        return
+    from gpec._schema import format_report
+
+    per_table = ", ".join(
+        f"{n} {t}" for t, n in rejected.groupby("table", sort=False).size().items()
+    )
+    click.echo(f"gpec: warning: {len(rejected)} row(s) left out (--lenient: {per_table}); {where}")
+    for line in format_report(rejected, max_per_reason=WARNINGS_SHOWN):
+        click.echo(f"gpec: warning: {line}")
+    for hint in code_hints(rejected, data):
+        click.echo(f"gpec: hint: {hint}")
+
+
 def _say(ctx: click.Context, msg: str) -> None:
     if not ctx.obj.get("quiet"):
         click.echo(msg)
@@ -393,6 +410,7 @@ def _run_and_write(
     files = res.write(out, lang=lang, backtest=backtest)  # else [output] of the configuration
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")
     if res.data is not None:
+        _show_rejected(res.data.rejected, f"all in {out / 'rejected.csv'}", ctx.obj.get("data"))
         _show_warnings(ctx, res.data.warnings, f"all in {out / 'rejected.csv'}")
     from gpec.report import period_totals
 
@@ -596,10 +614,19 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
     from gpec.report import output_dialect, staged_output, write_output_csv
 
     dialect = output_dialect(cfg.output.csv_dialect, cfg.run.lang)
-    with staged_output(out) as tmp:  # the dialect of `gpec run`: [output] csv_dialect, [run] lang
+    rejected = data.rejected
+    with staged_output(out, replaces=["rejected.csv"]) as tmp:  # the dialect of `gpec run`
         write_output_csv(fc, tmp / "forecast.csv", dialect)
         write_output_csv(model.backtest_, tmp / "backtest.csv", dialect)
-    _say(ctx, f"gpec: wrote forecast.csv and backtest.csv into {out}")
+        if len(rejected):  # the rows --lenient left out, as `gpec run` lists them
+            write_output_csv(rejected, tmp / "rejected.csv", dialect)
+    written = (
+        "forecast.csv, backtest.csv and rejected.csv"
+        if len(rejected)
+        else ("forecast.csv and backtest.csv")
+    )
+    _say(ctx, f"gpec: wrote {written} into {out}")
+    _show_rejected(rejected, f"all in {out / 'rejected.csv'}", ctx.obj.get("data"))
     _show_warnings(ctx, data.warnings, "gpec validate CONFIG --report FILE lists them all")
 
 

@@ -234,7 +234,7 @@ def test_quiet_keeps_the_warnings_as_the_quickstart_says(tmp_path):
     assert any("stops before most of the panel" in ln for ln in out), out
     quickstart = (Path(__file__).resolve().parents[1] / "docs" / "quickstart.md").read_text()
     said = " ".join(quickstart.split("`-q` / `--quiet`", 1)[1].split("\n\n", 1)[0].split())
-    assert "errors and the plausibility warnings" in said
+    assert "errors and the warnings: rows left out by `--lenient` and plausibility warnings" in said
 
 
 # ------------------------------------------------------------------- one line per repeated value
@@ -379,3 +379,33 @@ def test_official_readers_on_a_wrong_path_list_the_files_like_it(tmp_path):
         f"{tmp_path / 'rome4-v46'}: file or folder not found (the folder {tmp_path} has: "
         "rome4-v460)"
     )
+
+
+# ------------------------------------------------------------------------------- --lenient
+def test_lenient_run_says_which_rows_it_left_out(tmp_path):
+    config = _study(tmp_path, employment_code="1053")
+    res = _gpec("run", config, "--out", tmp_path / "out", "--lenient")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert (
+        "gpec: warning: 24 row(s) left out (--lenient: 24 employment); "
+        f"all in {tmp_path / 'out' / 'rejected.csv'}"
+    ) in lines
+    assert any("rows 2-25 (24 rows), column territory: unknown territory" in ln for ln in lines)
+    assert any(ln.startswith("gpec: hint: '1053'") for ln in lines)
+
+
+def test_lenient_forecast_lists_the_rows_it_left_out(tmp_path):
+    """`gpec forecast --lenient` dropped rows without a word and wrote no rejected.csv."""
+    config = _study(tmp_path, employment_code="1053")
+    out = tmp_path / "fc"
+    res = _gpec("forecast", config, "--out", out, "--lenient")
+    assert res.exit_code == 0, res.output
+    assert "24 row(s) left out (--lenient: 24 employment)" in res.output
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str)
+    assert rejected["row"].astype(int).tolist() == list(range(2, 26))
+    assert set(rejected["value"]) == {"1053"}
+    # a clean run into the same folder removes the previous run's rejected.csv
+    clean = _study(tmp_path / "clean")
+    assert _gpec("forecast", clean, "--out", out).exit_code == 0
+    assert not (out / "rejected.csv").exists()
