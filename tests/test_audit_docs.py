@@ -32,7 +32,9 @@ def test_tutorial_national_run_prints_what_the_run_prints(real_data, tmp_path):
     count of files as printed, the openings within 2 % (a better forecast may move them)."""
     tutorial = (REPO / "docs" / "tutorial-own-data.md").read_text(encoding="utf-8")
     quoted = re.search(
-        r"gpec: wrote (\d+) files into national-run\ngpec: 2024: openings (\d+), ", tutorial
+        r"gpec: wrote (\d+) files into national-run\n((?:gpec: warning: .*\n)*)"
+        r"gpec: 2024: openings (\d+), ",
+        tutorial,
     )
     assert quoted, "the tutorial no longer shows the run's summary"
     res = subprocess.run(
@@ -48,7 +50,15 @@ def test_tutorial_national_run_prints_what_the_run_prints(real_data, tmp_path):
     printed = re.search(r"gpec: 2024: openings (\d+), ", res.stdout)
     assert wrote and printed, res.stdout
     assert wrote.group(1) == quoted.group(1)
-    assert abs(int(printed.group(1)) - int(quoted.group(2))) <= 0.02 * int(quoted.group(2))
+    assert abs(int(printed.group(1)) - int(quoted.group(3))) <= 0.02 * int(quoted.group(3))
+    # the warnings shown are those printed (the output folder's path aside)
+    shown = quoted.group(2).replace("national-run/", "").splitlines()
+    printed_warnings = [
+        ln.replace(f"{tmp_path / 'national-run'}/", "")
+        for ln in res.stdout.splitlines()
+        if ln.startswith("gpec: warning: ")
+    ]
+    assert shown == printed_warnings
 
 
 def test_configuration_page_lists_every_key():
