@@ -102,3 +102,15 @@ def test_read_output_csv_reads_the_french_dialect(tmp_path):
     assert ";" in (tmp_path / "g.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     back = read_output_csv(tmp_path / "g.csv", "fr", dtype={"territory": str})
     assert back["gap"].tolist() == [12.5] and back["territory"].tolist() == ["01"]
+
+
+def test_install_page_names_every_user_extra():
+    """Each optional extra of pyproject.toml a user installs is on the install page."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    text = (REPO / "docs" / "install.md").read_text(encoding="utf-8")
+    for extra in set(extras) - {"bench"}:
+        assert f'".[{extra}]"' in text, extra
