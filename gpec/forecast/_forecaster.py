@@ -139,8 +139,9 @@ class Forecaster(BaseEstimator):
         issued; their unobserved steps follow a complete error vector's
         changes, as for a series that stopped early. Each is forecast with
         weights chosen, as in the backtest, only from the ``n_windows`` windows
-        whose scored periods all lie before its origin (an origin without such a
-        window is left out), and they enter neither :attr:`backtest_` nor
+        whose scored periods all lie before its origin (with several candidates,
+        an origin without such a window is left out), and they enter neither
+        :attr:`backtest_` nor
         :meth:`residuals`. 0: the ``n_windows`` windows only.
     step : int, default=1
         Distance between origins.
