@@ -141,8 +141,8 @@ class Forecaster(BaseEstimator):
         weights chosen, as in the backtest, only from the ``n_windows`` windows
         whose scored periods all lie before its origin (with several candidates,
         an origin without such a window is left out), and they enter neither
-        :attr:`backtest_` nor
-        :meth:`residuals`. 0: the ``n_windows`` windows only.
+        :attr:`backtest_` nor :meth:`residuals`. 0: the ``n_windows`` windows
+        only.
     step : int, default=1
         Distance between origins.
     top_k : int, default=5
