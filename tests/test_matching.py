@@ -341,3 +341,25 @@ def test_titles_inputs_and_errors(profiles, titles):
     zero = OfferMatcher(min_score=0.0, title_weight=0.0).fit(profiles, titles=titles)
     plain = OfferMatcher(min_score=0.0).fit(profiles)
     pd.testing.assert_frame_equal(zero.match(["soudure"]), plain.match(["soudure"]))
+
+
+def test_nearest_title_product_is_the_sparse_product_to_the_last_bit():
+    import scipy.sparse as sp
+
+    from gpec.supply._match_scores import _grouped_max_product
+
+    rng = np.random.default_rng(0)
+    Q = sp.random(40, 300, density=0.1, format="csr", dtype=np.float32, random_state=rng)
+    Q = Q @ sp.random(300, 300, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    Q = Q.tocsr()  # rows not in column order, as the channels make them
+    M = sp.random(300, 57, density=0.3, format="csr", dtype=np.float32, random_state=rng)
+    groups = np.sort(rng.integers(0, 30, 57))
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    S = (Q @ M).toarray()
+    want = np.zeros((40, 30), dtype=np.float32)
+    for g in np.unique(groups):
+        want[:, g] = S[:, groups == g].max(axis=1)
+    for block in (1, 4, 256):
+        got = np.zeros((40, 30), dtype=np.float32)
+        _grouped_max_product(Q, M, starts, groups[starts], got, block=block)
+        np.testing.assert_array_equal(got, want)

@@ -166,3 +166,43 @@ def test_ranker_titles_without_known_titles_warn():
             profiles, titles=titles, ranker_titles=titles
         )
         OfferMatcher(**kw).fit(profiles, ranker_titles=titles)  # no encoder: no family evidence
+
+
+def test_nearest_titles_are_the_set_argpartition_picks():
+    from gpec.supply._family import _nearest
+
+    rng = np.random.default_rng(0)
+    S = rng.normal(size=(300, 2000)).astype(np.float32)
+    S[:100] = np.round(S[:100], 1)  # many ties at the boundary of the ten nearest
+    S[100, :] = -np.inf  # every title left out
+    S[101, 5:] = -np.inf  # fewer finite titles than neighbours
+    S[102, 7] = np.nan
+    S[103, :64] = 3.0  # one block holds every nearest title
+    for m in (1, 3, 10):
+        want = np.sort(np.argpartition(-S, m - 1, axis=1)[:, :m], axis=1)
+        np.testing.assert_array_equal(np.sort(_nearest(S, m), axis=1), want)
+
+
+def test_family_scores_do_not_depend_on_the_title_order_or_a_given_title_best():
+    rng = np.random.default_rng(1)
+    n_occ, n_titles = 40, 300
+    groups = np.sort(rng.integers(0, n_occ, n_titles))
+    family = np.sort(rng.integers(0, 6, n_occ))
+    S = np.round(rng.normal(size=(50, n_titles)), 2).astype(np.float32)
+    cand = np.stack([rng.choice(n_occ, 8, replace=False) for _ in range(50)])
+    ref = family_title_scores(S, groups, cand, family)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    given = family_title_scores(
+        S, groups, cand, family, title_best=np.maximum.reduceat(S, starts, axis=1)
+    )
+    # titles in another order (no tie: which of tied titles are nearest depends on the order)
+    perm = rng.permutation(n_titles)
+    S = S + rng.uniform(0, 1e-3, S.shape).astype(np.float32)
+    ref_s = family_title_scores(S, groups, cand, family)
+    shuffled = family_title_scores(S[:, perm], groups[perm], cand, family)
+    # families numbered out of occupation order (the same scores)
+    fperm = rng.permutation(6)
+    renamed = family_title_scores(S, groups, cand, fperm[family])
+    for got, want in ((given, ref), (renamed, ref_s), (shuffled, ref_s)):
+        for key in ("best", "knn_share"):
+            np.testing.assert_array_equal(got[key], want[key])

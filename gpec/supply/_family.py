@@ -31,6 +31,7 @@ def family_title_scores(
     *,
     exclude: np.ndarray | None = None,
     knn: int = FAMILY_KNN,
+    title_best: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Family evidence of each (text, candidate) pair from the text's similarities to titles.
 
@@ -48,6 +49,10 @@ def family_title_scores(
         An occupation whose titles are left out for that text (-1: none).
     knn : int
         Nearest titles voting in ``knn_share``.
+    title_best : ndarray (n_texts, n_title_occupations), optional
+        The largest value of ``S`` over the titles of each occupation having titles (columns in
+        increasing occupation order), when already computed (without ``exclude``); computed here
+        otherwise.
 
     Returns
     -------
@@ -69,29 +74,33 @@ def family_title_scores(
     if S.shape[1] == 0 or n == 0:
         zeros = np.zeros((n, k), dtype=np.float32)
         return {"best": zeros, "knn_share": zeros.copy()}
-    S = S.copy()
     if exclude is not None:
+        S = S.copy()
         S[title_groups[None, :] == np.asarray(exclude)[:, None]] = -np.inf
+        title_best = None
     # the best title of each occupation (-inf without a title)
     order = np.argsort(title_groups, kind="stable")
     g = title_groups[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    if title_best is None:
+        sorted_titles = bool(np.all(g == title_groups))
+        title_best = np.maximum.reduceat(S if sorted_titles else S[:, order], starts, axis=1)
     occ_best = np.full((n, n_occ), -np.inf, dtype=np.float32)
-    occ_best[:, g[starts]] = np.maximum.reduceat(S[:, order], starts, axis=1)
+    occ_best[:, g[starts]] = title_best
     # best and second best occupation of each family: the candidate's own occupation left out
     by_family = np.argsort(family, kind="stable")
     fam_sorted = family[by_family]
     fstarts = np.flatnonzero(np.r_[True, fam_sorted[1:] != fam_sorted[:-1]])
     n_fam = int(family.max()) + 1
-    cols = occ_best[:, by_family]
+    cols = occ_best if np.all(fam_sorted == family) else occ_best[:, by_family]
     best1 = np.full((n, n_fam), -np.inf, dtype=np.float32)
     best1[:, fam_sorted[fstarts]] = np.maximum.reduceat(cols, fstarts, axis=1)
     first = cols >= best1[:, fam_sorted]  # the best occupation(s) of each family
-    n_first = np.zeros((n, n_fam), dtype=np.int64)
-    n_first[:, fam_sorted[fstarts]] = np.add.reduceat(first.astype(np.int64), fstarts, axis=1)
+    n_first = np.zeros((n, n_fam), dtype=np.int32)
+    n_first[:, fam_sorted[fstarts]] = np.add.reduceat(first, fstarts, axis=1, dtype=np.int32)
     best2 = np.full((n, n_fam), -np.inf, dtype=np.float32)
     best2[:, fam_sorted[fstarts]] = np.maximum.reduceat(
-        np.where(first, -np.inf, cols), fstarts, axis=1
+        np.where(first, np.float32(-np.inf), cols), fstarts, axis=1
     )
     fc = family[cand]
     b1 = np.take_along_axis(best1, fc, axis=1)
@@ -100,13 +109,11 @@ def family_title_scores(
     # the candidate is its family's only best: the second best is the best of the others
     alone = (own >= b1) & (np.take_along_axis(n_first, fc, axis=1) == 1)
     best = np.where(alone, b2, b1)
-    finite = np.isfinite(S)
-    floor = np.where(finite, S, np.inf).min(axis=1, keepdims=True)
-    floor = np.where(np.isfinite(floor), floor, 0.0)
+    floor = _finite_min(S)
     best = np.where(np.isfinite(best), best, floor)
     # the families of the nearest titles (other than the candidate's own)
     m = min(int(knn), S.shape[1])
-    near = np.argpartition(-S, m - 1, axis=1)[:, :m]
+    near = _nearest(S, m)
     near_occ = title_groups[near]
     valid = np.isfinite(np.take_along_axis(S, near, axis=1))
     share = np.zeros((n, k), dtype=np.float32)
@@ -114,3 +121,53 @@ def family_title_scores(
         o = near_occ[:, j : j + 1]
         share += ((family[o] == fc) & (o != cand) & valid[:, j : j + 1]).astype(np.float32)
     return {"best": best.astype(np.float32), "knn_share": share / np.float32(m)}
+
+
+def _finite_min(S: np.ndarray) -> np.ndarray:
+    """Smallest finite value of each row (column vector; 0 for a row with none)."""
+    low = S.min(axis=1, keepdims=True)
+    if not np.all(np.isfinite(low)):  # -inf (left-out titles) or NaN in some row
+        low = np.where(np.isfinite(S), S, np.inf).min(axis=1, keepdims=True)
+    return np.where(np.isfinite(low), low, 0.0)
+
+
+def _nearest(S: np.ndarray, m: int, block: int = 64) -> np.ndarray:
+    """Columns of the ``m`` largest values of each row (in no particular order): the same set as
+    ``np.argpartition(-S, m - 1, axis=1)[:, :m]``.
+
+    The ``m``-th largest block maximum (blocks of ``block`` columns) is a lower bound of the
+    ``m``-th largest value, so the nearest columns are among the few at or above it; a row whose
+    ``m``-th and ``m + 1``-th largest values tie (where the set is not unique) is handed to
+    ``np.argpartition`` itself, as are rows with NaN.
+    """
+    n, t = S.shape
+    blocks = -(-t // block)
+    if blocks <= 2 * m or n == 0:
+        return np.argpartition(-S, m - 1, axis=1)[:, :m]
+    bmax = np.maximum.reduceat(S, np.arange(0, t, block), axis=1)
+    low = -np.partition(-bmax, m - 1, axis=1)[:, m - 1]
+    # NaN somewhere, or fewer than m blocks with a value above -inf
+    bad = ~(low > -np.inf) | np.isnan(bmax).any(axis=1)
+    low[bad] = np.inf
+    rows, cols = np.nonzero(S >= low[:, None])
+    if rows.size > 32 * m * n:
+        return np.argpartition(-S, m - 1, axis=1)[:, :m]
+    vals = S[rows, cols]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.searchsorted(rows, np.arange(n))
+    count = np.diff(np.r_[first, rows.size])
+    bad |= count < m
+    take = first[:, None] + np.arange(m)[None, :]
+    ok = ~bad
+    out = np.empty((n, m), dtype=np.intp)
+    out[ok] = cols[take[ok]]
+    # ties at the boundary: the set depends on how argpartition breaks them
+    more = ok & (count > m)
+    idx = first[more] + m
+    tie = np.zeros(n, dtype=bool)
+    tie[more] = vals[idx] == vals[idx - 1]
+    redo = bad | tie
+    if redo.any():
+        out[redo] = np.argpartition(-S[redo], m - 1, axis=1)[:, :m]
+    return out

@@ -265,8 +265,46 @@ class _NearestTitle:
 
     def dense(self, Q: sp.csr_matrix) -> np.ndarray:
         """(texts x occupations) nearest-title scores of the query rows ``Q``."""
-        S = (Q @ self.matrix_).toarray()
         out = np.zeros((Q.shape[0], self.n_occupations_), dtype=np.float32)
-        if S.shape[1]:
-            out[:, self.occupations_] = np.maximum.reduceat(S, self.starts_, axis=1)
+        if self.matrix_.shape[1] and Q.shape[0]:
+            _grouped_max_product(Q, self.matrix_, self.starts_, self.occupations_, out)
         return out
+
+
+#: titles per block of the nearest-title product (a few MB of dense title columns at a time)
+_TITLE_BLOCK = 256
+
+
+def _grouped_max_product(
+    Q: sp.csr_matrix,
+    M: sp.csr_matrix,
+    starts: np.ndarray,
+    groups: np.ndarray,
+    out: np.ndarray,
+    block: int = _TITLE_BLOCK,
+) -> None:
+    """``out[:, groups] = max over each group of columns of (Q @ M)``, groups starting at
+    ``starts``.
+
+    Text-title products are nearly dense (short character n-grams are shared by most titles):
+    rather than a sparse product, each block of title columns of ``M`` is made dense (rows of the
+    features the texts use only) and multiplied by ``Q``, whose rows are summed in the same
+    order as by the sparse product (the same float sums, to the last bit), then reduced to the
+    groups at once. Blocks end at group boundaries.
+    """
+    used = np.unique(Q.indices)
+    remap = np.zeros(Q.shape[1], dtype=Q.indices.dtype)
+    remap[used] = np.arange(len(used), dtype=Q.indices.dtype)
+    # the same rows in the same stored order: only the column numbers change
+    Qu = sp.csr_matrix((Q.data, remap[Q.indices], Q.indptr), shape=(Q.shape[0], len(used)))
+    Mu = M[used].tocsc()
+    n_titles = M.shape[1]
+    bounds = np.r_[starts, n_titles]
+    edges = np.unique(bounds[np.searchsorted(starts, np.arange(0, n_titles, block))])
+    edges = np.unique(np.r_[0, edges, n_titles])
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        if hi <= lo:
+            continue
+        S = Qu @ Mu[:, lo:hi].tocsr().toarray()  # C order: no copy in the product
+        g = np.searchsorted(starts, lo), np.searchsorted(starts, hi)
+        out[:, groups[g[0] : g[1]]] = np.maximum.reduceat(S, starts[g[0] : g[1]] - lo, axis=1)

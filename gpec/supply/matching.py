@@ -975,6 +975,21 @@ class OfferMatcher(BaseEstimator):
                 model.embed(counts, words) if name == "lsa" else model.score(counts, words)
             )
         n_occ = len(self.occupations_)
+        line_vectors = getattr(self, "line_vectors_", None) if learned else None
+        adapter = getattr(self, "adapter_", None) if learned else None
+        if qv is not None and adapter is not None and adapted is None:
+            adapted = qv @ adapter
+
+        # family evidence: the known titles, else the ranker's titles (own occupation left out)
+        if state.vectors is not None:
+            fam_vectors, fam_groups, fam_exclude = state.vectors, state.groups, None
+        else:
+            fam_vectors, fam_groups = getattr(self, "_family_titles", None) or (None, None)
+            fam_exclude = exclude
+        # the text-title similarities of a chunk, kept from its channels for its family evidence
+        share_titles = qv is not None and line_vectors is not None and fam_vectors is not None
+        share_titles = share_titles and fam_vectors is state.vectors
+        shared: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
         def channels(a: int, b: int) -> dict[str, np.ndarray]:
             ch = {"cosine": (Q[a:b] @ P).toarray()}
@@ -990,9 +1005,13 @@ class OfferMatcher(BaseEstimator):
                 if learned:
                     ch["encoder_label"] = qv[a:b] @ self.label_vectors_.T
                 if state.vectors is not None:
-                    ch["encoder_titles"] = _nearest_rows(
-                        qv[a:b] @ state.vectors.T, state.groups, n_occ
-                    )
+                    S = qv[a:b] @ state.vectors.T
+                    best = _group_max(S, state.groups)
+                    ch["encoder_titles"] = _nearest_rows(best, state.groups, n_occ)
+                    if share_titles:  # the family evidence reads the same similarities
+                        if len(shared) > 8:  # never left behind (the next chunks recompute)
+                            shared.clear()
+                        shared[(a, b)] = (S, best)
             return ch
 
         weights = self._fusion_weights()
@@ -1024,18 +1043,6 @@ class OfferMatcher(BaseEstimator):
         def ranker_channels(ch: dict) -> dict:
             return {k: ch[k] for k in sorted(ch)}
 
-        line_vectors = getattr(self, "line_vectors_", None) if learned else None
-        adapter = getattr(self, "adapter_", None) if learned else None
-        if qv is not None and adapter is not None and adapted is None:
-            adapted = qv @ adapter
-
-        # family evidence: the known titles, else the ranker's titles (own occupation left out)
-        if state.vectors is not None:
-            fam_vectors, fam_groups, fam_exclude = state.vectors, state.groups, None
-        else:
-            fam_vectors, fam_groups = getattr(self, "_family_titles", None) or (None, None)
-            fam_exclude = exclude
-
         def pair_scores(a: int, b: int, cand: np.ndarray) -> dict[str, np.ndarray]:
             if qv is None or line_vectors is None:
                 return {}
@@ -1049,9 +1056,16 @@ class OfferMatcher(BaseEstimator):
                 views = {"family_title": qv[a:b]}
                 if adapter is not None:
                     views["family_adapted"] = adapted[a:b]
+                kept = shared.pop((a, b), None)
                 for name, v in views.items():
+                    S, best = kept if name == "family_title" and kept is not None else (None, None)
                     got = family_title_scores(
-                        v @ fam_vectors.T, fam_groups, cand, self._family, exclude=ex
+                        v @ fam_vectors.T if S is None else S,
+                        fam_groups,
+                        cand,
+                        self._family,
+                        exclude=ex,
+                        title_best=best,
                     )
                     out[f"{name}_best"] = got["best"]
                     out[f"{name}_knn"] = got["knn_share"]
@@ -1372,21 +1386,42 @@ def _line_scores(
     over the texts having it as a candidate (0 for an occupation without lines).
     """
     n, k = cand.shape
+    if n * k == 0:
+        zeros = np.zeros((n, k), dtype=np.float32)
+        return {"skill_best": zeros, "skill_top3": zeros.copy(), "skill_centroid": zeros.copy()}
     flat = cand.ravel()
     order = np.argsort(flat, kind="stable")
     sorted_occ = flat[order]
     bounds = np.flatnonzero(np.r_[True, sorted_occ[1:] != sorted_occ[:-1], True])
+    lo_, hi_ = bounds[:-1], bounds[1:]
+    occ = sorted_occ[lo_]
+    a_, b_ = starts[occ], starts[occ + 1]
+    n_lines = b_ - a_
     best = np.zeros(n * k, dtype=np.float32)
     top3 = np.zeros(n * k, dtype=np.float32)
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        o = sorted_occ[lo]
-        a, b = starts[o], starts[o + 1]
-        if a == b:
+    # the similarities of the pairs of each occupation (one product per occupation), gathered
+    # by number of lines: the maxima and top-3 means are then taken for many occupations at once
+    # (each row on its own, as one occupation at a time)
+    sizes = np.bincount(n_lines, weights=hi_ - lo_).astype(np.int64)
+    blocks = {
+        int(m): np.empty((int(sizes[m]), int(m)), dtype=np.float32)
+        for m in np.flatnonzero(sizes[1:]) + 1
+    }
+    filled = dict.fromkeys(blocks, 0)
+    where = {m: [] for m in blocks}
+    rows = order // k
+    for lo, hi, a, b in zip(lo_.tolist(), hi_.tolist(), a_.tolist(), b_.tolist(), strict=True):
+        m = b - a
+        if m == 0:
             continue
-        pos = order[lo:hi]
-        S = qv[pos // k] @ line_vectors[a:b].T
+        f = filled[m]
+        blocks[m][f : f + hi - lo] = qv[rows[lo:hi]] @ line_vectors[a:b].T
+        filled[m] = f + hi - lo
+        where[m].append(order[lo:hi])
+    for m, S in blocks.items():
+        pos = np.concatenate(where[m])
         best[pos] = S.max(axis=1)
-        t = min(3, b - a)
+        t = min(3, m)
         top3[pos] = -np.partition(-S, t - 1, axis=1)[:, :t].mean(axis=1)
     centroid = np.einsum("nd,nkd->nk", qv, centroids[cand])
     return {
@@ -1396,11 +1431,18 @@ def _line_scores(
     }
 
 
-def _nearest_rows(S: np.ndarray, groups: np.ndarray, n_occupations: int) -> np.ndarray:
-    """Largest similarity per occupation (columns of ``S`` sorted by ``groups``); occupations
-    without a title get the row's smallest value (no title: as far as the farthest one)."""
+def _group_max(S: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Largest value of each row of ``S`` over each group of columns (``groups`` sorted): one
+    column per distinct group, in increasing order."""
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    near = np.maximum.reduceat(S, starts, axis=1)
+    return np.maximum.reduceat(S, starts, axis=1)
+
+
+def _nearest_rows(near: np.ndarray, groups: np.ndarray, n_occupations: int) -> np.ndarray:
+    """Largest similarity per occupation, from ``near = _group_max(S, groups)`` (columns of
+    ``S`` sorted by ``groups``); occupations without a title get the row's smallest value (no
+    title: as far as the farthest one)."""
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     out = np.repeat(near.min(axis=1, keepdims=True), n_occupations, axis=1)
     out[:, groups[starts]] = near
     return out
