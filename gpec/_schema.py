@@ -282,6 +282,16 @@ def _near_column(col: str, columns) -> str | None:
     return None
 
 
+def _header_row(table: pd.DataFrame, required, max_rows: int = 20) -> object | None:
+    """The row, among the first ``max_rows``, that holds every required column name (a file
+    whose header sits under a title), or None."""
+    want = set(required)
+    for row, values in table.head(max_rows).iterrows():
+        if want <= {str(v).strip() for v in values if v is not None}:
+            return row
+    return None
+
+
 def _code_str(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -318,10 +328,15 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     problems: list[pd.DataFrame] = []
     missing_cols = [c for c in spec.required if c not in table.columns]
     header = ", ".join(str(c) for c in table.columns)
+    header_row = _header_row(table, spec.required) if missing_cols else None
     for col in missing_cols:
         reason = "required column is missing"
         near = _near_column(col, table.columns)
-        if near is not None:
+        if header_row is not None:
+            reason += (
+                f" (the header is on row {header_row}: delete the rows above it, such as a title)"
+            )
+        elif near is not None:
             reason += f" (the file's column {near!r} may be it: rename it {col!r})"
         problems.append(
             pd.DataFrame(

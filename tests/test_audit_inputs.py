@@ -409,3 +409,25 @@ def test_lenient_forecast_lists_the_rows_it_left_out(tmp_path):
     clean = _study(tmp_path / "clean")
     assert _gpec("forecast", clean, "--out", out).exit_code == 0
     assert not (out / "rejected.csv").exists()
+
+
+def test_a_header_under_a_title_row_is_found(tmp_path):
+    """A workbook with a title above the header: the message says on which row the header is."""
+    from openpyxl import Workbook
+
+    config = _study(tmp_path)
+    rows = (tmp_path / "employment.csv").read_text(encoding="utf-8").splitlines()
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Effectifs salariés par commune et métier"])
+    ws.append([])
+    for line in rows:
+        ws.append(line.split(","))
+    wb.save(tmp_path / "employment.xlsx")
+    config.write_text(config.read_text().replace("employment.csv", "employment.xlsx"))
+    res = _gpec("validate", config)
+    assert res.exit_code == 1
+    assert (
+        "row header, column territory: required column is missing (the header is on row 3: "
+        "delete the rows above it, such as a title)"
+    ) in res.output
