@@ -273,8 +273,9 @@ def default_pyramid_note(openings) -> str | None:
 
 
 def code_hints(report, data) -> list[str]:
-    """Hints for rows rejected as unknown codes that are known codes without their leading
-    zeros (``"1053"`` for ``"01053"``): a file opened and saved in a spreadsheet loses them.
+    """Hints for rows rejected as unknown codes that are known codes written another way by
+    a spreadsheet: without their leading zeros (``"1053"`` for ``"01053"``), as a number
+    (``"76.0"`` for ``"76"``) or in another case (``"h2913"`` for ``"H2913"``).
 
     One hint per table, column and value, with the number of rows.
     """
@@ -283,33 +284,55 @@ def code_hints(report, data) -> list[str]:
     if report is None or not len(report) or data is None:
         return []
     hints: list[str] = []
+    lookups: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     found = report[report["reason"].astype(str).str.startswith("unknown ")]
     for (table, column, reason, value), rows in found.groupby(
         ["table", "column", "reason", "value"], sort=False
     ).groups.items():
         m = re.fullmatch(r"unknown (\w+) \(not in table (\w+)\)", str(reason))
         value = str(value).strip()
-        if m is None or not value.isdigit():
+        if m is None or not value:
             continue
         ref_col, ref = m.groups()
-        ref_table = data.tables.get(ref)
-        if ref_table is None or ref_col not in ref_table.columns:
+        if (ref, ref_col) not in lookups:
+            ref_table = data.tables.get(ref)
+            if ref_table is None or ref_col not in ref_table.columns:
+                lookups[(ref, ref_col)] = {}
+            else:
+                known = sorted({str(c).strip() for c in ref_table[ref_col].dropna()})
+                lookups[(ref, ref_col)] = {
+                    "zeros": {c.lstrip("0"): c for c in reversed(known) if c.isdigit()},
+                    "case": {c.casefold(): c for c in reversed(known)},
+                }
+        lookup = lookups[(ref, ref_col)]
+        if not lookup:
             continue
-        known = {str(c).strip() for c in ref_table[ref_col].dropna()}
-        padded = [c for c in known if c != value and c.lstrip("0") == value.lstrip("0")]
-        if not padded:
-            continue
-        code = sorted(padded)[0]
-        lost = (
-            f"is {code!r} of table {ref} without its leading zero(s)"
-            if len(code) > len(value)
-            else f"is {code!r} of table {ref} with the leading zero(s) that table lost"
-        )
-        hints.append(
-            f"{value!r} in column {column} of table {table} ({len(rows)} row(s)) {lost}: a "
-            "file opened and saved in a spreadsheet loses them; format the code columns as "
-            "Text, or export the file again"
-        )
+        number = re.fullmatch(r"(\d+)\.0+", value)
+        code = None
+        if number and number.group(1) in lookup["case"]:
+            code = lookup["case"][number.group(1)]
+            how = (
+                f"is {code!r} of table {ref} written as a number: format the code columns "
+                "as Text, or export the file again"
+            )
+        elif value.isdigit() and lookup["zeros"].get(value.lstrip("0"), value) != value:
+            code = lookup["zeros"][value.lstrip("0")]
+            lost = (
+                "without its leading zero(s)"
+                if len(code) > len(value)
+                else "with the leading zero(s) that table lost"
+            )
+            how = (
+                f"is {code!r} of table {ref} {lost}: a file opened and saved in a spreadsheet "
+                "loses them; format the code columns as Text, or export the file again"
+            )
+        elif lookup["case"].get(value.casefold(), value) != value:
+            code = lookup["case"][value.casefold()]
+            how = f"is {code!r} of table {ref} in another case: codes are case-sensitive"
+        if code is not None:
+            hints.append(
+                f"{value!r} in column {column} of table {table} ({len(rows)} row(s)) {how}"
+            )
     return hints
 
 

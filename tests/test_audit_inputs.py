@@ -431,3 +431,35 @@ def test_a_header_under_a_title_row_is_found(tmp_path):
         "row header, column territory: required column is missing (the header is on row 3: "
         "delete the rows above it, such as a title)"
     ) in res.output
+
+
+def test_hints_for_a_code_written_as_a_number_or_in_another_case():
+    report = pd.DataFrame(
+        {
+            "table": ["employment", "employment", "employment"],
+            "file": "emp.csv",
+            "row": [2, 3, 4],
+            "column": ["territory", "occupation", "occupation"],
+            "value": ["200065597.0", "h2913", "Z9999"],
+            "reason": [
+                "unknown territory (not in table territories)",
+                "unknown occupation (not in table occupations)",
+                "unknown occupation (not in table occupations)",
+            ],
+        }
+    )
+
+    class Data:
+        tables = {
+            "territories": pd.DataFrame({"territory": ["200065597", "14"]}),
+            "occupations": pd.DataFrame({"occupation": ["H2913", "J1501"]}),
+        }
+
+    hints = code_hints(report, Data())
+    assert hints == [
+        "'200065597.0' in column territory of table employment (1 row(s)) is '200065597' of "
+        "table territories written as a number: format the code columns as Text, or export "
+        "the file again",
+        "'h2913' in column occupation of table employment (1 row(s)) is 'H2913' of table "
+        "occupations in another case: codes are case-sensitive",
+    ]
