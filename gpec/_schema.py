@@ -490,7 +490,7 @@ def to_number(s: pd.Series) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------- periods
-_YEAR = re.compile(r"(\d{4})(?:\.0+)?")
+_YEAR = re.compile(r"(\d{4})(?:[.,]0+)?")  # 2019, 2019.0 or, from French Excel, 2019,0
 _DATE_DMY = re.compile(
     r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 )
@@ -578,7 +578,7 @@ def _freq(v) -> str:
 def parse_periods(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Read a period column: years as ints, other periods as pandas Periods.
 
-    Rules: ``2024``, ``"2024"`` and ``"2024.0"`` are the year 2024; ``"2024Q1"`` or
+    Rules: ``2024``, ``"2024"``, ``"2024.0"`` and ``"2024,0"`` are the year 2024; ``"2024Q1"`` or
     ``"2024-03"`` are quarterly or monthly Periods. Dates are not periods: when every date of the
     column falls on 1 January (years that Excel turned into dates, ``01/01/2005``) they are read
     as years; otherwise each date is rejected ("a year such as 2005 is expected"). All values of
@@ -664,7 +664,7 @@ def _plain_years(s: pd.Series) -> np.ndarray | None:
         if not s.map(lambda v: isinstance(v, str)).all():
             return None
         text = s.astype(str).str.strip()
-        if not text.str.fullmatch(r"\d{4}(?:\.0+)?").all():
+        if not text.str.fullmatch(r"\d{4}(?:[.,]0+)?").all():
             return None
         years = text.str.slice(0, 4).astype("int64").to_numpy()
     else:

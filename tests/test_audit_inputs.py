@@ -463,3 +463,13 @@ def test_hints_for_a_code_written_as_a_number_or_in_another_case():
         "'h2913' in column occupation of table employment (1 row(s)) is 'H2913' of table "
         "occupations in another case: codes are case-sensitive",
     ]
+
+
+def test_a_year_written_by_french_excel_as_2019_comma_0_is_a_year():
+    from gpec._schema import normalize_period, parse_periods
+
+    s = pd.Series(["2019,0", "2020.0", "2021"])
+    values, reasons = parse_periods(s)
+    assert values.tolist() == [2019, 2020, 2021] and reasons.isna().all()
+    assert normalize_period(s).tolist() == [2019, 2020, 2021]
+    assert parse_periods(pd.Series(["2019,5"]))[1].notna().all()  # not a whole year
