@@ -37,3 +37,32 @@ def test_empty_sheets_say_which_input_is_missing(tmp_path):
     first = _first_lines(tmp_path / "out" / "report.xlsx")
     assert first["Offre de formation"].startswith("(aucune ligne : pas d'offre de formation")
     assert first["Reconversions"].startswith("(aucune ligne : les parcours de reconversion")
+
+
+def test_assumptions_show_scenarios_and_lists_as_a_planner_reads_them():
+    """No Python repr such as "[{'name': ...}]" in the Assumptions table."""
+    from types import SimpleNamespace
+
+    from gpec.report._summary import assumptions_table
+
+    prov = {
+        "seed": 0,
+        "config": {
+            "data": {"employment": "employment.csv"},
+            "forecast": {"level": [80, 95]},
+            "run": {"exclude_occupations": []},
+            "scenarios": [
+                {"name": "foundry closure 2027", "territories": ["200041630"], "absolute": -250},
+                {"name": "30 seats", "site": "200065597", "new_seats": 30},
+            ],
+        },
+    }
+    table = assumptions_table(SimpleNamespace(provenance=prov))
+    rows = dict(zip(table["key"], table["value"], strict=True))
+    assert rows["config.forecast.level"] == "80, 95"
+    assert rows["config.scenarios[1].name"] == "foundry closure 2027"
+    assert rows["config.scenarios[1].territories"] == "200041630"
+    assert rows["config.scenarios[2].new_seats"] == "30"
+    assert rows["config.run.exclude_occupations"] == "[]"
+    assert not any(str(v).startswith("[{") for v in rows.values())
+    assert "config.data.employment" not in rows  # the sources list the files

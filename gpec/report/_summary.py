@@ -402,9 +402,16 @@ def summary_blocks(
 
 
 def _flatten(prefix: str, obj, rows: list) -> None:
+    """Rows ``(key, value)`` a planner reads: nested keys joined by dots, a list of tables
+    (the ``[[scenarios]]``) one numbered entry each, a list of values joined by commas."""
     if isinstance(obj, dict):
         for k, v in obj.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, rows)
+    elif isinstance(obj, (list, tuple)) and obj and all(isinstance(v, dict) for v in obj):
+        for i, v in enumerate(obj, start=1):
+            _flatten(f"{prefix}[{i}]", v, rows)
+    elif isinstance(obj, (list, tuple)) and obj:
+        rows.append((prefix, ", ".join(str(v) for v in obj)))
     else:
         rows.append((prefix, obj if isinstance(obj, str) else repr(obj)))
 
