@@ -333,6 +333,31 @@ def code_hints(report, data) -> list[str]:
             hints.append(
                 f"{value!r} in column {column} of table {table} ({len(rows)} row(s)) {how}"
             )
+    return hints + _commune_hints(found, data)
+
+
+def _commune_hints(found, data) -> list[str]:
+    """One hint per table and column whose unknown territories look like INSEE commune codes
+    while the territories table has no commune (offers placed at their commune, say)."""
+    terr = data.tables.get("territories")
+    if terr is None or "level" not in terr.columns or terr["level"].eq("commune").any():
+        return []
+    unknown = found[found["reason"].astype(str).eq("unknown territory (not in table territories)")]
+    commune = unknown["value"].astype(str).str.strip().str.fullmatch(r"\d{5}|2[AB]\d{3}")
+    hints = []
+    for (table, column), part in unknown[commune.to_numpy()].groupby(["table", "column"]):
+        values = list(dict.fromkeys(part["value"].astype(str)))
+        more = f" and {len(values) - 1} other value(s)" if len(values) > 1 else ""
+        site = (
+            ' and set [supply] site_level = "epci" to count each offer at its EPCI'
+            if column == "site"
+            else ""
+        )
+        hints.append(
+            f"{values[0]!r}{more} in column {column} of table {table} ({len(part)} row(s)) look "
+            "like INSEE commune codes, and table territories has no commune: add the communes "
+            f"(level commune, parent = their EPCI){site}"
+        )
     return hints
 
 

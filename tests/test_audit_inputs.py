@@ -473,3 +473,32 @@ def test_a_year_written_by_french_excel_as_2019_comma_0_is_a_year():
     assert values.tolist() == [2019, 2020, 2021] and reasons.isna().all()
     assert normalize_period(s).tolist() == [2019, 2020, 2021]
     assert parse_periods(pd.Series(["2019,5"]))[1].notna().all()  # not a whole year
+
+
+def test_hint_for_offers_placed_at_communes_the_study_does_not_have():
+    report = pd.DataFrame(
+        {
+            "table": "training_offers",
+            "file": "offers.csv",
+            "row": [2, 3, 4],
+            "column": "site",
+            "value": ["14118", "14118", "2A004"],
+            "reason": "unknown territory (not in table territories)",
+        }
+    )
+
+    class Data:
+        tables = {
+            "territories": pd.DataFrame(
+                {"territory": ["FR", "200065597"], "level": ["nation", "epci"]}
+            )
+        }
+
+    assert code_hints(report, Data()) == [
+        "'14118' and 1 other value(s) in column site of table training_offers (3 row(s)) look "
+        "like INSEE commune codes, and table territories has no commune: add the communes "
+        '(level commune, parent = their EPCI) and set [supply] site_level = "epci" to count '
+        "each offer at its EPCI"
+    ]
+    Data.tables["territories"].loc[2] = ["14118", "commune"]
+    assert code_hints(report, Data()) == []
