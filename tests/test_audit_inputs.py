@@ -502,3 +502,19 @@ def test_hint_for_offers_placed_at_communes_the_study_does_not_have():
     ]
     Data.tables["territories"].loc[2] = ["14118", "commune"]
     assert code_hints(report, Data()) == []
+
+
+def test_a_utf8_file_with_rows_added_in_windows_1252_is_not_garbled(tmp_path):
+    """Two exports pasted together: the UTF-8 labels are not read as 'Ã©' mojibake."""
+    p = tmp_path / "territories.csv"
+    p.write_bytes(
+        "territory;label\n14;Calvados\n61;Orne é\n".encode()
+        + "76;Seine-Maritime è\n08;Ardennes ô\n".encode("cp1252")
+    )
+    df = read_table(p)
+    assert df["label"].tolist() == ["Calvados", "Orne é", "Seine-Maritime è", "Ardennes ô"]
+    assert df.attrs["encoding"] == "utf-8+cp1252"
+    # a plain Windows-1252 file is read as before
+    p.write_bytes("territory;label\n14;Calvados é\n".encode("cp1252"))
+    df = read_table(p)
+    assert df["label"].tolist() == ["Calvados é"] and df.attrs["encoding"] == "cp1252"

@@ -12,6 +12,7 @@ import csv
 import difflib
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +154,12 @@ def read_table(
             text = raw.decode(enc)
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{path}: cannot be read as {enc} text ({exc.reason})") from exc
+        if enc == "cp1252" and encoding is None:
+            # not UTF-8 as a whole: a UTF-8 file with rows added in Windows-1252 (two exports
+            # pasted together) is read line by line, so that its UTF-8 part is not garbled
+            mixed = _decode_mixed(raw)
+            if mixed is not None:
+                text, enc = mixed, "utf-8+cp1252"
         delim = sep or ("\t" if suffix == ".tsv" else detect_separator(text[:20000]))
         attrs.update(encoding=enc, sep=delim)
         try:
@@ -176,6 +183,27 @@ def read_table(
     df = df.astype(object).where(df.notna(), None) if len(df) else df
     df.attrs.update(attrs)
     return df
+
+
+#: A UTF-8 encoded letter of the Latin-1 supplement (é = C3 A9) or another two-byte character.
+_UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
+
+
+def _decode_mixed(raw: bytes) -> str | None:
+    """The text of a file whose lines are UTF-8 or Windows-1252, each decoded its own way,
+    when at least one line with accents is UTF-8 (else None: a plain Windows-1252 file)."""
+    if not _UTF8_PAIR.search(raw):  # no UTF-8 accented letter anywhere: plain Windows-1252
+        return None
+    lines = raw.split(b"\n")
+    out, utf8_accents = [], False
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+            utf8_accents |= not line.isascii()
+        except UnicodeDecodeError:
+            text = line.decode("cp1252", errors="replace")
+        out.append(text)
+    return "\n".join(out) if utf8_accents else None
 
 
 def _drop_blank_lines(df: pd.DataFrame, text: str, sep: str, attrs: dict) -> pd.DataFrame:
