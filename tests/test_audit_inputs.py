@@ -518,3 +518,39 @@ def test_a_utf8_file_with_rows_added_in_windows_1252_is_not_garbled(tmp_path):
     p.write_bytes("territory;label\n14;Calvados é\n".encode("cp1252"))
     df = read_table(p)
     assert df["label"].tolist() == ["Calvados é"] and df.attrs["encoding"] == "cp1252"
+
+
+# ---------------------------------------------------------------------------------- age bands
+def _with_pyramid(d: Path, bands: list[str]) -> Path:
+    config = _study(d, extra='workforce_age = "workforce_age.csv"')
+    rows = ["territory,occupation,age_band,value"]
+    for t in ("01053", "01004"):
+        for o in ("H2913", "J1501"):
+            rows += [f"{t},{o},{b},{10 + i}" for i, b in enumerate(bands)]
+    (d / "workforce_age.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return config
+
+
+def test_validate_lists_an_unreadable_age_band_that_the_run_would_stop_on(tmp_path):
+    """`gpec validate` said 'no problem found' and `gpec run` then failed naming the row
+    only; both now name file, row, column and value."""
+    config = _with_pyramid(tmp_path, ["15-29 ans", "30-49 ans", "seniors"])
+    res = _gpec("validate", config)
+    assert res.exit_code == 1, res.output
+    where = f"table workforce_age ({tmp_path / 'workforce_age.csv'})"
+    assert (
+        f"{where}, rows 4, 7, 10, 13 (4 rows), column age_band: unreadable age band "
+        "(expected e.g. '20-24', '65+') (value 'seniors')"
+    ) in res.output
+    run = _gpec("run", config, "--out", tmp_path / "out")
+    assert run.exit_code == 2
+    assert run.output.startswith(f"gpec: error: {where}, row 4, column age_band")
+    lenient = _gpec("run", config, "--out", tmp_path / "out", "--lenient")
+    assert lenient.exit_code == 0, lenient.output
+    assert "4 row(s) left out (--lenient: 4 workforce_age)" in lenient.output
+
+
+def test_readable_french_age_bands_pass(tmp_path):
+    config = _with_pyramid(tmp_path, ["moins de 25 ans", "25 à 49 ans", "50 ans ou plus"])
+    res = _gpec("validate", config)
+    assert res.exit_code == 0, res.output
