@@ -190,6 +190,13 @@ def _show_rejected(rejected, where: str, data=None) -> None:
         click.echo(f"gpec: hint: {hint}")
 
 
+def pd_is_integer(s) -> bool:
+    """True when a period column holds years (integers), as `gpec run` needs."""
+    import pandas as pd
+
+    return pd.api.types.is_integer_dtype(s)
+
+
 def _say(ctx: click.Context, msg: str) -> None:
     if not ctx.obj.get("quiet"):
         click.echo(msg)
@@ -654,6 +661,14 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
         write_output_csv(full, report_path)
     where = f"all in {report_path}" if report_path else "--report FILE lists them all"
     _show_warnings(ctx, clean.warnings, where)
+    emp = clean.employment
+    not_years = emp is not None and len(emp) and not pd_is_integer(emp["period"])
+    if not_years:
+        click.echo(
+            f"gpec: warning: table employment ({clean.sources.get('employment', '')}): periods "
+            f"such as {emp['period'].iloc[0]} are not years: gpec run needs annual employment "
+            "(gpec forecast takes quarterly or monthly series)"
+        )
     if len(rejected):
         from gpec._schema import format_report
 
@@ -663,7 +678,7 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
         for hint in code_hints(rejected, data):
             click.echo(f"hint: {hint}")
         sys.exit(EXIT_REJECTED)
-    _say(ctx, "no row rejected" if len(clean.warnings) else "no problem found")
+    _say(ctx, "no row rejected" if len(clean.warnings) or not_years else "no problem found")
 
 
 @cli.command()

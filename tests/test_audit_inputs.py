@@ -554,3 +554,22 @@ def test_readable_french_age_bands_pass(tmp_path):
     config = _with_pyramid(tmp_path, ["moins de 25 ans", "25 à 49 ans", "50 ans ou plus"])
     res = _gpec("validate", config)
     assert res.exit_code == 0, res.output
+
+
+def test_validate_warns_that_quarterly_employment_cannot_run(tmp_path):
+    config = _study(tmp_path)
+    emp = tmp_path / "employment.csv"
+    lines = emp.read_text(encoding="utf-8").splitlines()
+    quarterly = [lines[0]] + [
+        ",".join([*ln.split(",")[:2], ln.split(",")[2] + "Q1", ln.split(",")[3]])
+        for ln in lines[1:]
+    ]
+    emp.write_text("\n".join(quarterly) + "\n", encoding="utf-8")
+    res = _gpec("validate", config)
+    assert res.exit_code == 0, res.output  # every row is usable by gpec forecast
+    assert (
+        f"gpec: warning: table employment ({emp}): periods such as 2010Q1 are not years: "
+        "gpec run needs annual employment"
+    ) in res.output
+    assert res.output.rstrip().endswith("no row rejected")
+    assert _gpec("run", config, "--out", tmp_path / "out").exit_code == 2
