@@ -76,15 +76,18 @@ def fit_adapter(
     lam = float(penalty)
 
     def loss_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        # one (titles x occupations) array, transformed in place: logits, exp, softmax, gradient
         D = x.reshape(d, d)
-        L = s * ((Q + Q @ D) @ P.T)
+        L = (Q + Q @ D) @ P.T
+        L *= s
         L -= L.max(axis=1, keepdims=True)
-        E = np.exp(L)
-        Z = E.sum(axis=1)
-        loss = float(np.mean(np.log(Z) - L[rows, t]) + lam * np.sum(D * D))
-        G = E / Z[:, None]
-        G[rows, t] -= 1.0
-        grad = (s / n) * (Q.T @ (G @ P)) + 2.0 * lam * D
+        own = L[rows, t]
+        np.exp(L, out=L)
+        Z = L.sum(axis=1)
+        loss = float(np.mean(np.log(Z) - own) + lam * np.sum(D * D))
+        L /= Z[:, None]
+        L[rows, t] -= 1.0
+        grad = (s / n) * (Q.T @ (L @ P)) + 2.0 * lam * D
         return loss, grad.ravel()
 
     res = minimize(
