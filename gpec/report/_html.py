@@ -271,7 +271,12 @@ def _gaps_section(results, lang: str | None):
     body += tr(
         "<p>Share of openings not covered by the local training offer (the "
         "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
-        "forecast — openings may also be filled by mobility and job seekers.</p>",
+        "forecast — openings may also be filled by mobility and job seekers. The lower end "
+        "of an interval is often the central figure itself, for two reasons: a cell's gap "
+        "is never below 0, so openings above the forecast add more to it than openings below "
+        "take away; and where the backtest forecasts came out below the outcomes more often "
+        "than above, the simulated futures lean above the central forecast. Most simulated "
+        "gaps then lie above the central gap, and the interval is widened to contain it.</p>",
         lang,
     ) + _plots.figure_html(fig, fmt="png", alt=tr("gap heatmap", lang))
     return ("gaps", "Gaps per territory", body)

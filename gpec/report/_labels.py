@@ -237,12 +237,23 @@ FR = {
     (
         "<p>Share of openings not covered by the local training offer (the "
         "<i>déséquilibre potentiel</i> of Métiers 2030): a signal, not a shortage "
-        "forecast — openings may also be filled by mobility and job seekers.</p>"
+        "forecast — openings may also be filled by mobility and job seekers. The lower end "
+        "of an interval is often the central figure itself, for two reasons: a cell's gap "
+        "is never below 0, so openings above the forecast add more to it than openings below "
+        "take away; and where the backtest forecasts came out below the outcomes more often "
+        "than above, the simulated futures lean above the central forecast. Most simulated "
+        "gaps then lie above the central gap, and the interval is widened to contain it.</p>"
     ): (
         "<p>Part des postes à pourvoir non couverte par l'offre de formation locale (le "
         "<i>déséquilibre potentiel</i> des Métiers 2030) : un signal, pas une prévision de "
         "pénurie — les postes peuvent aussi être pourvus par la mobilité et les demandeurs "
-        "d'emploi.</p>"
+        "d'emploi. La borne basse d'un intervalle est souvent le chiffre central lui-même, "
+        "pour deux raisons : l'écart d'une cellule n'est jamais négatif, donc des postes à "
+        "pourvoir plus nombreux que prévu ajoutent plus à l'écart que des postes moins "
+        "nombreux n'en retirent ; et quand les prévisions du backtest sont restées plus "
+        "souvent sous les valeurs observées qu'au-dessus, les trajectoires simulées penchent "
+        "au-dessus de la prévision centrale. La plupart des écarts simulés dépassent alors "
+        "l'écart central, et l'intervalle est élargi pour le contenir.</p>"
     ),
     (
         "<p>For the largest gaps: occupations losing jobs in the same territory "
