@@ -91,7 +91,9 @@ def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
                     )
                 part = GpecData(
                     **{t: getattr(part, t) for t in want},
-                    sources=part.sources,
+                    # the file of each table kept (a reader's other tables, left out, must
+                    # not name another entry's file)
+                    sources={t: part.sources.get(t, spec["path"]) for t in want},
                     rejected=part.rejected,
                     meta=part.meta,
                     extra=part.extra,

@@ -32,6 +32,15 @@ def test_real_files_load_one_level(real_data):
     cfg = load_config(CONFIG)
     data = load_data(cfg)
     assert check_against_data(cfg, data) == []
+    # each table names its own file (four entries read by the same DARES reader)
+    files = {t: Path(data.sources[t]).name for t in data.tables}
+    assert files == {
+        "employment": "effectifs_3niv.csv",
+        "workforce_age": "age_2017_2019_3niv.csv",
+        "occupations": "effectifsalarie_hors_app_3niv.csv",
+        "territories": "tensions.csv",
+        "crosswalks": "passage_fap2009_romev3.txt",
+    }
     emp = data.employment
     assert len(emp) == 3375  # 225 FAP x 15 years (2004-2018)
     assert emp["occupation"].nunique() == 225
@@ -58,6 +67,12 @@ def test_real_files_run_matches_national_fap(real_data, tmp_path):
     assert res.returncode == 0, res.stderr
     printed = re.search(r"2024: openings (\d+),", res.stdout)
     assert printed, res.stdout
+    # the tutorial shows the run's summary lines: the count of files as printed
+    tutorial = (REPO / "docs" / "tutorial-own-data.md").read_text(encoding="utf-8")
+    quoted = re.search(r"gpec: wrote (\d+) files into national-run\n", tutorial)
+    wrote = re.search(r"gpec: wrote (\d+) files into ", res.stdout)
+    assert quoted and wrote, res.stdout
+    assert wrote.group(1) == quoted.group(1)
     # the config asks for French reports: its CSV files are in the French dialect (; and 0,5)
     g = read_output_csv(out / "gaps.csv", "fr", dtype={"territory": str, "occupation": str})
     assert g["occupation"].nunique() == 225
