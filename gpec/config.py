@@ -694,7 +694,10 @@ def load_config(path: str | os.PathLike) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not a valid TOML file ({exc})") from exc
+        hint = ""
+        if "Cannot overwrite a value" in str(exc) or "Cannot declare" in str(exc):
+            hint = ": a key or a [section] is written twice; keep one of them"
+        raise ConfigError(f"{path}: not a valid TOML file ({exc}){hint}") from exc
     return Config.from_dict(raw, where=str(path), base_dir=path.parent, path=path.resolve())
 
 

@@ -121,3 +121,14 @@ def test_backtest_windows_reach_the_forecaster():
     # fewer windows and no recent window: other intervals
     a, b = out[(3, 2)][1], out[(2, 0)][1]
     assert not np.allclose(a["upper"], b["upper"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[forecast]\nhorizon = 3\nhorizon = 4\n", "[forecast]\nhorizon = 3\n[forecast]\nlevel = 80\n"],
+)
+def test_a_key_or_section_written_twice_is_named(tmp_path, text):
+    path = tmp_path / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"study\.toml: .*line 3.*written twice"):
+        load_config(path)
