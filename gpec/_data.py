@@ -255,7 +255,10 @@ hiring_intentions, training_offers : DataFrame, optional
             [r for r in (self.rejected, report) if len(r)] or [_empty_report()], ignore_index=True
         )
         if strict and len(all_rejected):
-            raise ValidationError(_strict_message(all_rejected), all_rejected)
+            from gpec._hints import code_hints
+
+            hints = code_hints(all_rejected, self)
+            raise ValidationError(_strict_message(all_rejected), all_rejected, hints)
         clean.meta["warnings"] = warnings
         clean.rejected = all_rejected
         return clean

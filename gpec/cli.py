@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from gpec._hints import code_hints
 from gpec.exceptions import ConfigError, ValidationError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -80,7 +81,7 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, ValidationError):
         ctx = click.get_current_context(silent=True)
         data = ctx.obj.get("data") if ctx is not None and ctx.obj else None
-        for hint in code_hints(exc.report, data):
+        for hint in exc.hints or code_hints(exc.report, data):
             click.echo(f"gpec: hint: {hint}", err=True)
     sys.exit(EXIT_USER_ERROR)
 
@@ -315,95 +316,6 @@ def default_pyramid_note(openings) -> str | None:
         "workforce_age: their replacement uses gpec's default pyramid (replacement_source = "
         "default in openings.csv)"
     )
-
-
-def code_hints(report, data) -> list[str]:
-    """Hints for rows rejected as unknown codes that are known codes written another way by
-    a spreadsheet: without their leading zeros (``"1053"`` for ``"01053"``), as a number
-    (``"76.0"`` for ``"76"``) or in another case (``"h2913"`` for ``"H2913"``).
-
-    One hint per table, column and value, with the number of rows.
-    """
-    import re
-
-    if report is None or not len(report) or data is None:
-        return []
-    hints: list[str] = []
-    lookups: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
-    found = report[report["reason"].astype(str).str.startswith("unknown ")]
-    for (table, column, reason, value), rows in found.groupby(
-        ["table", "column", "reason", "value"], sort=False
-    ).groups.items():
-        m = re.fullmatch(r"unknown (\w+) \(not in table (\w+)\)", str(reason))
-        value = str(value).strip()
-        if m is None or not value:
-            continue
-        ref_col, ref = m.groups()
-        if (ref, ref_col) not in lookups:
-            ref_table = data.tables.get(ref)
-            if ref_table is None or ref_col not in ref_table.columns:
-                lookups[(ref, ref_col)] = {}
-            else:
-                known = sorted({str(c).strip() for c in ref_table[ref_col].dropna()})
-                lookups[(ref, ref_col)] = {
-                    "zeros": {c.lstrip("0"): c for c in reversed(known) if c.isdigit()},
-                    "case": {c.casefold(): c for c in reversed(known)},
-                }
-        lookup = lookups[(ref, ref_col)]
-        if not lookup:
-            continue
-        number = re.fullmatch(r"(\d+)\.0+", value)
-        code = None
-        if number and number.group(1) in lookup["case"]:
-            code = lookup["case"][number.group(1)]
-            how = (
-                f"is {code!r} of table {ref} written as a number: format the code columns "
-                "as Text, or export the file again"
-            )
-        elif value.isdigit() and lookup["zeros"].get(value.lstrip("0"), value) != value:
-            code = lookup["zeros"][value.lstrip("0")]
-            lost = (
-                "without its leading zero(s)"
-                if len(code) > len(value)
-                else "with the leading zero(s) that table lost"
-            )
-            how = (
-                f"is {code!r} of table {ref} {lost}: a file opened and saved in a spreadsheet "
-                "loses them; format the code columns as Text, or export the file again"
-            )
-        elif lookup["case"].get(value.casefold(), value) != value:
-            code = lookup["case"][value.casefold()]
-            how = f"is {code!r} of table {ref} in another case: codes are case-sensitive"
-        if code is not None:
-            hints.append(
-                f"{value!r} in column {column} of table {table} ({len(rows)} row(s)) {how}"
-            )
-    return hints + _commune_hints(found, data)
-
-
-def _commune_hints(found, data) -> list[str]:
-    """One hint per table and column whose unknown territories look like INSEE commune codes
-    while the territories table has no commune (offers placed at their commune, say)."""
-    terr = data.tables.get("territories")
-    if terr is None or "level" not in terr.columns or terr["level"].eq("commune").any():
-        return []
-    unknown = found[found["reason"].astype(str).eq("unknown territory (not in table territories)")]
-    commune = unknown["value"].astype(str).str.strip().str.fullmatch(r"\d{5}|2[AB]\d{3}")
-    hints = []
-    for (table, column), part in unknown[commune.to_numpy()].groupby(["table", "column"]):
-        values = list(dict.fromkeys(part["value"].astype(str)))
-        more = f" and {len(values) - 1} other value(s)" if len(values) > 1 else ""
-        site = (
-            ' and set [supply] site_level = "epci" to count each offer at its EPCI'
-            if column == "site"
-            else ""
-        )
-        hints.append(
-            f"{values[0]!r}{more} in column {column} of table {table} ({len(part)} row(s)) look "
-            "like INSEE commune codes, and table territories has no commune: add the communes "
-            f"(level commune, parent = their EPCI){site}"
-        )
-    return hints
 
 
 def _load_checked(ctx: click.Context, config: Path):

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +55,9 @@ class ValidationError(GpecError):
         and the column of the first problem.
     report : DataFrame, optional
         Every problem found, one row each, with the columns :data:`REJECTION_COLUMNS`.
+    hints : sequence of str, optional
+        How to fix some of them (e.g. a code that lost its leading zero), each on a line of its
+        own after the message.
 
     Examples
     --------
@@ -62,8 +66,9 @@ class ValidationError(GpecError):
     ['table', 'file', 'row', 'column', 'value', 'reason']
     """
 
-    def __init__(self, message: str, report: pd.DataFrame | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, report: pd.DataFrame | None = None, hints: Sequence[str] = ()):
+        self.hints = list(hints)
+        super().__init__("".join([message, *(f"\nhint: {h}" for h in self.hints)]))
         if report is None:
             import pandas as pd
 

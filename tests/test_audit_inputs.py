@@ -573,3 +573,24 @@ def test_validate_warns_that_quarterly_employment_cannot_run(tmp_path):
     ) in res.output
     assert res.output.rstrip().endswith("no row rejected")
     assert _gpec("run", config, "--out", tmp_path / "out").exit_code == 2
+
+
+def test_python_users_get_the_leading_zero_hint_too():
+    """GpecData.validate's error carries the hint, not only the command line."""
+    from gpec import GpecData
+    from gpec.exceptions import ValidationError
+
+    terr = pd.DataFrame({"territory": ["01053"], "label": ["Bourg"], "level": ["commune"]})
+    occ = pd.DataFrame({"occupation": ["O"], "label": ["O"]})
+    emp = pd.DataFrame(
+        {"territory": "1053", "occupation": "O", "period": [2020, 2021, 2022], "value": 10.0}
+    )
+    try:
+        GpecData(terr, occ, employment=emp).validate()
+    except ValidationError as exc:
+        assert len(exc.hints) == 1, exc.hints
+        assert "'1053' in column territory of table employment (3 row(s))" in exc.hints[0]
+        assert "is '01053' of table territories without its leading zero" in exc.hints[0]
+        assert f"\nhint: {exc.hints[0]}" in str(exc)
+    else:
+        raise AssertionError("no ValidationError")
