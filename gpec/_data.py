@@ -15,7 +15,7 @@ from gpec._schema import (
     ValidationError,
     check_table,
     coerce_table,
-    format_problem,
+    format_report,
     normalize_period,
     to_number,
 )
@@ -418,10 +418,11 @@ hiring_intentions, training_offers : DataFrame, optional
 def _strict_message(report: pd.DataFrame) -> str:
     """One line naming the first problems, their count and the way to go on without them."""
     n = len(report)
-    shown = [format_problem(report.iloc[i]) for i in range(min(n, _SHOWN_IN_ERROR))]
-    msg = "; ".join(shown)
-    if n > len(shown):
-        msg += f"; and {n - len(shown)} more problem(s)"
+    # rows of one value and one problem on one line ("rows 2-1091 (1090 rows) ... value '8105'")
+    lines = format_report(report, max_per_reason=_SHOWN_IN_ERROR)
+    msg = "; ".join(lines[:_SHOWN_IN_ERROR])
+    if len(lines) > _SHOWN_IN_ERROR:
+        msg += "; and more"
     return (
         f"{msg} [{n} problem(s) in all; to go on without the rejected rows (then listed in "
         "rejected.csv), use --lenient, or strict=False in Python]"

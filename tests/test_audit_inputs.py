@@ -544,7 +544,10 @@ def test_validate_lists_an_unreadable_age_band_that_the_run_would_stop_on(tmp_pa
     ) in res.output
     run = _gpec("run", config, "--out", tmp_path / "out")
     assert run.exit_code == 2
-    assert run.output.startswith(f"gpec: error: {where}, row 4, column age_band")
+    # the same grouped line as validate's (the value once, not once per row)
+    assert run.output.startswith(
+        f"gpec: error: {where}, rows 4, 7, 10, 13 (4 rows), column age_band"
+    )
     lenient = _gpec("run", config, "--out", tmp_path / "out", "--lenient")
     assert lenient.exit_code == 0, lenient.output
     assert "4 row(s) left out (--lenient: 4 workforce_age)" in lenient.output
@@ -592,5 +595,7 @@ def test_python_users_get_the_leading_zero_hint_too():
         assert "'1053' in column territory of table employment (3 row(s))" in exc.hints[0]
         assert "is '01053' of table territories without its leading zero" in exc.hints[0]
         assert f"\nhint: {exc.hints[0]}" in str(exc)
+        # the three rows of one value and one problem are one line of the message
+        assert str(exc).splitlines()[0].count("value '1053'") == 1, str(exc)
     else:
         raise AssertionError("no ValidationError")
