@@ -15,6 +15,8 @@ gpec.exceptions.ValidationError: openings: missing column(s) ['b']; has ['a']
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,7 @@ __all__ = [
     "fail_rows",
     "int_periods",
     "numeric_column",
+    "parse_age_band",
     "require_columns",
 ]
 
@@ -91,3 +94,48 @@ def int_periods(s: pd.Series, table: str) -> pd.Series:
             f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
         )
     return v.astype("int64")
+
+
+# ----------------------------------------------------------------------------- age bands
+_RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|à|a|to)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
+_OPEN = re.compile(
+    r"^\s*(\d{1,3})\s*(?:\+|ans?\s*(?:ou|et)\s*plus|(?:years?\s*)?(?:and|or)\s*(?:over|more|older)"
+    r"|et\s*plus|ou\s*plus)\s*$",
+    re.I,
+)
+_BELOW = re.compile(
+    r"^\s*(?:<|moins\s*de|under|less\s*than)\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I
+)
+_SINGLE = re.compile(r"^\s*(\d{1,3})\s*(?:ans?|years?)?\s*$", re.I)
+
+
+def parse_age_band(band: str) -> tuple[int, float]:
+    """Parse an age band label into ``(lowest age, highest age)`` (inclusive; ``inf`` if open).
+
+    Accepts "20-24", "15-24 ans", "65+", "60 ans ou plus", "50 and over", "<25", "moins de 25 ans"
+    and single ages ("17"). Ages below 15 are clipped to 15 (the model starts at 15).
+
+    Examples
+    --------
+    >>> parse_age_band("60 ans ou plus")
+    (60, inf)
+    >>> parse_age_band("15-24 ans")
+    (15, 24)
+    """
+    s = str(band)
+    if m := _RANGE.match(s):
+        lo, hi = int(m.group(1)), float(m.group(2))
+    elif m := _OPEN.match(s):
+        lo, hi = int(m.group(1)), np.inf
+    elif m := _BELOW.match(s):
+        lo, hi = 15, float(int(m.group(1)) - 1)
+    elif m := _SINGLE.match(s):
+        lo, hi = int(m.group(1)), float(m.group(1))
+    else:
+        raise ValueError(f"unreadable age band {band!r} (expected e.g. '20-24', '65+')")
+    if hi < lo:
+        raise ValueError(f"age band {band!r}: upper age below lower age")
+    if hi < 15:
+        raise ValueError(f"age band {band!r} lies below 15, the youngest age of the model")
+    lo = max(lo, 15)
+    return lo, (int(hi) if np.isfinite(hi) else np.inf)

@@ -421,6 +421,8 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
                 hit = bad & reasons.eq(reason)
                 problems.append(_problem(spec, file, _rows(table, hit), col, s[hit], reason))
 
+    if spec.name == "workforce_age" and "age_band" in table.columns:
+        problems += _age_band_problems(table, spec, file)
     key = [c for c in spec.key if c in table.columns]
     if key:
         dup = table.duplicated(subset=key, keep="first").to_numpy()
@@ -433,6 +435,27 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     if not problems:
         return pd.DataFrame(columns=REJECTION_COLUMNS)
     return pd.concat(problems, ignore_index=True)
+
+
+def _age_band_problems(table: pd.DataFrame, spec: TableSpec, file: str) -> list[pd.DataFrame]:
+    """The rows whose age band the demand stage cannot read ("seniors"), one problem per
+    reason, so that validation names file, row, column and value instead of the run failing
+    later."""
+    from gpec._checks import parse_age_band
+
+    bands = table["age_band"]
+    present = bands.notna() & bands.astype("string").str.strip().ne("").fillna(False)
+    reasons: dict[str, str] = {}
+    for band in dict.fromkeys(bands[present].tolist()):
+        try:
+            parse_age_band(band)
+        except ValueError as exc:
+            reasons[band] = str(exc).replace(f" {band!r}", "", 1)
+    out = []
+    for reason in dict.fromkeys(reasons.values()):
+        hit = (present & bands.isin([b for b, r in reasons.items() if r == reason])).to_numpy()
+        out.append(_problem(spec, file, _rows(table, hit), "age_band", bands[hit], reason))
+    return out
 
 
 # ---------------------------------------------------------------------------- numbers

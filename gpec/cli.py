@@ -264,44 +264,6 @@ def empty_table_notes(data) -> list[str]:
     return notes
 
 
-def reject_unreadable_age_bands(data):
-    """Move the workforce_age rows whose age band the demand stage cannot read to the
-    rejected rows, with file, row, column and value: ``gpec validate`` lists them, ``gpec run``
-    stops on them (``--lenient`` goes on without them), instead of a run failing later with
-    the row alone."""
-    import pandas as pd
-
-    from gpec.demand import parse_age_band
-    from gpec.exceptions import REJECTION_COLUMNS
-
-    wa = data.workforce_age
-    if wa is None or not len(wa) or "age_band" not in wa.columns:
-        return data
-    reasons: dict[str, str] = {}
-    for band in wa["age_band"].dropna().unique():
-        try:
-            parse_age_band(band)
-        except ValueError as exc:
-            reasons[band] = str(exc).replace(f" {band!r}", "", 1)
-    if not reasons:
-        return data
-    bad = wa["age_band"].isin(list(reasons)).to_numpy()
-    rejected = pd.DataFrame(
-        {
-            "table": "workforce_age",
-            "file": str(data.sources.get("workforce_age", "")),
-            "row": list(wa.index[bad]),
-            "column": "age_band",
-            "value": wa.loc[bad, "age_band"].astype(str).tolist(),
-            "reason": [reasons[b] for b in wa.loc[bad, "age_band"]],
-        },
-        columns=REJECTION_COLUMNS,
-    )
-    data.workforce_age = wa[~bad]
-    data.rejected = pd.concat([r for r in (data.rejected, rejected) if len(r)], ignore_index=True)
-    return data
-
-
 def default_pyramid_note(openings) -> str | None:
     """A note when some series' replacement comes from gpec's default age pyramid (no row of
     workforce_age for the series, its territory, occupation or their ancestors)."""
@@ -328,7 +290,7 @@ def _load_checked(ctx: click.Context, config: Path):
     if clock is not None:
         clock("reading")
     cfg = load_config(config)
-    data = reject_unreadable_age_bands(load_data(cfg))
+    data = load_data(cfg)
     ctx.obj["data"] = data  # for the hints of a failed validation
     notes = empty_table_notes(data) + check_against_data(cfg, data)
     for note in notes:

@@ -599,3 +599,34 @@ def test_python_users_get_the_leading_zero_hint_too():
         assert str(exc).splitlines()[0].count("value '1053'") == 1, str(exc)
     else:
         raise AssertionError("no ValidationError")
+
+
+def test_python_users_get_the_unreadable_age_band_at_validation():
+    """GpecData.validate (not only the command line) rejects an age band the demand stage
+    cannot read, naming row, column and value; readable French bands pass."""
+    from gpec import GpecData
+    from gpec.exceptions import ValidationError
+
+    terr = pd.DataFrame({"territory": ["T"], "label": ["T"], "level": ["epci"]})
+    occ = pd.DataFrame({"occupation": ["O"], "label": ["O"]})
+    emp = pd.DataFrame({"territory": "T", "occupation": "O", "period": [2020, 2021], "value": 9.0})
+    age = pd.DataFrame(
+        {
+            "territory": "T",
+            "occupation": "O",
+            "age_band": ["moins de 25 ans", "25 à 49 ans", "seniors"],
+            "value": 3.0,
+        }
+    )
+    try:
+        GpecData(terr, occ, employment=emp, workforce_age=age).validate()
+    except ValidationError as exc:
+        bad = exc.report
+        assert bad[["table", "column", "value"]].values.tolist() == [
+            ["workforce_age", "age_band", "seniors"]
+        ]
+        assert bad["reason"].iloc[0].startswith("unreadable age band")
+    else:
+        raise AssertionError("no ValidationError")
+    ok = GpecData(terr, occ, employment=emp, workforce_age=age.iloc[:2]).validate()
+    assert len(ok.workforce_age) == 2
