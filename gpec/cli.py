@@ -191,13 +191,6 @@ def _show_rejected(rejected, where: str, data=None) -> None:
         click.echo(f"gpec: hint: {hint}")
 
 
-def pd_is_integer(s) -> bool:
-    """True when a period column holds years (integers), as `gpec run` needs."""
-    import pandas as pd
-
-    return pd.api.types.is_integer_dtype(s)
-
-
 def _say(ctx: click.Context, msg: str) -> None:
     if not ctx.obj.get("quiet"):
         click.echo(msg)
@@ -535,8 +528,10 @@ def validate(ctx, config: Path, strict: bool, report_path: Path | None) -> None:
         write_output_csv(full, report_path)
     where = f"all in {report_path}" if report_path else "--report FILE lists them all"
     _show_warnings(ctx, clean.warnings, where)
-    emp = clean.employment
-    not_years = emp is not None and len(emp) and not pd_is_integer(emp["period"])
+    from pandas.api.types import is_integer_dtype
+
+    emp = clean.employment  # years, as gpec run needs (its own check stops the run)
+    not_years = emp is not None and len(emp) and not is_integer_dtype(emp["period"])
     if not_years:
         click.echo(
             f"gpec: warning: table employment ({clean.sources.get('employment', '')}): periods "
@@ -598,7 +593,7 @@ def forecast(ctx, config: Path, out: Path, lenient: bool, strict: bool) -> None:
     written = (
         "forecast.csv, backtest.csv and rejected.csv"
         if len(rejected)
-        else ("forecast.csv and backtest.csv")
+        else "forecast.csv and backtest.csv"
     )
     _say(ctx, f"gpec: wrote {written} into {out}")
     _show_rejected(rejected, f"all in {out / 'rejected.csv'}", ctx.obj.get("data"))
