@@ -228,51 +228,6 @@ def strict_option(func):
     )(func)
 
 
-#: What a run does without the rows of an optional table named in the configuration.
-_EMPTY_TABLE_EFFECT = {
-    "training_offers": "no trained entrants, so every opening counts as a gap",
-    "workforce_age": "replacement uses gpec's default age pyramid "
-    "(replacement_source = default in openings.csv)",
-    "hiring_intentions": "no comparison with hiring intentions",
-    "skills": "no skill labels",
-    "occupation_skills": "no skill needs, skill gaps or reconversion paths",
-}
-
-
-def empty_table_notes(data) -> list[str]:
-    """One note per table that was named but has no data rows (a header-only export).
-
-    The run goes on as if the table were absent; the note says so and what it changes.
-    Tables a run cannot do without (territories, occupations, employment) fail validation
-    instead.
-    """
-    notes = []
-    for name, table in data.tables.items():
-        if len(table) or name in ("territories", "occupations", "employment"):
-            continue
-        src = data.sources.get(name)
-        where = f" ({src})" if src else ""
-        effect = _EMPTY_TABLE_EFFECT.get(name, "the run goes on as without it")
-        notes.append(f"{name}{where}: the table has no data rows: {effect}")
-    return notes
-
-
-def default_pyramid_note(openings) -> str | None:
-    """A note when some series' replacement comes from gpec's default age pyramid (no row of
-    workforce_age for the series, its territory, occupation or their ancestors)."""
-    if openings is None or not len(openings) or "replacement_source" not in openings.columns:
-        return None
-    cells = openings.drop_duplicates(["territory", "occupation"])
-    n = int(cells["replacement_source"].eq("default").sum())
-    if not n:
-        return None
-    return (
-        f"openings: {n} of {len(cells)} territory x occupation series have no age pyramid in "
-        "workforce_age: their replacement uses gpec's default pyramid (replacement_source = "
-        "default in openings.csv)"
-    )
-
-
 def _load_checked(ctx: click.Context, config: Path):
     """Read the configuration and its inputs, then check the configuration against the data
     (levels, scenario codes...) before any computation; notes are printed."""
@@ -285,7 +240,7 @@ def _load_checked(ctx: click.Context, config: Path):
     cfg = load_config(config)
     data = load_data(cfg)
     ctx.obj["data"] = data  # for the hints of a failed validation
-    notes = empty_table_notes(data) + check_against_data(cfg, data)
+    notes = check_against_data(cfg, data)
     for note in notes:
         _say(ctx, f"gpec: note: {note}")
     ctx.obj["notes"] = set(notes)  # not repeated if the pipeline warns the same
@@ -363,9 +318,6 @@ def _run_and_write(
     for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
         if msg not in ctx.obj.get("notes", ()):
             _say(ctx, f"gpec: note: {msg}")
-    note = default_pyramid_note(getattr(res, "openings", None))
-    if note and note not in ctx.obj.get("notes", ()):
-        _say(ctx, f"gpec: note: {note}")
     clock("writing")
     files = res.write(out, lang=lang, backtest=backtest)  # else [output] of the configuration
     _say(ctx, f"gpec: wrote {len(files)} files into {out}")

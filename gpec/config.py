@@ -775,7 +775,8 @@ def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
     -------
     list of str
         Notes: settings that are legal but have no effect (e.g. a scenario starting after the
-        last forecast year).
+        last forecast year), and tables that were read but have no data rows (a header-only
+        export), with what the run does without them.
 
     Raises
     ------
@@ -803,7 +804,7 @@ def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
         cfg = resolve_config(cfg)
     facts = _DataFacts(data)
     problems: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = _empty_table_notes(data)
     _check_levels(cfg, facts, problems)
     _check_occupation_keys(cfg, facts, problems, notes)
     _check_report_series(cfg, facts, problems)
@@ -812,6 +813,36 @@ def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
         _check_scenario(cfg, facts, i, sc, last_obs, problems, notes)
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
+    return notes
+
+
+#: What a run does without the rows of an optional table named in the configuration.
+_EMPTY_TABLE_EFFECT = {
+    "training_offers": "no trained entrants, so every opening counts as a gap",
+    "workforce_age": "replacement uses gpec's default age pyramid "
+    "(replacement_source = default in openings.csv)",
+    "hiring_intentions": "no comparison with hiring intentions",
+    "skills": "no skill labels",
+    "occupation_skills": "no skill needs, skill gaps or reconversion paths",
+}
+
+
+def _empty_table_notes(data) -> list[str]:
+    """One note per table that was read but has no data rows (a header-only export).
+
+    The run goes on as if the table were absent; the note says so and what it changes.
+    Tables a run cannot do without (territories, occupations, employment) fail validation
+    instead.
+    """
+    notes = []
+    sources = getattr(data, "sources", {}) or {}
+    for name, table in getattr(data, "tables", {}).items():
+        if len(table) or name in ("territories", "occupations", "employment"):
+            continue
+        src = sources.get(name)
+        where = f" ({src})" if src else ""
+        effect = _EMPTY_TABLE_EFFECT.get(name, "the run goes on as without it")
+        notes.append(f"{name}{where}: the table has no data rows: {effect}")
     return notes
 
 

@@ -447,6 +447,9 @@ def run_pipeline(
 
     stage("demand")
     openings, op_paths, open_kw, interval_method = _demand_stage(fc_bottom, model, data, cfg)
+    note = _default_pyramid_note(openings)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
     needs = (
         demand.skill_needs(openings, data.occupation_skills)
         if data.occupation_skills is not None
@@ -611,6 +614,22 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
             f"{_MIN_PATHS} sample paths each within {_PATHS_ROWS:,.0f} series x paths)"
         )
     return openings, op_paths, open_kw, interval_method
+
+
+def _default_pyramid_note(openings: pd.DataFrame) -> str | None:
+    """A note when some series' replacement comes from gpec's default age pyramid (no row of
+    workforce_age for the series, its territory, occupation or their ancestors)."""
+    if not len(openings) or "replacement_source" not in openings.columns:
+        return None
+    cells = openings.drop_duplicates(["territory", "occupation"])
+    n = int(cells["replacement_source"].eq("default").sum())
+    if not n:
+        return None
+    return (
+        f"openings: {n} of {len(cells)} territory x occupation series have no age pyramid in "
+        "workforce_age: their replacement uses gpec's default pyramid (replacement_source = "
+        "default in openings.csv)"
+    )
 
 
 def _supply_stage(data: GpecData, sp):

@@ -9,15 +9,19 @@ age pyramid.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from gpec._schema import TABLES, check_table, format_report
-from gpec.cli import cli, code_hints, default_pyramid_note
+from gpec.cli import cli, code_hints
+from gpec.config import load_config
 from gpec.exceptions import InputFileError
 from gpec.ingest import read_table
+from gpec.pipeline import load_data, run_pipeline
 
 TOML = """
 [run]
@@ -194,18 +198,35 @@ def test_no_note_for_tables_with_rows(tmp_path):
     assert "no data rows" not in res.output
 
 
-def test_default_pyramid_is_said():
-    op = pd.DataFrame(
-        {
-            "territory": ["A", "A", "B", "B"],
-            "occupation": ["X", "X", "X", "X"],
-            "period": [2024, 2025, 2024, 2025],
-            "replacement_source": ["pyramid", "pyramid", "default", "default"],
-        }
-    )
-    note = default_pyramid_note(op)
-    assert note is not None and note.startswith("openings: 1 of 2 territory x occupation series")
-    assert default_pyramid_note(op.assign(replacement_source="pyramid")) is None
+def test_python_users_are_told_of_the_default_pyramid_and_empty_tables(tmp_path):
+    """The notes the command line prints are warnings of run_pipeline, not CLI-only."""
+    config = _study(tmp_path, extra='training_offers = "offers.csv"')
+    (tmp_path / "offers.csv").write_text("offer,title,site,seats\n", encoding="utf-8")
+    cfg = load_config(config)
+    with pytest.warns(UserWarning) as caught:
+        run_pipeline(load_data(cfg), cfg, verbose=0)
+    said = [str(w.message) for w in caught]
+    assert any(
+        m.startswith("openings: 4 of 4 territory x occupation series have no age pyramid")
+        for m in said
+    ), said
+    assert any("training_offers" in m and "the table has no data rows" in m for m in said), said
+
+
+def test_no_pyramid_note_when_every_series_has_its_pyramid(tmp_path):
+    config = _study(tmp_path, extra='workforce_age = "age.csv"')
+    rows = ["territory,occupation,period,age_band,value"]
+    for t in ("01053", "01004"):
+        for o in ("H2913", "J1501"):
+            for band, v in (("15-29", 30), ("30-49", 50), ("50-54", 10), ("55+", 12)):
+                rows.append(f"{t},{o},2021,{band},{v}")
+    (tmp_path / "age.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = load_config(config)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_pipeline(load_data(cfg), cfg, verbose=0)
+    assert set(res.openings["replacement_source"]) != {"default"}
+    assert not [w for w in caught if "no age pyramid" in str(w.message)]
 
 
 def test_run_without_age_pyramid_says_so(tmp_path):
