@@ -899,11 +899,12 @@ def _check_levels(cfg: Config, facts: _DataFacts, problems: list[str]) -> None:
     emp = facts.emp
     if level in levels and emp is not None and "territory" in emp.columns:
         emp_levels = set(emp["territory"].astype(str).map(facts.level_of).dropna())
-        if level not in emp_levels and len(emp):
+        # no known territory at all: validation names the unknown codes (and their hints)
+        if emp_levels and level not in emp_levels:
             problems.append(
                 f"{where}: [run] level = {level!r}: no row of {facts.table('employment')} "
                 f"is at that level; its territories are at the level(s): "
-                f"{_listing(emp_levels) or 'none known'}"
+                f"{_listing(emp_levels)}"
             )
 
 

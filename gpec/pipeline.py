@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from gpec._data import GpecData, meta_to_toml
+from gpec._hints import code_hints
 from gpec._schema import TABLES, format_problem
 from gpec.config import Config, ForecastConfig, SupplyConfig, dump_config
 from gpec.exceptions import ConfigError, ValidationError
@@ -557,6 +558,7 @@ def _validated(
                 f"table {name} ({data.sources.get(name, '')}) has no usable row left, and the "
                 f"run needs it{reason}",
                 rejected,
+                code_hints(rejected, data),
             )
     if not pd.api.types.is_integer_dtype(data.employment["period"]):
         raise ConfigError(

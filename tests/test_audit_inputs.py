@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from gpec._schema import TABLES, check_table, format_report
 from gpec.cli import cli, code_hints
 from gpec.config import load_config
-from gpec.exceptions import InputFileError
+from gpec.exceptions import InputFileError, ValidationError
 from gpec.ingest import read_table
 from gpec.pipeline import load_data, run_pipeline
 
@@ -651,3 +651,22 @@ def test_python_users_get_the_unreadable_age_band_at_validation():
         raise AssertionError("no ValidationError")
     ok = GpecData(terr, occ, employment=emp, workforce_age=age.iloc[:2]).validate()
     assert len(ok.workforce_age) == 2
+
+
+def test_lenient_run_left_without_employment_gives_the_hint(tmp_path):
+    """--lenient drops every employment row (each commune lost its leading zero): the error
+    says why and carries the hint, for Python users as on the command line."""
+    config = _study(tmp_path)
+    emp = tmp_path / "employment.csv"
+    emp.write_text(emp.read_text(encoding="utf-8").replace("\n01", "\n1"), encoding="utf-8")
+    cfg = load_config(config)
+    with pytest.raises(ValidationError, match="employment .* has no usable row left") as exc:
+        run_pipeline(load_data(cfg), cfg, verbose=0, strict=False)
+    assert any("without its leading zero" in h for h in exc.value.hints), exc.value.hints
+    res = _gpec("run", config, "--lenient", "--out", tmp_path / "out")
+    assert res.exit_code != 0
+    assert "hint:" in res.output and "leading zero" in res.output, res.output
+    res = _gpec("validate", config)
+    assert res.exit_code == 1
+    assert "unknown territory (not in table territories) (value '1053')" in res.output
+    assert "without its leading zero" in res.output, res.output
