@@ -16,6 +16,7 @@ gpec.exceptions.ValidationError: openings: missing column(s) ['b']; has ['a']
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,8 @@ def int_periods(s: pd.Series, table: str) -> pd.Series:
         if not freq.startswith(("Y", "A")):
             raise ValidationError(f"table {table!r}: openings need annual periods, got {freq!r}")
         return s.dt.year.astype("int64")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return _date_years(s, table)
     v = pd.to_numeric(s, errors="coerce")
     bad = v.isna() | (v != np.round(v))
     if bad.any():
@@ -94,6 +97,28 @@ def int_periods(s: pd.Series, table: str) -> pd.Series:
             f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
         )
     return v.astype("int64")
+
+
+def _date_years(s: pd.Series, table: str) -> pd.Series:
+    """Dates as years when every one falls on 1 January at midnight (years a spreadsheet turned
+    into dates, as validation reads them); fail on the first other date."""
+    missing = s.isna().to_numpy()
+    if missing.any():
+        row = s.index[np.flatnonzero(missing)[0]]
+        raise ValidationError(f"table {table!r}: missing period (row {row}, column 'period')")
+    jan1 = (s.dt.month.eq(1) & s.dt.day.eq(1) & s.dt.normalize().eq(s)).to_numpy()
+    if not jan1.all():
+        row = s.index[np.flatnonzero(~jan1)[0]]
+        raise ValidationError(
+            f"table {table!r}: period {str(s.loc[row])!r} is a date, not a year (row {row}, "
+            "column 'period'): a year such as 2025 is expected"
+        )
+    warnings.warn(
+        f"{table}: column 'period' holds dates on 1 January; read as years ({s.iloc[0].year}, ...)",
+        UserWarning,
+        stacklevel=3,
+    )
+    return s.dt.year.astype("int64")
 
 
 # ----------------------------------------------------------------------------- age bands

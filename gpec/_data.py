@@ -47,6 +47,18 @@ def _empty_report() -> pd.DataFrame:
     return pd.DataFrame(columns=REJECTION_COLUMNS)
 
 
+def _check_frame(name: str, table: Any) -> None:
+    """Fail unless the table ``name`` is None or a DataFrame, naming what it is instead."""
+    if table is None or isinstance(table, pd.DataFrame):
+        return
+    how = ""
+    if isinstance(table, pd.Series):
+        how = " (series.reset_index() turns a Series indexed by its keys into a table)"
+    elif isinstance(table, (dict, list)):
+        how = " (pd.DataFrame(...) makes one)"
+    raise TypeError(f"{name}: expected a pandas DataFrame, got {type(table).__name__}{how}")
+
+
 class GpecData:
     """Bundle of the canonical gpec tables of one study.
 
@@ -105,6 +117,8 @@ hiring_intentions, training_offers : DataFrame, optional
         self.workforce_age = workforce_age
         self.hiring_intentions = hiring_intentions
         self.training_offers = training_offers
+        for name in self.TABLE_NAMES:
+            _check_frame(name, getattr(self, name))
         self.sources = dict(sources or {})
         self.rejected = rejected if rejected is not None else _empty_report()
         self.meta = dict(meta or {})
@@ -270,6 +284,7 @@ hiring_intentions, training_offers : DataFrame, optional
         clean: dict[str, pd.DataFrame] = {}
         unusable: dict[str, str] = {}  # table -> why it failed as a whole
         for name, table in self.tables.items():
+            _check_frame(name, table)
             spec = TABLES[name]
             table = coerce_table(table, spec)
             rep = check_table(table, spec, self._file(name))

@@ -553,8 +553,8 @@ def _period_token(v) -> tuple[str, object]:
     ('bad', None); ``excel_n`` is the year Excel would show as this date, if any."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
         return "missing", None
-    if isinstance(v, pd.Period):
-        return "period", v
+    if isinstance(v, pd.Period):  # an annual Period is a year; quarters and months stay Periods
+        return ("year", v.year) if v.freqstr[0] in ("Y", "A") else ("period", v)
     if isinstance(v, (bool, np.bool_)):
         return "bad", None
     if isinstance(v, (int, np.integer)):
