@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import gpec
 from gpec import GpecData, ValidationError
 from gpec._checks import int_periods
 
@@ -80,3 +81,56 @@ def test_int_periods_rejects_other_dates_with_row_and_value():
         ValidationError, match=r"'forecast'.*2026-06-30.*not a year.*row 5, column 'period'"
     ):
         int_periods(s, "forecast")
+
+
+# ------------------------------------------------------------------------------ Forecaster
+def _fc():
+    return gpec.Forecaster(models=["naive"], horizon=2, level=(80,), verbose=0)
+
+
+def test_forecaster_reads_french_numbers_and_says_so():
+    emp = _tables()["employment"]
+    emp["value"] *= 10  # 1,000 to 2,550 jobs: every value has a thousands group
+    text = emp.assign(
+        value=emp["value"].map(lambda v: f"{v:,.1f}".replace(",", " ").replace(".", ","))
+    )
+    assert text["value"].iloc[0] == "1 000,0"
+    with pytest.warns(UserWarning, match=r"employment: column 'value' holds numbers written as"):
+        got = _fc().fit(text).predict()
+    pd.testing.assert_frame_equal(got, _fc().fit(emp).predict())
+    # naive: the last value, 2024 -> 10 * (100 + 2 * 11) = 1220 for 01 x H2913
+    first = got[(got["territory"] == "01") & (got["occupation"] == "H2913")]
+    assert first["mean"].tolist() == [1220.0, 1220.0]
+
+
+def test_forecaster_names_the_value_that_is_not_a_number():
+    emp = _tables()["employment"]
+    emp["value"] = emp["value"].astype(object)
+    emp.loc[7, "value"] = "n.d."
+    with pytest.raises(ValueError, match=r"employment: column 'value', row\(s\) 7: .*'n.d.'"):
+        _fc().fit(emp)
+
+
+def test_forecaster_names_a_duplicated_row():
+    emp = _tables()["employment"]
+    emp = pd.concat([emp, emp.iloc[[3]]], ignore_index=True)
+    with pytest.raises(
+        ValueError, match=r"row\(s\) 3, 48: duplicated series x period .*01\|H2913\|2016"
+    ):
+        _fc().fit(emp)
+
+
+def test_forecaster_reads_dates_on_first_of_january_as_years():
+    emp = _tables()["employment"]
+    dated = emp.assign(period=pd.to_datetime(emp["period"].astype(str) + "-01-01"))
+    with pytest.warns(UserWarning, match="dates on 1 January"):
+        got = _fc().fit(dated).predict()
+    pd.testing.assert_frame_equal(got, _fc().fit(emp).predict())
+    assert sorted(got["period"].unique()) == [2025, 2026]
+
+
+def test_forecaster_rejects_other_dates_naming_row_and_value():
+    emp = _tables()["employment"]
+    dated = emp.assign(period=pd.to_datetime(emp["period"].astype(str) + "-12-31"))
+    with pytest.raises(ValueError, match=r"2013-12-31.*not a year.*row 0"):
+        _fc().fit(dated)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from gpec._checks import int_periods
+from gpec._schema import to_number
 
 __all__ = ["PanelMatrix", "to_matrix", "future_periods"]
 
@@ -40,10 +44,14 @@ class PanelMatrix:
     season_length: int
 
 
-def _reject(table: str, rows, column: str, reason: str) -> ValueError:
+def _reject(table: str, rows, column: str, reason: str, values=None) -> ValueError:
     rows = list(rows)
     shown = ", ".join(str(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-    return ValueError(f"{table}: column {column!r}, row(s) {shown}: {reason}")
+    value = ""
+    if values is not None and rows:
+        first = values.loc[rows[0]]
+        value = f" (value {first.item() if isinstance(first, np.generic) else first!r})"
+    return ValueError(f"{table}: column {column!r}, row(s) {shown}: {reason}{value}")
 
 
 def to_matrix(
@@ -99,19 +107,36 @@ def to_matrix(
         bad = df.index[df[c].isna()]
         if len(bad):
             raise _reject(table, bad, c, "missing series identifier")
-    values = pd.to_numeric(df[value_col], errors="coerce")
-    bad = df.index[values.isna() & df[value_col].notna()]
+    raw = df[value_col]
+    values = pd.to_numeric(raw, errors="coerce")
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        # numbers written the French way ("1 234,5", "455,0"), as GpecData.validate reads them
+        french = to_number(raw)
+        read = values.isna() & french.notna()
+        if read.any():
+            first = raw[read].iloc[0]
+            warnings.warn(
+                f"{table}: column {value_col!r} holds numbers written as text; "
+                f"{int(read.sum())} read the French way ({first!r} -> {french[read].iloc[0]:g})",
+                UserWarning,
+                stacklevel=4,
+            )
+            values = values.where(~read, french)
+    bad = df.index[values.isna() & raw.notna()]
     if len(bad):
-        raise _reject(table, bad, value_col, "value is not a number")
+        raise _reject(table, bad, value_col, "value is not a number", raw)
     values = values.to_numpy(dtype=float)
     bad = df.index[values < 0]
     if len(bad):
-        raise _reject(table, bad, value_col, "negative value")
+        raise _reject(table, bad, value_col, "negative value", raw)
     bad = df.index[np.isinf(values)]
     if len(bad):
-        raise _reject(table, bad, value_col, "infinite value")
+        raise _reject(table, bad, value_col, "infinite value", raw)
 
     per = df[period_col]
+    if pd.api.types.is_datetime64_any_dtype(per.dtype):
+        # dates on 1 January are years (as GpecData.validate reads them); others fail
+        per = int_periods(per, table)
     if isinstance(per.dtype, pd.PeriodDtype):
         kind, freq = "period", per.dtype.freq.freqstr
         if per.isna().any():
@@ -124,7 +149,7 @@ def to_matrix(
         bad = df.index[num.isna() | (num.notna() & (num % 1 != 0))]
         if len(bad):
             raise _reject(
-                table, bad, period_col, "period must be an integer year or a pandas Period"
+                table, bad, period_col, "period must be an integer year or a pandas Period", per
             )
         ordinals = num.to_numpy().astype(np.int64)
 
@@ -141,7 +166,8 @@ def to_matrix(
     flat = row.astype(np.int64) * T + col
     dup = pd.Series(flat).duplicated(keep=False).to_numpy()
     if dup.any():
-        raise _reject(table, df.index[dup], period_col, "duplicated series x period")
+        cells = df[[*id_cols, period_col]].astype(str).agg("|".join, axis=1)
+        raise _reject(table, df.index[dup], period_col, "duplicated series x period", cells)
     Y = np.full((len(codes_df), T), np.nan)
     Y.ravel()[flat] = values
     if kind == "period":
