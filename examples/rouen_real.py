@@ -61,6 +61,23 @@ CONFIG = {
 }  # fmt: skip
 
 
+def _readable(info: dict) -> dict:
+    """The estimate's diagnostics for a report: numbers rounded, lists and dicts as text."""
+    out = {}
+    for k, v in info.items():
+        if k in ("assumptions", "unreachable_rows", "unreachable_cols"):  # indices: see
+            continue  # "unallocated" for the sectors without seed
+        if isinstance(v, float):
+            v = round(v, 4)
+        elif isinstance(v, dict):
+            v = ", ".join(f"{a} {b:,.0f}" if isinstance(b, float) else f"{a} {b}"
+                          for a, b in v.items()) or "none"  # fmt: skip
+        elif isinstance(v, list | tuple):
+            v = ", ".join(str(x) for x in v) or "none"
+        out[k] = v
+    return out
+
+
 def _say(t0: float, text: str) -> None:
     print(f"[{time.time() - t0:5.1f} s] {text}", flush=True)
 
@@ -136,6 +153,40 @@ def reconversion_paths(res, profiles, mobility, data: GpecData) -> pd.DataFrame:
 #: FAP87 outside URSSAF's scope (agriculture; civil service, army, police; politics and
 #: clergy): left out of the occupation margin, not forced into private sectors.
 OUT_OF_SCOPE = ("A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "X0Z")
+
+
+def salaried_share(real: Path) -> pd.Series:
+    """Share of salaried jobs in all jobs by FAP87, France 2017-2019 (DARES).
+
+    Salaried jobs without apprentices (``effectifsalarie_hors_app_3niv.csv``, 2017-2019)
+    over all jobs (``effectifs_3niv.csv``, year 2018: the mean of 2017-2019), both in
+    thousands. Low where the self-employed or household employers dominate: bakers and
+    butchers (S3Z) 0.27, household employees (T6Z) 0.17, hairdressers (T0Z) 0.43.
+    """
+    sal = read_table(real / DARES / "effectifsalarie_hors_app_3niv.csv")
+    sal = pd.to_numeric(sal.set_index("Fap")["sumeffsal"], errors="coerce")
+    allj = read_table(real / DARES / "effectifs_3niv.csv")
+    allj = allj[allj["Annee"].astype(str).str.strip() == "2018"].iloc[0].drop("Annee")
+    allj = pd.to_numeric(allj, errors="coerce")
+    codes = [c for c in allj.index if len(c) == 3 and c in sal.index]
+    return (sal[codes] / allj[codes]).clip(upper=1.0).rename("salaried_share")
+
+
+def occupation_margin(real: Path) -> pd.DataFrame:
+    """The occupation margin of the sector -> FAP87 fit: salaried jobs of Normandie by FAP87.
+
+    The census counts every job at its place of work (self-employed and household employees
+    included) while URSSAF counts the salaried jobs of establishments: each FAP87's census
+    employment is multiplied by its national salaried share (:func:`salaried_share`); the
+    FAP87 outside URSSAF's scope are left out.
+    """
+    margin = region_margin(real)
+    margin = margin[~margin["occupation"].isin(OUT_OF_SCOPE)].reset_index(drop=True)
+    share = salaried_share(real)
+    missing = sorted(set(margin["occupation"]) - set(share.index))
+    if missing:  # pragma: no cover - every FAP87 of the census is in the DARES tables
+        raise SystemExit(f"no salaried share for FAP87 {missing}")
+    return margin.assign(value=margin["value"] * margin["occupation"].map(share))
 
 
 def fap87_skills(real: Path, fap_codes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
@@ -320,9 +371,30 @@ def bmo_check(real: Path, openings: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return out.reset_index().rename(columns={"index": "occupation"}), summary
 
 
-def training_offers(real: Path) -> GpecData | None:
+def zone_job_share(real: Path) -> float:
+    """Share of Seine-Maritime's jobs (INSEE comparateur, jobs at place of work 2018) in the
+    communes of the URSSAF extract (the zone d'emploi's part in the département)."""
+    import zipfile
+
+    communes = pd.read_csv(real / URSSAF, sep=";", dtype=str, encoding="utf-8-sig",
+                           usecols=["Code commune"])["Code commune"]  # fmt: skip
+    with zipfile.ZipFile(real / "insee-cog" / "base_cc_comparateur_csv.zip") as z:
+        with z.open("base_cc_comparateur.CSV") as fh:
+            cc = pd.read_csv(fh, sep=";", dtype=str, usecols=["CODGEO", "P18_EMPLT"])
+    cc = cc[cc["CODGEO"].str.startswith("76")]
+    jobs = pd.to_numeric(cc["P18_EMPLT"].str.replace(",", "."), errors="coerce").fillna(0.0)
+    return float(jobs[cc["CODGEO"].isin(set(communes))].sum() / jobs.sum())
+
+
+def training_offers(real: Path, zone_share: float | None = None) -> GpecData | None:
     """Vocational (Affelnet 2022) and BTS (Parcoursup 2024) seats of Seine-Maritime, with their
-    ROME codes from Certif Info; None when the readers are not available."""
+    ROME codes from Certif Info; None when the readers are not available.
+
+    The openings of the run cover the zone only, about half of the département's jobs, and the
+    files do not say where each school is: each offer's seats are its seats times the zone's
+    share of the département's jobs (``zone_share``, default :func:`zone_job_share`); the
+    school's own seats stay in ``meta["seats_departement"]``.
+    """
     try:
         from gpec.ingest import read_training_capacity
     except ImportError:  # pragma: no cover
@@ -342,6 +414,10 @@ def training_offers(real: Path) -> GpecData | None:
     }  # fmt: skip
     offers = offers[offers["departement"] == "76"].copy()
     offers["site"] = "76"  # schools placed at their département (no UAI -> commune file here)
+    share = zone_job_share(real) if zone_share is None else float(zone_share)
+    meta["seats_departement"] = float(offers["seats"].sum())
+    meta["zone_share"] = share
+    offers["seats"] = offers["seats"] * share
     # the offers' ROME codes (Certif Info, "code" or "code:weight") -> FAP87 of this run
     cw = rome_to_fap87(real)
     ref = read_table(real / "rome4-v460" / "unix_referentiel_code_rome_v460_utf8.csv")
@@ -391,17 +467,18 @@ def main(argv=None) -> None:
     )
     seed = staffing_seed(naf_links(real), rome_to_fap87(real), division_to_sector=na88_to_38)
     margin_all = region_margin(real)
-    margin = margin_all[~margin_all["occupation"].isin(OUT_OF_SCOPE)]
+    margin = occupation_margin(real)
     est, structure, info = sector_to_occupation(sec.employment, seed, margin, period=BASE_YEAR)
     dep_tab, dis, dis_region = departement_check(real, est, margin_all)
+    unallocated = ", ".join(f"{k} {v:,.0f} jobs" for k, v in info["unallocated"].items())
     fit_note = (
         f"IPF {info['iterations']} iterations, converged: {info['converged']}; sector totals kept "
         f"exactly, largest relative miss of a FAP87 margin {info['col_error_after_row_scaling']:.0%}"
         f" (the seed's zeros make the two margins incompatible); jobs of sectors without seed "
-        f"left out: {info['unallocated']}"
+        f"left out: {unallocated or 'none'}"
     )
     _say(t0, f"sector -> FAP87: {fit_note}; dissimilarity with the département {dis:.3f} "
-             f"(région structure alone: {dis_region:.3f})")  # fmt: skip
+             f"(census structure of the région, all jobs: {dis_region:.3f})")  # fmt: skip
 
     # ---- 3. gpec run by sector
     pyramids = fap87_pyramids(real)
@@ -421,13 +498,21 @@ def main(argv=None) -> None:
         **{f"sector_to_fap.{k}": v for k, v in ASSUMPTIONS.items()},
         "sector_to_fap.seed_source": "ROME 4.0 v460 arborescence secteur NAF, ROME v3 parent, "
         "DARES fap225_rome.csv",
-        "sector_to_fap.margin_source": "DARES input_carte1.csv, census employment by FAP87, "
-        "région 28 Normandie, without FAP outside URSSAF's scope " + ", ".join(OUT_OF_SCOPE),
+        "sector_to_fap.margin": "the occupation margin (salaried jobs of a wider area, "
+        "public employment included) is taken as the structure of the panel's jobs, rescaled "
+        "to the panel's total",
+        "sector_to_fap.margin_source": "DARES input_carte1.csv, census employment by FAP87 "
+        "(all jobs), région 28 Normandie, times the national share of salaried jobs of each "
+        "FAP87 (DARES effectifsalarie_hors_app_3niv.csv over effectifs_3niv.csv 2018, "
+        "apprentices not counted as salaried there), without FAP outside URSSAF's scope "
+        + ", ".join(OUT_OF_SCOPE),
         "sector_to_fap.fit_year": BASE_YEAR,
         "sector_to_fap.fit": fit_note,
         "sector_to_fap.check": f"dissimilarity index of the estimated FAP87 structure with "
-        f"DARES 2019 Seine-Maritime (FAP it publishes): {dis:.3f}; with the région structure "
-        f"alone: {dis_region:.3f}",
+        f"DARES 2019 Seine-Maritime salaried jobs (FAP it publishes): {dis:.3f}; with the "
+        f"census structure of the région (all jobs): {dis_region:.3f}. The zone's FAP87 totals "
+        "follow the margin wherever the fit converges (IPF): this check tests the margin, the "
+        "sector information only shares the jobs between EPCI",
     }
     data_sec = GpecData(
         territories=sec.territories,
@@ -495,7 +580,7 @@ def main(argv=None) -> None:
         occupation_skills=profiles,
         training_offers=None if offers is None else offers.training_offers,
         extra={"mobility": mobility},
-        meta={"estimate": {k: v for k, v in info.items() if k != "assumptions"}},
+        meta={"estimate": _readable(info)},
     )
     cfg_fap = {**CONFIG, "supply": {"text_matching": True}}
     res_fap = run_pipeline(data_fap, cfg_fap, strict=False)
@@ -509,6 +594,13 @@ def main(argv=None) -> None:
         "mapped by code / text / not at all in mapping_quality.csv and the report"
         if offers is not None
         else "no training seats (readers not available)",
+        "training_seats_zone_share": f"the openings cover the zone only: each school's seats "
+        f"count for the zone's share of Seine-Maritime's jobs ({offers.meta['zone_share']:.1%},"
+        f" INSEE comparateur 2018, jobs at place of work), {offers.meta['seats_departement']:,.0f}"
+        f" seats of the département -> {offers.training_offers['seats'].sum():,.0f} for the zone"
+        " (the files do not say where each school is)"
+        if offers is not None
+        else "none",
         "training_seats_eure": eure_note,
         "skills": skill_note,
         "reconversion_paths": f"{mobility_note} ({n_paths} paths without that minimum, "
@@ -555,7 +647,8 @@ def main(argv=None) -> None:
     print("\nOpenings 2023-2030 by sector (largest 8):")
     print(by_sector.sort_values(ascending=False).head(8).round(0).to_string())
     print(f"\nFAP87 structure vs DARES 2019 Seine-Maritime: dissimilarity {dis:.3f} "
-          f"(région structure alone {dis_region:.3f}); largest differences (points):")  # fmt: skip
+          f"(census structure of the région, all jobs: {dis_region:.3f}); largest differences "
+          "(points):")  # fmt: skip
     print(dep_tab.head(6)[["occupation", "estimate_share", "published_share", "difference"]]
           .round(3).to_string(index=False))  # fmt: skip
     print(f"\nCommune -> EPCI: URSSAF file and COG 2026 agree for {int(geo['same'].sum())} of "
@@ -589,7 +682,10 @@ def main(argv=None) -> None:
             )
     if offers is not None:
         q = res_fap.mapping_quality
-        print(f"\nTraining offers of Seine-Maritime: {len(offers.training_offers)}; mapping:")
+        m = offers.meta
+        print(f"\nTraining offers of Seine-Maritime: {len(offers.training_offers)}, "
+              f"{m['seats_departement']:,.0f} seats, counted for the zone's share of the "
+              f"département's jobs ({m['zone_share']:.1%}); mapping (seats of the zone):")  # fmt: skip
         print(q.to_string(index=False) if len(q) else "  (none)")
     _say(t0, f"done: {out}")
 

@@ -1,0 +1,92 @@
+"""Plausibility of the real-territory study (examples/rouen_real.py) against independent figures.
+
+The oracles are published figures read here with plain pandas, not gpec's own estimates: the
+DARES 2019 salaried employment of Seine-Maritime by FAP87 (tension indicators) and the INSEE
+comparateur's jobs at place of work (2018) of the communes of the URSSAF extract.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gpec.demand.sector_to_occupation import sector_to_occupation, staffing_seed
+
+SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "rouen_real.py"
+
+
+def _example():
+    spec = importlib.util.spec_from_file_location("rouen_real_plausibility", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _departement_76_fap87(real: Path) -> pd.Series:
+    """DARES 2019 'Emploi moyen' of Seine-Maritime by FAP87 (salaried jobs), read by hand."""
+    t = pd.read_csv(real / "dares-portrait-stat-metiers" / "tensions" / "tensions.csv", dtype=str)
+    t.columns = [c.strip() for c in t.columns]
+    d = t[(t["dep"] == "76") & (t["niveau_fap"] == "fap 87")]
+    return d.set_index("fap")["Emploi moyen"].astype(float)
+
+
+def test_zone_estimate_by_fap87_never_exceeds_the_whole_departement(real_data):
+    """The zone (76 part) holds about half of Seine-Maritime's jobs: its estimated private
+    salaried jobs of a FAP87 cannot exceed the salaried jobs DARES publishes for the whole
+    département. A margin counting all jobs (self-employed bakers, butchers, shopkeepers,
+    household employees...) pushed S3Z to 1,437 and T6Z to 1,107 jobs in the zone against
+    600 each in the département."""
+    mod = _example()
+    from gpec.ingest import read_urssaf
+
+    sec = read_urssaf(real_data / mod.URSSAF, sector_level="na38", territory_level="epci")
+    sectors = sec.extra["sectors"]
+    na88 = sectors[sectors["level"] == "na88"].rename(columns={"sector": "source",
+                                                               "parent": "target"})  # fmt: skip
+    seed = staffing_seed(mod.naf_links(real_data), mod.rome_to_fap87(real_data),
+                         division_to_sector=na88)  # fmt: skip
+    margin = mod.occupation_margin(real_data)
+    est, _, _ = sector_to_occupation(sec.employment, seed, margin, period=2019)
+    zone = est[est["period"] == 2019].groupby("occupation")["value"].sum()
+    dep = _departement_76_fap87(real_data)
+    both = pd.concat({"zone": zone, "departement": dep}, axis=1).dropna()
+    assert len(both) > 60
+    over = both[both["zone"] > both["departement"]]
+    assert over.empty, f"zone above the whole département:\n{over.round(0)}"
+
+
+def _zone_job_share_by_hand(real: Path, communes: set[str]) -> float:
+    with zipfile.ZipFile(real / "insee-cog" / "base_cc_comparateur_csv.zip") as z:
+        with z.open("base_cc_comparateur.CSV") as fh:
+            cc = pd.read_csv(fh, sep=";", dtype=str, usecols=["CODGEO", "P18_EMPLT"])
+    cc["jobs"] = pd.to_numeric(cc["P18_EMPLT"].str.replace(",", "."), errors="coerce")
+    dep = cc[cc["CODGEO"].str.startswith("76")]
+    return float(dep.loc[dep["CODGEO"].isin(communes), "jobs"].sum() / dep["jobs"].sum())
+
+
+def test_zone_training_supply_is_its_share_of_the_departement_seats(real_data):
+    """The run's openings cover the zone (76 part) only, about half of Seine-Maritime's jobs:
+    matching them with the seats of every school of the département doubled the zone's
+    supply. The seats used for the zone are the département's seats times the zone's share of
+    the département's jobs (INSEE comparateur 2018)."""
+    mod = _example()
+    urssaf = pd.read_csv(real_data / mod.URSSAF, sep=";", dtype=str, encoding="utf-8-sig",
+                         usecols=["Code commune"])  # fmt: skip
+    share = _zone_job_share_by_hand(real_data, set(urssaf["Code commune"]))
+    assert 0.4 < share < 0.6  # Rouen's part of Seine-Maritime's 495,000 jobs
+    from gpec.ingest import read_training_capacity
+
+    tc = real_data / "training-capacity"
+    dep = read_training_capacity(
+        [tc / "attractivite_capacite_2022.csv", tc / "BTS_attractivite_capacite_2024.csv"]
+    ).training_offers
+    dep_seats = float(dep.loc[dep["departement"] == "76", "seats"].sum())
+    offers = mod.training_offers(real_data)
+    assert offers is not None
+    used = float(offers.training_offers["seats"].sum())
+    assert used == pytest.approx(share * dep_seats, rel=1e-6)
