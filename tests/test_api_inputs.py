@@ -134,3 +134,83 @@ def test_forecaster_rejects_other_dates_naming_row_and_value():
     dated = emp.assign(period=pd.to_datetime(emp["period"].astype(str) + "-12-31"))
     with pytest.raises(ValueError, match=r"2013-12-31.*not a year.*row 0"):
         _fc().fit(dated)
+
+
+# -------------------------------------------------------------------------------- allocate
+# Hand-computed: 10 openings in A and 5 in B (2030), one offer of 12 entrants at site A whose
+# catchment is A (0 km) and B (30 km): A gets 10, B the 2 left, the gap is 0 in A and 3 in B.
+def _alloc_inputs():
+    op = pd.DataFrame(
+        {
+            "territory": ["01", "02"],
+            "occupation": ["X", "X"],
+            "period": [2030, 2030],
+            "openings": [10.0, 5.0],
+        }
+    )
+    en = pd.DataFrame(
+        {"offer": ["o1"], "site": ["01"], "occupation": ["X"], "share": [1.0], "entrants": [12.0]}
+    )
+    ca = pd.DataFrame({"site": ["01", "01"], "territory": ["01", "02"], "distance_km": [0.0, 30.0]})
+    return op, en, ca
+
+
+def test_allocate_hand_computed():
+    gaps = gpec.allocate(*_alloc_inputs()).gaps
+    assert gaps["entrants_allocated"].tolist() == [10.0, 2.0]
+    assert gaps["gap"].tolist() == [0.0, 3.0]
+
+
+def test_allocate_fails_on_an_entrants_row_given_twice():
+    op, en, ca = _alloc_inputs()
+    twice = pd.concat([en, en], ignore_index=True)  # 24 entrants would fill every opening
+    with pytest.raises(ValidationError, match=r"entrants: row 1, column 'share'.*offer 'o1'"):
+        gpec.allocate(op, twice, ca)
+
+
+def test_allocate_warns_when_codes_lost_their_leading_zero():
+    op, en, ca = _alloc_inputs()
+    lost = op.assign(territory=op["territory"].astype(int))  # 1 and 2, not '01' and '02'
+    with pytest.warns(UserWarning, match=r"openings: territory '1'.* is '01' of the catchment"):
+        gaps = gpec.allocate(lost, en, ca).gaps
+    assert gaps["entrants_allocated"].tolist() == [0.0, 0.0]  # what the codes say, but said
+
+
+def test_allocate_warns_on_sites_missing_from_the_catchment():
+    op, en, ca = _alloc_inputs()
+    with pytest.warns(UserWarning, match=r"entrants: site\(s\) '1' .*not in the catchment"):
+        gpec.allocate(op, en.assign(site=1), ca)
+
+
+def test_allocate_fails_on_a_distance_that_is_not_a_number():
+    op, en, ca = _alloc_inputs()
+    ca["distance_km"] = ca["distance_km"].astype(object)
+    ca.loc[1, "distance_km"] = "30 km"
+    with pytest.raises(ValidationError, match=r"catchment: row 1, column 'distance_km'.*'30 km'"):
+        gpec.allocate(op, en, ca)
+
+
+def test_allocate_reads_a_french_distance():
+    op, en, ca = _alloc_inputs()
+    near = ca.assign(distance_km=["0", "12,5"])
+    flows = gpec.allocate(op, en, near).flows
+    assert sorted(flows["distance_km"].tolist()) == [0.0, 12.5]
+
+
+def test_allocate_fails_on_employment_that_is_not_a_number():
+    op, en, ca = _alloc_inputs()
+    emp = pd.DataFrame(
+        {"territory": ["01", "02"], "occupation": "X", "period": 2030, "value": ["12", "n.d."]}
+    )
+    with pytest.raises(ValidationError, match=r"employment: row 1, column 'value'.*'n.d.'"):
+        gpec.allocate(op, en, ca, employment=emp)
+
+
+def test_allocate_reads_french_employment_for_the_small_flag():
+    op, en, ca = _alloc_inputs()
+    emp = pd.DataFrame(
+        {"territory": ["01", "02"], "occupation": "X", "period": 2030, "value": ["12,5", "1 200"]}
+    )
+    gaps = gpec.allocate(op, en, ca, employment=emp).gaps
+    assert gaps["flag_small"].tolist() == [True, False]
+    assert gaps["employment"].tolist() == [12.5, 1200.0]

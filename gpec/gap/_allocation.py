@@ -17,6 +17,7 @@ it has a single supply or a single demand node (fill nearest first, which is exa
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,8 @@ from scipy.optimize import linprog
 
 from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
 from gpec._defaults import DEFAULTS
-from gpec.gap._bounds import cumulative_gap_columns, path_gap_bounds
+from gpec._schema import to_number
+from gpec.gap._bounds import PLAN_TOTAL_COLUMNS, cumulative_gap_columns, path_gap_bounds
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
 
@@ -322,10 +324,12 @@ class Allocation:
         arc: offers whose site reaches no opening of their occupation, openings no offer
         reaches), blocks, LPs solved, closed-form blocks, duality gap, seconds.
     totals : DataFrame or None
-        With openings paths: per period, the bounds of the net openings and of the gap summed
-        over every cell and over the years from the first (the plan period): period,
-        plan_period, net_openings_lower, net_openings_upper, gap_lower, gap_upper, level —
-        quantiles of those very sums over the paths. None without paths.
+        With openings paths: per period, the net openings and the gap summed over every cell
+        and over the years from the first (the plan period): period, plan_period,
+        net_openings (central: sum of the cells' ``openings_cum``), net_openings_median,
+        net_openings_lower, net_openings_upper, gap (sum of ``gap_cum``), gap_median,
+        gap_lower, gap_upper, level — medians and quantiles of those very sums over the
+        paths, the bounds widened to contain the central figure. None without paths.
     """
 
     gaps: pd.DataFrame
@@ -356,6 +360,18 @@ class Allocation:
 def _code_index(columns: list[pd.Series]) -> pd.Index:
     """Sorted index of the distinct codes of several columns (hash first, then sort the few)."""
     return pd.Index(pd.unique(pd.concat(columns, ignore_index=True))).sort_values()
+
+
+def _text_numbers(df: pd.DataFrame, table: str, column: str) -> np.ndarray:
+    """The column as floats, numbers written the French way read ("12,5", "1 200"); missing
+    values stay NaN; fail on a value that is not a number, naming row, column and value."""
+    raw = df[column]
+    values = to_number(raw).to_numpy(dtype=float)
+    present = raw.notna().to_numpy()
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        present = present & raw.astype("string").str.strip().fillna("").ne("").to_numpy()
+    fail_rows(table, df, present & np.isnan(values), column, "not a number")
+    return values
 
 
 def _prepare_openings(openings, employment, small_threshold):
@@ -389,11 +405,11 @@ def _prepare_openings(openings, employment, small_threshold):
         emp = employment[key].copy()
         emp["territory"] = as_codes(emp["territory"])
         emp["occupation"] = as_codes(emp["occupation"])
-        emp["employment"] = pd.to_numeric(employment["value"], errors="coerce")
+        emp["employment"] = _text_numbers(employment, "employment", "value")
         check_unique(emp, "employment", key)
         op = op.reset_index(drop=True).merge(emp, on=key, how="left")
     elif "employment" in openings.columns:
-        op["employment"] = pd.to_numeric(openings["employment"], errors="coerce").to_numpy()
+        op["employment"] = _text_numbers(openings, "openings", "employment")
     if small_threshold is not None and "employment" in op.columns:
         emp_known = op["employment"].notna().to_numpy()
         small = op["employment"].to_numpy(dtype=float) < small_threshold
@@ -440,6 +456,8 @@ def _prepare_entrants(entrants):
         bad_hi = en["entrants_high"].to_numpy() < x - tol
         fail_rows("entrants", entrants, bad_lo, "entrants_low", "low value above entrants")
         fail_rows("entrants", entrants, bad_hi, "entrants_high", "high value below entrants")
+    if "share" in entrants.columns:
+        _check_shares(entrants, en, has_period)
     mapped = en["occupation"].notna().to_numpy()
     fail_rows("entrants", en, mapped & en["site"].isna().to_numpy(), "site", "missing site")
     key = ["offer", "site", "occupation"] + (["period"] if has_period else [])
@@ -455,6 +473,65 @@ def _prepare_entrants(entrants):
     return sup, unmapped, has_period
 
 
+def _check_shares(entrants: pd.DataFrame, en: pd.DataFrame, has_period: bool) -> None:
+    """Fail when the shares of an offer's seats sum above 1: a row given twice (a table
+    concatenated with itself) would otherwise count its entrants twice."""
+    share = to_number(entrants["share"]).fillna(0.0).to_numpy(dtype=float)
+    key = ["offer"] + (["period"] if has_period else [])
+    total = pd.Series(share, index=en.index).groupby([en[k] for k in key], dropna=False)
+    sums = total.transform("sum").to_numpy(dtype=float)
+    later = en.duplicated(key, keep="first").to_numpy()
+    bad = (sums > 1.0 + 1e-6) & later
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        fail_rows(
+            "entrants",
+            entrants,
+            bad,
+            "share",
+            f"the shares of offer {en['offer'].iloc[pos]!r} sum to {sums[pos]:g}, above 1 "
+            "(a row given twice?)",
+        )
+
+
+def _code_warnings(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame) -> None:
+    """Warn about codes that cannot meet: entrants at sites the catchment does not list, and
+    codes that are the catchment's codes without their leading zeros (``1`` for ``"01"``, as
+    a spreadsheet or an integer column writes them)."""
+
+    def zero_hints(values, known, what: str) -> str:
+        known = {str(k) for k in known}
+        lookup = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+        pairs = [
+            (v, lookup[str(v).lstrip("0")])
+            for v in dict.fromkeys(values)
+            if v not in known and str(v).isdigit() and str(v).lstrip("0") in lookup
+        ]
+        if not pairs:
+            return ""
+        shown = ", ".join(f"{v!r} is {k!r} of the catchment" for v, k in pairs[:3])
+        more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+        return (
+            f"{what} {shown}{more}, but for the leading zero(s): codes are text; "
+            "read the file with dtype=str or gpec.read_table"
+        )
+
+    hint = zero_hints(op["territory"], ca["territory"], "openings: territory")
+    if hint:
+        warnings.warn(hint, UserWarning, stacklevel=4)
+    sites = sup["site"].dropna()
+    away = list(dict.fromkeys(sites[~sites.isin(set(ca["site"]))]))
+    if away:
+        shown = ", ".join(repr(s) for s in away[:5]) + (", ..." if len(away) > 5 else "")
+        hint = zero_hints(away, ca["site"], "; site")
+        warnings.warn(
+            f"entrants: site(s) {shown} of {int(sites.isin(away).sum())} offer x occupation "
+            f"row(s) not in the catchment: their entrants reach no opening (surplus){hint}",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _prepare_catchment(catchment):
     require_columns(catchment, "catchment", ["site", "territory"])
     ca = pd.DataFrame(
@@ -465,7 +542,7 @@ def _prepare_catchment(catchment):
         fail_rows("catchment", ca, ca[col].isna().to_numpy(), col, "missing code")
     check_unique(ca, "catchment", ["site", "territory"])
     if "distance_km" in catchment.columns:
-        d = pd.to_numeric(catchment["distance_km"], errors="coerce").to_numpy(dtype=float)
+        d = _text_numbers(catchment, "catchment", "distance_km")
         fail_rows("catchment", catchment, d < 0, "distance_km", "negative distance")
         # arcs without a distance (e.g. same-parent catchments without centroids) are all
         # equally near: cost 0
@@ -553,7 +630,9 @@ def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> 
     cumulative openings bound implies (sum of max(0, x) >= max(0, sum of x)). Edits ``gaps``;
     returns the plan-period totals (see :func:`_plan_totals`).
     """
-    pb = path_gap_bounds(gaps, alloc_lo, alloc_hi, openings_paths)
+    pb = path_gap_bounds(
+        gaps, alloc_lo, alloc_hi, openings_paths, alloc=gaps["entrants_allocated"].to_numpy()
+    )
     has = ~np.isnan(pb["gap_cum_upper"])
     mid = gaps["gap_cum"].to_numpy(dtype=float)
     if "openings_cum_lower" in openings.columns:
@@ -567,35 +646,42 @@ def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> 
 
 
 def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
-    """Bounds of the openings and of the gap summed over every cell and over the plan period.
+    """The openings and the gap summed over every cell and over the plan period: central
+    figures, the paths' medians and bounds.
 
     The paths' totals (quantiles of the sums) plus, for cells without a path, their own
-    cumulative bounds (added as if they moved with the rest); the central totals (sums of
-    ``openings_cum`` and ``gap_cum``) are kept inside the bounds.
+    cumulative bounds (added as if they moved with the rest) and central figures (added to the
+    medians); the central totals (sums of ``openings_cum`` and ``gap_cum``) are kept inside the
+    bounds.
     """
     t = totals.set_index("period")
     per = gaps["period"].to_numpy()
+    gap_cum = gaps["gap_cum"].to_numpy(dtype=float)
     rest = pd.DataFrame(
         {
             "period": per[~has],
+            "gap_median": gap_cum[~has],
             "gap_lower": gaps["gap_cum_lower"].to_numpy(dtype=float)[~has],
             "gap_upper": gaps["gap_cum_upper"].to_numpy(dtype=float)[~has],
         }
     )
+    central = pd.DataFrame({"period": per, "gap": gap_cum})
     if "openings_cum_lower" in openings.columns:
+        rest["net_openings_median"] = _by_cell(openings, op, "openings_cum")[~has]
         rest["net_openings_lower"] = _by_cell(openings, op, "openings_cum_lower")[~has]
         rest["net_openings_upper"] = _by_cell(openings, op, "openings_cum_upper")[~has]
+    if "openings_cum" in openings.columns:
+        central["net_openings"] = _by_cell(openings, op, "openings_cum")
     add = rest.groupby("period").sum(min_count=1).reindex(t.index).fillna(0.0)
     for col in add.columns:
         t[col] = t[col] + add[col]
-    central = pd.DataFrame({"period": per, "gap": gaps["gap_cum"].to_numpy(dtype=float)})
-    if "openings_cum" in openings.columns:
-        central["net_openings"] = _by_cell(openings, op, "openings_cum")
     mid = central.groupby("period").sum().reindex(t.index)
     for col in mid.columns:
+        t[col] = mid[col]
         t[f"{col}_lower"] = np.fmin(t[f"{col}_lower"], mid[col])
         t[f"{col}_upper"] = np.fmax(t[f"{col}_upper"], mid[col])
-    return t.reset_index()[totals.columns]
+    out = t.reset_index()
+    return out[[c for c in PLAN_TOTAL_COLUMNS if c in out.columns]]
 
 
 def _gap_table(op, openings, cap, gap, alloc_lo, alloc_hi, interval, openings_paths):
@@ -777,6 +863,7 @@ def allocate(
     op = _prepare_openings(openings, employment, small_threshold)
     sup, unmapped, has_period = _prepare_entrants(entrants)
     ca = _prepare_catchment(catchment)
+    _code_warnings(op, sup, ca)
     periods, sup, unmapped = _align_periods(op, sup, unmapped, has_period)
     arc_sup, arc_dem, arc_dist, arc_block = _build_arcs(op, sup, ca, periods)
     t_build = time.perf_counter() - t0
