@@ -214,3 +214,42 @@ def test_allocate_reads_french_employment_for_the_small_flag():
     gaps = gpec.allocate(op, en, ca, employment=emp).gaps
     assert gaps["flag_small"].tolist() == [True, False]
     assert gaps["employment"].tolist() == [12.5, 1200.0]
+
+
+# -------------------------------------------------------------------------------- entrants
+def _offers() -> pd.DataFrame:
+    # rows as a file numbers them (header = row 1), as gpec.read_table sets the index
+    return pd.DataFrame(
+        {
+            "offer": ["F1", "F2"],
+            "title": ["CAP soudure", "DEAS aide-soignant"],
+            "site": ["01", "02"],
+            "seats": [12.0, 20.0],
+            "rome": ["H2913", "J1501"],
+            "completion_rate": [0.8, 0.9],
+            "placement_rate": [0.5, 0.6],
+        },
+        index=[2, 3],
+    )
+
+
+def test_entrants_read_french_rates_like_french_seats():
+    occ = _tables()["occupations"]
+    french = _offers().assign(completion_rate=["0,8", "0,9"], seats=["12", "1 200"])
+    got = gpec.entrants(french, occ).set_index("offer")["entrants"]
+    # seats x completion x placement, by hand
+    assert got.to_dict() == pytest.approx({"F1": 12 * 0.8 * 0.5, "F2": 1200 * 0.9 * 0.6})
+
+
+def test_entrants_name_the_file_row_and_the_value_of_a_bad_rate():
+    occ = _tables()["occupations"]
+    pct = _offers().assign(placement_rate=[50, 60])
+    with pytest.raises(ValueError, match=r"row 2, column 'placement_rate': 50 is not a rate") as e:
+        gpec.entrants(pct, occ)
+    assert "0.5 for 50 %" in str(e.value)
+    assert "np.int64" not in str(e.value)
+
+
+def test_entrants_name_a_series_given_for_the_offers():
+    with pytest.raises(TypeError, match="training_offers: expected a pandas DataFrame, got Series"):
+        gpec.entrants(_offers()["seats"], _tables()["occupations"])

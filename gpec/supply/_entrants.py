@@ -102,21 +102,32 @@ def _parse_codes(value) -> list[tuple[str, float]]:
     return out
 
 
+def _plain(value):
+    """A cell for a message: ``50``, not ``np.int64(50)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _rate(
-    offers: pd.DataFrame, col: str, default: float, name: str
+    offers: pd.DataFrame, col: str, default: float, name: str, rows: pd.Index | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The rates of ``col`` (French decimal commas read), the default where missing, and
+    where the default was taken; ``rows`` are the row numbers named in messages."""
     if not 0 <= default <= 1:
         raise ValueError(f"{name} must be in [0, 1], got {default}")
     if col not in offers.columns:
         return np.full(len(offers), float(default)), np.ones(len(offers), dtype=bool)
-    raw = pd.to_numeric(offers[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    raw = to_number(offers[col]).to_numpy(dtype=float, na_value=np.nan)  # "0,8" too
     given = offers[col].map(lambda v: not _is_missing(v)).to_numpy(dtype=bool)
     bad = given & (np.isnan(raw) | (raw < 0) | (raw > 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        row = (offers.index if rows is None else rows)[i]
+        hint = ""
+        if 1 < raw[i] <= 100:
+            hint = f" (a percentage? a rate is written as a fraction: {raw[i] / 100:g} for {raw[i]:g} %)"
         raise ValueError(
-            f"training_offers: row {offers.index[i]}, column {col!r}: "
-            f"{offers[col].iloc[i]!r} is not a rate in [0, 1]"
+            f"training_offers: row {row}, column {col!r}: "
+            f"{_plain(offers[col].iloc[i])!r} is not a rate in [0, 1]{hint}"
         )
     missing = np.isnan(raw)
     return np.where(missing, float(default), raw), missing
@@ -166,6 +177,10 @@ def _normalize(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def _offer_ids(offers: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """The offers table with a plain index, and its stripped offer ids (present and unique)."""
+    if not isinstance(offers, pd.DataFrame):
+        raise TypeError(
+            f"training_offers: expected a pandas DataFrame, got {type(offers).__name__}"
+        )
     for col in ("offer", "site", "seats"):
         if col not in offers.columns:
             raise ValueError(f"training_offers: required column {col!r} is missing")
@@ -196,10 +211,14 @@ def _offer_volumes(
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"training_offers: row {offers.index[i]}, column 'seats': "
-            f"{offers['seats'].iloc[i]!r} is not a number >= 0"
+            f"{_plain(offers['seats'].iloc[i])!r} is not a number >= 0"
         )
-    completion, c_def = _rate(off, "completion_rate", completion_default, "completion_default")
-    placement, p_def = _rate(off, "placement_rate", placement_default, "placement_default")
+    completion, c_def = _rate(
+        off, "completion_rate", completion_default, "completion_default", offers.index
+    )
+    placement, p_def = _rate(
+        off, "placement_rate", placement_default, "placement_default", offers.index
+    )
     seats_out = np.where(unknown_seats, np.nan, seats)  # unknown is empty, never 0
     seats = np.where(unknown_seats, 0.0, seats)
     defaulted = np.array(
