@@ -253,3 +253,23 @@ def test_entrants_name_the_file_row_and_the_value_of_a_bad_rate():
 def test_entrants_name_a_series_given_for_the_offers():
     with pytest.raises(TypeError, match="training_offers: expected a pandas DataFrame, got Series"):
         gpec.entrants(_offers()["seats"], _tables()["occupations"])
+
+
+# ------------------------------------------------------------------------------ skill_gaps
+def test_skill_gaps_reject_a_weight_above_one():
+    op, en, ca = _alloc_inputs()
+    alloc = gpec.allocate(op, en, ca)
+    osk = pd.DataFrame({"occupation": ["X", "X"], "skill": ["s1", "s2"], "weight": [1.0, 0.5]})
+    got = gpec.skill_gaps(alloc, osk).set_index(["territory", "skill"])["gap"]
+    # gaps 0 (01) and 3 (02) carried by weights 1 and 0.5
+    assert got.to_dict() == {
+        ("01", "s1"): 0.0,
+        ("01", "s2"): 0.0,
+        ("02", "s1"): 3.0,
+        ("02", "s2"): 1.5,
+    }
+    pct = osk.assign(weight=[100, 50])  # percentages: the needs would be 100 times too large
+    with pytest.raises(
+        ValidationError, match=r"occupation_skills: row 0, column 'weight'.*above 1"
+    ):
+        gpec.skill_gaps(alloc, pct)

@@ -78,6 +78,13 @@ def _prepare_occupation_skills(occupation_skills: pd.DataFrame) -> pd.DataFrame:
         os_["weight"] = numeric_column(
             occupation_skills, "occupation_skills", "weight", nonneg=True
         )
+        fail_rows(
+            "occupation_skills",
+            occupation_skills,
+            os_["weight"].to_numpy() > 1.0,
+            "weight",
+            "weight above 1 (a weight is in [0, 1], 1 for a core skill)",
+        )
     else:
         os_["weight"] = 1.0
     check_unique(os_, "occupation_skills", ["occupation", "skill"])
