@@ -238,3 +238,36 @@ def test_plan_totals_are_quantiles_of_the_summed_paths():
         assert tot["net_openings_upper"] - tot["net_openings_lower"] == pytest.approx(width)
         assert tot["gap_upper"] - tot["gap_lower"] == pytest.approx(width)
         assert tot["net_openings_lower"] == pytest.approx(100.0 if width == 0 else 20.0)
+
+
+def test_plan_totals_medians_hold_the_central_allocation():
+    """Hand-computed medians: cell A's openings run 0..100 over 101 paths, 30 entrants
+    allocated centrally (20 to 60 over the supply interval); cell B needs 10 on every path and
+    gets none. Median total gap = max(0, 50 - 30) + 10 = 30; net openings 50 + 10 = 60. Without
+    the central allocation the median holds the midpoint 40 of the interval: 10 + 10 = 20."""
+    from gpec.gap._bounds import path_gap_bounds
+
+    ids = pd.DataFrame({"territory": ["A", "B"], "occupation": "X"})
+    values = np.stack([np.arange(101.0), np.full(101, 10.0)])[:, :, None]
+    op = OpeningsPaths(ids, np.array([2025]), values, 80)
+    g = pd.DataFrame({"territory": ["A", "B"], "occupation": "X", "period": [2025, 2025]})
+    low, high, central = np.array([20.0, 0.0]), np.array([60.0, 0.0]), np.array([30.0, 0.0])
+    for chunk in (2_000_000, 101):  # one series per chunk: the sums do not depend on it
+        tot = path_gap_bounds(g, low, high, op, chunk_rows=chunk, alloc=central)["totals"]
+        assert tot["gap_median"].iloc[0] == pytest.approx(30.0)
+        assert tot["net_openings_median"].iloc[0] == pytest.approx(60.0)
+    tot = path_gap_bounds(g, low, high, op)["totals"]
+    assert tot["gap_median"].iloc[0] == pytest.approx(20.0)
+
+
+def test_demo_plan_totals_carry_central_and_median(demo):
+    """plan_totals.csv holds the central figures beside the paths' medians and bounds."""
+    pt = demo.plan_totals
+    for col in ("net_openings", "net_openings_median", "gap", "gap_median"):
+        assert col in pt.columns, col
+    g = demo.gaps
+    central = g.groupby("period")["gap_cum"].sum().to_numpy()
+    np.testing.assert_allclose(pt.sort_values("period")["gap"], central, rtol=1e-9)
+    assert (pt["gap_lower"] <= pt["gap_median"]).all() and (
+        pt["gap_median"] <= pt["gap_upper"]
+    ).all()

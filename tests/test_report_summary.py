@@ -136,13 +136,17 @@ def test_headline_is_the_table_total(results, reports):
     g = results.gaps
     end = g[g["period"] == g["period"].max()]
     b = re.search(
-        r"gap \(not covered\)<br><small>interval of the total ([\d,]+) – ([\d,]+)</small>", html
+        r"gap \(not covered\)<br><small>interval of the total ([\d,]+) – ([\d,]+); "
+        r"median of the simulated futures ([\d,]+)</small>",
+        html,
     )
     assert b, "plan-period bounds missing"
     got = [int(v.replace(",", "")) for v in b.groups()]
     pt = results.plan_totals
     last = pt[pt["period"] == pt["period"].max()].iloc[0]
-    assert got == pytest.approx([last["gap_lower"], last["gap_upper"]], abs=1.0)
+    assert got == pytest.approx([last["gap_lower"], last["gap_upper"], last["gap_median"]], abs=1)
+    median = got.pop()
+    assert got[0] <= median <= got[1]
     assert got[0] <= totals["gap"].sum() <= got[1]
     # cells move together only partly: the total's interval is inside the sum of the cells'
     # bounds (every cell at its own upper bound at once), and much narrower than it

@@ -31,8 +31,27 @@ __all__ = ["path_gap_bounds", "cumulative_gap_columns"]
 TOTAL_COLUMNS = [
     "period",
     "plan_period",
+    "net_openings_median",
     "net_openings_lower",
     "net_openings_upper",
+    "gap_median",
+    "gap_lower",
+    "gap_upper",
+    "level",
+]
+
+#: Columns of the plan-period totals of an allocation (``AllocationResult.totals``,
+#: ``plan_totals.csv``): the central figures (sums of the cells' ``openings_cum`` and
+#: ``gap_cum``) beside the paths' medians and bounds.
+PLAN_TOTAL_COLUMNS = [
+    "period",
+    "plan_period",
+    "net_openings",
+    "net_openings_median",
+    "net_openings_lower",
+    "net_openings_upper",
+    "gap",
+    "gap_median",
     "gap_lower",
     "gap_upper",
     "level",
@@ -45,6 +64,7 @@ def path_gap_bounds(
     alloc_high: np.ndarray,
     paths,
     chunk_rows: int = 2_000_000,
+    alloc: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Cumulative gap bounds of each row of ``gaps`` from openings paths, the allocation held
     fixed.
@@ -61,15 +81,20 @@ def path_gap_bounds(
         returned by ``gpec.demand.openings(..., return_paths=True)``.
     chunk_rows : int, default 2_000_000
         Series x paths handled at once.
+    alloc : ndarray, optional
+        The central allocation of each row, for the totals' medians (default: halfway between
+        ``alloc_low`` and ``alloc_high``).
 
     Returns
     -------
     dict
         ``gap_cum_lower``, ``gap_cum_upper``: one value per row (NaN where a row has no path);
-        ``totals``: a DataFrame with, per period, the bounds of the openings and of the gap
-        summed over every cell with a path and over the years up to that period (the plan
-        period from the first year): quantiles over the paths of those very sums, so that the
-        series' dependence along the paths (``Forecaster.dependence_``) decides their width.
+        ``totals``: a DataFrame with, per period, the median and the bounds of the openings and
+        of the gap summed over every cell with a path and over the years up to that period
+        (the plan period from the first year): quantiles over the paths of those very sums, so
+        that the series' dependence along the paths (``Forecaster.dependence_``) decides their
+        width. The gap's median holds the allocation at ``alloc``, its lower bound at
+        ``alloc_high``, its upper bound at ``alloc_low``.
 
     Examples
     --------
@@ -83,6 +108,8 @@ def path_gap_bounds(
     [5.0, 10.0]
     >>> b["totals"]["gap_upper"].round(6).tolist()
     [5.0, 10.0]
+    >>> b["totals"]["gap_median"].round(6).tolist()  # paths 0..10 less 4: median 1, then 2
+    [1.0, 2.0]
     """
     n_rows = len(gaps)
     out = {k: np.full(n_rows, np.nan) for k in ("gap_cum_lower", "gap_cum_upper")}
@@ -99,14 +126,19 @@ def path_gap_bounds(
     n_series, n_paths, h = paths.values.shape
     a_lo = np.zeros((n_series, h))
     a_hi = np.zeros((n_series, h))
+    a_mid = np.zeros((n_series, h))
     a_lo[s[ok], t[ok]] = np.asarray(alloc_low, dtype=float)[ok]
     a_hi[s[ok], t[ok]] = np.asarray(alloc_high, dtype=float)[ok]
+    if alloc is None:
+        a_mid[s[ok], t[ok]] = (a_lo[s[ok], t[ok]] + a_hi[s[ok], t[ok]]) / 2.0
+    else:
+        a_mid[s[ok], t[ok]] = np.asarray(alloc, dtype=float)[ok]
     res = {k: np.full((n_series, h), np.nan) for k in out}
     q = (1.0 - float(paths.level) / 100.0) / 2.0  # equal tails: the lower one, resp. 1 - q
     step = max(1, int(chunk_rows) // max(n_paths, 1))
     in_table = np.zeros(n_series, dtype=bool)
     in_table[s[ok]] = True
-    sums = {k: np.zeros((n_paths, h)) for k in ("openings", "lower", "upper")}
+    sums = {k: np.zeros((n_paths, h)) for k in ("openings", "median", "lower", "upper")}
     for a in range(0, n_series, step):
         b = min(a + step, n_series)
         values = paths.values[a:b].astype(float)
@@ -116,6 +148,8 @@ def path_gap_bounds(
             gap_p = np.maximum(demand - alloc[a:b, None, :], 0.0)
             res[f"gap_cum_{name}"][a:b] = np.quantile(np.cumsum(gap_p, axis=2), prob, axis=1)
             sums[name] += gap_p[in_table[a:b]].sum(axis=0)
+        keep = in_table[a:b]
+        sums["median"] += np.maximum(demand[keep] - a_mid[a:b][keep][:, None, :], 0.0).sum(axis=0)
     for k in out:
         out[k][ok] = res[k][s[ok], t[ok]]
     periods = np.asarray(paths.periods)
@@ -124,8 +158,10 @@ def path_gap_bounds(
         {
             "period": periods,
             "plan_period": [f"{periods[0]}-{p}" for p in periods],
+            "net_openings_median": np.quantile(cum["openings"], 0.5, axis=0),
             "net_openings_lower": np.quantile(cum["openings"], q, axis=0),
             "net_openings_upper": np.quantile(cum["openings"], 1.0 - q, axis=0),
+            "gap_median": np.quantile(cum["median"], 0.5, axis=0),
             "gap_lower": np.quantile(cum["lower"], q, axis=0),
             "gap_upper": np.quantile(cum["upper"], 1.0 - q, axis=0),
             "level": paths.level,

@@ -150,6 +150,9 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
         gap_bounds = (plan["gap_lower"].iloc[-1], plan["gap_upper"].iloc[-1])
     what = "interval of the total" if plan.attrs.get("bounds") == "total" else None
     what = what or "sum of the cells’ bounds"
+    median = None  # the paths' median of the plan period's gap, when paths were drawn
+    if gap_bounds is not None and "gap_median" in plan.columns:
+        median = plan["gap_median"].iloc[-1] if pd.notna(plan["gap_median"].iloc[-1]) else None
     kpis = [  # (label, value, bounds or None)
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
@@ -167,7 +170,15 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
             f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
             + (
                 f"<br><small>{html.escape(tr(what, lang))} "
-                f"{_num(b[0], lang)} – {_num(b[1], lang)}</small>"
+                f"{_num(b[0], lang)} – {_num(b[1], lang)}"
+                + (
+                    f"{' ;' if lang == 'fr' else ';'} "
+                    f"{html.escape(tr('median of the simulated futures', lang))} "
+                    f"{_num(median, lang)}"
+                    if median is not None
+                    else ""
+                )
+                + "</small>"
                 if b is not None
                 else ""
             )

@@ -70,17 +70,27 @@ FR = {
     "Plan period totals, with bounds": "Totaux sur la période du plan, avec bornes",
     "sum of the cells’ bounds": "somme des bornes des cellules",
     "interval of the total": "intervalle du total",
+    "median of the simulated futures": "médiane des futurs simulés",
     "Openings and gaps summed from the first forecast year to each year (the last row is the "
     "whole plan period). Bounds: when the run drew sample paths, quantiles over the paths of "
     "the total itself, the cells moving together as their yearly changes did (see "
     "provenance: openings_interval); otherwise sums over territories x occupations of each cell's "
-    "interval, as if every cell moved together (too wide if they do not).": (
+    "interval, as if every cell moved together (too wide if they do not). With paths, the "
+    "_median columns are the totals half of the simulated futures exceed. The central "
+    "figures (every cell on its forecast trend) can sit well below them: along a future, "
+    "openings above the trend in one cell or year add to the gap, those below it in "
+    "another do not give it back, and the futures carry the backtest's lean.": (
         "Postes et écarts cumulés de la première année projetée à chaque année (la dernière "
         "ligne couvre toute la période du plan). Bornes : quand le calcul a tiré des "
         "trajectoires simulées, quantiles sur les trajectoires du total lui-même, les cellules "
         "variant ensemble comme l'ont fait leurs évolutions annuelles (voir provenance : "
         "openings_interval) ; sinon sommes, sur les territoires x métiers, de l'intervalle de chaque "
-        "cellule, comme si toutes variaient ensemble (trop large sinon)."
+        "cellule, comme si toutes variaient ensemble (trop large sinon). Avec des trajectoires, "
+        "les colonnes médiane sont les totaux que dépasse la moitié des futurs simulés. Les "
+        "chiffres centraux (chaque cellule sur sa tendance prévue) peuvent être nettement en "
+        "dessous : dans un futur simulé, des postes au-dessus de la tendance dans une cellule ou "
+        "une année s'ajoutent à l'écart, ceux en dessous dans une autre ne le réduisent pas, et "
+        "les futurs portent le biais du backtest."
     ),
     "Largest gaps per territory (whole horizon)": (
         "Territoires aux écarts les plus importants (tout l'horizon)"
@@ -352,6 +362,8 @@ FR = {
     "net_openings": "besoin net (créations − pertes + départs)",
     "net_openings_lower": "besoin net (borne basse)",
     "net_openings_upper": "besoin net (borne haute)",
+    "net_openings_median": "besoin net (médiane des futurs simulés)",
+    "gap_median": "écart (médiane des futurs simulés)",
     "plan_period": "période du plan",
     "expansion_lower": "créations nettes (borne basse)",
     "expansion_upper": "créations nettes (borne haute)",

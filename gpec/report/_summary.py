@@ -48,7 +48,11 @@ NOTES = {
         "whole plan period). Bounds: when the run drew sample paths, quantiles over the paths of "
         "the total itself, the cells moving together as their yearly changes did (see "
         "provenance: openings_interval); otherwise sums over territories x occupations of each cell's "
-        "interval, as if every cell moved together (too wide if they do not)."
+        "interval, as if every cell moved together (too wide if they do not). With paths, the "
+        "_median columns are the totals half of the simulated futures exceed. The central "
+        "figures (every cell on its forecast trend) can sit well below them: along a future, "
+        "openings above the trend in one cell or year add to the gap, those below it in "
+        "another do not give it back, and the futures carry the backtest's lean."
     ),
     "Occupations with the most openings to fill (whole horizon)": (
         "openings_to_fill counts each territory's openings (negative ones as 0); net_openings = "
@@ -190,8 +194,9 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
         net_openings_lower, net_openings_upper (sums over cells of ``openings_cum`` and its
         bounds), gap, gap_lower, gap_upper (of ``gap_cum``); empty when the tables have no
         cumulative columns. When ``results.plan_totals`` holds the intervals of the totals
-        drawn from the sample paths, the bounds are those, and ``attrs["bounds"]`` is
-        ``"total"`` (``"sum of cells"`` otherwise).
+        drawn from the sample paths, the bounds are those, the paths' medians
+        (``net_openings_median``, ``gap_median``) follow the central figures, and
+        ``attrs["bounds"]`` is ``"total"`` (``"sum of cells"`` otherwise).
 
     Examples
     --------
@@ -225,6 +230,10 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
         for col in bounds:
             if col in t.columns:
                 t[col] = on_total[col].reindex(idx).to_numpy(dtype=float)
+        for col in ("net_openings", "gap"):  # the paths' medians, beside the central figures
+            if f"{col}_median" in on_total.columns and col in t.columns:
+                median = on_total[f"{col}_median"].reindex(idx).to_numpy(dtype=float)
+                t.insert(t.columns.get_loc(col) + 1, f"{col}_median", median)
         t.attrs["bounds"] = "total"
     if decimals is not None:
         num = t.columns[2:]
