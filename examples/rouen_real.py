@@ -151,8 +151,11 @@ def reconversion_paths(res, profiles, mobility, data: GpecData) -> pd.DataFrame:
 
 
 #: FAP87 outside URSSAF's scope (agriculture; civil service, army, police; politics and
-#: clergy): left out of the occupation margin, not forced into private sectors.
-OUT_OF_SCOPE = ("A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "X0Z")
+#: clergy; assistantes maternelles, employed by the parents, APE 9700Z, not in the
+#: establishment file): left out of the occupation margin, not forced into private sectors.
+OUT_OF_SCOPE = (
+    "A0Z", "A1Z", "A2Z", "A3Z", "P0Z", "P1Z", "P2Z", "P3Z", "P4Z", "T2B", "X0Z",
+)  # fmt: skip
 
 
 def salaried_share(real: Path) -> pd.Series:
@@ -255,10 +258,12 @@ def fap87_skills(real: Path, fap_codes) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
 
 def departement_check(real: Path, est: pd.DataFrame, margin: pd.DataFrame) -> tuple:
-    """Estimated FAP87 structure of the panel vs the DARES 2019 figures of Seine-Maritime."""
+    """Estimated FAP87 structure of the panel vs the DARES 2019 figures of Seine-Maritime,
+    within the FAP87 DARES publishes and URSSAF's establishment file can hold."""
     t = read_table(real / DARES / "tensions" / "tensions.csv")
     d = t[(t["dep"] == "76") & (t["niveau_fap"] == "fap 87")]
     pub = pd.DataFrame({"occupation": d["fap"], "value": d["Emploi moyen"].astype(float)})
+    pub = pub[~pub["occupation"].isin(OUT_OF_SCOPE)]  # farmers, childminders: not in URSSAF
     tab, dis = compare_structure(est[est["period"] == BASE_YEAR], pub)
     _, dis_region = compare_structure(margin, pub)  # the région structure, no sector information
     return tab, dis, dis_region
@@ -509,7 +514,8 @@ def main(argv=None) -> None:
         "sector_to_fap.fit_year": BASE_YEAR,
         "sector_to_fap.fit": fit_note,
         "sector_to_fap.check": f"dissimilarity index of the estimated FAP87 structure with "
-        f"DARES 2019 Seine-Maritime salaried jobs (FAP it publishes): {dis:.3f}; with the "
+        f"DARES 2019 Seine-Maritime salaried jobs (FAP it publishes, in URSSAF's scope): "
+        f"{dis:.3f}; with the "
         f"census structure of the région (all jobs): {dis_region:.3f}. The zone's FAP87 totals "
         "follow the margin wherever the fit converges (IPF): this check tests the margin, the "
         "sector information only shares the jobs between EPCI",

@@ -90,3 +90,18 @@ def test_zone_training_supply_is_its_share_of_the_departement_seats(real_data):
     assert offers is not None
     used = float(offers.training_offers["seats"].sum())
     assert used == pytest.approx(share * dep_seats, rel=1e-6)
+
+
+def test_childminders_employed_by_parents_get_no_urssaf_jobs(real_data):
+    """Assistantes maternelles (T2B) are employed by the parents (particuliers employeurs,
+    APE 9700Z), which the URSSAF establishment file does not hold: none of the zone's URSSAF
+    jobs can be theirs. With T2B in the margin the estimate gave them 3,822 jobs (a fifth of
+    sector QB, 29 % of sector SZ) and 4.8 % of the openings of 2023, against 0.3 % of the
+    BMO 2023 hiring projects of the Rouen bassins (an establishment survey)."""
+    mod = _example()
+    raw = pd.read_csv(real_data / mod.URSSAF, sep=";", dtype=str, encoding="utf-8-sig",
+                      usecols=["Code APE", "Secteur NA38"])  # fmt: skip
+    assert not (raw["Code APE"] == "9700Z").any()  # no household employer in the file
+    assert not raw["Secteur NA38"].str.startswith("TZ").any()
+    margin = mod.occupation_margin(real_data)
+    assert "T2B" not in set(margin["occupation"])
