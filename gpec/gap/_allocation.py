@@ -54,6 +54,14 @@ class TransportSolution:
     dual_gap : float
         Largest relative difference between the primal and the dual objective over the LP blocks
         (an optimality certificate that does not trust the solver's status alone).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sol = solve_transport(np.array([3.0]), np.array([2.0, 2.0]), np.array([0, 0]),
+    ...                       np.array([0, 1]), np.array([0.0, 1000.0]), np.array([0, 0]))
+    >>> sol.flow.tolist(), sol.supply_used.tolist(), sol.demand_filled.tolist()
+    ([2.0, 1.0], [3.0], [2.0, 1.0])
     """
 
     flow: np.ndarray
@@ -74,6 +82,18 @@ def lexicographic_weight(cost: np.ndarray, n_supply: int, n_demand: int) -> floa
     most ``min(n_supply, n_demand)`` forward arcs), so an optimum of the weighted objective is a
     maximum flow; among maximum flows the ``- big x total flow`` term is constant, so it is also a
     minimum-cost one. The returned value adds 1 to stay strictly above the bound.
+
+    Parameters
+    ----------
+    cost : ndarray
+        Cost of each arc, >= 0.
+    n_supply, n_demand : int
+        Number of supply and of demand nodes.
+
+    Returns
+    -------
+    float
+        ``max(cost) * (min(n_supply, n_demand) + 1) + 1``.
 
     Examples
     --------
@@ -330,6 +350,21 @@ class Allocation:
         net_openings_lower, net_openings_upper, gap (sum of ``gap_cum``), gap_median,
         gap_lower, gap_upper, level — medians and quantiles of those very sums over the
         paths, the bounds widened to contain the central figure. None without paths.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> op = pd.DataFrame({"territory": ["A", "B"], "occupation": "X", "period": 2030,
+    ...                    "openings": [10.0, 5.0]})
+    >>> en = pd.DataFrame({"offer": ["o1"], "site": ["A"], "occupation": ["X"],
+    ...                    "entrants": [12.0]})
+    >>> ca = pd.DataFrame({"site": "A", "territory": ["A", "B"], "distance_km": [0.0, 30.0]})
+    >>> res = allocate(op, en, ca)
+    >>> res.summary()[["period", "openings", "entrants_allocated", "gap", "surplus"]]
+       period  openings  entrants_allocated  gap  surplus
+    0    2030      15.0                12.0  3.0      0.0
+    >>> res.flows[["offer", "territory", "entrants", "distance_km"]].values.tolist()
+    [['o1', 'A', 10.0, 0.0], ['o1', 'B', 2.0, 30.0]]
     """
 
     gaps: pd.DataFrame
