@@ -163,8 +163,9 @@ def salaried_share(real: Path) -> pd.Series:
 
     Salaried jobs without apprentices (``effectifsalarie_hors_app_3niv.csv``, 2017-2019)
     over all jobs (``effectifs_3niv.csv``, year 2018: the mean of 2017-2019), both in
-    thousands. Low where the self-employed or household employers dominate: bakers and
-    butchers (S3Z) 0.27, household employees (T6Z) 0.17, hairdressers (T0Z) 0.43.
+    thousands. Low where the self-employed dominate: owners and managers of hotels, cafés and
+    restaurants (S3Z) 0.27, employés des services divers (T6Z) 0.17, hairdressers and
+    beauticians (T0Z) 0.43, shop supervisors and commercial intermediaries (R3Z) 0.52.
     """
     sal = read_table(real / DARES / "effectifsalarie_hors_app_3niv.csv")
     sal = pd.to_numeric(sal.set_index("Fap")["sumeffsal"], errors="coerce")

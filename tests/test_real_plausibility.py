@@ -38,8 +38,8 @@ def _departement_76_fap87(real: Path) -> pd.Series:
 def test_zone_estimate_by_fap87_never_exceeds_the_whole_departement(real_data):
     """The zone (76 part) holds about half of Seine-Maritime's jobs: its estimated private
     salaried jobs of a FAP87 cannot exceed the salaried jobs DARES publishes for the whole
-    département. A margin counting all jobs (self-employed bakers, butchers, shopkeepers,
-    household employees...) pushed S3Z to 1,437 and T6Z to 1,107 jobs in the zone against
+    département. A margin counting all jobs (self-employed restaurant owners, shopkeepers,
+    hairdressers...) pushed S3Z to 1,437 and T6Z to 1,107 jobs in the zone against
     600 each in the département."""
     mod = _example()
     from gpec.ingest import read_urssaf
