@@ -313,6 +313,7 @@ class TextEncoder:
             except Exception as exc:  # a damaged shard is skipped, never trusted
                 warnings.warn(
                     f"embedding cache: cannot read {shard} ({exc}); it is ignored",
+                    UserWarning,
                     stacklevel=3,
                 )
                 continue
@@ -334,6 +335,7 @@ class TextEncoder:
         except OSError as exc:
             warnings.warn(
                 f"embedding cache: cannot write to {folder} ({exc}); vectors kept in memory only",
+                UserWarning,
                 stacklevel=3,
             )
 

@@ -438,7 +438,9 @@ def _warn_unused(ids, unknown_seats: np.ndarray, rejected: list) -> None:
     if unknown_seats.any():
         warnings.warn(
             f"entrants: {int(unknown_seats.sum())} offer(s) with unknown seats supply no entrant "
-            f"(first: {ids[unknown_seats].iloc[0]!r}; set [supply] seats_default to count them)",
+            f"(first: {ids[unknown_seats].iloc[0]!r}; give their seats, or set [supply] "
+            "seats_default in the configuration of a run, to count them)",
+            UserWarning,
             stacklevel=3,
         )
     unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
@@ -446,6 +448,7 @@ def _warn_unused(ids, unknown_seats: np.ndarray, rejected: list) -> None:
         warnings.warn(
             f"entrants: {unknown} code(s) not in the occupations table were not used (see the "
             "'warning' column and .attrs['rejected'])",
+            UserWarning,
             stacklevel=3,
         )
 
