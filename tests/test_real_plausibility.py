@@ -105,3 +105,27 @@ def test_childminders_employed_by_parents_get_no_urssaf_jobs(real_data):
     assert not raw["Secteur NA38"].str.startswith("TZ").any()
     margin = mod.occupation_margin(real_data)
     assert "T2B" not in set(margin["occupation"])
+
+
+def test_national_departures_in_the_range_metiers_2030_publishes(real_data):
+    """DARES national series by FAP225 (examples/real_files/gpec.toml): Métiers 2030 (France
+    Stratégie & Dares, 2022) projects end-of-career departures of 26-31 % of regional
+    employment over 2019-2030 (2.4-2.8 % a year) and 89-90 % of the openings from them. A
+    unit slip (thousands), a FAP counted at several levels or an exit rate off by a band
+    would leave these ranges."""
+    import warnings
+
+    from gpec.config import load_config
+    from gpec.pipeline import load_data, run_pipeline
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "examples/real_files/gpec.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_pipeline(load_data(cfg), cfg, strict=False)
+    op = res.openings.groupby("period")[["employment", "replacement", "openings"]].sum()
+    assert len(op) == 6 and op.index.min() == 2019
+    rate = float((op["replacement"] / op["employment"]).mean())
+    assert 0.020 <= rate <= 0.030, rate  # 2.4-2.8 %, with a margin for 2019-2024 only
+    share = float(op["replacement"].sum() / op["openings"].sum())
+    assert 0.85 <= share <= 0.95, share  # 89-90 %
+    assert 20e6 < float(op["employment"].iloc[0]) < 30e6  # jobs, not thousands
