@@ -273,3 +273,12 @@ def test_skill_gaps_reject_a_weight_above_one():
         ValidationError, match=r"occupation_skills: row 0, column 'weight'.*above 1"
     ):
         gpec.skill_gaps(alloc, pct)
+
+
+def test_forecaster_says_that_a_missing_value_is_a_missing_year():
+    emp = _tables()["employment"]
+    holed = emp.assign(value=emp["value"].where(emp.index != 5))  # 01 x H2913, 2018
+    with pytest.warns(UserWarning, match=r"employment: 1 row\(s\) without a value .*row\(s\) 5\)"):
+        got = _fc().fit(holed).predict()
+    # the same forecasts as without the row: naive, last value 122 for 01 x H2913
+    pd.testing.assert_frame_equal(got, _fc().fit(emp.drop(index=5)).predict())

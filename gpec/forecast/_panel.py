@@ -125,6 +125,15 @@ def to_matrix(
     bad = df.index[values.isna() & raw.notna()]
     if len(bad):
         raise _reject(table, bad, value_col, "value is not a number", raw)
+    empty = df.index[raw.isna()]
+    if len(empty):
+        shown = ", ".join(str(r) for r in empty[:5]) + (" ..." if len(empty) > 5 else "")
+        warnings.warn(
+            f"{table}: {len(empty)} row(s) without a value in column {value_col!r} (row(s) "
+            f"{shown}): counted as missing periods (a hole between observed ones is interpolated)",
+            UserWarning,
+            stacklevel=4,
+        )
     values = values.to_numpy(dtype=float)
     bad = df.index[values < 0]
     if len(bad):
