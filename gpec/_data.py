@@ -133,6 +133,11 @@ hiring_intentions, training_offers : DataFrame, optional
         return {n: getattr(self, n) for n in self.TABLE_NAMES if getattr(self, n) is not None}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"GpecData[...] takes a table name such as 'employment', got {name!r}; "
+                f"the tables are {list(self.tables)}"
+            )
         if name in self.TABLE_NAMES:
             table = getattr(self, name)
         else:

@@ -282,3 +282,10 @@ def test_forecaster_says_that_a_missing_value_is_a_missing_year():
         got = _fc().fit(holed).predict()
     # the same forecasts as without the row: naive, last value 122 for 01 x H2913
     pd.testing.assert_frame_equal(got, _fc().fit(emp.drop(index=5)).predict())
+
+
+def test_a_bundle_is_indexed_by_table_name():
+    data = GpecData(**_tables())
+    assert data["employment"] is data.employment
+    with pytest.raises(TypeError, match=r"takes a table name such as 'employment', got slice"):
+        data[:3]
