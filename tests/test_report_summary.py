@@ -118,7 +118,10 @@ def test_summary_blocks_rows_add_up(results):
 def test_headline_is_the_table_total(results, reports):
     totals = totals_by_period(results)
     html = reports["html_en"]
-    m = re.search(r"<div><b>([\d,]+)</b>openings to fill (\d{4})-(\d{4})</div>", html)
+    m = re.search(
+        r"<div><b>([\d,]+)</b>openings to fill (\d{4})-(\d{4})(?:<br><small>([^<]*)</small>)?</div>",
+        html,
+    )
     assert m, "headline missing"
     assert int(m.group(1).replace(",", "")) == totals["openings_to_fill"].sum()
     assert (int(m.group(2)), int(m.group(3))) == (totals["period"].min(), totals["period"].max())
@@ -148,6 +151,18 @@ def test_headline_is_the_table_total(results, reports):
     median = got.pop()
     assert got[0] <= median <= got[1]
     assert got[0] <= totals["gap"].sum() <= got[1]
+    # the openings to fill: the plan period's interval and median of the paths, and the
+    # central total of plan_totals.csv is the headline's (the gaps table summed)
+    fill = [int(v.replace(",", "")) for v in re.findall(r"[\d,]{2,}", m.group(4) or "")]
+    assert fill == pytest.approx(
+        [
+            last["openings_to_fill_lower"],
+            last["openings_to_fill_upper"],
+            last["openings_to_fill_median"],
+        ],
+        abs=1,
+    ), m.group(4)
+    assert last["openings_to_fill"] == pytest.approx(totals["openings_to_fill"].sum(), abs=1)
     # cells move together only partly: the total's interval is inside the sum of the cells'
     # bounds (every cell at its own upper bound at once), and much narrower than it
     lockstep = [end["gap_cum_lower"].sum(), end["gap_cum_upper"].sum()]

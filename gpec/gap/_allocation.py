@@ -700,7 +700,10 @@ def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
             "gap_upper": gaps["gap_cum_upper"].to_numpy(dtype=float)[~has],
         }
     )
-    central = pd.DataFrame({"period": per, "gap": gap_cum})
+    fill_cum = cumulative_gap_columns(gaps.assign(gap=gaps["openings"]))["gap_cum"]
+    for col in ("openings_to_fill_median", "openings_to_fill_lower", "openings_to_fill_upper"):
+        rest[col] = fill_cum[~has]
+    central = pd.DataFrame({"period": per, "openings_to_fill": fill_cum, "gap": gap_cum})
     if "openings_cum_lower" in openings.columns:
         rest["net_openings_median"] = _by_cell(openings, op, "openings_cum")[~has]
         rest["net_openings_lower"] = _by_cell(openings, op, "openings_cum_lower")[~has]

@@ -34,6 +34,9 @@ TOTAL_COLUMNS = [
     "net_openings_median",
     "net_openings_lower",
     "net_openings_upper",
+    "openings_to_fill_median",
+    "openings_to_fill_lower",
+    "openings_to_fill_upper",
     "gap_median",
     "gap_lower",
     "gap_upper",
@@ -50,6 +53,10 @@ PLAN_TOTAL_COLUMNS = [
     "net_openings_median",
     "net_openings_lower",
     "net_openings_upper",
+    "openings_to_fill",
+    "openings_to_fill_median",
+    "openings_to_fill_lower",
+    "openings_to_fill_upper",
     "gap",
     "gap_median",
     "gap_lower",
@@ -89,8 +96,9 @@ def path_gap_bounds(
     -------
     dict
         ``gap_cum_lower``, ``gap_cum_upper``: one value per row (NaN where a row has no path);
-        ``totals``: a DataFrame with, per period, the median and the bounds of the openings and
-        of the gap summed over every cell with a path and over the years up to that period
+        ``totals``: a DataFrame with, per period, the median and the bounds of the net
+        openings, of the openings to fill (negative openings as 0, cell by cell and year by
+        year) and of the gap summed over every cell with a path and over the years up to that period
         (the plan period from the first year): quantiles over the paths of those very sums, so
         that the series' dependence along the paths (``Forecaster.dependence_``) decides their
         width. The gap's median holds the allocation at ``alloc``, its lower bound at
@@ -138,14 +146,15 @@ def path_gap_bounds(
     step = max(1, int(chunk_rows) // max(n_paths, 1))
     in_table = np.zeros(n_series, dtype=bool)
     in_table[s[ok]] = True
-    sums = {k: np.zeros((n_paths, h)) for k in ("openings", "median", "lower", "upper")}
+    sums = {k: np.zeros((n_paths, h)) for k in ("openings", "fill", "median", "lower", "upper")}
     for a in range(0, n_series, step):
         b = min(a + step, n_series)
         values = paths.values[a:b].astype(float)
         demand = np.maximum(values, 0.0)
         sums["openings"] += values[in_table[a:b]].sum(axis=0)
-        for name, alloc, prob in (("lower", a_hi, q), ("upper", a_lo, 1.0 - q)):
-            gap_p = np.maximum(demand - alloc[a:b, None, :], 0.0)
+        sums["fill"] += demand[in_table[a:b]].sum(axis=0)
+        for name, held, prob in (("lower", a_hi, q), ("upper", a_lo, 1.0 - q)):
+            gap_p = np.maximum(demand - held[a:b, None, :], 0.0)
             res[f"gap_cum_{name}"][a:b] = np.quantile(np.cumsum(gap_p, axis=2), prob, axis=1)
             sums[name] += gap_p[in_table[a:b]].sum(axis=0)
         keep = in_table[a:b]
@@ -161,6 +170,9 @@ def path_gap_bounds(
             "net_openings_median": np.quantile(cum["openings"], 0.5, axis=0),
             "net_openings_lower": np.quantile(cum["openings"], q, axis=0),
             "net_openings_upper": np.quantile(cum["openings"], 1.0 - q, axis=0),
+            "openings_to_fill_median": np.quantile(cum["fill"], 0.5, axis=0),
+            "openings_to_fill_lower": np.quantile(cum["fill"], q, axis=0),
+            "openings_to_fill_upper": np.quantile(cum["fill"], 1.0 - q, axis=0),
             "gap_median": np.quantile(cum["median"], 0.5, axis=0),
             "gap_lower": np.quantile(cum["lower"], q, axis=0),
             "gap_upper": np.quantile(cum["upper"], 1.0 - q, axis=0),

@@ -139,52 +139,44 @@ def _num(v, lang: str | None) -> str:
 
 
 def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
-    """The headline figures: sums of the "Totals per year" table, the gap with its bounds."""
+    """The headline figures: sums of the "Totals per year" table; under the openings to fill
+    and the gap, the plan period's interval and, with sample paths, their median."""
     if not len(totals) or "openings_to_fill" not in totals.columns:
         return ""
     t = totals.sum(numeric_only=True)
     first, last = int(totals["period"].min()), int(totals["period"].max())
     plan = plan_period_totals(results, decimals=None)
-    gap_bounds = None  # the whole plan period's interval, under the gap
-    if len(plan) and "gap_lower" in plan.columns and pd.notna(plan["gap_lower"].iloc[-1]):
-        gap_bounds = (plan["gap_lower"].iloc[-1], plan["gap_upper"].iloc[-1])
     what = "interval of the total" if plan.attrs.get("bounds") == "total" else None
-    what = what or "sum of the cells’ bounds"
-    median = None  # the paths' median of the plan period's gap, when paths were drawn
-    if gap_bounds is not None and "gap_median" in plan.columns:
-        median = plan["gap_median"].iloc[-1] if pd.notna(plan["gap_median"].iloc[-1]) else None
-    kpis = [  # (label, value, bounds or None)
+    what = html.escape(tr(what or "sum of the cells’ bounds", lang))
+    median_of = html.escape(tr("median of the simulated futures", lang))
+    semicolon = " ;" if lang == "fr" else ";"
+
+    def under(col: str) -> str:
+        """The plan period's interval of a total, then the paths' median when drawn."""
+        if not len(plan) or f"{col}_lower" not in plan.columns:
+            return ""
+        end = plan.iloc[-1]
+        if pd.isna(end[f"{col}_lower"]) or pd.isna(end[f"{col}_upper"]):
+            return ""
+        text = f"{what} {_num(end[f'{col}_lower'], lang)} – {_num(end[f'{col}_upper'], lang)}"
+        if pd.notna(end.get(f"{col}_median", float("nan"))):
+            text += f"{semicolon} {median_of} {_num(end[f'{col}_median'], lang)}"
+        return f"<br><small>{text}</small>"
+
+    kpis = [  # (label, value, what is written under it)
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
             t["openings_to_fill"],
-            None,
+            under("openings_to_fill"),
         ),
-        (tr("covered by local training", lang), t["entrants_allocated"], None),
-        (tr("gap (not covered)", lang), t["gap"], gap_bounds),
+        (tr("covered by local training", lang), t["entrants_allocated"], ""),
+        (tr("gap (not covered)", lang), t["gap"], under("gap")),
     ]
     if "replacement" in totals.columns:
-        kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], None))
+        kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], ""))
     return (
         '<div class="kpi">'
-        + "".join(
-            f"<div><b>{_num(v, lang)}</b>{html.escape(k)}"
-            + (
-                f"<br><small>{html.escape(tr(what, lang))} "
-                f"{_num(b[0], lang)} – {_num(b[1], lang)}"
-                + (
-                    f"{' ;' if lang == 'fr' else ';'} "
-                    f"{html.escape(tr('median of the simulated futures', lang))} "
-                    f"{_num(median, lang)}"
-                    if median is not None
-                    else ""
-                )
-                + "</small>"
-                if b is not None
-                else ""
-            )
-            + "</div>"
-            for k, v, b in kpis
-        )
+        + "".join(f"<div><b>{_num(v, lang)}</b>{html.escape(k)}{u}</div>" for k, v, u in kpis)
         + "</div><p>"
         + html.escape(
             tr(

@@ -195,7 +195,9 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
         bounds), gap, gap_lower, gap_upper (of ``gap_cum``); empty when the tables have no
         cumulative columns. When ``results.plan_totals`` holds the intervals of the totals
         drawn from the sample paths, the bounds are those, the paths' medians
-        (``net_openings_median``, ``gap_median``) follow the central figures, and
+        (``net_openings_median``, ``gap_median``) follow the central figures, the openings to
+        fill (negative openings as 0; ``openings_to_fill``, its median and bounds) come before
+        the gap, and
         ``attrs["bounds"]`` is ``"total"`` (``"sum of cells"`` otherwise).
 
     Examples
@@ -234,6 +236,14 @@ def plan_period_totals(results, decimals: int | None = 0) -> pd.DataFrame:
             if f"{col}_median" in on_total.columns and col in t.columns:
                 median = on_total[f"{col}_median"].reindex(idx).to_numpy(dtype=float)
                 t.insert(t.columns.get_loc(col) + 1, f"{col}_median", median)
+        fill = [
+            "openings_to_fill",
+            *(f"openings_to_fill_{k}" for k in ("median", "lower", "upper")),
+        ]
+        if set(fill) <= set(on_total.columns) and "gap" in t.columns:
+            at = t.columns.get_loc("gap")
+            for i, col in enumerate(fill):
+                t.insert(at + i, col, on_total[col].reindex(idx).to_numpy(dtype=float))
         t.attrs["bounds"] = "total"
     if decimals is not None:
         num = t.columns[2:]
