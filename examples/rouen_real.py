@@ -61,6 +61,17 @@ CONFIG = {
 }  # fmt: skip
 
 
+def _above_note(above: dict) -> str:
+    """FAP87 whose margin exceeds every job of the sectors linked to them, in words."""
+    return (
+        "; ".join(
+            f"{occ} {v['margin']:,.0f} jobs asked, {v['reachable']:,.0f} in its sectors (takes them all)"
+            for occ, v in above.items()
+        )
+        or "none"
+    )
+
+
 def _readable(info: dict) -> dict:
     """The estimate's diagnostics for a report: numbers rounded, lists and dicts as text."""
     out = {}
@@ -69,6 +80,8 @@ def _readable(info: dict) -> dict:
             continue  # "unallocated" for the sectors without seed
         if isinstance(v, float):
             v = round(v, 4)
+        elif k == "margin_above_reachable":
+            v = _above_note(v)
         elif isinstance(v, dict):
             v = ", ".join(f"{a} {b:,.0f}" if isinstance(b, float) else f"{a} {b}"
                           for a, b in v.items()) or "none"  # fmt: skip
@@ -480,8 +493,9 @@ def main(argv=None) -> None:
     fit_note = (
         f"IPF {info['iterations']} iterations, converged: {info['converged']}; sector totals kept "
         f"exactly, largest relative miss of a FAP87 margin {info['col_error_after_row_scaling']:.0%}"
-        f" (the seed's zeros make the two margins incompatible); jobs of sectors without seed "
-        f"left out: {unallocated or 'none'}"
+        f" (the seed's zeros make the two margins incompatible); FAP87 whose margin exceeds "
+        f"every job of the sectors linked to it: {_above_note(info['margin_above_reachable'])};"
+        f" jobs of sectors without seed left out: {unallocated or 'none'}"
     )
     _say(t0, f"sector -> FAP87: {fit_note}; dissimilarity with the département {dis:.3f} "
              f"(census structure of the région, all jobs: {dis_region:.3f})")  # fmt: skip

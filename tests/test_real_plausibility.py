@@ -129,3 +129,18 @@ def test_national_departures_in_the_range_metiers_2030_publishes(real_data):
     share = float(op["replacement"].sum() / op["openings"].sum())
     assert 0.85 <= share <= 0.95, share  # 89-90 %
     assert 20e6 < float(op["employment"].iloc[0]) < 30e6  # jobs, not thousands
+
+
+def test_margin_larger_than_the_sectors_that_can_hold_it_is_reported():
+    """Hand-computed: occupation y is linked to sector B only (10 jobs) but the margin asks for
+    half of the 100 jobs (50): the fit can only give y every job of B, a share of 1. The
+    diagnostics name y with both figures instead of leaving a 100 % share unexplained."""
+    emp = pd.DataFrame({"territory": "t", "occupation": ["A", "B"], "period": 2019,
+                        "value": [90.0, 10.0]})  # fmt: skip
+    seed = pd.DataFrame({"sector": ["A", "B", "B"], "occupation": ["x", "x", "y"],
+                         "weight": 1.0})  # fmt: skip
+    margin = pd.DataFrame({"occupation": ["x", "y"], "value": [5.0, 5.0]})
+    _, structure, info = sector_to_occupation(emp, seed, margin)
+    share = structure.set_index(["sector", "occupation"])["share"]
+    assert share[("B", "y")] == pytest.approx(1.0, abs=1e-3)
+    assert info["margin_above_reachable"] == {"y": {"margin": 50.0, "reachable": 10.0}}

@@ -209,7 +209,10 @@ def sector_to_occupation(
     info : dict
         The :func:`ipf` diagnostics, ``period``, ``unallocated`` (sector -> jobs of the fit
         period without any seed), ``margin_share_unreachable`` (share of the occupation
-        margin no sector of the panel can hold) and ``assumptions``.
+        margin no sector of the panel can hold), ``margin_above_reachable`` (occupation ->
+        ``{"margin", "reachable"}`` in jobs of the fit period, for the occupations whose
+        rescaled margin exceeds all the jobs of the sectors linked to them: they take every
+        job of those sectors) and ``assumptions``.
 
     Examples
     --------
@@ -260,6 +263,14 @@ def sector_to_occupation(
     col_target = margin.reindex(reachable).to_numpy()
     col_target = col_target * fitted.sum() / col_target.sum()
     info["col_error_after_row_scaling"] = _rel_err(fitted.sum(axis=0), col_target)
+    # an occupation whose margin exceeds every job of the sectors linked to it takes all of
+    # them (share 1): say so, with both figures
+    reach = (mat.to_numpy() > 0).T.astype(float) @ target
+    above = np.flatnonzero(col_target > reach * (1 + 1e-9))
+    info["margin_above_reachable"] = {
+        str(reachable[j]): {"margin": float(col_target[j]), "reachable": float(reach[j])}
+        for j in above
+    }
     fit = pd.DataFrame(fitted, index=sectors, columns=reachable)
     tot = fit.sum(axis=1)
     unallocated = rows[tot.reindex(rows.index).fillna(0) <= 0]
