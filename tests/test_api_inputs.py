@@ -289,3 +289,37 @@ def test_a_bundle_is_indexed_by_table_name():
     assert data["employment"] is data.employment
     with pytest.raises(TypeError, match=r"takes a table name such as 'employment', got slice"):
         data[:3]
+
+
+# ----------------------------------------------------------------------------- transitions
+def _transition_inputs():
+    gaps = pd.DataFrame(
+        {"territory": "01", "occupation": ["A", "A"], "period": [2029, 2030], "gap": [5.0, 2.0]}
+    )
+    change = pd.DataFrame(
+        {"territory": ["01", "01"], "occupation": ["A", "B"], "change": [3.0, -8.0]}
+    )
+    osk = pd.DataFrame({"occupation": ["A", "A", "B"], "skill": ["x", "y", "x"]})
+    return gaps, change, osk
+
+
+def test_transitions_hand_computed():
+    got = gpec.transitions(*_transition_inputs(), period=2030)
+    # B shares x with A (skills {x, y}): weighted Jaccard 1 / 2; A's gap in 2030 is 2
+    assert got[["from_occupation", "overlap", "gap", "jobs_lost"]].values.tolist() == [
+        ["B", 0.5, 2.0, 8.0]
+    ]
+
+
+def test_transitions_name_a_period_the_gaps_do_not_have():
+    with pytest.raises(
+        ValidationError, match=r"gaps: no row of period 2031 \(periods: 2029, 2030\)"
+    ):
+        gpec.transitions(*_transition_inputs(), period=2031)
+
+
+def test_transitions_name_a_gap_that_is_not_a_number():
+    gaps, change, osk = _transition_inputs()
+    gaps["gap"] = ["5", "n.d."]
+    with pytest.raises(ValidationError, match=r"gaps: row 1, column 'gap': not a number .*'n.d.'"):
+        gpec.transitions(gaps, change, osk)

@@ -257,10 +257,15 @@ def weighted_jaccard(occupation_skills: pd.DataFrame, pairs: pd.DataFrame) -> np
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _in_period(table: pd.DataFrame, period) -> pd.DataFrame:
-    """The rows of ``period`` (all rows when it is None or the table has no period)."""
+def _in_period(table: pd.DataFrame, period, name: str = "gaps") -> pd.DataFrame:
+    """The rows of ``period`` (all rows when it is None or the table has no period); fail when
+    no row has it (a period the table does not cover, or periods of another type)."""
     if period is not None and "period" in table.columns:
-        return table[table["period"] == period]
+        rows = table[table["period"] == period]
+        if len(table) and not len(rows):
+            have = ", ".join(str(p) for p in sorted(pd.unique(table["period"]), key=str)[:10])
+            raise ValidationError(f"{name}: no row of period {period!r} (periods: {have})")
+        return rows
     return table
 
 
@@ -286,7 +291,7 @@ def _change_table(employment_change: pd.DataFrame, period) -> pd.DataFrame:
         raise ValidationError(
             "employment_change: needs a 'change' column (or 'expansion', as in openings)"
         )
-    ch = _in_period(employment_change, period)
+    ch = _in_period(employment_change, period, "employment_change")
     return _cell_sums(ch, "change", numeric_column(ch, "employment_change", col, nonneg=False))
 
 
@@ -363,7 +368,7 @@ def transitions(
     if not np.isfinite(min_jobs_lost) or min_jobs_lost < 0:
         raise ValueError(f"min_jobs_lost must be a number >= 0, got {min_jobs_lost!r}")
     g = _in_period(gaps, period)
-    g = _cell_sums(g, "gap", pd.to_numeric(g["gap"], errors="coerce").to_numpy(float))
+    g = _cell_sums(g, "gap", numeric_column(g, "gaps", "gap", nonneg=False))
     g = g[g["gap"] > 0]
     ch = _change_table(employment_change, period)
     losing = (ch["change"] < 0) & (ch["change"] <= -min_jobs_lost)
