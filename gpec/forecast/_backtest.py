@@ -153,6 +153,18 @@ def rolling_origin(
     Returns
     -------
     BacktestArrays
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def last_value(train, h, prepared=None):
+    ...     X, _, _ = prepared
+    ...     return {"naive": np.repeat(X[:, -1:], h, axis=1)}
+    >>> bt = rolling_origin(np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]), 2, last_value, n_windows=2)
+    >>> bt.origins.tolist(), bt.forecasts["naive"][:, 0].tolist()
+    ([3, 4], [[3.0, 3.0], [4.0, 4.0]])
+    >>> bt.actual[:, 0].tolist()
+    [[4.0, 5.0], [5.0, 6.0]]
     """
     n, T = Y.shape
     origins = backtest_origins(T, h, n_windows, step)
@@ -239,6 +251,17 @@ def metric_arrays(
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     """Share of observed actuals inside ``[lower, upper]``.
+
+    Parameters
+    ----------
+    actual, lower, upper : ndarray
+        Actual values and interval bounds, of one shape; NaN where unobserved.
+
+    Returns
+    -------
+    float
+        The share of the cells where all three are finite whose actual lies inside its
+        interval (bounds included); NaN when there is none.
 
     Examples
     --------
