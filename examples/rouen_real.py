@@ -10,9 +10,10 @@ it) and writes, under ``--out``:
   from the sectors' age pyramids, mixed from the FAP pyramids), territory profile;
   ``report.html``, ``report.xlsx`` and the CSV tables;
 * ``occupations/``: the same employment estimated by EPCI x FAP87 (iterative proportional
-  fitting of the sector totals to the census structure of Normandie), its forecasts, openings
-  with replacement from the DARES FAP age pyramids, the real vocational and BTS seats of
-  Seine-Maritime mapped to FAP, gaps; ``report.html``, ``report.xlsx`` and the CSV tables;
+  fitting of the sector totals to the salaried jobs of Normandie by FAP87), its forecasts,
+  openings with replacement from the DARES FAP age pyramids, the real vocational and BTS seats
+  of Seine-Maritime mapped to FAP (counted for the zone's share of the département's jobs),
+  gaps; ``report.html``, ``report.xlsx`` and the CSV tables;
 * ``checks/``: the estimate against the published structure of the département (DARES 2019),
   the URSSAF private salaried jobs against the INSEE comparateur's jobs at place of work (2018),
   openings against the BMO hiring intentions of the Rouen bassins, the reconciliation
