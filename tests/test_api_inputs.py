@@ -323,3 +323,25 @@ def test_transitions_name_a_gap_that_is_not_a_number():
     gaps["gap"] = ["5", "n.d."]
     with pytest.raises(ValidationError, match=r"gaps: row 1, column 'gap': not a number .*'n.d.'"):
         gpec.transitions(gaps, change, osk)
+
+
+@pytest.mark.parametrize("period", ["2030", 2030.0, "2030.0"])
+def test_allocate_matches_years_written_another_way(period):
+    op, en, ca = _alloc_inputs()
+    gaps = gpec.allocate(op, en.assign(period=period), ca).gaps
+    assert gaps["period"].tolist() == [2030, 2030]
+    assert gaps["entrants_allocated"].tolist() == [10.0, 2.0]  # as without a period column
+
+
+def test_allocate_names_periods_of_another_kind():
+    op, en, ca = _alloc_inputs()
+    quarterly = en.assign(period=pd.PeriodIndex(["2030Q1"], freq="Q"))
+    with pytest.raises(ValidationError, match=r"entrants: periods such as 2030Q1 .* openings"):
+        gpec.allocate(op, quarterly, ca)
+
+
+def test_allocate_warns_when_entrants_and_openings_share_no_period():
+    op, en, ca = _alloc_inputs()
+    with pytest.warns(UserWarning, match=r"entrants: no period in common with the openings"):
+        gaps = gpec.allocate(op, en.assign(period=2031), ca).gaps
+    assert gaps["entrants_allocated"].tolist() == [0.0, 0.0]

@@ -26,9 +26,17 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
+from gpec._checks import (
+    as_codes,
+    check_unique,
+    fail_rows,
+    int_periods,
+    numeric_column,
+    require_columns,
+)
 from gpec._defaults import DEFAULTS
 from gpec._schema import to_number
+from gpec.exceptions import ValidationError
 from gpec.gap._bounds import PLAN_TOTAL_COLUMNS, cumulative_gap_columns, path_gap_bounds
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
@@ -606,11 +614,42 @@ def _repeat_per_period(table: pd.DataFrame, periods: pd.Index) -> pd.DataFrame:
     return out
 
 
+def _year_periods(table, name: str):
+    """``table`` with its periods as int years when they are years written another way
+    (``2030.0``, ``"2030"``, an annual Period, 1 January), so that the tables' periods meet;
+    other periods (quarters, months) are kept as they are."""
+    if not isinstance(table, pd.DataFrame) or "period" not in table.columns or not len(table):
+        return table
+    s = table["period"]
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return table
+    try:
+        years = int_periods(s, name)
+    except ValidationError:
+        return table
+    return table.assign(period=years.to_numpy())
+
+
 def _align_periods(op: pd.DataFrame, sup: pd.DataFrame, unmapped: pd.DataFrame, has_period: bool):
     """The sorted periods, and the supply tables with one row per period when undated."""
     periods = pd.Index(pd.unique(op["period"])).sort_values()
     if has_period:
-        periods = periods.union(pd.Index(pd.unique(sup["period"]))).sort_values()
+        dated = pd.Index(pd.unique(sup["period"]))
+        try:
+            periods = periods.union(dated).sort_values()
+        except TypeError:  # "2030Q1" and 2030 cannot be compared
+            raise ValidationError(
+                f"entrants: periods such as {dated[0]} are not of the kind of the openings' "
+                f"periods (such as {op['period'].iloc[0]}): give both as years"
+            ) from None
+        if len(op) and len(dated) and not dated.isin(op["period"]).any():
+            warnings.warn(
+                f"entrants: no period in common with the openings (entrants: "
+                f"{', '.join(map(str, dated[:5]))}; openings: "
+                f"{', '.join(map(str, pd.unique(op['period'])[:5]))}): no entrant is allocated",
+                UserWarning,
+                stacklevel=4,
+            )
     else:  # the same entrants every period
         sup = _repeat_per_period(sup, periods)
         if len(unmapped):
@@ -898,6 +937,9 @@ def allocate(
     t0 = time.perf_counter()
     if not np.isfinite(distance_cost) or distance_cost < 0:
         raise ValueError(f"distance_cost must be a finite number >= 0, got {distance_cost!r}")
+    openings = _year_periods(openings, "openings")
+    entrants = _year_periods(entrants, "entrants")
+    employment = _year_periods(employment, "employment")
     op = _prepare_openings(openings, employment, small_threshold)
     sup, unmapped, has_period = _prepare_entrants(entrants)
     ca = _prepare_catchment(catchment)
