@@ -641,6 +641,14 @@ def _supply_stage(data: GpecData, sp):
     offers = data.training_offers
     titles = None
     review = None
+    if offers is None:
+        warnings.warn(
+            "training_offers: no table in the inputs ([data] training_offers): no trained "
+            "entrants, so every opening to fill counts as a gap (the report says the training "
+            "offer was not provided)",
+            UserWarning,
+            stacklevel=3,
+        )
     if offers is not None and len(offers):
         from gpec.supply.review import mapping_review, override_titles, read_overrides
 

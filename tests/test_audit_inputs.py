@@ -670,3 +670,30 @@ def test_lenient_run_left_without_employment_gives_the_hint(tmp_path):
     assert res.exit_code == 1
     assert "unknown territory (not in table territories) (value '1053')" in res.output
     assert "without its leading zero" in res.output, res.output
+
+
+def test_report_without_training_offers_says_not_provided(tmp_path):
+    """No training offer in the inputs: the report must not say that no local training
+    prepares for an occupation, nor show 0 covered as if the offer had been counted."""
+    config = _study(tmp_path)
+    res = _gpec("run", config, "--out", tmp_path / "out", "--lang", "fr")
+    assert res.exit_code == 0, res.output
+    assert "gpec: note: training_offers: no table in the inputs" in res.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "aucune formation de la zone n'y prépare" not in html
+    assert (
+        "<b>—</b>couverts par la formation locale<br><small>offre de formation non fournie" in html
+    )
+    assert "aucune offre de formation fournie : tout poste à pourvoir compte comme écart" in html
+
+
+def test_report_with_training_offers_counts_them(tmp_path):
+    config = _study(tmp_path, extra='training_offers = "offers.csv"')
+    (tmp_path / "offers.csv").write_text(
+        "offer,title,site,seats,occupation\nF1,Soudeur,01053,12,H2913\n", encoding="utf-8"
+    )
+    res = _gpec("run", config, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "training_offers: no table" not in res.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "training offers not provided" not in html

@@ -17,6 +17,7 @@ from gpec.report._summary import (
     plan_period_totals,
     scenario_totals,
     summary_blocks,
+    supply_given,
     transitions_labelled,
 )
 
@@ -150,6 +151,8 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
     what = html.escape(tr(what or "sum of the cells’ bounds", lang))
     median_of = html.escape(tr("median of the simulated futures", lang))
     semicolon = " ;" if lang == "fr" else ";"
+    supplied = supply_given(results)
+    no_supply = "training offers not provided"
 
     def under(col: str) -> str:
         """The plan period's interval of a total, then the paths' median when drawn."""
@@ -163,20 +166,27 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
             text += f"{semicolon} {median_of} {_num(end[f'{col}_median'], lang)}"
         return f"<br><small>{text}</small>"
 
-    kpis = [  # (label, value, what is written under it)
+    kpis = [  # (label, value or None when not known, what is written under it)
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
             t["openings_to_fill"],
             under("openings_to_fill"),
         ),
-        (tr("covered by local training", lang), t["entrants_allocated"], ""),
+        (
+            tr("covered by local training", lang),
+            t["entrants_allocated"] if supplied else None,
+            "" if supplied else f"<br><small>{html.escape(tr(no_supply, lang))}</small>",
+        ),
         (tr("gap (not covered)", lang), t["gap"], under("gap")),
     ]
     if "replacement" in totals.columns:
         kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], ""))
     return (
         '<div class="kpi">'
-        + "".join(f"<div><b>{_num(v, lang)}</b>{html.escape(k)}{u}</div>" for k, v, u in kpis)
+        + "".join(
+            f"<div><b>{'—' if v is None else _num(v, lang)}</b>{html.escape(k)}{u}</div>"
+            for k, v, u in kpis
+        )
         + "</div><p>"
         + html.escape(
             tr(

@@ -199,6 +199,10 @@ FR = {
     "too few trainees: no training offer in the catchment supplies it": (
         "trop peu de formés : aucune formation de la zone n'y prépare"
     ),
+    "no training offer in the inputs: every opening counts as a gap": (
+        "aucune offre de formation fournie : tout poste à pourvoir compte comme écart"
+    ),
+    "training offers not provided": "offre de formation non fournie",
     "too few trainees: local training covers {share} of openings": (
         "trop peu de formés : la formation locale couvre {share} des postes"
     ),

@@ -319,11 +319,23 @@ def _opening_reason(row, lang) -> str:
     return tr("retirements: end-of-career departures, while jobs are lost", lang)
 
 
-def _gap_reason(row, lang) -> str:
+def supply_given(results) -> bool:
+    """Whether the run had training supply: entrants from training offers (mapped or not).
+
+    Without it every opening to fill counts as a gap, and the report says the training offer
+    was not provided rather than that no local training prepares for the occupation.
+    """
+    ent = getattr(results, "entrants", None)
+    return ent is not None and len(ent) > 0
+
+
+def _gap_reason(row, lang, supplied: bool = True) -> str:
     openings = row.get("openings_to_fill", 0.0)
     alloc = row.get("entrants_allocated", 0.0)
     if openings <= 0:
         return ""
+    if not supplied:
+        return tr("no training offer in the inputs: every opening counts as a gap", lang)
     if alloc <= 0:
         return tr("too few trainees: no training offer in the catchment supplies it", lang)
     return tr("too few trainees: local training covers {share} of openings", lang).format(
@@ -370,7 +382,8 @@ def summary_blocks(
         cell = _gap_sums(g, okeys, None)
         cell = cell.sort_values(["gap"] + okeys, ascending=[False] + [True] * len(okeys))
         cell = cell.head(top_n).reset_index(drop=True)
-        cell["reason"] = [_gap_reason(r, lang) for r in cell.to_dict("records")]
+        supplied = supply_given(results)
+        cell["reason"] = [_gap_reason(r, lang, supplied) for r in cell.to_dict("records")]
         _round_parts(cell, "openings_to_fill", ["entrants_allocated", "gap"], 0)
         blocks.append(("Largest gaps per territory and occupation (whole horizon)", cell))
     if op is not None and len(op):
