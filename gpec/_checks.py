@@ -140,6 +140,21 @@ def parse_age_band(band: str) -> tuple[int, float]:
     Accepts "20-24", "15-24 ans", "65+", "60 ans ou plus", "50 and over", "<25", "moins de 25 ans"
     and single ages ("17"). Ages below 15 are clipped to 15 (the model starts at 15).
 
+    Parameters
+    ----------
+    band : str
+        The label of an age band.
+
+    Returns
+    -------
+    tuple of (int, int or float)
+        The lowest and the highest age of the band, both included; ``inf`` for an open band.
+
+    Raises
+    ------
+    ValueError
+        A label it cannot read, an upper age below the lower one, or a band below 15.
+
     Examples
     --------
     >>> parse_age_band("60 ans ou plus")
