@@ -332,7 +332,9 @@ def check_table(table: pd.DataFrame, spec: TableSpec, file: str = "") -> pd.Data
     for col in missing_cols:
         reason = "required column is missing"
         near = _near_column(col, table.columns)
-        if header_row is not None:
+        if col in [n for n in table.index.names if n is not None]:
+            reason += " (it is in the index: call .reset_index() first)"
+        elif header_row is not None:
             reason += (
                 f" (the header is on row {header_row}: delete the rows above it, such as a title)"
             )

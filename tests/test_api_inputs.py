@@ -345,3 +345,16 @@ def test_allocate_warns_when_entrants_and_openings_share_no_period():
     with pytest.warns(UserWarning, match=r"entrants: no period in common with the openings"):
         gaps = gpec.allocate(op, en.assign(period=2031), ca).gaps
     assert gaps["entrants_allocated"].tolist() == [0.0, 0.0]
+
+
+def test_key_columns_left_in_the_index_are_named():
+    t = _tables()
+    keyed = t["employment"].set_index(["territory", "occupation", "period"])
+    with pytest.raises(
+        ValidationError, match=r"column territory: required column is missing \(it is in the index"
+    ):
+        GpecData(**{**t, "employment": keyed}).validate()
+    with pytest.raises(
+        ValueError, match=r"missing column\(s\) .* in the index: call \.reset_index\(\)"
+    ):
+        _fc().fit(keyed)

@@ -99,7 +99,11 @@ def to_matrix(
         raise TypeError(f"{table}: expected a pandas DataFrame, got {type(panel).__name__}")
     missing = [c for c in (*id_cols, period_col, value_col) if c not in panel.columns]
     if missing:
-        raise ValueError(f"{table}: missing column(s) {missing}; columns are {list(panel.columns)}")
+        in_index = [c for c in missing if c in panel.index.names]
+        hint = f" ({in_index} in the index: call .reset_index() first)" if in_index else ""
+        raise ValueError(
+            f"{table}: missing column(s) {missing}; columns are {list(panel.columns)}{hint}"
+        )
     if len(panel) == 0:
         raise ValueError(f"{table}: the table is empty")
     df = panel[[*id_cols, period_col, value_col]]
