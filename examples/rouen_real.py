@@ -53,7 +53,7 @@ CONFIG = {
     "run": {"name": "Zone d'emploi de Rouen (76), fichiers URSSAF et INSEE", "level": "epci",
             "lang": "fr", "seed": 0},
     "forecast": {"models": "auto", "horizon": 8, "level": [80, 95]},
-    "demand": {"net": True, "interval_level": 80},
+    "demand": {"net": True, "interval_level": 80, "pyramid_period": 2018},
     "catchment": {"method": "parent", "level": "departement"},
     "report": {"top_n": 15},
     # reconversion sources: a FAP87 losing at least 10 jobs in an EPCI over the horizon (a loss

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "interval_level": 80,
         "turnover_rate": 0.0,
         "retirement_shift": 0,
+        "pyramid_period": 0,  # year the workforce_age pyramids describe (0: the base year)
         "exit_rates": {},  # age band -> annual exit probability (overrides defaults)
     },
     "supply": {

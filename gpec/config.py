@@ -260,6 +260,12 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
             "or add it to [forecast] level"
         )
     _in_range(where, "demand", "turnover_rate", dm["turnover_rate"], 0, 1, "between 0 and 1")
+    pp = dm["pyramid_period"]
+    if isinstance(pp, bool) or not isinstance(pp, int) or not (pp == 0 or 1900 <= pp <= 2100):
+        raise ConfigError(
+            f"{where}: [demand] pyramid_period must be the year the workforce_age pyramids "
+            f"describe (e.g. 2018), or 0 for the base year, got {pp!r}"
+        )
     for band, rate in dm["exit_rates"].items():
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ConfigError(
@@ -374,12 +380,13 @@ class ForecastConfig(_Section):
 @dataclasses.dataclass(frozen=True)
 class DemandConfig(_Section):
     """``[demand]``: net or non-negative expansion, the interval carried to the openings,
-    turnover, retirement shift and exit-rate overrides."""
+    turnover, retirement shift, the year the age pyramids describe and exit-rate overrides."""
 
     net: bool = _D["demand"]["net"]
     interval_level: float = _D["demand"]["interval_level"]
     turnover_rate: float = _D["demand"]["turnover_rate"]
     retirement_shift: float = _D["demand"]["retirement_shift"]
+    pyramid_period: int = _D["demand"]["pyramid_period"]
     exit_rates: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: MappingProxyType(dict(_D["demand"]["exit_rates"]))
     )

@@ -586,6 +586,7 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
         net=dm.net,
         level=dm.interval_level,
         retirement_shift=dm.retirement_shift,
+        pyramid_period=int(dm.pyramid_period) or None,
     )
     if dm.turnover_rate:
         open_kw["turnover_rates"] = float(dm.turnover_rate)

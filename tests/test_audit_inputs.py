@@ -697,3 +697,39 @@ def test_report_with_training_offers_counts_them(tmp_path):
     assert "training_offers: no table" not in res.output
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "training offers not provided" not in html
+
+
+def _study_with_pyramid(tmp_path, pyramid_period=None):
+    config = _study(tmp_path, extra='workforce_age = "age.csv"')
+    rows = ["territory,occupation,age_band,value"]
+    for t in ("01053", "01004"):
+        for o in ("H2913", "J1501"):
+            for band, v in (("15-29", 30), ("30-49", 30), ("50-54", 10), ("55-59", 30)):
+                rows.append(f"{t},{o},{band},{v}")
+    (tmp_path / "age.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    if pyramid_period is not None:
+        with config.open("a", encoding="utf-8") as fh:
+            fh.write(f"[demand]\npyramid_period = {pyramid_period}\n")
+    return config
+
+
+def test_pyramid_period_reaches_the_openings(tmp_path):
+    """[demand] pyramid_period = 2015 ages the pyramids six years to the 2021 base: many of
+    the 55-59 year-olds are 60-64 by then, so the first year's departures are higher."""
+    runs = {}
+    for period in (None, 2015):
+        cfg = load_config(_study_with_pyramid(tmp_path / str(period), period))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            op = run_pipeline(load_data(cfg), cfg, verbose=0).openings
+        runs[period] = op[op["period"] == 2022].set_index(["territory", "occupation"])
+    ratio = runs[2015]["replacement"] / runs[None]["replacement"]
+    assert (ratio > 1.5).all(), ratio
+
+
+def test_pyramid_period_must_be_a_year(tmp_path):
+    res = _gpec("validate", _study_with_pyramid(tmp_path, 18))
+    assert res.exit_code == 2
+    assert "[demand] pyramid_period must be the year the workforce_age pyramids describe" in (
+        res.output
+    )

@@ -838,3 +838,26 @@ def test_compare_hiring_intentions_says_which_surveys_are_left_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a chosen survey: nothing to say
         compare_hiring_intentions(op, bmo, survey_period=2024)
+
+
+def test_pyramid_period_ages_the_pyramid_to_the_base_year():
+    """A pyramid observed in 2019 and used for a base in 2020 is first aged one year at
+    constant employment. Hand-computed with the default exit rates (55-59: 0.03, 60-64: 0.25):
+    100 workers aged 55-59 lose 3; of the 97 left a fifth (19.4) moves to 60-64; 3 young
+    entrants replace the leavers. 2021 departures: 77.6 x 0.03 + 19.4 x 0.25 = 7.178, against
+    3 from the pyramid read as the base year's."""
+    from gpec.demand import openings
+
+    fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2021], "mean": [100.0]})
+    emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2020], "value": [100.0]})
+    wa = pd.DataFrame({"territory": "A", "occupation": "X", "age_band": ["55-59"], "value": [40.0]})
+    plain = openings(fc, wa, employment=emp, level=None)
+    aged = openings(fc, wa, employment=emp, level=None, pyramid_period=2019)
+    assert plain["replacement"].iloc[0] == pytest.approx(3.0)
+    assert aged["replacement"].iloc[0] == pytest.approx(7.178)
+    same = openings(fc, wa, employment=emp, level=None, pyramid_period=2020)
+    assert same["replacement"].iloc[0] == pytest.approx(3.0)
+    # the default pyramid describes no year: it is not aged
+    none = openings(fc, None, employment=emp, level=None)
+    none_aged = openings(fc, None, employment=emp, level=None, pyramid_period=2010)
+    assert none_aged["replacement"].iloc[0] == pytest.approx(none["replacement"].iloc[0])

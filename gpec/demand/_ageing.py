@@ -136,6 +136,79 @@ def _shift_rates(q: np.ndarray, shift: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # input preparation
 # --------------------------------------------------------------------------------------
+def survive_and_age(pyr: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One year of a pyramid: departures by band, then the survivors age.
+
+    Parameters
+    ----------
+    pyr : ndarray of shape (n, 11)
+        Workers per age band at the start of the year.
+    q : ndarray of shape (n, 11)
+        Annual exit probabilities per band.
+
+    Returns
+    -------
+    departures : ndarray of shape (n,)
+    survivors : ndarray of shape (n, 11)
+        One fifth of each band's survivors moves up to the next band (ages spread evenly in a
+        5-year band); 65+ keeps its own.
+
+    Examples
+    --------
+    >>> p = np.zeros((1, 11)); p[0, 9] = 100.0  # 100 workers aged 60-64
+    >>> q = np.zeros((1, 11)); q[0, 9] = 0.25
+    >>> dep, surv = survive_and_age(p, q)
+    >>> float(dep[0]), surv[0, 9:].tolist()
+    (25.0, [60.0, 15.0])
+    """
+    leave = pyr * q
+    surv = pyr - leave
+    flow = surv[:, :-1] / 5.0
+    surv[:, :-1] -= flow
+    surv[:, 1:] += flow
+    return leave.sum(axis=1), surv
+
+
+def age_structure(
+    shares: np.ndarray, q: np.ndarray, entry: np.ndarray, years: np.ndarray
+) -> np.ndarray:
+    """Age structures carried forward ``years`` years at constant employment.
+
+    Each year the pyramid loses its departures, its survivors age, and entrants distributed
+    as ``entry`` replace the departures.
+
+    Parameters
+    ----------
+    shares : ndarray of shape (n, 11)
+        Age structure (rows sum to 1) in the year it was observed.
+    q : ndarray of shape (n, 11)
+        Annual exit probabilities per band.
+    entry : ndarray of shape (11,)
+        Age distribution of entrants (sums to 1).
+    years : ndarray of int, shape (n,)
+        Years to carry each structure forward (0: unchanged).
+
+    Returns
+    -------
+    ndarray of shape (n, 11)
+
+    Examples
+    --------
+    >>> s = np.zeros((1, 11)); s[0, 9] = 0.5; s[0, 0] = 0.5  # half 15-19, half 60-64
+    >>> q = np.zeros((1, 11)); q[0, 9] = 0.25
+    >>> entry = np.zeros(11); entry[0] = 1.0
+    >>> age_structure(s, q, entry, np.array([1]))[0, [0, 1, 9, 10]].round(3).tolist()
+    [0.525, 0.1, 0.3, 0.075]
+    """
+    out = np.array(shares, dtype=float, copy=True)
+    years = np.asarray(years, dtype=int)
+    for k in range(int(years.max(initial=0))):
+        act = years > k
+        dep, surv = survive_and_age(out[act], q[act])
+        out[act] = surv + dep[:, None] * np.asarray(entry, dtype=float)[None, :]
+    return out
+
+
 def _pyramid_shares(
     cells: pd.DataFrame, workforce_age: pd.DataFrame | None, territories: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,8 @@ from gpec.demand._ageing import (
     _pyramid_shares,
     _shift_rates,
     _turnover_vector,
+    age_structure,
+    survive_and_age,
 )
 from gpec.demand._paths import (
     BLOCK_ROWS,
@@ -131,7 +133,6 @@ def _age_pyramids(
     n, n_years = levels.shape
     pyr = np.zeros((n, _NB))
     dep = np.zeros((n, n_years))
-    up = 1.0 / 5.0
     for y in range(n_years):
         init = start == y
         if init.any():
@@ -148,12 +149,7 @@ def _age_pyramids(
             for val in np.unique(sh[sh != 0]):
                 m = sh == val
                 q[m] = _shift_rates(q[m], float(val))
-        leave = p * q
-        dep[act, y] = leave.sum(axis=1)
-        surv = p - leave
-        flow = surv[:, :-1] * up
-        surv[:, :-1] -= flow
-        surv[:, 1:] += flow
+        dep[act, y], surv = survive_and_age(p, q)
         target = levels[:, y] if whole else levels[act, y]
         net = target - surv.sum(axis=1)
         grow = net >= 0
@@ -355,6 +351,7 @@ def openings(
     model: str | None = None,
     territories: pd.DataFrame | None = None,
     entry_ages: Mapping | pd.Series | None = None,
+    pyramid_period: int | None = None,
     interval: str | None = None,
     paths=None,
     n_paths: int = 500,
@@ -442,6 +439,13 @@ def openings(
         Territories table, to borrow a parent territory's pyramid.
     entry_ages : mapping, optional
         Age distribution of entrants; default :data:`DEFAULT_ENTRY_AGES`.
+    pyramid_period : int, optional
+        The year the ``workforce_age`` pyramids describe (e.g. 2018 for the DARES 2017-2019
+        averages). Each series' pyramid is first aged from that year to its base period at
+        constant employment (the same exit rates, departures replaced by entrants of
+        ``entry_ages``), so that a pyramid observed years before the base is not read as the
+        base year's. Default: the pyramids describe the base period. A pyramid dated after a
+        series' base is used as it is.
     interval : {"paths", "path", "annual"}, optional
         How the forecast uncertainty becomes an openings interval (see above); default
         ``"paths"`` when ``paths`` is given, else ``"path"``.
@@ -512,6 +516,10 @@ def openings(
     q0 = _exit_matrix(series, exit_rates)
     tr = _turnover_vector(series, turnover_rates)
     entry = _entry_shares(entry_ages)
+    if pyramid_period is not None:
+        years = series["base_period"].to_numpy(dtype=int) - int(pyramid_period)
+        years[source == "default"] = 0  # the default pyramid describes no particular year
+        shares = age_structure(shares, q0, entry, np.maximum(years, 0))
     levels = grid["levels"]
     cdep, cturn = _cumulated_departures(  # central, lower and upper paths stacked
         levels, np.tile(start, 3), np.tile(shares, (3, 1)), np.tile(q0, (3, 1)),
