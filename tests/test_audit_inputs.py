@@ -214,14 +214,7 @@ def test_python_users_are_told_of_the_default_pyramid_and_empty_tables(tmp_path)
 
 
 def test_no_pyramid_note_when_every_series_has_its_pyramid(tmp_path):
-    config = _study(tmp_path, extra='workforce_age = "age.csv"')
-    rows = ["territory,occupation,period,age_band,value"]
-    for t in ("01053", "01004"):
-        for o in ("H2913", "J1501"):
-            for band, v in (("15-29", 30), ("30-49", 50), ("50-54", 10), ("55+", 12)):
-                rows.append(f"{t},{o},2021,{band},{v}")
-    (tmp_path / "age.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    cfg = load_config(config)
+    cfg = load_config(_study_with_pyramid(tmp_path))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = run_pipeline(load_data(cfg), cfg, verbose=0)
