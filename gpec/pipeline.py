@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -90,13 +91,16 @@ def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
                         f"{missing[0]!r} from {spec['path']} (it gives "
                         f"{sorted(part.tables)})"
                     )
+                meta = dict(part.meta)
+                if "workforce_age" in want and part.meta.get("period"):
+                    meta["workforce_age_period"] = str(part.meta["period"])  # the pyramids' year
                 part = GpecData(
                     **{t: getattr(part, t) for t in want},
                     # the file of each table kept (a reader's other tables, left out, must
                     # not name another entry's file)
                     sources={t: part.sources.get(t, spec["path"]) for t in want},
                     rejected=part.rejected,
-                    meta=part.meta,
+                    meta=meta,
                     extra=part.extra,
                 )
             bundle = bundle.merge(part)
@@ -579,6 +583,7 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
     from gpec import demand
 
     dm = cfg.demand
+    _pyramid_year_note(data, dm.pyramid_period)
     exit_rates = dict(dm.exit_rates) or None
     open_kw = dict(
         employment=data.employment,
@@ -633,6 +638,27 @@ def _default_pyramid_note(openings: pd.DataFrame) -> str | None:
         "workforce_age: their replacement uses gpec's default pyramid (replacement_source = "
         "default in openings.csv)"
     )
+
+
+def _pyramid_year_note(data: GpecData, pyramid_period: int) -> None:
+    """Warn when the reader of workforce_age dates its pyramids (e.g. DARES "2017-2019") two or
+    more years before the last employment year, and ``[demand] pyramid_period`` is not set:
+    the pyramids are then read as the base year's, their baby-boomers not yet aged."""
+    said = str(data.meta.get("workforce_age_period", ""))
+    years = [int(y) for y in re.findall(r"(?:19|20)\d\d", said)]
+    if pyramid_period or not years or data.workforce_age is None or not len(data.workforce_age):
+        return
+    centre = round(sum(years) / len(years))
+    base = int(pd.to_numeric(data.employment["period"], errors="coerce").max())
+    if base - centre >= 2:
+        warnings.warn(
+            f"workforce_age ({data.sources.get('workforce_age', '')}) describes {said}, "
+            f"{base - centre} years before the last employment year {base}, and is read as "
+            f"{base}'s; set [demand] pyramid_period = {centre} to age its pyramids to {base} "
+            "(the workers near retirement then leave sooner)",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _supply_stage(data: GpecData, sp):

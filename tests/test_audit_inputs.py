@@ -726,3 +726,25 @@ def test_pyramid_period_must_be_a_year(tmp_path):
     assert "[demand] pyramid_period must be the year the workforce_age pyramids describe" in (
         res.output
     )
+
+
+def test_a_dated_pyramid_read_as_the_base_year_is_warned(tmp_path):
+    """A reader that dates its pyramids (DARES: "2017-2019") three years before the last
+    employment year (2021): the run says so and names the key that ages them."""
+    for period, warned in ((None, True), (2018, False)):
+        cfg = load_config(_study_with_pyramid(tmp_path / str(period), period))
+        data = load_data(cfg)
+        data.meta["workforce_age_period"] = "2017-2019"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run_pipeline(data, cfg, verbose=0)
+        said = [str(w.message) for w in caught if "describes 2017-2019" in str(w.message)]
+        assert bool(said) == warned, said
+        if warned:
+            assert "set [demand] pyramid_period = 2018 to age its pyramids to 2021" in said[0]
+
+
+def test_dares_pyramid_period_is_kept_by_load_data(real_data):
+    root = Path(__file__).resolve().parents[1]
+    data = load_data(load_config(root / "examples" / "real_files" / "gpec.toml"))
+    assert data.meta["workforce_age_period"] == "2017-2019"
