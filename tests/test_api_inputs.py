@@ -358,3 +358,18 @@ def test_key_columns_left_in_the_index_are_named():
         ValueError, match=r"missing column\(s\) .* in the index: call \.reset_index\(\)"
     ):
         _fc().fit(keyed)
+
+
+def test_allocate_names_a_bound_that_is_not_a_number():
+    op, en, ca = _alloc_inputs()
+    op["lower"] = ["8", "4"]
+    op["upper"] = ["12", "six"]
+    with pytest.raises(
+        ValidationError, match=r"openings: row 1, column 'upper': not a number .*'six'"
+    ):
+        gpec.allocate(op, en, ca)
+    op["upper"] = ["12,5", "6"]  # the French way: read
+    gaps = gpec.allocate(op, en, ca).gaps
+    # gap bounds: openings bounds minus the 10 and 2 entrants allocated, floored at 0
+    assert gaps["gap_lower"].tolist() == [0.0, 2.0]
+    assert gaps["gap_upper"].tolist() == [2.5, 4.0]

@@ -434,7 +434,7 @@ def _prepare_openings(openings, employment, small_threshold):
     op["openings"] = np.maximum(raw, 0.0)
     for bound in ("lower", "upper"):
         if bound in openings.columns:
-            v = pd.to_numeric(openings[bound], errors="coerce").to_numpy(dtype=float)
+            v = _text_numbers(openings, "openings", bound)
             op[bound] = np.where(np.isnan(v), np.nan, np.maximum(v, 0.0))
         else:
             op[bound] = op["openings"].to_numpy()
