@@ -373,3 +373,10 @@ def test_allocate_names_a_bound_that_is_not_a_number():
     # gap bounds: openings bounds minus the 10 and 2 entrants allocated, floored at 0
     assert gaps["gap_lower"].tolist() == [0.0, 2.0]
     assert gaps["gap_upper"].tolist() == [2.5, 4.0]
+
+
+@pytest.mark.parametrize("func", ["entrants_interval", "mapping_quality"])
+def test_supply_tables_name_a_series_given_for_the_entrants(func):
+    en = gpec.entrants(_offers(), _tables()["occupations"])
+    with pytest.raises(TypeError, match="entrants: expected a pandas DataFrame, got Series"):
+        getattr(gpec, func)(en["entrants"])

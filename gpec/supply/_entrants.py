@@ -635,6 +635,11 @@ def _check_range(value, name: str) -> tuple[float, float] | None:
     return lo, hi
 
 
+def _check_entrants_frame(table) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"entrants: expected a pandas DataFrame, got {type(table).__name__}")
+
+
 def entrants_interval(
     table: pd.DataFrame,
     *,
@@ -678,6 +683,7 @@ def entrants_interval(
         "completion": _check_range(completion_range, "completion_range"),
         "placement": _check_range(placement_range, "placement_range"),
     }
+    _check_entrants_frame(table)
     for col in ("entrants", "completion_rate", "placement_rate", "defaulted"):
         if col not in table.columns:
             raise ValueError(f"entrants table has no column {col!r} (see gpec.supply.entrants)")
@@ -738,6 +744,7 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
     4  unmapped       1         0.25
     """
     t = entrants_table
+    _check_entrants_frame(t)
     for col in ("offer", "share", "reason", "entrants"):
         if col not in t.columns:
             raise ValueError(f"entrants table has no column {col!r}")
