@@ -861,3 +861,31 @@ def test_pyramid_period_ages_the_pyramid_to_the_base_year():
     none = openings(fc, None, employment=emp, level=None)
     none_aged = openings(fc, None, employment=emp, level=None, pyramid_period=2010)
     assert none_aged["replacement"].iloc[0] == pytest.approx(none["replacement"].iloc[0])
+
+
+def test_openings_refuse_duplicated_rows_given_directly():
+    """Called without GpecData.validate: a pyramid row or an employment row given twice
+    would be summed or picked silently (replacement 5.74 became 9.28); both fail naming the
+    row, and a weight above 1 in skill_needs too."""
+    from gpec.demand import openings, skill_needs
+    from gpec.exceptions import ValidationError
+
+    fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2021], "mean": [100.0]})
+    emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2020], "value": [100.0]})
+    wa = pd.DataFrame(
+        {"territory": "A", "occupation": "X", "age_band": ["60-64", "30-49"], "value": [10.0, 90.0]}
+    )
+    twice = pd.concat([wa, wa.iloc[:1]], ignore_index=True)
+    with pytest.raises(ValidationError, match=r"workforce_age: row 2, .*duplicate key"):
+        openings(fc, twice, employment=emp, level=None)
+    emp2 = pd.concat([emp, emp.assign(value=1100.0)], ignore_index=True)
+    with pytest.raises(ValidationError, match=r"employment: row 1, .*duplicate key"):
+        openings(fc, wa, employment=emp2, level=None)
+    text = wa.astype({"value": object})
+    text.loc[1, "value"] = "90 salariés"
+    with pytest.raises(ValidationError, match=r"not a number \(value '90 salariés'"):
+        openings(fc, text, employment=emp, level=None)
+    op = openings(fc, wa, employment=emp, level=None)
+    osk = pd.DataFrame({"occupation": "X", "skill": ["K1", "K2"], "weight": [1.0, 50.0]})
+    with pytest.raises(ValidationError, match=r"row 1, column 'weight': weight above 1"):
+        skill_needs(op, osk)

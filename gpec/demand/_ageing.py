@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from gpec._checks import parse_age_band, require_columns
+from gpec._checks import check_unique, numeric_column, parse_age_band, require_columns
 from gpec.territory import check_territories
 
 #: Canonical 5-year age bands of the ageing model (the last one is open).
@@ -222,19 +222,16 @@ def _pyramid_shares(
     n = len(cells)
     shares = np.tile(DEFAULT_PYRAMID.to_numpy(), (n, 1))
     source = np.full(n, "default", dtype=object)
-    if workforce_age is None or len(workforce_age) == 0:
+    if workforce_age is None:
         return shares, source
     require_columns(
         workforce_age, "workforce_age", ["territory", "occupation", "age_band", "value"]
     )
+    if len(workforce_age) == 0:
+        return shares, source
     wa = workforce_age
-    value = pd.to_numeric(wa["value"], errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(value) | (value < 0)
-    if bad.any():
-        row = wa.index[bad][0]
-        raise ValueError(
-            f"table 'workforce_age': missing or negative value (row {row}, column 'value')"
-        )
+    check_unique(wa, "workforce_age", ["territory", "occupation", "age_band"])
+    value = numeric_column(wa, "workforce_age", "value", nonneg=True)
     codes, bands = pd.factorize(wa["age_band"].astype("str"))
     weights = []
     for i, b in enumerate(bands):

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods, require_columns
+from gpec._checks import check_unique, fail_rows, int_periods, numeric_column, require_columns
 from gpec.demand._ageing import (
     _NB,
     AGE_BANDS,
@@ -600,7 +600,15 @@ def _with_base(
         e["territory"] = e["territory"].astype("str")
         e["occupation"] = e["occupation"].astype("str")
         e["period"] = int_periods(e["period"], "employment")
+        check_unique(e, "employment", ["territory", "occupation", "period"])
         e["value"] = pd.to_numeric(e["value"], errors="coerce")
+        fail_rows(
+            "employment",
+            employment,
+            e["value"].isna().to_numpy() & employment["value"].notna().to_numpy(),
+            "value",
+            "not a number",
+        )
         first = f.groupby(["territory", "occupation"])["period"].min().rename("first")
         e = e.join(first, on=["territory", "occupation"], how="inner")
         if base_period is not None:
@@ -866,13 +874,14 @@ def skill_needs(
     osk = occupation_skills[["occupation", "skill", "weight"]].copy()
     osk["occupation"] = osk["occupation"].astype("str")
     osk["skill"] = osk["skill"].astype("str")
-    osk["weight"] = pd.to_numeric(osk["weight"], errors="coerce")
-    bad = osk["weight"].isna() | (osk["weight"] < 0)
-    if bad.any():
-        row = osk.index[bad.to_numpy()][0]
-        raise ValueError(
-            f"table 'occupation_skills': missing or negative weight (row {row}, column 'weight')"
-        )
+    osk["weight"] = numeric_column(occupation_skills, "occupation_skills", "weight", nonneg=True)
+    fail_rows(
+        "occupation_skills",
+        occupation_skills,
+        osk["weight"].to_numpy() > 1.0,
+        "weight",
+        "weight above 1 (a weight is in [0, 1], 1 for a core skill)",
+    )
     unmapped = sorted(set(op["occupation"]) - set(osk["occupation"]))
     if unmapped:
         warnings.warn(
