@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from gpec._hints import code_hints
-from gpec.exceptions import ConfigError, ValidationError
+from gpec.exceptions import ConfigError, DataQualityWarning, ValidationError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -315,7 +315,10 @@ def _run_and_write(
             warnings_as_errors=warnings_as_errors,
             on_stage=clock,
         )
-    for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
+    said = [
+        w for w in caught if not issubclass(w.category, DataQualityWarning)
+    ]  # below, row by row
+    for msg in dict.fromkeys(str(w.message).splitlines()[0] for w in said):
         if msg not in ctx.obj.get("notes", ()):
             _say(ctx, f"gpec: note: {msg}")
     clock("writing")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "REJECTION_COLUMNS",
     "ConfigError",
+    "DataQualityWarning",
     "FormatError",
     "GpecError",
     "InputFileError",
@@ -104,5 +105,20 @@ class FormatError(GpecError):
     Examples
     --------
     >>> issubclass(FormatError, GpecError)
+    True
+    """
+
+
+class DataQualityWarning(UserWarning):
+    """Rows left out by a lenient validation, or plausibility findings, summed up once.
+
+    :func:`gpec.pipeline.run_pipeline` emits one per kind, with counts per table or check, so
+    that a Python user hears of them; the rows themselves are in ``Results.rejected`` and
+    ``Results.data.warnings`` (``rejected.csv``). The ``gpec`` command prints them row by
+    row instead, and filters this category out.
+
+    Examples
+    --------
+    >>> issubclass(DataQualityWarning, UserWarning)
     True
     """

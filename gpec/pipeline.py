@@ -21,7 +21,7 @@ from gpec._data import GpecData, meta_to_toml
 from gpec._hints import code_hints
 from gpec._schema import TABLES, format_problem
 from gpec.config import Config, ForecastConfig, SupplyConfig, dump_config
-from gpec.exceptions import ConfigError, ValidationError
+from gpec.exceptions import ConfigError, DataQualityWarning, ValidationError
 from gpec.report import OUTPUT_FILES, Results
 
 __all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "forecast_stage", "OUTPUT_FILES"]
@@ -439,6 +439,11 @@ def run_pipeline(
     """
     from gpec import demand, gap, scenarios, territory
 
+    if not isinstance(data, GpecData):
+        raise TypeError(
+            f"run_pipeline: data must be a GpecData (gpec.pipeline.load_data, gpec.GpecData(...) "
+            f"or gpec.datasets.load_demo()), got {type(data).__name__}"
+        )
     cfg = Config.from_dict(cfg)
     stage = on_stage or (lambda name: None)
     data = _validated(data, cfg, stage, strict, plausibility, warnings_as_errors)
@@ -530,6 +535,25 @@ def run_pipeline(
     )
 
 
+def _say_data_quality(data: GpecData) -> None:
+    """One warning for the rows a lenient validation left out, one for the plausibility
+    findings, with counts per table or check (the gpec command prints them row by row)."""
+    for frame, col, what in (
+        (data.rejected, "table", "rows left out (not valid) by table"),
+        (data.warnings, "check", "plausibility warnings by check"),
+    ):
+        if frame is None or not len(frame) or col not in frame.columns:
+            continue
+        counts = frame.groupby(col, sort=True).size()
+        listed = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        warnings.warn(
+            f"{len(frame):,} {what}: {listed} (every row in Results.rejected, "
+            "Results.data.warnings and rejected.csv)",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+
+
 def _validated(
     data: GpecData,
     cfg: Config,
@@ -554,6 +578,7 @@ def _validated(
         strict=strict, plausibility=plausibility, warnings_as_errors=warnings_as_errors
     )
     rejected = data.rejected
+    _say_data_quality(data)
     for name in ("territories", "occupations", "employment"):
         if not len(getattr(data, name)):  # --lenient dropped every row: say why, in one line
             why = rejected[rejected["table"] == name]

@@ -748,3 +748,31 @@ def test_dares_pyramid_period_is_kept_by_load_data(real_data):
     root = Path(__file__).resolve().parents[1]
     data = load_data(load_config(root / "examples" / "real_files" / "gpec.toml"))
     assert data.meta["workforce_age_period"] == "2017-2019"
+
+
+def test_python_users_hear_of_left_out_rows_and_plausibility_findings(tmp_path):
+    """run_pipeline sums up once what the command prints row by row: the rows a lenient
+    validation left out (24 employment rows of a commune that lost its leading zero) and the
+    plausibility findings (a series that stops in 2017)."""
+    from gpec.exceptions import DataQualityWarning
+
+    config = _study(tmp_path, employment_code="1053")
+    emp = tmp_path / "employment.csv"
+    lines = emp.read_text(encoding="utf-8").splitlines()
+    keep = [ln for ln in lines if not (ln.startswith("01004,H2913,") and ln.split(",")[2] > "2017")]
+    emp.write_text("\n".join(keep) + "\n", encoding="utf-8")
+    cfg = load_config(config)
+    with pytest.warns(DataQualityWarning) as caught:
+        run_pipeline(load_data(cfg), cfg, verbose=0, strict=False)
+    said = [str(w.message) for w in caught if w.category is DataQualityWarning]
+    assert any(m.startswith("24 rows left out (not valid) by table: employment 24") for m in said)
+    assert any("plausibility warnings by check" in m for m in said), said
+    res = _gpec("run", config, "--lenient", "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "rows left out (not valid) by table" not in res.output  # printed row by row instead
+    assert "plausibility warnings by check" not in res.output
+
+
+def test_run_pipeline_asks_for_gpec_data():
+    with pytest.raises(TypeError, match="data must be a GpecData"):
+        run_pipeline({"employment": pd.DataFrame()})
