@@ -26,6 +26,8 @@ jobs they hold. Check the estimates wherever an independent figure exists (see
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -326,7 +328,19 @@ def sector_age_pyramids(
         territory, occupation (the sector), age_band, value.
     """
     age = workforce_age.groupby(["occupation", "age_band"], as_index=False)["value"].sum()
-    age["age_share"] = age["value"] / age.groupby("occupation")["value"].transform("sum")
+    total = age.groupby("occupation")["value"].transform("sum")
+    age = age[total > 0]
+    age["age_share"] = age["value"] / total[total > 0]
+    no_ages = structure[~structure["occupation"].isin(set(age["occupation"]))]
+    if no_ages["jobs"].sum() > 0:
+        lost = no_ages.groupby("occupation")["jobs"].sum()
+        lost = lost[lost > 0]
+        warnings.warn(
+            f"sector_age_pyramids: no age pyramid (or one of zero jobs) for occupation(s) "
+            f"{sorted(map(str, lost.index))}: their {lost.sum():,.6g} of "
+            f"{structure['jobs'].sum():,.6g} jobs are left out of the sector pyramids",
+            stacklevel=2,
+        )
     mix = structure.merge(age[["occupation", "age_band", "age_share"]], on="occupation")
     mix["value"] = mix["jobs"] * mix["age_share"]
     out = mix.groupby(["sector", "age_band"], as_index=False)["value"].sum()

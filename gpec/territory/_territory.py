@@ -74,11 +74,11 @@ def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> p
     if missing:
         raise ValueError(f"table 'territories': missing column(s) {missing}")
     t = territories.copy()
-    t["territory"] = t["territory"].astype("str")
+    t["territory"] = _code_strings(t["territory"])
     t["level"] = t["level"].astype("str")
     if "parent" not in t.columns:
         t["parent"] = np.nan
-    t["parent"] = t["parent"].astype("str")
+    t["parent"] = _code_strings(t["parent"])
     t.loc[t["parent"].isin(["", "nan", "None"]), "parent"] = np.nan
     dup = t["territory"].duplicated(keep="first")
     if dup.any():
@@ -100,6 +100,17 @@ def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> p
                 raise ValueError(f"table 'territories': column {col!r} is needed for distances")
             t[col] = pd.to_numeric(t[col], errors="coerce")
     return t.set_index("territory", drop=False)
+
+
+def _code_strings(codes: pd.Series) -> pd.Series:
+    """Codes as strings; whole numbers stored as floats (integer codes beside a null, which
+    pandas keeps as float) lose their ``.0``, so that parent 11.0 still names territory 11."""
+    if pd.api.types.is_float_dtype(codes):
+        whole = np.isfinite(codes) & (codes == np.floor(codes))
+        out = codes.astype("str").astype(object)
+        out[whole] = codes[whole].astype("int64").astype("str")
+        return out
+    return codes.astype("str")
 
 
 def _as_codes(values, name: str) -> pd.Index:
