@@ -63,11 +63,7 @@ def load_results(out_dir: str | os.PathLike):
     for name, attr in OUTPUT_FILES.items():
         path = out / name
         if path.is_file() and path.stat().st_size > 1:
-            codes = {
-                c: str
-                for c in ("territory", "occupation", "skill", "from_occupation", "site", "offer")
-            }
-            tables[attr] = read_output_csv(path, dialect, dtype=codes)
+            tables[attr] = read_output_csv(path, dialect)  # code columns as text
         else:
             tables[attr] = pd.DataFrame()
     data = None

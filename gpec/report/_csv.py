@@ -199,10 +199,39 @@ def _arrow_csv(table: pd.DataFrame, sep: str, decimal: str):
     return chunks
 
 
+#: Columns of the output tables that hold codes: read back as text, so that ``"01"`` stays
+#: ``"01"`` (not the number 1).
+CODE_COLUMNS = ("territory", "occupation", "skill", "from_occupation", "site", "offer")
+
+
 def read_output_csv(
     path: str | os.PathLike, dialect: str = "en", dtype: dict | None = None
 ) -> pd.DataFrame:
-    """Read an output CSV back (the quote put in front of formula-like cells taken off)."""
+    """Read an output CSV back (the quote put in front of formula-like cells taken off).
+
+    Parameters
+    ----------
+    path : path-like
+        A CSV file written by ``Results.write``.
+    dialect : {"en", "fr"}, default "en"
+        The file's dialect (``[output] csv_dialect``; ``fr``: ``;`` and decimal comma).
+    dtype : dict, optional
+        Column types; by default the code columns (:data:`CODE_COLUMNS`) are read as text.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "gaps.csv"
+    >>> _ = path.write_text("territory,occupation,gap\\n01,A1101,2.5\\n", encoding="utf-8")
+    >>> read_output_csv(path)["territory"].tolist()  # the code keeps its leading zero
+    ['01']
+    """
+    if dtype is None:
+        dtype = dict.fromkeys(CODE_COLUMNS, str)
     sep, decimal, encoding = CSV_DIALECTS.get(dialect, CSV_DIALECTS["en"])
     try:
         table = pd.read_csv(path, sep=sep, decimal=decimal, encoding=encoding, dtype=dtype)

@@ -393,8 +393,10 @@ def write_excel(results, path: str | os.PathLike, *, lang: str | None = None) ->
 
     Examples
     --------
+    >>> from gpec.datasets import load_demo  # doctest: +SKIP
     >>> from gpec.pipeline import run_pipeline  # doctest: +SKIP
     >>> write_excel(run_pipeline(load_demo()), "report.xlsx", lang="fr")  # doctest: +SKIP
+    PosixPath('report.xlsx')
     """
     from openpyxl import Workbook
 

@@ -109,8 +109,10 @@ def write_html(results, path: str | os.PathLike, *, lang: str | None = None) -> 
 
     Examples
     --------
+    >>> from gpec.datasets import load_demo  # doctest: +SKIP
     >>> from gpec.pipeline import run_pipeline  # doctest: +SKIP
     >>> write_html(run_pipeline(load_demo()), "rapport.html", lang="fr")  # doctest: +SKIP
+    PosixPath('rapport.html')
     """
     lang = lang or results.config.get("run", {}).get("lang", "en")
     name = results.config.get("run", {}).get("name", "gpec")

@@ -96,7 +96,7 @@ class Results:
     >>> from gpec.datasets import load_demo
     >>> from gpec.pipeline import run_pipeline
     >>> res = run_pipeline(load_demo())  # doctest: +SKIP
-    >>> res.write("out")  # doctest: +SKIP
+    >>> files = res.write("out")  # doctest: +SKIP
     """
 
     forecast: pd.DataFrame
