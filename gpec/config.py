@@ -713,6 +713,18 @@ def dump_config(
 ) -> str:
     """Write a configuration as TOML text (paths made relative to ``relative_to``).
 
+    Parameters
+    ----------
+    cfg : Config or mapping
+        A configuration (every section is written, defaults included).
+    relative_to : path-like, optional
+        Folder the ``[data]`` paths are written relative to (e.g. the output folder, so that
+        the copy in ``provenance.toml`` runs from there).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> print(dump_config(resolve_config({"forecast": {"horizon": 3}})).split("[forecast]")[1]

@@ -351,10 +351,37 @@ def forecast_stage(
     """Fit the forecaster on the employment at territory ``level`` (and the levels above it
     when ``fc.reconcile`` asks for a reconciliation) and predict.
 
+    Parameters
+    ----------
+    data : GpecData
+        Validated inputs (territories and employment are used).
+    fc : ForecastConfig
+        The ``[forecast]`` section of a configuration.
+    level : str
+        Territory level of the series forecast (``[run] level``).
+    seed : int, default 0
+        Seed of the forecaster's local generator.
+    verbose : int, default 0
+        0: silent; 1: progress.
+
     Returns
     -------
     (Forecaster, DataFrame)
         The fitted model (backtest inside) and its reconciled forecast.
+
+    Raises
+    ------
+    ConfigError
+        When no employment row is at ``level``.
+
+    Examples
+    --------
+    >>> from gpec.config import ForecastConfig
+    >>> from gpec.datasets import load_demo
+    >>> fc = ForecastConfig(models="naive", horizon=2)
+    >>> model, forecast = forecast_stage(load_demo().validate(), fc, level="epci")
+    >>> sorted(forecast["period"].unique().tolist())
+    [2025, 2026]
     """
     from gpec.forecast import Forecaster
 
