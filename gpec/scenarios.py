@@ -45,10 +45,28 @@ SCENARIO_KEYS = {
 def has_keys(sc: Mapping, keys) -> bool:
     """Whether the scenario entry ``sc`` sets (to a non-zero value) any of ``keys``.
 
+    Parameters
+    ----------
+    sc : mapping
+        One scenario entry (a ``[[scenarios]]`` table of ``gpec.toml``).
+    keys : iterable of str
+        The keys looked at, e.g. :data:`DEMAND_KEYS` or :data:`SUPPLY_KEYS`.
+
+    Returns
+    -------
+    bool
+        True when one of ``keys`` is present with a value other than None, 0 or False.
+
     Examples
     --------
+    A change of 0 shocks nothing; an absolute level does:
+
     >>> has_keys({"name": "a", "change": 0.0, "absolute": 5}, DEMAND_KEYS)
     True
+    >>> has_keys({"name": "a", "change": 0.0}, DEMAND_KEYS)
+    False
+    >>> has_keys({"name": "a", "change": 0.1}, SUPPLY_KEYS)
+    False
     """
     return any(sc.get(k) not in (None, 0, 0.0, False) for k in keys)
 
@@ -57,12 +75,40 @@ def normalize_scenarios(scenarios) -> dict[str, list[dict]]:
     """Group scenario entries by name (entries sharing a name form one scenario), checking
     their keys and values.
 
+    Parameters
+    ----------
+    scenarios : mapping or iterable of mappings
+        Scenario entries (one entry alone is accepted), with the keys of
+        :data:`SCENARIO_KEYS`: a ``name`` and at least one change (``change``, ``absolute``,
+        ``retirement_shift``, ``seats_change`` or ``new_seats``).
+
+    Returns
+    -------
+    dict
+        Scenario name -> list of its entries (copies, in the order given); names in the order
+        of their first entry.
+
+    Raises
+    ------
+    TypeError
+        When an entry is not a mapping.
+    ValueError
+        Naming the entry or scenario: an unknown key; a missing name or the reserved name
+        ``"baseline"``; both ``change`` and ``absolute``; nothing to change; ``change`` or
+        ``seats_change`` below -1; ``new_seats`` below 0 or without its ``site`` and
+        ``occupations``; ``shares`` that are not one share >= 0 per occupation summing to 1;
+        a ``completion_rate`` or ``placement_rate`` outside [0, 1].
+
     Examples
     --------
     >>> groups = normalize_scenarios([{"name": "a", "change": 0.1},
     ...     {"name": "a", "new_seats": 10, "site": "S", "occupations": ["X"]}])
     >>> list(groups), len(groups["a"])
     (['a'], 2)
+    >>> normalize_scenarios({"name": "b", "change": -2})
+    Traceback (most recent call last):
+    ...
+    ValueError: scenario 'b': change below -1 (-100 %)
     """
     if isinstance(scenarios, Mapping):
         scenarios = [scenarios]
@@ -492,18 +538,52 @@ def run_scenarios(
     workforce_age: pd.DataFrame | None = None,
     **openings_kwargs,
 ) -> pd.DataFrame:
-    """Deprecated: use :func:`run` (``openings_kwargs`` as a mapping).
+    """Openings of the baseline and of every demand scenario (deprecated: use :func:`run`).
+
+    ``run_scenarios(forecast, scenarios, workforce_age, **kw)`` is
+    ``run(forecast, scenarios, workforce_age=workforce_age, openings_kwargs=kw)``, without a
+    supply side.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        Forecaster output (the baseline).
+    scenarios : dict or list of dict
+        Scenario entries (see :func:`normalize_scenarios`).
+    workforce_age : DataFrame, optional
+        Age pyramids, passed to :func:`gpec.demand.openings`.
+    **openings_kwargs
+        Other arguments of :func:`gpec.demand.openings` (employment, exit_rates, level...).
+
+    Returns
+    -------
+    DataFrame
+        The :func:`gpec.demand.openings` table of every scenario, ``scenario`` first
+        ("baseline", then the scenarios in the order given).
+
+    Raises
+    ------
+    ValueError
+        As :func:`normalize_scenarios` for bad scenario entries.
+
+    Warns
+    -----
+    DeprecationWarning
+        Always.
 
     Examples
     --------
+    Employment of 1 job, raised by 50 % in scenario ``s``: the expansion demand is 0 in the
+    baseline and 0.5 in ``s``.
+
     >>> import warnings
     >>> fc = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2025], "mean": [1.0]})
     >>> emp = pd.DataFrame({"territory": "A", "occupation": "X", "period": [2024], "value": [1.0]})
     >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
     ...     out = run_scenarios(fc, {"name": "s", "change": 0.5}, employment=emp, level=None)
-    >>> out["scenario"].tolist()
-    ['baseline', 's']
+    >>> out[["scenario", "expansion"]].values.tolist()
+    [['baseline', 0.0], ['s', 0.5]]
     """
     warnings.warn(
         "gpec.scenarios.run_scenarios is deprecated; use gpec.scenarios.run(forecast, scenarios, "

@@ -61,10 +61,27 @@ CODE_PATTERNS: dict[str, str] = {
 def check_codes(codes: pd.Series, system: str) -> pd.Series:
     """Boolean mask: which codes match the pattern of ``system`` (unknown system: all True).
 
+    Parameters
+    ----------
+    codes : Series
+        Codes to check. Only strings can match: a null or a number is False.
+    system : str
+        A key of :data:`CODE_PATTERNS` (``"ROME4"``, ``"FAP2009"``, ``"DEPARTEMENT"``...); the
+        whole code must match, with its case. Any other name accepts every code.
+
+    Returns
+    -------
+    Series of bool
+        Same index as ``codes``.
+
     Examples
     --------
     >>> check_codes(pd.Series(["A0Z40", "A0Z4"]), "FAP2009").tolist()
     [True, False]
+    >>> check_codes(pd.Series(["01", "2A", "1", 1, None]), "DEPARTEMENT").tolist()
+    [True, True, False, False, False]
+    >>> check_codes(pd.Series(["anything"]), "MY_SYSTEM").tolist()
+    [True]
     """
     pattern = CODE_PATTERNS.get(system)
     if pattern is None:
@@ -158,6 +175,15 @@ def compose_crosswalks(
     ``second`` cannot be chained: its sources are returned in the second value (and their
     weights in the result no longer sum to 1, so they are dropped from it, never half-kept).
 
+    Parameters
+    ----------
+    first : DataFrame
+        Crosswalk A -> B, as made by :func:`make_crosswalk` (columns source_system, source,
+        target_system, target, weight).
+    second : DataFrame
+        Crosswalk B -> C, same columns; its source system must be the target system of
+        ``first``.
+
     Returns
     -------
     crosswalk : DataFrame
@@ -165,9 +191,19 @@ def compose_crosswalks(
     unchained : DataFrame
         Links of ``first`` (source, target) whose target is not a source of ``second``.
 
+    Raises
+    ------
+    ValueError
+        When an input holds several system pairs, or the target system of ``first`` is not
+        the source system of ``second``.
+
     Examples
     --------
-    >>> a = make_crosswalk(pd.DataFrame({"source": ["M1855"], "target": ["M1805"]}),
+    ``M1855`` goes to ``M1805``, split equally over two FAP codes, so ``M1855`` goes half
+    to each; ``K2101`` goes to ``K2102``, which has no FAP code: it is left out and reported.
+
+    >>> a = make_crosswalk(pd.DataFrame({"source": ["M1855", "K2101"],
+    ...                                  "target": ["M1805", "K2102"]}),
     ...                    source_system="ROME4", target_system="ROME3")
     >>> b = make_crosswalk(pd.DataFrame({"source": ["M1805", "M1805"],
     ...                                  "target": ["M1Z80", "M2Z90"]}),
@@ -175,6 +211,12 @@ def compose_crosswalks(
     >>> ab, missing = compose_crosswalks(a, b)
     >>> ab[["source", "target", "weight"]].values.tolist()
     [['M1855', 'M1Z80', 0.5], ['M1855', 'M2Z90', 0.5]]
+    >>> missing.values.tolist()
+    [['K2101', 'K2102']]
+    >>> compose_crosswalks(b, a)
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot chain ROME3->FAP2009 with ROME4->ROME3
     """
     a = _pick_pair(first, None, None)
     b = _pick_pair(second, None, None)
@@ -373,13 +415,32 @@ def convert_profiles(
     ``r`` does not list ``s``). Weights stay in [0, 1]; a target with one source gets its
     profile. Sources without a crosswalk entry are left out (the caller reports them).
 
+    Parameters
+    ----------
+    profiles : DataFrame
+        One row per occupation x item, with the columns ``code_col``, ``item_col`` and
+        ``weight_col`` (weights in [0, 1]).
+    crosswalk : DataFrame
+        source, target, weight (one source and one target system; system columns not needed).
+    code_col, item_col, weight_col : str
+        Columns of ``profiles``: occupation code, item (skill...) and weight.
+
+    Returns
+    -------
+    DataFrame
+        ``code_col`` (now target codes), ``item_col``, ``weight_col``; sorted by target and
+        item. An item no source of a target lists is absent (weight 0).
+
     Examples
     --------
-    >>> prof = pd.DataFrame({"occupation": ["R1", "R2"], "skill": ["s", "s"],
-    ...                      "weight": [1.0, 0.5]})
+    ``F`` gathers ``R1`` and ``R2`` with equal links: skill ``s`` weighs (1 + 0.5) / 2 and
+    skill ``t``, listed by ``R2`` only, (0 + 1) / 2.
+
+    >>> prof = pd.DataFrame({"occupation": ["R1", "R2", "R2"], "skill": ["s", "s", "t"],
+    ...                      "weight": [1.0, 0.5, 1.0]})
     >>> cw = pd.DataFrame({"source": ["R1", "R2"], "target": ["F", "F"], "weight": [1.0, 1.0]})
-    >>> convert_profiles(prof, cw)["weight"].tolist()
-    [0.75]
+    >>> convert_profiles(prof, cw).values.tolist()
+    [['F', 's', 0.75], ['F', 't', 0.5]]
     """
     cw = crosswalk[["source", "target", "weight"]].rename(
         columns={"source": code_col, "weight": "_link"}

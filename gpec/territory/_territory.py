@@ -58,8 +58,28 @@ _KEY_COLUMNS = (
 def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> pd.DataFrame:
     """Return a clean copy of the territories table indexed by code (codes as strings).
 
-    Fails (``ValueError``) on a missing column, a duplicate territory or a parent that is not a
-    territory of the table, naming the row.
+    Parameters
+    ----------
+    territories : DataFrame
+        Canonical territories table: ``territory``, ``level`` and optionally ``parent`` (null,
+        empty, ``"nan"`` or ``"None"`` for a root), ``lat``, ``lon`` and other columns (kept).
+    need_coords : bool, default False
+        Require the ``lat`` and ``lon`` columns (centroids, degrees) and convert them to
+        numbers (a value that is not a number becomes null).
+
+    Returns
+    -------
+    DataFrame
+        A copy indexed by territory code; ``territory``, ``level`` and ``parent`` as strings
+        (a missing parent is null; whole numbers lose a float's ``.0``).
+
+    Raises
+    ------
+    TypeError
+        When ``territories`` is not a DataFrame.
+    ValueError
+        On a missing column, a duplicate territory or a parent that is not a territory of the
+        table, naming the row; with ``need_coords``, on a missing ``lat`` or ``lon`` column.
 
     Examples
     --------
@@ -67,6 +87,10 @@ def check_territories(territories: pd.DataFrame, need_coords: bool = False) -> p
     ...                   "parent": [None, "FR"]})
     >>> check_territories(t)["parent"].tolist()
     [nan, 'FR']
+    >>> check_territories(t.assign(parent=[None, "R11"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: table 'territories': parent 'R11' of territory 'R28' is not a known territory (row 1, column 'parent')
     """
     if not isinstance(territories, pd.DataFrame):
         raise TypeError("territories must be a DataFrame with columns territory, level, parent")
@@ -356,10 +380,31 @@ class TerritoryHierarchy:
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance (km) between points given in degrees (broadcasting).
 
+    The haversine formula on a sphere of radius :data:`EARTH_RADIUS_KM` (the Earth's
+    flattening makes it err by up to about 0.5 %).
+
+    Parameters
+    ----------
+    lat1, lon1 : float or array_like
+        Latitude and longitude of the first points, in degrees.
+    lat2, lon2 : float or array_like
+        Those of the second points; all four broadcast together (NumPy rules).
+
+    Returns
+    -------
+    ndarray or float
+        Distances in km, of the broadcast shape (a NumPy float for scalar inputs).
+
     Examples
     --------
+    One degree of latitude is 2 pi R / 360, about 111.2 km:
+
+    >>> round(float(haversine_km(0.0, 0.0, 1.0, 0.0)), 1)
+    111.2
     >>> round(float(haversine_km(49.44, 1.10, 48.86, 2.35)), 0)  # Rouen - Paris
     111.0
+    >>> haversine_km(0.0, 0.0, [0.0, 0.0], [0.0, 180.0]).round(0).tolist()  # 0 and pi R
+    [0.0, 20015.0]
     """
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
