@@ -105,10 +105,36 @@ def exit_rate_curve(rates=None, shift: float = 0.0) -> pd.Series:
     original probability at age *a − shift* (single-year steps inside each band, averaged back
     to bands; fractional shifts interpolate linearly).
 
+    Parameters
+    ----------
+    rates : mapping or Series, optional
+        Age band label -> annual exit probability in [0, 1]; bands may be wider than the
+        canonical ones (``"15-59"``, ``"60+"``): each canonical band takes the rate of the
+        band holding its lowest age. Default :data:`DEFAULT_EXIT_RATES`.
+    shift : float, default 0
+        Years by which exits come later (negative: earlier).
+
+    Returns
+    -------
+    Series
+        Exit probabilities indexed by the canonical bands :data:`AGE_BANDS` (``age_band``).
+
+    Raises
+    ------
+    ValueError
+        When a canonical band gets no rate, a rate is not in [0, 1], or a band label cannot
+        be read.
+
     Examples
     --------
     >>> bool(exit_rate_curve(shift=5)["60-64"] == DEFAULT_EXIT_RATES["55-59"])
     True
+
+    A one-year shift: ages 60-64 take the rates of ages 59-63, one 0 and four 0.5, so 0.4.
+
+    >>> curve = exit_rate_curve({"15-59": 0.0, "60+": 0.5}, shift=1)
+    >>> curve[["55-59", "60-64", "65+"]].tolist()
+    [0.0, 0.4, 0.5]
     """
     base = DEFAULT_EXIT_RATES.to_numpy() if rates is None else _rates_to_bands(rates)
     return pd.Series(_shift_rates(base[None, :], float(shift))[0], index=DEFAULT_EXIT_RATES.index)

@@ -326,6 +326,24 @@ def sector_age_pyramids(
     -------
     DataFrame
         territory, occupation (the sector), age_band, value.
+
+    Warns
+    -----
+    UserWarning
+        Naming the occupations of ``structure`` without a pyramid (or with one of zero
+        jobs), whose jobs are left out of their sectors' pyramids.
+
+    Examples
+    --------
+    Sector 62 holds 75 jobs of occupation A (a quarter under 30) and 25 of B (all under 30):
+    75 / 4 + 25 = 43.75 jobs under 30 and 75 x 3 / 4 = 56.25 over.
+
+    >>> structure = pd.DataFrame({"sector": ["62", "62"], "occupation": ["A", "B"],
+    ...                           "share": [0.75, 0.25], "jobs": [75.0, 25.0]})
+    >>> ages = pd.DataFrame({"occupation": ["A", "A", "B"],
+    ...                      "age_band": ["15-29", "30+", "15-29"], "value": [10.0, 30.0, 8.0]})
+    >>> sector_age_pyramids(structure, ages).values.tolist()
+    [['FR', '62', '15-29', 43.75], ['FR', '62', '30+', 56.25]]
     """
     age = workforce_age.groupby(["occupation", "age_band"], as_index=False)["value"].sum()
     total = age.groupby("occupation")["value"].transform("sum")
@@ -362,6 +380,8 @@ def compare_structure(
     ----------
     estimate, published : DataFrame
         ``key`` and value columns (summed by ``key``).
+    key : str, default "occupation"
+        Column of the codes compared.
     common_only : bool, default True
         Compare the shares within the codes the published table gives (> 0) only: a source
         that leaves some codes out (DARES tension tables omit most public-sector FAP) is then
@@ -371,9 +391,23 @@ def compare_structure(
     -------
     table : DataFrame
         key, estimate, published (jobs), estimate_share, published_share, difference
-        (percentage points), sorted by the absolute difference.
+        (percentage points), sorted by the absolute difference, largest first.
     dissimilarity : float
         Half the sum of the absolute share differences (0: same structure, 1: disjoint).
+
+    Examples
+    --------
+    Shares 50/30/20 % against 20/40/40 %: differences +30, -10 and -20 points,
+    dissimilarity (30 + 10 + 20) / 2 = 30 %. The 100 jobs of D, which the published table
+    leaves out, count only with ``common_only=False``.
+
+    >>> est = pd.DataFrame({"occupation": ["A", "B", "C", "D"], "value": [50, 30, 20, 100]})
+    >>> pub = pd.DataFrame({"occupation": ["A", "B", "C"], "value": [20, 40, 40]})
+    >>> table, dis = compare_structure(est, pub)
+    >>> table["occupation"].tolist(), table["difference"].round(6).tolist(), round(dis, 6)
+    (['A', 'C', 'B'], [30.0, -20.0, -10.0], 0.3)
+    >>> round(compare_structure(est, pub, common_only=False)[1], 6)  # (5 + 25 + 30 + 50) / 200
+    0.55
     """
     a = estimate.groupby(key)["value"].sum()
     b = published.groupby(key)["value"].sum()

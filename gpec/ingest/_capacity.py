@@ -126,6 +126,17 @@ def departement_of_uai(uai) -> str | None:
     ``02A`` -> ``2A`` and ``720`` or ``02B`` -> ``2B``; overseas ``971`` ... ``976`` (and the
     other ``97x`` / ``98x`` codes, kept as they are).
 
+    Parameters
+    ----------
+    uai : str
+        The school's UAI (``RNE``) code, e.g. ``"0760001A"``; case does not matter.
+
+    Returns
+    -------
+    str or None
+        The département code, or None when ``uai`` is not a string of at least three
+        characters or its head is not a département (``000``, ``020``, ``096``, letters...).
+
     Examples
     --------
     >>> [departement_of_uai(u) for u in ["0760001A", "0271234B", "6200002X", "9740552G", "C752887F"]]

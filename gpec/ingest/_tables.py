@@ -28,10 +28,29 @@ _ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "latin-1")
 def detect_encoding(raw: bytes) -> str:
     """Return the first encoding of UTF-8 with BOM, UTF-8, cp1252, latin-1 that decodes ``raw``.
 
+    A UTF-16 byte-order mark (Excel's "Unicode text") gives ``"utf-16"``. Pure ASCII bytes
+    give ``"utf-8"``; bytes cp1252 leaves undefined (0x81, 0x8D...) give ``"latin-1"``, which
+    decodes any byte.
+
+    Parameters
+    ----------
+    raw : bytes
+        The start of the file (or all of it).
+
+    Returns
+    -------
+    str
+        A Python codec name: ``"utf-8-sig"``, ``"utf-16"``, ``"utf-8"``, ``"cp1252"`` or
+        ``"latin-1"``.
+
     Examples
     --------
     >>> detect_encoding("Métier".encode("cp1252"))
     'cp1252'
+    >>> detect_encoding("Métier".encode("utf-8")), detect_encoding("Métier".encode("utf-8-sig"))
+    ('utf-8', 'utf-8-sig')
+    >>> detect_encoding(b"\\x81")
+    'latin-1'
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -49,10 +68,28 @@ def detect_encoding(raw: bytes) -> str:
 def detect_separator(sample: str) -> str:
     """Return the most plausible field separator among ``;``, ``,``, tab and ``|``.
 
+    The first 50 non-blank lines are given to :class:`csv.Sniffer`; when it cannot decide,
+    the separator found most often in the first line wins, and ``","`` when none is there.
+
+    Parameters
+    ----------
+    sample : str
+        The start of the decoded file.
+
+    Returns
+    -------
+    str
+        One of ``";"``, ``","``, ``"\\t"``, ``"|"``.
+
     Examples
     --------
     >>> detect_separator("code;libelle\\n01;Ain\\n")
     ';'
+
+    A semicolon file with decimal commas, then a single column (no separator at all):
+
+    >>> detect_separator("code;taux\\n01;2,5\\n02;3,1\\n"), detect_separator("code\\n01\\n")
+    (';', ',')
     """
     lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
     if not lines:
