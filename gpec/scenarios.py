@@ -8,6 +8,7 @@ A scenario is a list of entries sharing a ``name`` (the ``[[scenarios]]`` tables
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -137,6 +138,18 @@ def normalize_scenarios(scenarios) -> dict[str, list[dict]]:
                 f"scenario {name!r}: nothing to change (change, absolute, retirement_shift, "
                 "seats_change or new_seats)"
             )
+        for key in ("change", "absolute", "retirement_shift", "seats_change", "new_seats"):
+            value = sc.get(key)
+            if value is None:
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"scenario {name!r}: {key} must be a number, got {value!r}"
+                ) from None
+            if not math.isfinite(number):  # TOML allows nan and inf
+                raise ValueError(f"scenario {name!r}: {key} must be a finite number, got {value!r}")
         for key in ("change", "seats_change"):
             if sc.get(key) is not None and float(sc[key]) < -1:
                 raise ValueError(f"scenario {name!r}: {key} below -1 (-100 %)")

@@ -199,3 +199,13 @@ def test_pipeline_supply_interval_widens_the_gap_bounds_only():
 def test_config_checks_rate_ranges(supply, message):
     with pytest.raises(ConfigError, match=message):
         resolve_config({"supply": supply})
+
+
+def test_scenario_values_must_be_finite_numbers():
+    """TOML allows nan and inf: a scenario with change = nan would give NaN forecasts."""
+    from gpec.scenarios import normalize_scenarios
+
+    for key, value in (("change", float("nan")), ("absolute", float("inf")), ("change", "10%")):
+        with pytest.raises(ValueError, match=rf"scenario 's': {key} must be a"):
+            normalize_scenarios({"name": "s", key: value})
+    assert normalize_scenarios({"name": "s", "change": 0.1})
