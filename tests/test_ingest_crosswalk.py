@@ -274,3 +274,14 @@ def test_real_codes_exist_in_the_insee_nomenclatures(real_data):
     divisions = {v["division"]["code"] for v in naf.values()}
     sectors = set(read_rome(rome).extra["occupation_sectors"]["sector"])
     assert len(sectors) == 84 and sectors <= divisions, sorted(sectors - divisions)[:5]
+
+
+def test_compose_crosswalks_names_missing_columns():
+    import pandas as pd
+
+    from gpec.exceptions import ValidationError
+    from gpec.referentials import compose_crosswalks
+
+    bare = pd.DataFrame({"source": ["A"], "target": ["B"], "weight": [1.0]})
+    with pytest.raises(ValidationError, match=r"first: missing column\(s\) \['source_system'"):
+        compose_crosswalks(bare, bare)

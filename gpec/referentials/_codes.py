@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from gpec._checks import require_columns
 from gpec._schema import REJECTION_COLUMNS
 
 __all__ = [
@@ -218,6 +219,9 @@ def compose_crosswalks(
     ...
     ValueError: cannot chain ROME3->FAP2009 with ROME4->ROME3
     """
+    cols = ["source_system", "source", "target_system", "target", "weight"]
+    require_columns(first, "compose_crosswalks: first", cols)
+    require_columns(second, "compose_crosswalks: second", cols)
     a = _pick_pair(first, None, None)
     b = _pick_pair(second, None, None)
     a_sys = (a["source_system"].iloc[0], a["target_system"].iloc[0]) if len(a) else ("", "")
