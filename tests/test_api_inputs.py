@@ -380,3 +380,46 @@ def test_supply_tables_name_a_series_given_for_the_entrants(func):
     en = gpec.entrants(_offers(), _tables()["occupations"])
     with pytest.raises(TypeError, match="entrants: expected a pandas DataFrame, got Series"):
         getattr(gpec, func)(en["entrants"])
+
+
+def test_allocate_names_the_row_that_takes_an_offers_shares_above_one():
+    """Offer o1 goes half to X, half to Y (rows 10, 11); row 12 repeats its X half: the
+    shares reach 1.5 there, and row 12 is the one given twice, not row 11."""
+    op, _, ca = _alloc_inputs()
+    en = pd.DataFrame(
+        {
+            "offer": "o1",
+            "site": "01",
+            "occupation": ["X", "Y", "X"],
+            "share": [0.5, 0.5, 0.5],
+            "entrants": [6.0, 6.0, 6.0],
+        },
+        index=[10, 11, 12],
+    )
+    with pytest.raises(ValidationError, match=r"entrants: row 12, column 'share'.*1 row\(s\)"):
+        gpec.allocate(op, en, ca)
+    gaps = gpec.allocate(op, en.loc[[10, 11]], ca).gaps  # the two halves alone are fine
+    assert gaps["entrants_allocated"].tolist() == [6.0, 0.0]
+
+
+def test_forecaster_names_the_bad_value_when_row_labels_repeat():
+    """Row labels given twice (tables concatenated without ignore_index): the message shows
+    the value at fault, -4, not every row of its label."""
+    emp = _tables()["employment"].iloc[:6].copy()
+    emp["value"] = [1.0, 2.0, 3.0, -4.0, 5.0, 6.0]
+    emp.index = [0, 0, 1, 1, 2, 2]
+    with pytest.raises(ValueError, match=r"row\(s\) 1: negative value \(value -4\.0\)$"):
+        _fc().fit(emp)
+
+
+def test_openings_read_french_employment_as_the_forecaster_does():
+    """The employment table Forecaster.fit reads the French way ('1 000,0') gives openings the
+    same base as the numbers themselves (it failed as 'not a number')."""
+    emp = _tables()["employment"]
+    emp["value"] *= 10
+    text = emp.assign(
+        value=emp["value"].map(lambda v: f"{v:,.1f}".replace(",", " ").replace(".", ","))
+    )
+    fc = _fc().fit(emp).predict()
+    want = gpec.openings(fc, employment=emp, level=80)
+    pd.testing.assert_frame_equal(gpec.openings(fc, employment=text, level=80), want)

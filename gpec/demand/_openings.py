@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from gpec._checks import check_unique, fail_rows, int_periods, numeric_column, require_columns
+from gpec._schema import to_number
 from gpec.demand._ageing import (
     _NB,
     AGE_BANDS,
@@ -601,7 +602,7 @@ def _with_base(
         e["occupation"] = e["occupation"].astype("str")
         e["period"] = int_periods(e["period"], "employment")
         check_unique(e, "employment", ["territory", "occupation", "period"])
-        e["value"] = pd.to_numeric(e["value"], errors="coerce")
+        e["value"] = to_number(e["value"])  # "1 234,5" too, as Forecaster.fit reads it
         fail_rows(
             "employment",
             employment,

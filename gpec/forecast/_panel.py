@@ -45,11 +45,13 @@ class PanelMatrix:
 
 
 def _reject(table: str, rows, column: str, reason: str, values=None) -> ValueError:
+    """The error naming ``rows`` (labels) and the first of ``values``, the values of those
+    rows in the same order (taken by position: row labels may repeat)."""
     rows = list(rows)
     shown = ", ".join(str(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
     value = ""
     if values is not None and rows:
-        first = values.loc[rows[0]]
+        first = values.iloc[0]
         value = f" (value {first.item() if isinstance(first, np.generic) else first!r})"
     return ValueError(f"{table}: column {column!r}, row(s) {shown}: {reason}{value}")
 
@@ -126,9 +128,9 @@ def to_matrix(
                 stacklevel=4,
             )
             values = values.where(~read, french)
-    bad = df.index[values.isna() & raw.notna()]
-    if len(bad):
-        raise _reject(table, bad, value_col, "value is not a number", raw)
+    mask = (values.isna() & raw.notna()).to_numpy()
+    if mask.any():
+        raise _reject(table, df.index[mask], value_col, "value is not a number", raw[mask])
     empty = df.index[raw.isna()]
     if len(empty):
         shown = ", ".join(str(r) for r in empty[:5]) + (" ..." if len(empty) > 5 else "")
@@ -139,12 +141,9 @@ def to_matrix(
             stacklevel=4,
         )
     values = values.to_numpy(dtype=float)
-    bad = df.index[values < 0]
-    if len(bad):
-        raise _reject(table, bad, value_col, "negative value", raw)
-    bad = df.index[np.isinf(values)]
-    if len(bad):
-        raise _reject(table, bad, value_col, "infinite value", raw)
+    for mask, reason in ((values < 0, "negative value"), (np.isinf(values), "infinite value")):
+        if mask.any():
+            raise _reject(table, df.index[mask], value_col, reason, raw[mask])
 
     per = df[period_col]
     if pd.api.types.is_datetime64_any_dtype(per.dtype):
@@ -159,10 +158,14 @@ def to_matrix(
     else:
         kind, freq, season = "int", None, 1
         num = pd.to_numeric(per, errors="coerce")
-        bad = df.index[num.isna() | (num.notna() & (num % 1 != 0))]
-        if len(bad):
+        mask = (num.isna() | (num.notna() & (num % 1 != 0))).to_numpy()
+        if mask.any():
             raise _reject(
-                table, bad, period_col, "period must be an integer year or a pandas Period", per
+                table,
+                df.index[mask],
+                period_col,
+                "period must be an integer year or a pandas Period",
+                per[mask],
             )
         ordinals = num.to_numpy().astype(np.int64)
 
@@ -180,7 +183,7 @@ def to_matrix(
     dup = pd.Series(flat).duplicated(keep=False).to_numpy()
     if dup.any():
         cells = df[[*id_cols, period_col]].astype(str).agg("|".join, axis=1)
-        raise _reject(table, df.index[dup], period_col, "duplicated series x period", cells)
+        raise _reject(table, df.index[dup], period_col, "duplicated series x period", cells[dup])
     Y = np.full((len(codes_df), T), np.nan)
     Y.ravel()[flat] = values
     if kind == "period":

@@ -518,22 +518,23 @@ def _prepare_entrants(entrants):
 
 def _check_shares(entrants: pd.DataFrame, en: pd.DataFrame, has_period: bool) -> None:
     """Fail when the shares of an offer's seats sum above 1: a row given twice (a table
-    concatenated with itself) would otherwise count its entrants twice."""
+    concatenated with itself) would otherwise count its entrants twice. The row named is the
+    first whose share takes the running sum of its offer above 1 (the repeated one)."""
     share = to_number(entrants["share"]).fillna(0.0).to_numpy(dtype=float)
     key = ["offer"] + (["period"] if has_period else [])
-    total = pd.Series(share, index=en.index).groupby([en[k] for k in key], dropna=False)
-    sums = total.transform("sum").to_numpy(dtype=float)
-    later = en.duplicated(key, keep="first").to_numpy()
-    bad = (sums > 1.0 + 1e-6) & later
+    groups = pd.Series(share).groupby([en[k].to_numpy() for k in key], dropna=False)
+    running = groups.cumsum().to_numpy(dtype=float)
+    bad = running > 1.0 + 1e-6
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
+        total = groups.transform("sum").to_numpy(dtype=float)[pos]
         fail_rows(
             "entrants",
             entrants,
             bad,
             "share",
-            f"the shares of offer {en['offer'].iloc[pos]!r} sum to {sums[pos]:g}, above 1 "
-            "(a row given twice?)",
+            f"the shares of offer {en['offer'].iloc[pos]!r} sum to {total:g}, above 1 from "
+            "this row on (a row given twice?)",
         )
 
 
