@@ -95,10 +95,11 @@ def normalize_scenarios(scenarios) -> dict[str, list[dict]]:
         When an entry is not a mapping.
     ValueError
         Naming the entry or scenario: an unknown key; a missing name or the reserved name
-        ``"baseline"``; both ``change`` and ``absolute``; nothing to change; ``change`` or
-        ``seats_change`` below -1; ``new_seats`` below 0 or without its ``site`` and
-        ``occupations``; ``shares`` that are not one share >= 0 per occupation summing to 1;
-        a ``completion_rate`` or ``placement_rate`` outside [0, 1].
+        ``"baseline"``; both ``change`` and ``absolute``; nothing to change; a ``change``,
+        ``absolute``, ``retirement_shift``, ``seats_change`` or ``new_seats`` that is not a
+        finite number; ``change`` or ``seats_change`` below -1; ``new_seats`` below 0 or
+        without its ``site`` and ``occupations``; ``shares`` that are not one share >= 0 per
+        occupation summing to 1; a ``completion_rate`` or ``placement_rate`` outside [0, 1].
 
     Examples
     --------
