@@ -92,9 +92,11 @@ def int_periods(s: pd.Series, table: str) -> pd.Series:
     v = pd.to_numeric(s, errors="coerce")
     bad = v.isna() | (v != np.round(v))
     if bad.any():
-        row = s.index[bad.to_numpy()][0]
+        pos = int(np.flatnonzero(bad.to_numpy())[0])  # by position: row labels may repeat
+        value = s.iloc[pos]
+        value = value.item() if isinstance(value, np.generic) else value
         raise ValidationError(
-            f"table {table!r}: period {s.loc[row]!r} is not a year (row {row}, column 'period')"
+            f"table {table!r}: period {value!r} is not a year (row {s.index[pos]}, column 'period')"
         )
     return v.astype("int64")
 
@@ -108,9 +110,10 @@ def _date_years(s: pd.Series, table: str) -> pd.Series:
         raise ValidationError(f"table {table!r}: missing period (row {row}, column 'period')")
     jan1 = (s.dt.month.eq(1) & s.dt.day.eq(1) & s.dt.normalize().eq(s)).to_numpy()
     if not jan1.all():
-        row = s.index[np.flatnonzero(~jan1)[0]]
+        pos = int(np.flatnonzero(~jan1)[0])  # by position: row labels may repeat
+        row = s.index[pos]
         raise ValidationError(
-            f"table {table!r}: period {str(s.loc[row])!r} is a date, not a year (row {row}, "
+            f"table {table!r}: period {str(s.iloc[pos])!r} is a date, not a year (row {row}, "
             "column 'period'): a year such as 2025 is expected"
         )
     warnings.warn(

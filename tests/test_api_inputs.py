@@ -423,3 +423,12 @@ def test_openings_read_french_employment_as_the_forecaster_does():
     fc = _fc().fit(emp).predict()
     want = gpec.openings(fc, employment=emp, level=80)
     pd.testing.assert_frame_equal(gpec.openings(fc, employment=text, level=80), want)
+
+
+def test_int_periods_names_the_bad_period_when_row_labels_repeat():
+    dates = pd.Series(pd.to_datetime(["2013-01-01", "2014-12-31"]), index=[0, 0])
+    with pytest.raises(ValidationError, match=r"period '2014-12-31 00:00:00' is a date.*row 0"):
+        int_periods(dates, "employment")
+    years = pd.Series([2013, 2014.5], index=[0, 0])
+    with pytest.raises(ValidationError, match=r"period 2014\.5 is not a year \(row 0"):
+        int_periods(years, "employment")
