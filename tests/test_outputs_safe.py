@@ -179,3 +179,16 @@ def test_large_table_written_fast_reads_back_exactly(tmp_path, dialect):
     expected_text = ["'=cmd()" if v == "=cmd()" else v for v in t["text"]]
     assert [r[4] for r in body] == expected_text
     assert body[-1][1] in ("25.0", "25,0")  # integral floats keep their decimal, as pandas
+
+
+@pytest.mark.parametrize("dialect", ["en", "fr"])
+def test_every_code_column_of_the_outputs_reads_back_as_text(tmp_path, dialect):
+    """territory_profile.csv names each territory's top occupation: a code such as the NAF
+    division '01' must read back as '01', as the territory and occupation columns do."""
+    t = pd.DataFrame(
+        {"territory": ["01"], "top_occupation": ["01"], "top_share": [0.25], "jobs": [12.0]}
+    )
+    path = write_output_csv(t, tmp_path / "territory_profile.csv", dialect)
+    again = read_output_csv(path, dialect)
+    assert again[["territory", "top_occupation"]].values.tolist() == [["01", "01"]]
+    assert again["top_share"].tolist() == [0.25]

@@ -201,7 +201,15 @@ def _arrow_csv(table: pd.DataFrame, sep: str, decimal: str):
 
 #: Columns of the output tables that hold codes: read back as text, so that ``"01"`` stays
 #: ``"01"`` (not the number 1).
-CODE_COLUMNS = ("territory", "occupation", "skill", "from_occupation", "site", "offer")
+CODE_COLUMNS = (
+    "territory",
+    "occupation",
+    "skill",
+    "from_occupation",
+    "top_occupation",
+    "site",
+    "offer",
+)
 
 
 def read_output_csv(
