@@ -826,6 +826,11 @@ def check_against_data(cfg: Config | Mapping[str, Any], data) -> list[str]:
     notes: list[str] = _empty_table_notes(data)
     _check_levels(cfg, facts, problems)
     _check_occupation_keys(cfg, facts, problems, notes)
+    if cfg["demand"]["pyramid_period"] and getattr(data, "workforce_age", None) is None:
+        notes.append(
+            f"[demand] pyramid_period = {cfg['demand']['pyramid_period']}: no workforce_age "
+            "table in the inputs, so no pyramid to age (replacement uses gpec's default pyramid)"
+        )
     _check_report_series(cfg, facts, problems)
     last_obs = _last_observed_year(facts, cfg["run"]["level"])
     for i, sc in enumerate(cfg["scenarios"]):

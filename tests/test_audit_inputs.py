@@ -776,3 +776,12 @@ def test_python_users_hear_of_left_out_rows_and_plausibility_findings(tmp_path):
 def test_run_pipeline_asks_for_gpec_data():
     with pytest.raises(TypeError, match="data must be a GpecData"):
         run_pipeline({"employment": pd.DataFrame()})
+
+
+def test_pyramid_period_without_pyramids_is_noted(tmp_path):
+    config = _study(tmp_path)
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("[demand]\npyramid_period = 2018\n")
+    res = _gpec("validate", config)
+    assert res.exit_code == 0, res.output
+    assert "[demand] pyramid_period = 2018: no workforce_age table in the inputs" in res.output
