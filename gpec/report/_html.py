@@ -156,14 +156,16 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
     supplied = supply_given(results)
     no_supply = "training offers not provided"
 
-    def under(col: str) -> str:
-        """The plan period's interval of a total, then the paths' median when drawn."""
+    def under(col: str, value: float) -> str:
+        """The plan period's interval of a total, then the paths' median when drawn. The
+        headline ``value`` sums the rounded yearly rows: the shown interval contains it."""
         if not len(plan) or f"{col}_lower" not in plan.columns:
             return ""
         end = plan.iloc[-1]
         if pd.isna(end[f"{col}_lower"]) or pd.isna(end[f"{col}_upper"]):
             return ""
-        text = f"{what} {_num(end[f'{col}_lower'], lang)} – {_num(end[f'{col}_upper'], lang)}"
+        low, high = min(end[f"{col}_lower"], value), max(end[f"{col}_upper"], value)
+        text = f"{what} {_num(low, lang)} – {_num(high, lang)}"
         if pd.notna(end.get(f"{col}_median", float("nan"))):
             text += f"{semicolon} {median_of} {_num(end[f'{col}_median'], lang)}"
         return f"<br><small>{text}</small>"
@@ -172,14 +174,14 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
         (
             tr("openings to fill {first}-{last}", lang).format(first=first, last=last),
             t["openings_to_fill"],
-            under("openings_to_fill"),
+            under("openings_to_fill", t["openings_to_fill"]),
         ),
         (
             tr("covered by local training", lang),
             t["entrants_allocated"] if supplied else None,
             "" if supplied else f"<br><small>{html.escape(tr(no_supply, lang))}</small>",
         ),
-        (tr("gap (not covered)", lang), t["gap"], under("gap")),
+        (tr("gap (not covered)", lang), t["gap"], under("gap", t["gap"])),
     ]
     if "replacement" in totals.columns:
         kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], ""))
