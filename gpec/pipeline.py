@@ -91,18 +91,17 @@ def load_data(cfg: Config | Mapping[str, Any]) -> GpecData:
                         f"{missing[0]!r} from {spec['path']} (it gives "
                         f"{sorted(part.tables)})"
                     )
-                meta = dict(part.meta)
-                if "workforce_age" in want and part.meta.get("period"):
-                    meta["workforce_age_period"] = str(part.meta["period"])  # the pyramids' year
                 part = GpecData(
                     **{t: getattr(part, t) for t in want},
                     # the file of each table kept (a reader's other tables, left out, must
                     # not name another entry's file)
                     sources={t: part.sources.get(t, spec["path"]) for t in want},
                     rejected=part.rejected,
-                    meta=meta,
+                    meta=dict(part.meta),
                     extra=part.extra,
                 )
+            if part.workforce_age is not None and part.meta.get("period"):
+                part.meta["workforce_age_period"] = str(part.meta["period"])  # the pyramids' year
             bundle = bundle.merge(part)
     data = bundle.merge(GpecData(**tables, sources=sources))
     from gpec.referentials.harmonize import harmonize

@@ -785,3 +785,13 @@ def test_pyramid_period_without_pyramids_is_noted(tmp_path):
     res = _gpec("validate", config)
     assert res.exit_code == 0, res.output
     assert "[demand] pyramid_period = 2018: no workforce_age table in the inputs" in res.output
+
+
+def test_pyramid_period_is_kept_whatever_the_entry_is_named(real_data, tmp_path):
+    age = real_data / "dares-portrait-stat-metiers" / "age_2017_2019_3niv.csv"
+    (tmp_path / "gpec.toml").write_text(
+        f'[data.pyramids]\npath = "{age}"\nformat = "dares"\n', encoding="utf-8"
+    )
+    data = load_data(load_config(tmp_path / "gpec.toml"))
+    assert data.workforce_age is not None
+    assert data.meta["workforce_age_period"] == "2017-2019"
