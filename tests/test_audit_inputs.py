@@ -678,6 +678,7 @@ def test_report_without_training_offers_says_not_provided(tmp_path):
         "<b>—</b>couverts par la formation locale<br><small>offre de formation non fournie" in html
     )
     assert "aucune offre de formation fournie : tout poste à pourvoir compte comme écart" in html
+    assert "<b>—</b>écart (non couvert)<br><small>offre de formation non fournie" in html
 
 
 def test_report_with_training_offers_counts_them(tmp_path):

@@ -181,7 +181,13 @@ def _kpi_html(results, totals: pd.DataFrame, lang: str | None) -> str:
             t["entrants_allocated"] if supplied else None,
             "" if supplied else f"<br><small>{html.escape(tr(no_supply, lang))}</small>",
         ),
-        (tr("gap (not covered)", lang), t["gap"], under("gap", t["gap"])),
+        (
+            tr("gap (not covered)", lang),
+            t["gap"] if supplied else None,  # not a shortage: nothing was set against it
+            under("gap", t["gap"])
+            if supplied
+            else f"<br><small>{html.escape(tr(no_supply, lang))}</small>",
+        ),
     ]
     if "replacement" in totals.columns:
         kpis.insert(1, (tr("end-of-career departures", lang), t["replacement"], ""))
