@@ -889,3 +889,11 @@ def test_openings_refuse_duplicated_rows_given_directly():
     osk = pd.DataFrame({"occupation": "X", "skill": ["K1", "K2"], "weight": [1.0, 50.0]})
     with pytest.raises(ValidationError, match=r"row 1, column 'weight': weight above 1"):
         skill_needs(op, osk)
+
+
+def test_openings_of_an_empty_forecast_say_so():
+    from gpec.demand import openings
+
+    empty = pd.DataFrame(columns=["territory", "occupation", "period", "mean", "lower", "upper"])
+    with pytest.raises(ValueError, match="the forecast has no row"):
+        openings(empty)

@@ -504,6 +504,9 @@ def openings(
     True
     """
     interval = _check_interval(interval, paths, return_paths)
+    require_columns(forecast, "forecast", ["territory", "occupation", "period", "mean"])
+    if not len(forecast):
+        raise ValueError("openings: the forecast has no row")
     q_level = _interval_level(forecast, level)
     f, keys, has_scen = _prepared_forecast(forecast, level, model, retirement_shift)
     f = _with_base(f, keys, employment, base_period)
