@@ -30,8 +30,21 @@ __all__ = [
     "int_periods",
     "numeric_column",
     "parse_age_band",
+    "plain",
     "require_columns",
 ]
+
+
+def plain(value):
+    """A value as a message shows it: a numpy scalar as the Python number it holds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> repr(plain(np.float64(34.06))), repr(plain("34,06"))
+    ('34.06', "'34,06'")
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def require_columns(df: pd.DataFrame, table: str, columns) -> None:
@@ -48,9 +61,7 @@ def fail_rows(table: str, df: pd.DataFrame, mask: np.ndarray, column: str, reaso
     if np.any(mask):
         pos = int(np.flatnonzero(mask)[0])
         row = df.index[pos]
-        value = df[column].iloc[pos] if column in df.columns else None
-        if isinstance(value, np.generic):  # 34.06, not np.float64(34.06)
-            value = value.item()
+        value = plain(df[column].iloc[pos]) if column in df.columns else None
         raise ValidationError(
             f"{table}: row {row}, column {column!r}: {reason} (value {value!r}; "
             f"{int(np.sum(mask))} row(s) in all)"
@@ -93,8 +104,7 @@ def int_periods(s: pd.Series, table: str) -> pd.Series:
     bad = v.isna() | (v != np.round(v))
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])  # by position: row labels may repeat
-        value = s.iloc[pos]
-        value = value.item() if isinstance(value, np.generic) else value
+        value = plain(s.iloc[pos])
         raise ValidationError(
             f"table {table!r}: period {value!r} is not a year (row {s.index[pos]}, column 'period')"
         )

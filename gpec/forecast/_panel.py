@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods
+from gpec._checks import int_periods, plain
 from gpec._schema import to_number
 
 __all__ = ["PanelMatrix", "to_matrix", "future_periods"]
@@ -52,7 +52,7 @@ def _reject(table: str, rows, column: str, reason: str, values=None) -> ValueErr
     value = ""
     if values is not None and rows:
         first = values.iloc[0]
-        value = f" (value {first.item() if isinstance(first, np.generic) else first!r})"
+        value = f" (value {plain(first)!r})"
     return ValueError(f"{table}: column {column!r}, row(s) {shown}: {reason}{value}")
 
 

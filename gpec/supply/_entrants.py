@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from gpec._checks import plain
 from gpec._defaults import DEFAULTS
 from gpec._schema import to_number
 
@@ -102,11 +103,6 @@ def _parse_codes(value) -> list[tuple[str, float]]:
     return out
 
 
-def _plain(value):
-    """A cell for a message: ``50``, not ``np.int64(50)``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _rate(
     offers: pd.DataFrame, col: str, default: float, name: str, rows: pd.Index | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +123,7 @@ def _rate(
             hint = f" (a percentage? a rate is written as a fraction: {raw[i] / 100:g} for {raw[i]:g} %)"
         raise ValueError(
             f"training_offers: row {row}, column {col!r}: "
-            f"{_plain(offers[col].iloc[i])!r} is not a rate in [0, 1]{hint}"
+            f"{plain(offers[col].iloc[i])!r} is not a rate in [0, 1]{hint}"
         )
     missing = np.isnan(raw)
     return np.where(missing, float(default), raw), missing
@@ -211,7 +207,7 @@ def _offer_volumes(
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"training_offers: row {offers.index[i]}, column 'seats': "
-            f"{_plain(offers['seats'].iloc[i])!r} is not a number >= 0"
+            f"{plain(offers['seats'].iloc[i])!r} is not a number >= 0"
         )
     completion, c_def = _rate(
         off, "completion_rate", completion_default, "completion_default", offers.index
