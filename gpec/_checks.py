@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ __all__ = [
     "parse_age_band",
     "plain",
     "require_columns",
+    "require_frame",
 ]
 
 
@@ -47,10 +49,31 @@ def plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def require_frame(df: Any, table: str, *, advice: bool = False) -> None:
+    """Fail unless ``df`` is a DataFrame, naming what it is instead.
+
+    With ``advice``, the message says how to make a table of a Series, a dict or a list.
+
+    Examples
+    --------
+    >>> require_frame(pd.Series([1.0], name="value"), "employment", advice=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: employment: expected a pandas DataFrame, got Series (series.reset_index() ...
+    """
+    if isinstance(df, pd.DataFrame):
+        return
+    how = ""
+    if advice and isinstance(df, pd.Series):
+        how = " (series.reset_index() turns a Series indexed by its keys into a table)"
+    elif advice and isinstance(df, (dict, list)):
+        how = " (pd.DataFrame(...) makes one)"
+    raise TypeError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}{how}")
+
+
 def require_columns(df: pd.DataFrame, table: str, columns) -> None:
     """Fail unless ``df`` is a DataFrame with every column of ``columns``."""
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
+    require_frame(df, table)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValidationError(f"{table}: missing column(s) {missing}; has {list(df.columns)}")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gpec._checks import require_frame
 from gpec._plausibility import FINDING_COLUMNS, PlausibilityRules, check_plausibility
 from gpec._schema import (
     REJECTION_COLUMNS,
@@ -45,18 +46,6 @@ REFERENCES: list[tuple[str, str, str, str]] = [
 
 def _empty_report() -> pd.DataFrame:
     return pd.DataFrame(columns=REJECTION_COLUMNS)
-
-
-def _check_frame(name: str, table: Any) -> None:
-    """Fail unless the table ``name`` is None or a DataFrame, naming what it is instead."""
-    if table is None or isinstance(table, pd.DataFrame):
-        return
-    how = ""
-    if isinstance(table, pd.Series):
-        how = " (series.reset_index() turns a Series indexed by its keys into a table)"
-    elif isinstance(table, (dict, list)):
-        how = " (pd.DataFrame(...) makes one)"
-    raise TypeError(f"{name}: expected a pandas DataFrame, got {type(table).__name__}{how}")
 
 
 class GpecData:
@@ -118,7 +107,8 @@ hiring_intentions, training_offers : DataFrame, optional
         self.hiring_intentions = hiring_intentions
         self.training_offers = training_offers
         for name in self.TABLE_NAMES:
-            _check_frame(name, getattr(self, name))
+            if (table := getattr(self, name)) is not None:
+                require_frame(table, name, advice=True)
         self.sources = dict(sources or {})
         self.rejected = rejected if rejected is not None else _empty_report()
         self.meta = dict(meta or {})
@@ -289,7 +279,8 @@ hiring_intentions, training_offers : DataFrame, optional
         clean: dict[str, pd.DataFrame] = {}
         unusable: dict[str, str] = {}  # table -> why it failed as a whole
         for name, table in self.tables.items():
-            _check_frame(name, table)
+            if table is not None:
+                require_frame(table, name, advice=True)
             spec = TABLES[name]
             table = coerce_table(table, spec)
             rep = check_table(table, spec, self._file(name))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods, plain
+from gpec._checks import int_periods, plain, require_frame
 from gpec._schema import to_number
 
 __all__ = ["PanelMatrix", "to_matrix", "future_periods"]
@@ -97,8 +97,7 @@ def to_matrix(
     >>> pm.Y.tolist(), pm.periods
     ([[1.0, 2.0, 3.0]], [2019, 2020, 2021])
     """
-    if not isinstance(panel, pd.DataFrame):
-        raise TypeError(f"{table}: expected a pandas DataFrame, got {type(panel).__name__}")
+    require_frame(panel, table)
     missing = [c for c in (*id_cols, period_col, value_col) if c not in panel.columns]
     if missing:
         in_index = [c for c in missing if c in panel.index.names]

@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gpec._checks import plain
+from gpec._checks import plain, require_frame
 from gpec._defaults import DEFAULTS
 from gpec._schema import to_number
 
@@ -173,10 +173,7 @@ def _normalize(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def _offer_ids(offers: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """The offers table with a plain index, and its stripped offer ids (present and unique)."""
-    if not isinstance(offers, pd.DataFrame):
-        raise TypeError(
-            f"training_offers: expected a pandas DataFrame, got {type(offers).__name__}"
-        )
+    require_frame(offers, "training_offers")
     for col in ("offer", "site", "seats"):
         if col not in offers.columns:
             raise ValueError(f"training_offers: required column {col!r} is missing")
@@ -631,11 +628,6 @@ def _check_range(value, name: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _check_entrants_frame(table) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"entrants: expected a pandas DataFrame, got {type(table).__name__}")
-
-
 def entrants_interval(
     table: pd.DataFrame,
     *,
@@ -679,7 +671,7 @@ def entrants_interval(
         "completion": _check_range(completion_range, "completion_range"),
         "placement": _check_range(placement_range, "placement_range"),
     }
-    _check_entrants_frame(table)
+    require_frame(table, "entrants")
     for col in ("entrants", "completion_rate", "placement_rate", "defaulted"):
         if col not in table.columns:
             raise ValueError(f"entrants table has no column {col!r} (see gpec.supply.entrants)")
@@ -740,7 +732,7 @@ def mapping_quality(entrants_table: pd.DataFrame) -> pd.DataFrame:
     4  unmapped       1         0.25
     """
     t = entrants_table
-    _check_entrants_frame(t)
+    require_frame(t, "entrants")
     for col in ("offer", "share", "reason", "entrants"):
         if col not in t.columns:
             raise ValueError(f"entrants table has no column {col!r}")
