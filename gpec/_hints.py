@@ -8,12 +8,25 @@ commune. These hints name the value, the table, the column and the fix, once per
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported by the callers; `gpec --help` stays light
     import pandas as pd
 
-__all__ = ["code_hints"]
+__all__ = ["code_hints", "zeros_lookup"]
+
+
+def zeros_lookup(codes: Iterable[str]) -> dict[str, str]:
+    """The codes made of digits by their form without leading zeros (``"1053"`` for
+    ``"01053"``); of several codes with one such form, the first in sort order.
+
+    Examples
+    --------
+    >>> zeros_lookup(["01053", "76", "2A004"])
+    {'76': '76', '1053': '01053'}
+    """
+    return {c.lstrip("0"): c for c in sorted(codes, reverse=True) if c.isdigit()}
 
 
 def code_hints(report: pd.DataFrame | None, data: Any) -> list[str]:
@@ -65,7 +78,7 @@ def code_hints(report: pd.DataFrame | None, data: Any) -> list[str]:
             else:
                 known = sorted({str(c).strip() for c in ref_table[ref_col].dropna()})
                 lookups[(ref, ref_col)] = {
-                    "zeros": {c.lstrip("0"): c for c in reversed(known) if c.isdigit()},
+                    "zeros": zeros_lookup(known),
                     "case": {c.casefold(): c for c in reversed(known)},
                 }
         lookup = lookups[(ref, ref_col)]

@@ -35,6 +35,7 @@ from gpec._checks import (
     require_columns,
 )
 from gpec._defaults import DEFAULTS
+from gpec._hints import zeros_lookup
 from gpec._schema import to_number
 from gpec.exceptions import ValidationError
 from gpec.gap._bounds import PLAN_TOTAL_COLUMNS, cumulative_gap_columns, path_gap_bounds
@@ -545,7 +546,7 @@ def _code_warnings(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame) -> Non
 
     def zero_hints(values, known, what: str) -> str:
         known = {str(k) for k in known}
-        lookup = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+        lookup = zeros_lookup(known)
         pairs = [
             (v, lookup[str(v).lstrip("0")])
             for v in dict.fromkeys(values)
