@@ -96,9 +96,17 @@ def as_codes(s: pd.Series) -> pd.Series:
     return s if s.dtype == "str" else s.astype("str")
 
 
-def numeric_column(df: pd.DataFrame, table: str, column: str, *, nonneg: bool) -> np.ndarray:
-    """The column as floats; fail on text, missing values and (with ``nonneg``) negatives."""
-    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+def numeric_column(
+    df: pd.DataFrame, table: str, column: str, *, nonneg: bool, values: np.ndarray | None = None
+) -> np.ndarray:
+    """The column as floats; fail on text, missing values and (with ``nonneg``) negatives.
+
+    ``values`` is the column already read as floats, NaN where a value is not a number (numbers
+    written the French way read by :func:`gpec._schema.to_number`, say); by default the column
+    is read by :func:`pandas.to_numeric`.
+    """
+    if values is None:
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
     fail_rows(
         table, df, ~np.isfinite(values) & df[column].notna().to_numpy(), column, "not a number"
     )

@@ -197,6 +197,32 @@ def test_allocate_reads_a_french_distance():
     assert sorted(flows["distance_km"].tolist()) == [0.0, 12.5]
 
 
+def test_allocate_reads_french_openings_and_entrants():
+    op, en, ca = _alloc_inputs()
+    op["openings"] = ["10,0", "5"]
+    en["entrants"] = ["12,0"]
+    gaps = gpec.allocate(op, en, ca).gaps
+    # the same gap as with the numbers 10, 5 and 12 (test_allocate_hand_computed)
+    assert gaps["entrants_allocated"].tolist() == [10.0, 2.0]
+    assert gaps["gap"].tolist() == [0.0, 3.0]
+    # a supply interval of 6 to 1 000 entrants: 6 fill A only, 1 000 fill A and B
+    wide = en.assign(entrants_low=["6"], entrants_high=["1 000"])
+    gaps = gpec.allocate(op, wide, ca).gaps
+    assert gaps["entrants_allocated_low"].tolist() == [6.0, 0.0]
+    assert gaps["entrants_allocated_high"].tolist() == [10.0, 5.0]
+    assert gaps["gap_upper"].tolist() == [4.0, 5.0]
+
+
+def test_allocate_still_fails_on_missing_and_negative_french_counts():
+    op, en, ca = _alloc_inputs()
+    with pytest.raises(ValidationError, match=r"openings: row 1, column 'openings': missing"):
+        gpec.allocate(op.assign(openings=["10,0", None]), en, ca)
+    with pytest.raises(ValidationError, match=r"entrants: row 0, column 'entrants': negative"):
+        gpec.allocate(op, en.assign(entrants=["-1,5"]), ca)
+    with pytest.raises(ValidationError, match=r"column 'openings': not a number .*'dix'"):
+        gpec.allocate(op.assign(openings=["dix", "5"]), en, ca)
+
+
 def test_allocate_fails_on_employment_that_is_not_a_number():
     op, en, ca = _alloc_inputs()
     emp = pd.DataFrame(

@@ -418,6 +418,13 @@ def _text_numbers(df: pd.DataFrame, table: str, column: str) -> np.ndarray:
     return values
 
 
+def _counts(df: pd.DataFrame, table: str, column: str, *, nonneg: bool) -> np.ndarray:
+    """The column as floats, numbers written the French way read ("12,5", "1 200"); fail on
+    text, missing values and (with ``nonneg``) negatives."""
+    values = to_number(df[column]).to_numpy(dtype=float)
+    return numeric_column(df, table, column, nonneg=nonneg, values=values)
+
+
 def _prepare_openings(openings, employment, small_threshold):
     require_columns(openings, "openings", ["territory", "occupation", "period", "openings"])
     op = pd.DataFrame(
@@ -431,7 +438,7 @@ def _prepare_openings(openings, employment, small_threshold):
     for col in ("territory", "occupation", "period"):
         fail_rows("openings", op, op[col].isna().to_numpy(), col, "missing code")
     check_unique(op, "openings", ["territory", "occupation", "period"])
-    raw = numeric_column(openings, "openings", "openings", nonneg=False)
+    raw = _counts(openings, "openings", "openings", nonneg=False)
     op["openings"] = np.maximum(raw, 0.0)
     for bound in ("lower", "upper"):
         if bound in openings.columns:
@@ -487,13 +494,13 @@ def _prepare_entrants(entrants):
         en["period"] = entrants["period"].to_numpy()
         fail_rows("entrants", en, en["period"].isna().to_numpy(), "period", "missing period")
     fail_rows("entrants", en, en["offer"].isna().to_numpy(), "offer", "missing code")
-    en["entrants"] = numeric_column(entrants, "entrants", "entrants", nonneg=True)
+    en["entrants"] = _counts(entrants, "entrants", "entrants", nonneg=True)
     values = ["entrants"]
     if {"entrants_low", "entrants_high"} <= set(entrants.columns):
         # a supply interval (gpec.supply.entrants_interval): allocated again at both ends
         values += ["entrants_low", "entrants_high"]
         for col in values[1:]:
-            en[col] = numeric_column(entrants, "entrants", col, nonneg=True)
+            en[col] = _counts(entrants, "entrants", col, nonneg=True)
         x = en["entrants"].to_numpy()
         tol = 1e-9 * np.maximum(1.0, x)
         bad_lo = en["entrants_low"].to_numpy() > x + tol
