@@ -269,6 +269,64 @@ def test_plan_totals_medians_hold_the_central_allocation():
     assert tot["openings_to_fill_upper"] == pytest.approx(50.0)
 
 
+def test_plan_totals_give_cells_without_paths_their_own_openings_bounds():
+    """Hand-computed: cell A has 101 paths (0, 1, ..., 100 openings in 2025), cell B none, its
+    own cumulative openings running from -4 to 14 around 10; no entrant reaches either. At the
+    80 % level A's openings to fill run from 10 to 90; B adds its own bounds, floored at 0
+    (0 to 14), as it adds them to the net openings (-4 to 14): 10 to 104, not 20 to 100."""
+    op = pd.DataFrame(
+        {
+            "territory": ["A", "B"],
+            "occupation": "X",
+            "period": 2025,
+            "openings": [50.0, 10.0],
+            "openings_cum": [50.0, 10.0],
+            "openings_cum_lower": [10.0, -4.0],
+            "openings_cum_upper": [90.0, 14.0],
+        }
+    )
+    en = pd.DataFrame({"offer": ["o"], "site": ["S"], "occupation": ["X"], "entrants": [0.0]})
+    ca = pd.DataFrame({"site": ["S"], "territory": ["A"], "distance_km": [0.0]})
+    ids = pd.DataFrame({"territory": ["A"], "occupation": ["X"]})
+    paths = OpeningsPaths(ids, np.array([2025]), np.arange(101.0)[None, :, None], 80)
+    tot = allocate(op, en, ca, openings_paths=paths).totals.iloc[0]
+    assert tot["net_openings_lower"] == pytest.approx(10.0 - 4.0)
+    assert tot["net_openings_upper"] == pytest.approx(90.0 + 14.0)
+    assert tot["openings_to_fill_lower"] == pytest.approx(10.0 + 0.0)
+    assert tot["openings_to_fill_upper"] == pytest.approx(90.0 + 14.0)
+    assert tot["openings_to_fill"] == pytest.approx(60.0)
+
+
+def test_plan_totals_keep_a_pathless_cell_central_openings_to_fill_inside_its_bounds():
+    """Hand-computed: cell B needs 5 openings in 2025 and -5 in 2026 (none to fill), so 5 to
+    fill by 2026 while its net openings come to 0 (own bounds -4 to 2): its openings to fill
+    run from 0 to 5, not to 2. Cell A has 101 paths of k openings a year (k = 0, ..., 100):
+    2k by 2026, from 20 to 180 at the 80 % level. Totals by 2026: 20 to 180 + 5 = 185."""
+    op = pd.DataFrame(
+        {
+            "territory": ["A", "A", "B", "B"],
+            "occupation": "X",
+            "period": [2025, 2026] * 2,
+            "openings": [50.0, 50.0, 5.0, -5.0],
+            "openings_cum": [50.0, 100.0, 5.0, 0.0],
+            "openings_cum_lower": [10.0, 20.0, 3.0, -4.0],
+            "openings_cum_upper": [90.0, 180.0, 7.0, 2.0],
+        }
+    )
+    en = pd.DataFrame({"offer": ["o"], "site": ["S"], "occupation": ["X"], "entrants": [0.0]})
+    ca = pd.DataFrame({"site": ["S"], "territory": ["A"], "distance_km": [0.0]})
+    ids = pd.DataFrame({"territory": ["A"], "occupation": ["X"]})
+    values = np.repeat(np.arange(101.0)[None, :, None], 2, axis=2)
+    paths = OpeningsPaths(ids, np.array([2025, 2026]), values, 80)
+    tot = allocate(op, en, ca, openings_paths=paths).totals.set_index("period")
+    assert tot.loc[2026, "openings_to_fill"] == pytest.approx(105.0)
+    assert tot.loc[2026, "openings_to_fill_lower"] == pytest.approx(20.0 + 0.0)
+    assert tot.loc[2026, "openings_to_fill_upper"] == pytest.approx(180.0 + 5.0)
+    assert tot.loc[2026, "net_openings_upper"] == pytest.approx(180.0 + 2.0)
+    assert tot.loc[2025, "openings_to_fill_lower"] == pytest.approx(10.0 + 3.0)
+    assert tot.loc[2025, "openings_to_fill_upper"] == pytest.approx(90.0 + 7.0)
+
+
 def test_demo_plan_totals_carry_central_and_median(demo):
     """plan_totals.csv holds the central figures beside the paths' medians and bounds."""
     pt = demo.plan_totals

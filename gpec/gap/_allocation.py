@@ -733,9 +733,9 @@ def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
     figures, the paths' medians and bounds.
 
     The paths' totals (quantiles of the sums) plus, for cells without a path, their own
-    cumulative bounds (added as if they moved with the rest) and central figures (added to the
-    medians); the central totals (sums of ``openings_cum`` and ``gap_cum``) are kept inside the
-    bounds.
+    cumulative bounds (added as if they moved with the rest; floored at 0 for the openings to
+    fill) and central figures (added to the medians); the central totals (sums of
+    ``openings_cum`` and ``gap_cum``) are kept inside the bounds.
     """
     t = totals.set_index("period")
     per = gaps["period"].to_numpy()
@@ -754,8 +754,12 @@ def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
     central = pd.DataFrame({"period": per, "openings_to_fill": fill_cum, "gap": gap_cum})
     if "openings_cum_lower" in openings.columns:
         rest["net_openings_median"] = _by_cell(openings, op, "openings_cum")[~has]
-        rest["net_openings_lower"] = _by_cell(openings, op, "openings_cum_lower")[~has]
-        rest["net_openings_upper"] = _by_cell(openings, op, "openings_cum_upper")[~has]
+        for end, keep in (("lower", np.fmin), ("upper", np.fmax)):
+            net = _by_cell(openings, op, f"openings_cum_{end}")[~has]
+            rest[f"net_openings_{end}"] = net
+            # the openings to fill: the same bounds floored at 0, around the cell's own central
+            # figure (negative yearly openings count as 0 there, not in the net openings)
+            rest[f"openings_to_fill_{end}"] = keep(np.maximum(net, 0.0), fill_cum[~has])
     if "openings_cum" in openings.columns:
         central["net_openings"] = _by_cell(openings, op, "openings_cum")
     add = rest.groupby("period").sum(min_count=1).reindex(t.index).fillna(0.0)
