@@ -172,3 +172,29 @@ def csv_records(path: Path, sep: str = ",") -> int:
     quoted line breaks inside a record), independently of gpec's readers."""
     with open(path, encoding="latin-1", newline="") as fh:  # latin-1 decodes any byte
         return sum(1 for _ in csv.reader(fh, delimiter=sep)) - 1
+
+
+def rouen_example():
+    """``examples/rouen_real.py`` loaded as a module (its readers of the real files)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "rouen_real.py"
+    spec = importlib.util.spec_from_file_location("rouen_real_for_tests", script)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def rouen_sectors_and_seed(real: Path, mod):
+    """The URSSAF Rouen panel by EPCI x NA38 and the sector -> FAP87 seed of the example."""
+    from gpec.demand.sector_to_occupation import staffing_seed
+    from gpec.ingest import read_urssaf
+
+    sec = read_urssaf(real / mod.URSSAF, sector_level="na38", territory_level="epci")
+    sectors = sec.extra["sectors"]
+    na88 = sectors[sectors["level"] == "na88"].rename(columns={"sector": "source",
+                                                               "parent": "target"})  # fmt: skip
+    seed = staffing_seed(mod.naf_links(real), mod.rome_to_fap87(real),
+                         division_to_sector=na88)  # fmt: skip
+    return sec, seed

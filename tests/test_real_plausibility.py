@@ -7,24 +7,20 @@ comparateur's jobs at place of work (2018) of the communes of the URSSAF extract
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _helpers import rouen_example, rouen_sectors_and_seed
 
-from gpec.demand.sector_to_occupation import sector_to_occupation, staffing_seed
+from gpec.demand.sector_to_occupation import sector_to_occupation
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "rouen_real.py"
 
 
 def _example():
-    spec = importlib.util.spec_from_file_location("rouen_real_plausibility", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return rouen_example()
 
 
 def _departement_76_fap87(real: Path) -> pd.Series:
@@ -42,14 +38,7 @@ def test_zone_estimate_by_fap87_never_exceeds_the_whole_departement(real_data):
     hairdressers...) pushed S3Z to 1,437 and T6Z to 1,107 jobs in the zone against
     600 each in the département."""
     mod = _example()
-    from gpec.ingest import read_urssaf
-
-    sec = read_urssaf(real_data / mod.URSSAF, sector_level="na38", territory_level="epci")
-    sectors = sec.extra["sectors"]
-    na88 = sectors[sectors["level"] == "na88"].rename(columns={"sector": "source",
-                                                               "parent": "target"})  # fmt: skip
-    seed = staffing_seed(mod.naf_links(real_data), mod.rome_to_fap87(real_data),
-                         division_to_sector=na88)  # fmt: skip
+    sec, seed = rouen_sectors_and_seed(real_data, mod)
     margin = mod.occupation_margin(real_data)
     est, _, _ = sector_to_occupation(sec.employment, seed, margin, period=2019)
     zone = est[est["period"] == 2019].groupby("occupation")["value"].sum()

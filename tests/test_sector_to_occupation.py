@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import rouen_example, rouen_sectors_and_seed
 
 from gpec.demand.sector_to_occupation import (
     compare_structure,
@@ -110,22 +111,8 @@ def test_rouen_estimate_against_the_departement(real_data):
     """Fitted on the Normandie census structure, checked on the DARES 2019 figures of
     Seine-Maritime (not used in the fit). The sector information must bring the structure at
     least as close to the département's as the région's structure alone."""
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "examples" / "rouen_real.py"
-    spec = importlib.util.spec_from_file_location("rouen_real", script)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    from gpec.ingest import read_urssaf
-
-    sec = read_urssaf(real_data / mod.URSSAF, sector_level="na38", territory_level="epci")
-    sectors = sec.extra["sectors"]
-    na88 = sectors[sectors["level"] == "na88"].rename(columns={"sector": "source",
-                                                               "parent": "target"})  # fmt: skip
-    seed = staffing_seed(mod.naf_links(real_data), mod.rome_to_fap87(real_data),
-                         division_to_sector=na88)  # fmt: skip
+    mod = rouen_example()
+    sec, seed = rouen_sectors_and_seed(real_data, mod)
     margin_all = mod.region_margin(real_data)
     margin = margin_all[~margin_all["occupation"].isin(mod.OUT_OF_SCOPE)]
     est, structure, info = sector_to_occupation(sec.employment, seed, margin, period=2019)
