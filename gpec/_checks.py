@@ -16,6 +16,7 @@ gpec.exceptions.ValidationError: openings: missing column(s) ['b']; has ['a']
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from typing import Any
 
@@ -69,6 +70,26 @@ def require_frame(df: Any, table: str, *, advice: bool = False) -> None:
     elif advice and isinstance(df, (dict, list)):
         how = " (pd.DataFrame(...) makes one)"
     raise TypeError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}{how}")
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside gpec.
+
+    A check reached through several layers of gpec (``Forecaster.fit`` -> the panel reader ->
+    the check) is warned at the user's line, whatever the depth. Call it as the argument of
+    ``warnings.warn`` in the function that warns.
+
+    Examples
+    --------
+    >>> outside_stacklevel() >= 1
+    True
+    """
+    frame = sys._getframe(1)  # the function that warns
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "gpec":
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def require_columns(df: pd.DataFrame, table: str, columns) -> None:
@@ -160,7 +181,7 @@ def _date_years(s: pd.Series, table: str) -> pd.Series:
     warnings.warn(
         f"{table}: column 'period' holds dates on 1 January; read as years ({s.iloc[0].year}, ...)",
         UserWarning,
-        stacklevel=3,
+        stacklevel=outside_stacklevel(),
     )
     return s.dt.year.astype("int64")
 

@@ -458,3 +458,19 @@ def test_int_periods_names_the_bad_period_when_row_labels_repeat():
     years = pd.Series([2013, 2014.5], index=[0, 0])
     with pytest.raises(ValidationError, match=r"period 2014\.5 is not a year \(row 0"):
         int_periods(years, "employment")
+
+
+def test_date_periods_are_warned_at_the_users_line():
+    """Reached through Forecaster.fit and the panel reader, the warning names this file."""
+    import warnings
+
+    from gpec.forecast import Forecaster
+
+    years = pd.to_datetime([f"{y}-01-01" for y in range(2010, 2022)])
+    panel = pd.DataFrame({"territory": "A", "occupation": "X", "period": years,
+                          "value": [100.0 + i for i in range(12)]})  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Forecaster(models="naive", horizon=2, verbose=0).fit(panel)
+    dated = [w for w in caught if "holds dates on 1 January" in str(w.message)]
+    assert dated and dated[0].filename == __file__, [(w.filename, str(w.message)) for w in dated]
