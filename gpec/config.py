@@ -339,7 +339,14 @@ _D = DEFAULTS
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig(_Section):
-    """``[run]``: the study's name, seed, territory level of the gaps, language, occupations."""
+    """``[run]``: the study's name, seed, territory level of the gaps, language, occupations.
+
+    Examples
+    --------
+    >>> cfg = resolve_config({"run": {"level": "departement"}})
+    >>> cfg.run.level, cfg.run["seed"]
+    ('departement', 0)
+    """
 
     name: str = _D["run"]["name"]
     seed: int = _D["run"]["seed"]
@@ -353,7 +360,14 @@ class RunConfig(_Section):
 @dataclasses.dataclass(frozen=True)
 class TableSpec(_Section):
     """One entry of ``[data]``: a file, its format (``table`` or an official format), the
-    sheet of a workbook, the canonical tables to keep, and the reader's options."""
+    sheet of a workbook, the canonical tables to keep, and the reader's options.
+
+    Examples
+    --------
+    >>> spec = resolve_config({"data": {"employment": "emp.csv"}}).data["employment"]
+    >>> spec.path, spec.format
+    ('emp.csv', 'table')
+    """
 
     path: str
     format: str = "table"
@@ -365,7 +379,13 @@ class TableSpec(_Section):
 @dataclasses.dataclass(frozen=True)
 class ForecastConfig(_Section):
     """``[forecast]``: models, horizon, interval probabilities (``level``, in %), parallelism,
-    reconciliation across territory levels, backtest windows."""
+    reconciliation across territory levels, backtest windows.
+
+    Examples
+    --------
+    >>> ForecastConfig(horizon=8).horizon, ForecastConfig().models
+    (8, 'auto')
+    """
 
     models: str = _D["forecast"]["models"]
     horizon: int = _D["forecast"]["horizon"]
@@ -380,7 +400,13 @@ class ForecastConfig(_Section):
 @dataclasses.dataclass(frozen=True)
 class DemandConfig(_Section):
     """``[demand]``: net or non-negative expansion, the interval carried to the openings,
-    turnover, retirement shift, the year the age pyramids describe and exit-rate overrides."""
+    turnover, retirement shift, the year the age pyramids describe and exit-rate overrides.
+
+    Examples
+    --------
+    >>> resolve_config({"demand": {"pyramid_period": 2018}}).demand.pyramid_period
+    2018
+    """
 
     net: bool = _D["demand"]["net"]
     interval_level: float = _D["demand"]["interval_level"]
@@ -394,7 +420,13 @@ class DemandConfig(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class SupplyConfig(_Section):
-    """``[supply]``: default rates and their ranges, text matching, seats, site level."""
+    """``[supply]``: default rates and their ranges, text matching, seats, site level.
+
+    Examples
+    --------
+    >>> SupplyConfig().completion_default
+    0.8
+    """
 
     completion_default: float = _D["supply"]["completion_default"]
     placement_default: float = _D["supply"]["placement_default"]
@@ -413,7 +445,13 @@ class SupplyConfig(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class CatchmentConfig(_Section):
-    """``[catchment]``: how far a training site recruits (distance with decay, or same parent)."""
+    """``[catchment]``: how far a training site recruits (distance with decay, or same parent).
+
+    Examples
+    --------
+    >>> CatchmentConfig().method
+    'distance'
+    """
 
     method: str = _D["catchment"]["method"]
     max_km: float = _D["catchment"]["max_km"]
@@ -423,7 +461,13 @@ class CatchmentConfig(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class GapConfig(_Section):
-    """``[gap]``: the small-cell flag and the reconversion paths."""
+    """``[gap]``: the small-cell flag and the reconversion paths.
+
+    Examples
+    --------
+    >>> GapConfig().small_threshold
+    30.0
+    """
 
     small_threshold: float = _D["gap"]["small_threshold"]
     transitions_top_n: int = _D["gap"]["transitions_top_n"]
@@ -435,7 +479,13 @@ class GapConfig(_Section):
 class ValidateConfig(_Section):
     """``[validate]``: the plausibility checks of the inputs (years, stale series, implausible
     values, jumping totals, pyramids and seats against employment); a threshold of 0 switches
-    its rule off, ``plausibility = false`` all of them."""
+    its rule off, ``plausibility = false`` all of them.
+
+    Examples
+    --------
+    >>> ValidateConfig().stale, ValidateConfig(total_jump=0).total_jump
+    (True, 0)
+    """
 
     plausibility: bool = _D["validate"]["plausibility"]
     period_min: int = _D["validate"]["period_min"]
@@ -476,7 +526,13 @@ class ValidateConfig(_Section):
 @dataclasses.dataclass(frozen=True)
 class OutputConfig(_Section):
     """``[output]``: the CSV dialect ("" follows ``[run] lang``) and how the detailed backtest
-    rows are written."""
+    rows are written.
+
+    Examples
+    --------
+    >>> resolve_config({"output": {"csv_dialect": "fr"}}).output.csv_dialect
+    'fr'
+    """
 
     csv_dialect: str = _D["output"]["csv_dialect"]
     backtest: str = _D["output"]["backtest"]
@@ -484,7 +540,13 @@ class OutputConfig(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class ReportConfig(_Section):
-    """``[report]``: the series shown in the fan chart and the length of the top lists."""
+    """``[report]``: the series shown in the fan chart and the length of the top lists.
+
+    Examples
+    --------
+    >>> ReportConfig().top_n
+    15
+    """
 
     territory: str = _D["report"]["territory"]
     occupation: str = _D["report"]["occupation"]

@@ -52,6 +52,18 @@ def load_results(out_dir: str | os.PathLike):
     Returns
     -------
     gpec.report.Results
+
+    Raises
+    ------
+    InputFileError
+        When the folder has no ``provenance.toml`` (not the output folder of a run).
+
+    Examples
+    --------
+    >>> from gpec.report import write_html
+    >>> res = load_results("demo-output")  # doctest: +SKIP
+    >>> write_html(res, "demo-output/rapport.html", lang="fr")  # doctest: +SKIP
+    PosixPath('demo-output/rapport.html')
     """
     out = Path(out_dir)
     prov_path = out / "provenance.toml"
