@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from gpec._checks import outside_stacklevel
 from gpec._data import GpecData, meta_to_toml
 from gpec._hints import code_hints
 from gpec._schema import TABLES, format_problem
@@ -264,7 +265,7 @@ def _reconcile_with_residuals(model, terr: pd.DataFrame, method: str) -> pd.Data
             f"reconciled with 'wls_struct' weights instead: {', '.join(lacking[:10])}"
             + (" ..." if len(lacking) > 10 else ""),
             UserWarning,
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
         fb = reconcile(base[fallback], terr, method="wls_struct")
         details = details or dict(fb.attrs.get("reconciliation", {}))
@@ -485,7 +486,7 @@ def run_pipeline(
     openings, op_paths, open_kw, interval_method = _demand_stage(fc_bottom, model, data, cfg)
     note = _default_pyramid_note(openings)
     if note:
-        warnings.warn(note, UserWarning, stacklevel=2)
+        warnings.warn(note, UserWarning, stacklevel=outside_stacklevel())
     needs = (
         demand.skill_needs(openings, data.occupation_skills)
         if data.occupation_skills is not None
@@ -576,7 +577,7 @@ def _say_data_quality(data: GpecData) -> None:
             f"{len(frame):,} {what}: {listed} (every row in Results.rejected, "
             "Results.data.warnings and rejected.csv)",
             DataQualityWarning,
-            stacklevel=4,
+            stacklevel=outside_stacklevel(),
         )
 
 
@@ -596,7 +597,7 @@ def _validated(
     from gpec.config import check_against_data
 
     for note in check_against_data(cfg, data):
-        warnings.warn(note, UserWarning, stacklevel=3)
+        warnings.warn(note, UserWarning, stacklevel=outside_stacklevel())
     stage("validation")
     if plausibility is None:
         plausibility = cfg.validate.rules()  # [validate]
@@ -708,7 +709,7 @@ def _pyramid_year_note(data: GpecData, pyramid_period: int) -> None:
             f"{base}'s; set [demand] pyramid_period = {centre} to age its pyramids to {base} "
             "(the workers near retirement then leave sooner)",
             UserWarning,
-            stacklevel=4,
+            stacklevel=outside_stacklevel(),
         )
 
 
@@ -725,7 +726,7 @@ def _supply_stage(data: GpecData, sp):
             "entrants, so every opening to fill counts as a gap (the report says the training "
             "offer was not provided)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
     if offers is not None and len(offers):
         from gpec.supply.review import mapping_review, override_titles, read_overrides

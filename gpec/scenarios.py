@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods, require_columns
+from gpec._checks import int_periods, outside_stacklevel, require_columns
 from gpec._defaults import DEFAULTS
 from gpec.demand import openings
 
@@ -603,6 +603,6 @@ def run_scenarios(
         "gpec.scenarios.run_scenarios is deprecated; use gpec.scenarios.run(forecast, scenarios, "
         "workforce_age=..., openings_kwargs={...})",
         DeprecationWarning,
-        stacklevel=2,
+        stacklevel=outside_stacklevel(),
     )
     return run(forecast, scenarios, workforce_age=workforce_age, openings_kwargs=openings_kwargs)

@@ -474,3 +474,20 @@ def test_date_periods_are_warned_at_the_users_line():
         Forecaster(models="naive", horizon=2, verbose=0).fit(panel)
     dated = [w for w in caught if "holds dates on 1 January" in str(w.message)]
     assert dated and dated[0].filename == __file__, [(w.filename, str(w.message)) for w in dated]
+
+
+def test_pipeline_notes_point_at_the_users_line():
+    """Every warning of a run points at the caller's line, not inside gpec."""
+    import warnings
+
+    from gpec.datasets import load_demo
+    from gpec.pipeline import run_pipeline
+
+    demo = load_demo()
+    demo.training_offers = None  # a note of the supply stage, three layers down
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_pipeline(demo, {"forecast": {"models": "naive", "horizon": 2}}, verbose=0)
+    assert caught
+    inside = [(w.filename, str(w.message)[:60]) for w in caught if w.filename != __file__]
+    assert not inside, inside

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods, require_columns
+from gpec._checks import int_periods, outside_stacklevel, require_columns
 from gpec.territory import aggregate, check_territories
 
 __all__ = ["compare_hiring_intentions"]
@@ -108,7 +108,7 @@ def compare_hiring_intentions(
             f"{int(other.sum()):,} rows of earlier surveys ({years}) are not used "
             "(gpec run compares the latest survey; in Python, "
             "compare_hiring_intentions(survey_period=...) compares another)",
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),
         )
     if openings_period is None:
         periods = set(op["period"])

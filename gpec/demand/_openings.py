@@ -29,7 +29,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from gpec._checks import check_unique, fail_rows, int_periods, numeric_column, require_columns
+from gpec._checks import (
+    check_unique,
+    fail_rows,
+    int_periods,
+    numeric_column,
+    outside_stacklevel,
+    require_columns,
+)
 from gpec._schema import to_number
 from gpec.demand._ageing import (
     _NB,
@@ -635,14 +642,14 @@ def _with_base(
         if early.any():
             warnings.warn(
                 f"openings: {int(early.sum())} forecast rows at or before the base period are ignored",
-                stacklevel=3,
+                stacklevel=outside_stacklevel(),
             )
             f = f[~early].reset_index(drop=True)
     else:
         warnings.warn(
             "openings: no employment given; the first forecast period of each series is used "
             "as base and not reported",
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
         g = f.groupby(keys, sort=False)
         f["base_period"] = g["period"].transform("min")
@@ -891,7 +898,7 @@ def skill_needs(
         warnings.warn(
             f"skill_needs: {len(unmapped)} occupation(s) without skills contribute no need "
             f"(e.g. {unmapped[:5]})",
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),
         )
     m = op.merge(osk, on="occupation", how="inner", sort=False)
     m["c"] = m[value] * m["weight"]

@@ -31,6 +31,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from gpec._checks import outside_stacklevel
+
 __all__ = [
     "ipf",
     "staffing_seed",
@@ -357,7 +359,7 @@ def sector_age_pyramids(
             f"sector_age_pyramids: no age pyramid (or one of zero jobs) for occupation(s) "
             f"{sorted(map(str, lost.index))}: their {lost.sum():,.6g} of "
             f"{structure['jobs'].sum():,.6g} jobs are left out of the sector pyramids",
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),
         )
     mix = structure.merge(age[["occupation", "age_band", "age_share"]], on="occupation")
     mix["value"] = mix["jobs"] * mix["age_share"]

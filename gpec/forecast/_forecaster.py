@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from gpec._checks import outside_stacklevel
 from gpec._defaults import DEFAULTS
 
 from ._backtest import BacktestArrays, mase_scale, metric_arrays, rolling_origin
@@ -365,7 +366,10 @@ class Forecaster(BaseEstimator):
                 verbose=0,
             )
         except Exception as exc:  # a failing helper must not stop the whole panel
-            warnings.warn(f"model {name!r} failed ({exc}); using naive instead", stacklevel=3)
+            warnings.warn(
+                f"model {name!r} failed ({exc}); using naive instead",
+                stacklevel=outside_stacklevel(),
+            )
             return FAST_MODELS["naive"](X, h)
 
     def _run_global(self, train: np.ndarray, h: int) -> np.ndarray:
@@ -376,7 +380,9 @@ class Forecaster(BaseEstimator):
             est.fit(train, groups=self._group_codes)
             return est.predict(h)
         except Exception as exc:
-            warnings.warn(f"global model failed ({exc}); using naive instead", stacklevel=3)
+            warnings.warn(
+                f"global model failed ({exc}); using naive instead", stacklevel=outside_stacklevel()
+            )
             X, _, _ = prepare_matrix(train)
             return FAST_MODELS["naive"](X, h)
 
@@ -619,7 +625,7 @@ class Forecaster(BaseEstimator):
                 f"neighbouring years' median ({first['replaced_by']:g}) instead. "
                 "See Forecaster.outliers_; outliers='keep' uses them as they are.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=outside_stacklevel(),
             )
         return Yc
 
@@ -635,7 +641,7 @@ class Forecaster(BaseEstimator):
             "last observation, with intervals widened for its unobserved years "
             "(column last_observed of the forecast)",
             UserWarning,
-            stacklevel=4,
+            stacklevel=outside_stacklevel(),
         )
 
     def _recent_backtest(self, Y: np.ndarray, h: int, origins: np.ndarray, run) -> BacktestArrays:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpec._checks import int_periods, plain, require_frame
+from gpec._checks import int_periods, outside_stacklevel, plain, require_frame
 from gpec._schema import to_number
 
 __all__ = ["PanelMatrix", "to_matrix", "future_periods"]
@@ -124,7 +124,7 @@ def to_matrix(
                 f"{table}: column {value_col!r} holds numbers written as text; "
                 f"{int(read.sum())} read the French way ({first!r} -> {french[read].iloc[0]:g})",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=outside_stacklevel(),
             )
             values = values.where(~read, french)
     mask = (values.isna() & raw.notna()).to_numpy()
@@ -137,7 +137,7 @@ def to_matrix(
             f"{table}: {len(empty)} row(s) without a value in column {value_col!r} (row(s) "
             f"{shown}): counted as missing periods (a hole between observed ones is interpolated)",
             UserWarning,
-            stacklevel=4,
+            stacklevel=outside_stacklevel(),
         )
     values = values.to_numpy(dtype=float)
     for mask, reason in ((values < 0, "negative value"), (np.isinf(values), "infinite value")):

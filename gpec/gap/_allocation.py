@@ -32,6 +32,7 @@ from gpec._checks import (
     fail_rows,
     int_periods,
     numeric_column,
+    outside_stacklevel,
     require_columns,
 )
 from gpec._defaults import DEFAULTS
@@ -570,7 +571,7 @@ def _code_warnings(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame) -> Non
 
     hint = zero_hints(op["territory"], ca["territory"], "openings: territory")
     if hint:
-        warnings.warn(hint, UserWarning, stacklevel=4)
+        warnings.warn(hint, UserWarning, stacklevel=outside_stacklevel())
     sites = sup["site"].dropna()
     away = list(dict.fromkeys(sites[~sites.isin(set(ca["site"]))]))
     if away:
@@ -580,7 +581,7 @@ def _code_warnings(op: pd.DataFrame, sup: pd.DataFrame, ca: pd.DataFrame) -> Non
             f"entrants: site(s) {shown} of {int(sites.isin(away).sum())} offer x occupation "
             f"row(s) not in the catchment: their entrants reach no opening (surplus){hint}",
             UserWarning,
-            stacklevel=4,
+            stacklevel=outside_stacklevel(),
         )
 
 
@@ -657,7 +658,7 @@ def _align_periods(op: pd.DataFrame, sup: pd.DataFrame, unmapped: pd.DataFrame, 
                 f"{', '.join(map(str, dated[:5]))}; openings: "
                 f"{', '.join(map(str, pd.unique(op['period'])[:5]))}): no entrant is allocated",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=outside_stacklevel(),
             )
     else:  # the same entrants every period
         sup = _repeat_per_period(sup, periods)

@@ -47,7 +47,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gpec._checks import as_codes, check_unique, fail_rows, numeric_column, require_columns
+from gpec._checks import (
+    as_codes,
+    check_unique,
+    fail_rows,
+    numeric_column,
+    outside_stacklevel,
+    require_columns,
+)
 from gpec.exceptions import ValidationError
 from gpec.gap._allocation import Allocation
 
@@ -184,7 +191,7 @@ def skill_gaps(
             f"skill_gaps: {len(without)} occupation(s) without skills add to no skill gap "
             f"(e.g. {without[:5]})",
             UserWarning,
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),
         )
     return out
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gpec._checks import outside_stacklevel
+
 __all__ = ["TextEncoder", "default_cache_dir", "make_encoder"]
 
 #: roles of a text: a short text looked up ("query") or a document it is compared with ("passage")
@@ -314,7 +316,7 @@ class TextEncoder:
                 warnings.warn(
                     f"embedding cache: cannot read {shard} ({exc}); it is ignored",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=outside_stacklevel(),
                 )
                 continue
             # numpy's fixed-width bytes drop trailing zero bytes: pad them back
@@ -336,7 +338,7 @@ class TextEncoder:
             warnings.warn(
                 f"embedding cache: cannot write to {folder} ({exc}); vectors kept in memory only",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=outside_stacklevel(),
             )
 
     # -- encoding

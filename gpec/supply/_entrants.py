@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gpec._checks import plain, require_frame
+from gpec._checks import outside_stacklevel, plain, require_frame
 from gpec._defaults import DEFAULTS
 from gpec._schema import to_number
 
@@ -434,7 +434,7 @@ def _warn_unused(ids, unknown_seats: np.ndarray, rejected: list) -> None:
             f"(first: {ids[unknown_seats].iloc[0]!r}; give their seats, or set [supply] "
             "seats_default in the configuration of a run, to count them)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
     unknown = sum(1 for r in rejected if r[3].startswith("occupation not in"))
     if unknown:
@@ -442,7 +442,7 @@ def _warn_unused(ids, unknown_seats: np.ndarray, rejected: list) -> None:
             f"entrants: {unknown} code(s) not in the occupations table were not used (see the "
             "'warning' column and .attrs['rejected'])",
             UserWarning,
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
 
 

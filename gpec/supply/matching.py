@@ -82,6 +82,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from gpec._checks import outside_stacklevel
 from gpec._defaults import DEFAULTS
 from gpec.supply._adapter import (
     adapted_scores,
@@ -832,7 +833,7 @@ class OfferMatcher(BaseEstimator):
                     "and is matched worse. Give them (or the titles of every occupation you "
                     "match) as fit(titles=...) too.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=outside_stacklevel(),
                 )
         Xs, ys, gs = [], [], []
         for idx, state in parts:

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from gpec._checks import outside_stacklevel
+
 __all__ = [
     "LEVELS",
     "EARTH_RADIUS_KM",
@@ -298,7 +300,7 @@ def aggregate(
         warnings.warn(
             f"aggregate: the table mixes territory levels {sorted(used_levels)}; "
             "values may be counted twice",
-            stacklevel=2,
+            stacklevel=outside_stacklevel(),
         )
     if by is None:
         by = [c for c in _KEY_COLUMNS if c in table.columns and c not in value_cols]
