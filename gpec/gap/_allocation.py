@@ -39,7 +39,12 @@ from gpec._defaults import DEFAULTS
 from gpec._hints import zeros_lookup
 from gpec._schema import to_number
 from gpec.exceptions import ValidationError
-from gpec.gap._bounds import PLAN_TOTAL_COLUMNS, cumulative_gap_columns, path_gap_bounds
+from gpec.gap._bounds import (
+    PLAN_TOTAL_COLUMNS,
+    cumulative_by_cell,
+    cumulative_gap_columns,
+    path_gap_bounds,
+)
 
 __all__ = ["Allocation", "allocate", "TransportSolution", "solve_transport", "lexicographic_weight"]
 
@@ -721,7 +726,7 @@ def _path_cum_bounds(gaps, openings, op, alloc_lo, alloc_hi, openings_paths) -> 
     mid = gaps["gap_cum"].to_numpy(dtype=float)
     if "openings_cum_lower" in openings.columns:
         ocl = _by_cell(openings, op, "openings_cum_lower")
-        cum_hi = cumulative_gap_columns(gaps.assign(gap=alloc_hi))["gap_cum"]
+        (cum_hi,) = cumulative_by_cell(gaps, alloc_hi)
         pb["gap_cum_lower"] = np.fmax(pb["gap_cum_lower"], np.maximum(ocl - cum_hi, 0.0))
     low = np.fmin(pb["gap_cum_lower"], mid)
     gaps["gap_cum_lower"] = np.where(has, low, gaps["gap_cum_lower"])
@@ -749,20 +754,21 @@ def _plan_totals(totals, gaps, openings, op, has) -> pd.DataFrame:
             "gap_upper": gaps["gap_cum_upper"].to_numpy(dtype=float)[~has],
         }
     )
-    fill_cum = cumulative_gap_columns(gaps.assign(gap=gaps["openings"]))["gap_cum"]
+    (fill_cum,) = cumulative_by_cell(gaps, gaps["openings"])
     for col in ("openings_to_fill_median", "openings_to_fill_lower", "openings_to_fill_upper"):
         rest[col] = fill_cum[~has]
     central = pd.DataFrame({"period": per, "openings_to_fill": fill_cum, "gap": gap_cum})
+    net_cum = _by_cell(openings, op, "openings_cum") if "openings_cum" in openings.columns else None
     if "openings_cum_lower" in openings.columns:
-        rest["net_openings_median"] = _by_cell(openings, op, "openings_cum")[~has]
+        rest["net_openings_median"] = net_cum[~has]
         for end, keep in (("lower", np.fmin), ("upper", np.fmax)):
             net = _by_cell(openings, op, f"openings_cum_{end}")[~has]
             rest[f"net_openings_{end}"] = net
             # the openings to fill: the same bounds floored at 0, around the cell's own central
             # figure (negative yearly openings count as 0 there, not in the net openings)
             rest[f"openings_to_fill_{end}"] = keep(np.maximum(net, 0.0), fill_cum[~has])
-    if "openings_cum" in openings.columns:
-        central["net_openings"] = _by_cell(openings, op, "openings_cum")
+    if net_cum is not None:
+        central["net_openings"] = net_cum
     add = rest.groupby("period").sum(min_count=1).reindex(t.index).fillna(0.0)
     for col in add.columns:
         t[col] = t[col] + add[col]

@@ -183,6 +183,28 @@ def path_gap_bounds(
     return out
 
 
+def cumulative_by_cell(gaps: pd.DataFrame, *values) -> list[np.ndarray]:
+    """Each of ``values`` (one number per row of ``gaps``) summed over the years of its cell
+    (territory x occupation), in period order, up to the row's year.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"territory": "A", "occupation": ["X", "X", "Y"],
+    ...                   "period": [2026, 2025, 2025]})
+    >>> cumulative_by_cell(g, [2.0, 1.0, 5.0])[0].tolist()
+    [3.0, 1.0, 5.0]
+    """
+    order = np.lexsort((gaps["period"].to_numpy(),))
+    keys = [gaps["territory"].to_numpy()[order], gaps["occupation"].to_numpy()[order]]
+    out = []
+    for v in values:
+        s = pd.Series(np.asarray(v, dtype=float)[order])
+        cum = np.empty(len(gaps))
+        cum[order] = s.groupby(keys, sort=False).cumsum(skipna=False).to_numpy()
+        out.append(cum)
+    return out
+
+
 def cumulative_gap_columns(gaps: pd.DataFrame) -> dict[str, np.ndarray]:
     """Gaps summed over the years of each cell, in period order: ``gap_cum`` and, as sums of
     the yearly bounds (cells' years moving together), ``gap_cum_lower`` / ``gap_cum_upper``.
@@ -194,12 +216,6 @@ def cumulative_gap_columns(gaps: pd.DataFrame) -> dict[str, np.ndarray]:
     >>> cumulative_gap_columns(g)["gap_cum_upper"].tolist()
     [3.0, 7.0]
     """
-    order = np.lexsort((gaps["period"].to_numpy(),))
-    keys = [gaps["territory"].to_numpy()[order], gaps["occupation"].to_numpy()[order]]
-    out = {}
-    for col in ("gap", "gap_lower", "gap_upper"):
-        v = pd.Series(gaps[col].to_numpy(dtype=float)[order])
-        cum = np.empty(len(gaps))
-        cum[order] = v.groupby(keys, sort=False).cumsum(skipna=False).to_numpy()
-        out[col.replace("gap", "gap_cum", 1)] = cum
-    return out
+    cols = ("gap", "gap_lower", "gap_upper")
+    sums = cumulative_by_cell(gaps, *(gaps[c] for c in cols))
+    return {c.replace("gap", "gap_cum", 1): v for c, v in zip(cols, sums, strict=True)}
