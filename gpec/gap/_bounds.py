@@ -151,13 +151,14 @@ def path_gap_bounds(
         b = min(a + step, n_series)
         values = paths.values[a:b].astype(float)
         demand = np.maximum(values, 0.0)
-        sums["openings"] += values[in_table[a:b]].sum(axis=0)
-        sums["fill"] += demand[in_table[a:b]].sum(axis=0)
+        keep = in_table[a:b]
+        keep = slice(None) if keep.all() else keep  # the usual case: views, not copies
+        sums["openings"] += values[keep].sum(axis=0)
+        sums["fill"] += demand[keep].sum(axis=0)
         for name, held, prob in (("lower", a_hi, q), ("upper", a_lo, 1.0 - q)):
             gap_p = np.maximum(demand - held[a:b, None, :], 0.0)
             res[f"gap_cum_{name}"][a:b] = np.quantile(np.cumsum(gap_p, axis=2), prob, axis=1)
-            sums[name] += gap_p[in_table[a:b]].sum(axis=0)
-        keep = in_table[a:b]
+            sums[name] += gap_p[keep].sum(axis=0)
         sums["median"] += np.maximum(demand[keep] - a_mid[a:b][keep][:, None, :], 0.0).sum(axis=0)
     for k in out:
         out[k][ok] = res[k][s[ok], t[ok]]
