@@ -1,6 +1,7 @@
-"""Allocation of qualified entrants to openings, and the gaps that remain.
+"""Skill gaps and reconversion paths, from the gaps the allocation leaves.
 
-Three steps, each a tidy table in and out:
+The gap stage has three steps, each a tidy table in and out (:func:`allocate` lives in
+:mod:`gpec.gap._allocation`, the two others here):
 
 * :func:`allocate` sends the yearly qualified entrants of each training offer to the openings of the
   occupations it prepares for, in the territories of the offer site's catchment, nearer first
