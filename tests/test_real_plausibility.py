@@ -92,6 +92,9 @@ def test_childminders_employed_by_parents_get_no_urssaf_jobs(real_data):
                       usecols=["Code APE", "Secteur NA38"])  # fmt: skip
     assert not (raw["Code APE"] == "9700Z").any()  # no household employer in the file
     assert not raw["Secteur NA38"].str.startswith("TZ").any()
+    # the published regional structure does count childminders: the margin must drop them
+    region = mod.region_margin(real_data)
+    assert region.loc[region["occupation"] == "T2B", "value"].sum() > 10_000
     margin = mod.occupation_margin(real_data)
     assert "T2B" not in set(margin["occupation"])
 
