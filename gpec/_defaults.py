@@ -40,6 +40,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # origins (T-1, T-2, ...) whose errors join the interval pool at the steps they observe
         "n_windows": 3,
         "recent_windows": 2,
+        # held-out check of the plan totals on the study's own past (refits at up to 4 past
+        # origins): "auto" runs it up to 2,000 series, "on" always, "off" never
+        "heldout_check": "auto",
     },
     "demand": {
         "net": True,

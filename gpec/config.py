@@ -62,6 +62,9 @@ CATCHMENT_METHODS = ("distance", "parent")
 #: Accepted values of ``[supply] match_method`` (see gpec.supply.matching.OfferMatcher).
 MATCH_METHODS = ("cosine", "fusion", "learned")
 
+#: Accepted values of ``[forecast] heldout_check``.
+HELDOUT_CHECK = ("auto", "on", "off")
+
 #: Accepted values of ``[output] backtest`` (and of ``--backtest``).
 BACKTEST_FORMS = ("auto", "csv", "parquet", "none")
 
@@ -235,6 +238,7 @@ def _check_values(cfg: dict[str, Any], where: str) -> None:
     _one_of(where, "supply", "match_method", cfg["supply"]["match_method"], MATCH_METHODS)
     _one_of(where, "output", "csv_dialect", cfg["output"]["csv_dialect"], ("", "en", "fr"))
     _one_of(where, "output", "backtest", cfg["output"]["backtest"], BACKTEST_FORMS)
+    _one_of(where, "forecast", "heldout_check", cfg["forecast"]["heldout_check"], HELDOUT_CHECK)
     for key, value in cfg["validate"].items():
         if not isinstance(value, bool):
             _in_range(where, "validate", key, value, 0, None, ">= 0 (0 switches the rule off)")
@@ -395,6 +399,7 @@ class ForecastConfig(_Section):
     reconcile: str = _D["forecast"]["reconcile"]
     n_windows: int = _D["forecast"]["n_windows"]
     recent_windows: int = _D["forecast"]["recent_windows"]
+    heldout_check: str = _D["forecast"]["heldout_check"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,6 +35,7 @@ OUTPUT_FILES = {
     "mapping_quality.csv": "mapping_quality",
     "mapping_review.csv": "mapping_review",
     "plan_totals.csv": "plan_totals",
+    "plan_totals_heldout.csv": "plan_totals_heldout",
     "territory_profile.csv": "profile",
     "hiring_check.csv": "hiring_check",
     "scenarios.csv": "scenarios",
@@ -122,6 +123,9 @@ class Results:
     #: per period, the intervals of the net openings and of the gap summed over every cell and
     #: over the plan period, from the sample paths (None: the run drew no paths)
     plan_totals: pd.DataFrame | None = None
+    #: the plan totals made on the study's own past against what happened, per origin and
+    #: quantity ([forecast] heldout_check; None: not run, provenance says why)
+    plan_totals_heldout: pd.DataFrame | None = None
 
     def write(
         self,
