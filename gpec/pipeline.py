@@ -710,7 +710,7 @@ def _heldout_stage(
     setting = cfg.forecast.heldout_check
     info: dict[str, Any] = {"setting": setting}
     if setting == "auto" and n_series > HELDOUT_AUTO_SERIES:
-        info["status"] = "skipped"
+        info.update(status="skipped", series=n_series, limit=HELDOUT_AUTO_SERIES)
         info["reason"] = (
             f"{n_series:,} series, more than the {HELDOUT_AUTO_SERIES:,} of heldout_check = "
             "'auto' (the check refits the forecaster at up to 4 past origins); "

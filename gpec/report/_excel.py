@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gpec.report._format import excel_format
+from gpec.report._heldout import HELDOUT_TITLE, READING, heldout_lines, heldout_view
 from gpec.report._labels import (
     NO_OFFERS,
     NO_PATHS,
@@ -469,6 +470,7 @@ def _fill(wb, results, lang: str | None) -> None:
         lang,
         empty=NO_OFFERS if _empty(results.entrants) and _no_offers(results) else "(no rows)",
     )
+    _heldout_sheet(wb, results, lang)
     paths_note = NO_PATHS_WITHOUT_SKILLS if no_skills else NO_PATHS
     _sheet(wb, "Transitions", transitions_labelled(results, lang=lang), lang, empty=paths_note)
     if results.scenarios is not None and len(results.scenarios):
@@ -485,6 +487,24 @@ def _fill(wb, results, lang: str | None) -> None:
             lang,
         )
     _sheet(wb, "Assumptions", assumptions_table(results), lang)
+
+
+def _heldout_sheet(wb, results, lang: str | None) -> None:
+    """The held-out check of the plan totals in words and its table (no sheet when the check
+    was switched off)."""
+    lines = heldout_lines(results, lang)
+    if not lines:
+        return
+    w = _Writer(wb, "Held-out check", lang)
+    view = heldout_view(results)
+    _widths(w.ws, [view] if view is not None else [], lang)
+    w.line(tr(HELDOUT_TITLE, lang), title=True)
+    for line in lines:
+        w.line(line)
+    if view is not None:
+        w.blank()
+        w.table(view)
+        w.line(tr(READING, lang))
 
 
 def _abandon(wb) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from gpec.report import _plots
 from gpec.report._format import html_format
+from gpec.report._heldout import HELDOUT_TITLE, READING, heldout_lines, heldout_view
 from gpec.report._labels import fmt_number, header, tr, translate_values
 from gpec.report._summary import (
     assumptions_table,
@@ -213,6 +214,7 @@ def _summary_section(results, lang: str | None):
     """The headline figures, then the summary tables with their notes."""
     blocks = summary_blocks(results, lang=lang)
     body = _kpi_html(results, blocks[0][1], lang)
+    heldout = _heldout_html(results, lang)
     for title, df in blocks:
         if df is None or not len(df):
             continue
@@ -220,7 +222,23 @@ def _summary_section(results, lang: str | None):
         body += f"<h3>{html.escape(tr(title, lang))}</h3>{_table(df, lang)}"
         if note:
             body += f'<p class="sub">{html.escape(note)}</p>'
-    return ("summary", "Summary", body)
+        if title == "Plan period totals, with bounds":  # the check beside what it checks
+            body, heldout = body + heldout, ""
+    return ("summary", "Summary", body + heldout)
+
+
+def _heldout_html(results, lang: str | None) -> str:
+    """The held-out check of the plan totals: one sentence per quantity and its table ("" when
+    the check was switched off)."""
+    lines = heldout_lines(results, lang)
+    if not lines:
+        return ""
+    body = f"<h3>{html.escape(tr(HELDOUT_TITLE, lang))}</h3>"
+    body += "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    view = heldout_view(results)
+    if view is not None:
+        body += _table(view, lang) + f'<p class="sub">{html.escape(tr(READING, lang))}</p>'
+    return body
 
 
 def _forecast_section(results, lang: str | None):

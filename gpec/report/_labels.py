@@ -353,6 +353,63 @@ FR = {
     "gap ranking": "classement des écarts",
     "gap heatmap": "carte des écarts",
     "skills chart": "graphique des compétences",
+    # ------------------------------------------------------------------ held-out check
+    "Plan totals on the study's own past": "Totaux du plan sur le passé de l'étude",
+    "Held-out check": "Contrôle sur le passé",
+    "{low} to {high}": "{low} à {high}",
+    "openings to fill": "postes à pourvoir",
+    "net openings": "besoins nets",
+    (
+        "On this study's own past (origins {origins}, {cells} cells), the {years}-year {what}: "
+        "central figure off by {central}, median of the simulated futures by {median}; inside "
+        "the {level}% interval {inside} of {n}; the median was the closer figure at {closer} of "
+        "{n} origins."
+    ): (
+        "Sur le passé de cette étude (origines {origins}, {cells} cellules), les {what} sur "
+        "{years} ans : chiffre central écarté de {central}, médiane des futurs simulés de "
+        "{median} ; dans l'intervalle à {level} % {inside} fois sur {n} ; la médiane était le "
+        "chiffre le plus proche {closer} fois sur {n}."
+    ),
+    (
+        "On this study's own past (origins {origins}, {cells} cells), the {years}-year {what}: "
+        "central figure off by {central} (no sample paths: no median, no interval)."
+    ): (
+        "Sur le passé de cette étude (origines {origins}, {cells} cellules), les {what} sur "
+        "{years} ans : chiffre central écarté de {central} (sans futurs simulés : ni médiane, "
+        "ni intervalle)."
+    ),
+    "Not run: {reason}": "Non effectué : {reason}",
+    (
+        "{n} series, more than the {limit} up to which [forecast] heldout_check = 'auto' runs it "
+        "(it refits the forecaster at up to 4 past origins); heldout_check = 'on' runs it"
+    ): (
+        "{n} séries, plus que les {limit} jusqu'où [forecast] heldout_check = 'auto' l'effectue "
+        "(il réestime les projections à 4 origines passées au plus) ; heldout_check = 'on' "
+        "l'effectue"
+    ),
+    (
+        "Each origin replays the run on the years before it: the forecaster refitted, the "
+        "openings computed along its sample paths; what happened is the openings of the "
+        "employment then observed (its yearly changes, the same departures rule), summed over "
+        "the cells observed throughout. The figure that held on the study's own past is the "
+        "one to read first for the plan period; an interval that missed says the uncertainty "
+        "is larger than shown."
+    ): (
+        "Chaque origine rejoue l'étude sur les années qui la précèdent : projections réestimées, "
+        "besoins calculés le long de leurs futurs simulés ; ce qui s'est passé, ce sont les "
+        "besoins de l'emploi alors observé (ses variations annuelles, la même règle de départs), "
+        "sommés sur les cellules observées tout du long. Le chiffre qui a tenu sur le passé de "
+        "l'étude est celui à lire d'abord pour la période du plan ; un intervalle manqué dit que "
+        "l'incertitude est plus grande qu'affiché."
+    ),
+    "quantity": "grandeur",
+    "cells": "cellules",
+    "central": "chiffre central",
+    "median": "médiane des futurs simulés",
+    "inside": "dans l'intervalle",
+    "central_error_pct": "écart du chiffre central (%)",
+    "median_error_pct": "écart de la médiane (%)",
+    "years": "années",
     # ------------------------------------------------------------------ columns
     "territory": "territoire",
     "territory_label": "libellé territoire",
@@ -475,6 +532,8 @@ _FAMILY_RE = re.compile(r"^(lower|upper|coverage)_(\d+)$")
 
 #: Coded values shown translated (column -> value -> French).
 VALUES_FR = {
+    "quantity": {"net_openings": "besoin net", "openings_to_fill": "postes à pourvoir"},
+    "inside": {"yes": "oui", "no": "non"},
     "bmo_check": {
         "agree": "cohérent",
         "survey_higher": "enquête plus haute",
