@@ -738,9 +738,10 @@ def _heldout_stage(
             random_state=cfg.run.seed,
             openings_kwargs={k: v for k, v in open_kw.items() if k not in ("employment", "level")},
         )
-    except GpecError as exc:
+    except GpecError as exc:  # e.g. a panel too short: said in the reports and provenance
         info.update(status="not possible", reason=str(exc))
-        warnings.warn(str(exc), UserWarning, stacklevel=outside_stacklevel())
+        if setting == "on":  # asked for: said on the terminal too
+            warnings.warn(str(exc), UserWarning, stacklevel=outside_stacklevel())
         return None, info
     info.update(
         status="ran",
