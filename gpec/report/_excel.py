@@ -490,13 +490,15 @@ def _fill(wb, results, lang: str | None) -> None:
 
 
 def _heldout_sheet(wb, results, lang: str | None) -> None:
-    """The held-out check of the plan totals in words and its table (no sheet when the check
-    was switched off)."""
+    """The held-out check of the plan totals in words and its table; when it did not run, a
+    sheet saying why only if it was asked for (``on``; under ``auto`` the Assumptions sheet and
+    the HTML report say it)."""
     lines = heldout_lines(results, lang)
-    if not lines:
+    view = heldout_view(results)
+    asked = (results.provenance or {}).get("plan_totals_heldout", {}).get("setting") == "on"
+    if not lines or (view is None and not asked):
         return
     w = _Writer(wb, "Held-out check", lang)
-    view = heldout_view(results)
     _widths(w.ws, [view] if view is not None else [], lang)
     w.line(tr(HELDOUT_TITLE, lang), title=True)
     for line in lines:
