@@ -683,7 +683,8 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
 
 
 #: Series of the run's level up to which ``[forecast] heldout_check = "auto"`` runs the check
-#: (about 5 ms per series and origin on one core: some 10 s at this size).
+#: (about 5 ms per series for its 4 origins on one core: some 10 s at this size; the demo's
+#: 2,141 series: 11.7 s against 6.3 s for the whole run).
 HELDOUT_AUTO_SERIES = 2_000
 
 
