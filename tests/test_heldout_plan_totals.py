@@ -206,6 +206,19 @@ def test_pipeline_writes_the_check_when_on(small_runs):
     assert "[plan_totals_heldout]" in prov and 'status = "ran"' in prov
 
 
+def test_reports_rebuilt_from_the_files_keep_the_check(small_runs, tmp_path):
+    """`gpec report DIR` reads plan_totals_heldout.csv back (its `inside` as text) and says
+    the same sentence as the run's own report."""
+    from gpec.report import load_results, write_html
+
+    _, runs = small_runs
+    res, folder = runs["on"]
+    again = write_html(load_results(folder), tmp_path / "again.html").read_text(encoding="utf-8")
+    first = (folder / "report.html").read_text(encoding="utf-8")
+    sentence = first[first.index("On this study") : first.index("origins.</p>")]
+    assert sentence in again
+
+
 def test_pipeline_check_matches_the_library_call(small_runs):
     """The pipeline refits its own forecast stage; without reconciliation that is the
     library's default forecaster with the run's parameters, so the tables agree."""
