@@ -142,6 +142,14 @@ def test_a_panel_too_short_says_so():
         )
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("horizon", 0), ("n_origins", 0), ("step", 1.5), ("min_train", 1)]
+)
+def test_bad_settings_say_which(key, value):
+    with pytest.raises(GpecError, match=f"{key} must be an integer"):
+        heldout_plan_totals(flat_noisy_panel(n_terr=1, n_occ=1), **{key: value})
+
+
 def test_no_cell_observed_throughout_says_so():
     panel = flat_noisy_panel(2005, n_terr=1, n_occ=2)
     panel.loc[panel["period"] == 2016, "value"] = np.nan  # in every held-out period

@@ -72,6 +72,15 @@ def _plan(
     min_train: int,
 ) -> tuple[int, list[int]]:  # fmt: skip
     """Held-out years ``h`` and origins (first held-out years), or a clear error."""
+    for name, value, low in (
+        ("horizon", horizon, 1), ("n_origins", n_origins, 1), ("step", step, 1),
+        ("min_train", min_train, 2),
+    ):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise GpecError(
+                f"held-out check of the plan totals: {name} must be an integer >= {low}, "
+                f"got {value!r}"
+            )
     first, last = int(years[0]), int(years[-1])
     span = f"{first}-{last} ({last - first + 1} years)"
     h = min(int(horizon), MAX_HELDOUT_YEARS, last - first + 1 - int(min_train))
