@@ -300,10 +300,28 @@ _AUTO5 = ["naive", "drift", "holt", "theta", "cshare"]
 _DSES6 = ["naive", "drift", "holt", "theta", "drift_ses", "cshare"]
 _OT6 = ["naive", "drift", "holt", "otheta", "drift_ses", "cshare"]
 _OT7 = ["naive", "drift", "holt", "theta", "otheta", "drift_ses", "cshare"]
+_P7 = ["naive", "drift", "holt", "otheta", "drift_ses", "pooled", "cshare"]
+_P_DRIFT = ["naive", "pooled", "holt", "otheta", "drift_ses", "cshare"]
+_P_DSES = ["naive", "drift", "holt", "otheta", "pooled", "cshare"]
 # Rule sets of ``auto`` chosen among by leave-one-panel-out (Forecaster keyword arguments).
 # The shipped default is the one with the lowest mean relative MASE over the seven panels.
 RULES = {
-    "+otheta for theta, shrink 0.9 (default)": {},
+    "+pooled, top 6, shrink 0.9 (default)": {},
+    "+pooled, top 5, shrink 0.9": {"models": _P7, "top_k": 5, "shrink": 0.9},
+    "+pooled, all seven, shrink 0.9": {"models": _P7, "top_k": 7, "shrink": 0.9},
+    "+pooled, top 5, shrink 1": {"models": _P7, "top_k": 5, "shrink": 1.0},
+    "+pooled, top 6, shrink 1": {"models": _P7, "top_k": 6, "shrink": 1.0},
+    "+pooled, all seven, shrink 1": {"models": _P7, "top_k": 7, "shrink": 1.0},
+    "pooled for drift, top 5": {"models": _P_DRIFT, "top_k": 5, "shrink": 0.9},
+    "pooled for drift, top 5, shrink 1": {"models": _P_DRIFT, "top_k": 5, "shrink": 1.0},
+    "pooled for drift, all six": {"models": _P_DRIFT, "top_k": 6, "shrink": 0.9},
+    "pooled for drift, all six, shrink 1": {"models": _P_DRIFT, "top_k": 6, "shrink": 1.0},
+    "pooled for drift_ses, top 5": {"models": _P_DSES, "top_k": 5, "shrink": 0.9},
+    "pooled for drift_ses, top 5, shrink 1": {"models": _P_DSES, "top_k": 5, "shrink": 1.0},
+    "pooled for drift_ses, all six": {"models": _P_DSES, "top_k": 6, "shrink": 0.9},
+    "pooled for drift_ses, all six, shrink 1": {"models": _P_DSES, "top_k": 6, "shrink": 1.0},
+    "+otheta for theta, shrink 0.9 (earlier default)": {"models": _OT6, "top_k": 5,
+                                                         "shrink": 0.9},
     "+otheta for theta, shrink 0.8": {"models": _OT6, "top_k": 5, "shrink": 0.8},
     "+otheta for theta, shrink 1": {"models": _OT6, "top_k": 5, "shrink": 1.0},
     "+otheta for theta, shrink 0.5": {"models": _OT6, "top_k": 5, "shrink": 0.5},

@@ -52,6 +52,7 @@ SINGLE = {
     "damped Holt (gpec)": "holt",
     "SES with drift (gpec)": "drift_ses",
     "optimised Theta (gpec)": "otheta",
+    "pooled trend (gpec)": "pooled",
     "constant share": "cshare",
 }
 SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "RandomWalkWithDrift")

@@ -31,6 +31,7 @@ __all__ = [
     "theta",
     "drift_ses",
     "optimised_theta",
+    "pooled_trend",
     "constant_share",
 ]
 
@@ -43,6 +44,14 @@ THETA_ALPHAS = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.0])
 DRIFT_WEIGHTS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 OTM_ALPHAS = np.array([0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
 _OTM_C_MAX = 1.0 - 1e-9  # c = 1 - 1/theta < 1
+
+# Pooled trend: width of the smoothed absolute loss (in MASE units), winsorising quantile,
+# least number of observed changes of a row, least rows of a step's fit, most rows kept
+POOLED_EPS = 0.05
+POOLED_WINSOR = 0.01
+POOLED_MIN_CHANGES = 3
+POOLED_MIN_ROWS = 50
+POOLED_MAX_ROWS = 20_000
 
 _CHUNK = 20_000
 _HOLT_CHUNK = 1_000  # keeps the (series x grid) state arrays in cache
@@ -430,6 +439,114 @@ def _running_slopes(x: np.ndarray, start: np.ndarray, t_idx: np.ndarray) -> np.n
     return np.divide(c * sty - st * sy, den, out=np.zeros_like(den), where=den > 0)
 
 
+def _smoothed_lad(
+    A: np.ndarray, y: np.ndarray, eps: float, iters: int = 30, tol: float = 1e-5
+) -> np.ndarray:
+    """Least absolute deviations, smoothed: iteratively reweighted least squares with weights
+    ``1 / max(|residual|, eps)`` (a loss quadratic within ``eps`` of 0, absolute beyond), and a
+    ridge of 1e-3 per unit of weight, so that the solution is unique and moves continuously with
+    the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.ones((5, 1)); y = np.array([0.0, 1.0, 2.0, 3.0, 100.0])
+    >>> float(_smoothed_lad(A, y, 1e-3)[0].round(2))  # the median, not the mean (21.2)
+    2.0
+    """
+    ridge = 1e-3 * np.eye(A.shape[1])
+    beta = np.linalg.solve(A.T @ A + ridge * len(y), A.T @ y)
+    for _ in range(iters):
+        w = 1.0 / np.maximum(np.abs(y - A @ beta), eps)
+        new = np.linalg.solve(A.T @ (A * w[:, None]) + ridge * w.sum(), A.T @ (w * y))
+        done = np.max(np.abs(new - beta)) < tol
+        beta = new
+        if done:
+            break
+    return beta
+
+
+def pooled_trend(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) -> np.ndarray:
+    """Pooled trend: how much of a series' past growth persists, learnt across the panel.
+
+    For every series ``i`` and past origin ``t`` with at least ``POOLED_MIN_CHANGES`` observed
+    changes, with ``s_{i,t}`` the mean absolute yearly change up to ``t`` (the MASE scale at
+    that origin), two scaled trend estimates, the drift ``(y_t - y_first) / (t - first)`` and
+    the least-squares slope of ``y_first .. y_t``, explain the average change per step that
+    followed, ``(y_{t+k} - y_t) / (k s_{i,t})``. One linear model per step ``k``, without
+    intercept, is fitted on every such row of the panel at once by smoothed least absolute
+    deviations (:func:`_smoothed_lad`; the MASE is an absolute error), with features and targets
+    winsorised at the panel's 1 % and 99 % quantiles, so that one absurd series moves the fit by
+    its share of the rows at most. The forecast is ``y_T + k s_T (beta_k . x_T)``.
+
+    The panel's own history decides: on collections whose growth persisted, the coefficients
+    sum to about 1 or more (the trend is carried on); on employment series whose changes
+    partly reverted, to less (the trend is damped towards the last value). A step with fewer
+    than ``POOLED_MIN_ROWS`` rows reuses the previous step's coefficients; without any, and
+    for a series without an observed change, the forecast is the last value. Above
+    ``POOLED_MAX_ROWS`` rows, a fixed uniform draw per (series, period) cell keeps that many
+    on average, so that changing one series never changes which rows of the others are kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(12.0)
+    >>> X = np.array([10 + b * t for b in (1.0, 2.0, 3.0)] * 20)  # growth that persisted
+    >>> (pooled_trend(X, 2)[:3] - X[:3, -1:]).round(2).tolist()  # the slopes carried on
+    [[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]
+    """
+    X = np.asarray(X, dtype=float)
+    n, T = X.shape
+    start = np.zeros(n, dtype=int) if start is None else np.minimum(start, T - 1)
+    out = np.repeat(X[:, -1:], h, axis=1)
+    if T < 2:
+        return out
+    t_idx = np.arange(T, dtype=float)
+    on = t_idx[None, :] > start[:, None]
+    changes = np.cumsum(on, axis=1).astype(float)  # observed changes up to t
+    D = np.zeros_like(X)
+    D[:, 1:] = np.abs(np.diff(X, axis=1))
+    scale = np.divide(
+        np.cumsum(np.where(on, D, 0.0), axis=1),
+        changes,
+        out=np.zeros_like(X),
+        where=changes > 0,
+    )
+    inv = np.divide(1.0, scale, out=np.zeros_like(X), where=scale > 0)
+    first = X[np.arange(n), start][:, None]
+    driftv = np.divide(X - first, changes, out=np.zeros_like(X), where=changes > 0)
+    feats = np.stack([driftv * inv, _running_slopes(X, start, t_idx) * inv], axis=2)
+    feats = np.where(np.isfinite(feats), feats, 0.0)
+    usable = (changes >= POOLED_MIN_CHANGES) & (scale > 0)
+    past = usable[:, : T - 1]
+    if not past.any():
+        return out
+    lo, hi = np.quantile(feats[:, : T - 1][past], [POOLED_WINSOR, 1 - POOLED_WINSOR], axis=0)
+    draw = None
+    if int(past.sum()) > POOLED_MAX_ROWS:
+        draw = np.random.default_rng(0).random((n, T))
+    betas: list[np.ndarray | None] = []
+    beta = None
+    for k in range(1, h + 1):
+        ok = usable[:, : max(T - k, 0)]
+        rows = int(ok.sum())
+        if rows >= POOLED_MIN_ROWS:
+            if draw is not None and rows > POOLED_MAX_ROWS:
+                ok = ok & (draw[:, : T - k] < POOLED_MAX_ROWS / rows)
+            ii, tt = np.nonzero(ok)
+            A = np.clip(feats[ii, tt], lo, hi)
+            y = (X[ii, tt + k] - X[ii, tt]) / (k * scale[ii, tt])
+            y = np.clip(y, *np.quantile(y, [POOLED_WINSOR, 1 - POOLED_WINSOR]))
+            beta = _smoothed_lad(A, y, POOLED_EPS)
+        betas.append(beta)
+    x_now = np.clip(feats[:, T - 1], lo, hi)
+    s_now = scale[:, T - 1]
+    for k, b in enumerate(betas):
+        if b is not None:
+            out[:, k] = X[:, -1] + (k + 1) * s_now * (x_now @ b)
+    return out
+
+
 def constant_share(
     X: np.ndarray,
     h: int,
@@ -493,6 +610,7 @@ FAST_MODELS: dict[str, Callable[..., np.ndarray]] = {
     "theta": theta,
     "drift_ses": drift_ses,
     "otheta": optimised_theta,
+    "pooled": pooled_trend,
     "cshare": constant_share,
 }
 """Vectorised models by name; all share the signature ``f(X, h, start, **kw)``."""

@@ -36,7 +36,7 @@ __all__ = ["Forecaster", "AUTO_CANDIDATES", "BASELINES", "SLOW_MODELS"]
 BASELINES = ("naive", "drift", "mean", "cshare")
 """Models always computed and backtested, whatever ``models`` says."""
 
-AUTO_CANDIDATES = ("naive", "drift", "holt", "otheta", "drift_ses", "cshare")
+AUTO_CANDIDATES = ("naive", "drift", "holt", "otheta", "drift_ses", "pooled", "cshare")
 """Vectorised candidates of ``models="auto"``."""
 
 SLOW_MODELS = ("ets", "arima", "theta_sm")
@@ -101,10 +101,11 @@ class Forecaster(BaseEstimator):
     ----------
     models : "auto", str or list of str, default="auto"
         ``"auto"``: select/combine among ``AUTO_CANDIDATES`` (naive, drift,
-        damped Holt, optimised Theta, SES with a fitted drift, constant share), plus the
+        damped Holt, optimised Theta, SES with a fitted drift, pooled trend, constant
+        share), plus the
         statsmodels models when the panel has at most ``max_series_slow`` series. A list:
         select/combine among these names (vectorised: naive, snaive, mean, drift, ses, holt,
-        theta, otheta, drift_ses, cshare; per series: ets, arima, theta_sm; global: global).
+        theta, otheta, drift_ses, pooled, cshare; per series: ets, arima, theta_sm; global: global).
         A single name: use that model for every series.
     horizon : int, default=6
         Number of periods forecast.
@@ -146,9 +147,9 @@ class Forecaster(BaseEstimator):
         only.
     step : int, default=1
         Distance between origins.
-    top_k : int, default=5
+    top_k : int, default=6
         Number of best candidates combined per series (with the default
-        ``AUTO_CANDIDATES``, the five best of six).
+        ``AUTO_CANDIDATES``, the six best of seven).
     combine : {"auto", "equal", "inverse", "best"}, default="inverse"
         How the ``top_k`` best are combined (equal weights; inverse-MASE
         weights less that of the first model left out, so that the weights
@@ -242,7 +243,7 @@ class Forecaster(BaseEstimator):
         n_windows: int = 3,
         recent_windows: int = 2,
         step: int = 1,
-        top_k: int = 5,
+        top_k: int = 6,
         combine: str = "inverse",
         min_obs: int = 6,
         max_series_slow: int = 20,
