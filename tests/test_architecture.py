@@ -155,3 +155,29 @@ def test_readme_stage_paths_work_after_import_gpec():
         "    assert callable(f)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _module_map(text: str) -> dict[str, str]:
+    """First cell of each row of the module map -> the package its paths are in ('' at top)."""
+    table = text.split("### Modules, one job each", 1)[1].split("\n## ", 1)[0]
+    cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    return {c: c.split("`")[1].split("/")[0] if "/" in c else "" for c in cells}
+
+
+def test_every_module_is_in_the_module_map():
+    """docs/architecture.md's module map names every module in its package's row, so that the
+    next engineer finds where a piece of behaviour lives (a module added without its row fails
+    here)."""
+    rows = _module_map((ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8"))
+    missing = []
+    for path in MODULES.values():
+        rel = path.relative_to(ROOT)
+        pkg = "" if rel.parent == Path(".") else rel.parts[0]
+        if rel.name == "__init__.py" and pkg:
+            continue  # a package's __init__ serves its public names
+        if not any(
+            p == pkg and f"`{rel.name}`" in c or f"/{rel.name}`" in c and p == pkg
+            for c, p in rows.items()
+        ):
+            missing.append(str(rel))
+    assert not missing, f"modules missing from docs/architecture.md's module map: {missing}"
