@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gpec.demand import HELDOUT_COLUMNS
 from gpec.report._labels import fmt_number, tr
 
 __all__ = ["HELDOUT_TITLE", "READING", "heldout_lines", "heldout_view"]
@@ -148,20 +149,9 @@ def heldout_view(results) -> pd.DataFrame | None:
     table = _table(results)
     if table is None:
         return None
-    cols = [
-        "plan_period",
-        "quantity",
-        "cells",
-        "observed",
-        "central",
-        "median",
-        "lower",
-        "upper",
-        "inside",
-        "central_error_pct",
-        "median_error_pct",
-    ]
-    view = table[[c for c in cols if c in table.columns]].copy()
+    hidden = {"origin", "years", "level", "n_paths"}  # said in the sentence above the table
+    cols = [c for c in HELDOUT_COLUMNS if c not in hidden and c in table.columns]
+    view = table[cols].copy()
     if "inside" in view.columns:
         view["inside"] = ["yes" if _true(v) else "no" for v in view["inside"]]
     for c in ("observed", "central", "median", "lower", "upper"):
