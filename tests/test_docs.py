@@ -142,3 +142,17 @@ def test_national_dask_extra_is_documented_and_hinted(tmp_path):
         'national_dask.py needs dask.distributed, an optional extra: pip install ".[dask]" '
         'in the gpec repository (or pip install "dask[distributed]")'
     ]
+
+
+def test_configuration_page_lists_every_model_the_configuration_accepts():
+    """A model the configuration accepts but the page does not name cannot be found by a user
+    (drift_ses, otheta and pooled were missing)."""
+    from gpec.config import _model_names
+
+    row = next(
+        line
+        for line in (REPO / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| forecast | models |")
+    )
+    missing = [name for name in _model_names() if f"`{name}`" not in row]
+    assert not missing, f"docs/configuration.md does not name the models {missing}"
