@@ -734,6 +734,7 @@ def _heldout_stage(
             panel,
             data.workforce_age,
             fit=fit,
+            horizon=cfg.forecast.horizon,  # the plan period's years (the library caps them at 5)
             n_paths=n_paths,
             level=cfg.demand.interval_level,
             random_state=cfg.run.seed,

@@ -260,6 +260,24 @@ def test_pipeline_leaves_the_check_out_when_off(small_runs):
     assert res.provenance["plan_totals_heldout"] == {"setting": "off", "status": "off"}
 
 
+def test_pipeline_holds_out_the_plan_horizon():
+    """A 3-year plan is checked on 3-year totals, not on 5: the check sets the run's own plan
+    totals (``plan_totals.csv``, the horizon's years) against what happened."""
+    from gpec.pipeline import run_pipeline
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_pipeline(
+            _small_demo(),
+            {"forecast": {"heldout_check": "on", "horizon": 3}, "run": {"lang": "en"}},
+        )
+    check = res.plan_totals_heldout
+    assert (check["years"] == 3).all(), check["years"].unique()
+    first, last = (check["plan_period"].str.split("-", expand=True).astype(int)).T.to_numpy()
+    assert ((last - first + 1) == 3).all()
+    assert res.provenance["plan_totals_heldout"]["years"] == 3
+
+
 def test_auto_skips_a_large_panel_and_says_so(monkeypatch, tmp_path):
     """heldout_check = 'auto' does not refit a panel beyond its size: the run does not take
     several times longer unseen; the report (French here) and provenance.toml say why."""
