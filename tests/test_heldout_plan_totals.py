@@ -160,6 +160,23 @@ def test_no_cell_observed_throughout_says_so():
         heldout_plan_totals(panel, forecaster={"models": "naive"}, origins=[2012, 2014])
 
 
+def test_without_paths_the_report_table_says_neither_inside_nor_outside(tmp_path):
+    """n_paths=0: no interval, so `inside` is empty, not "no" (in the run and read back from
+    its CSV file)."""
+    from types import SimpleNamespace
+
+    from gpec.report._csv import read_output_csv, write_output_csv
+    from gpec.report._heldout import heldout_view
+
+    panel = flat_noisy_panel(first=2005, last=2016, n_terr=2, n_occ=3)
+    table = heldout_plan_totals(panel, forecaster={"models": "naive"}, n_paths=0, n_origins=1)
+    assert table["inside"].isna().all()
+    path = write_output_csv(table, tmp_path / "plan_totals_heldout.csv", "en")
+    for t in (table, read_output_csv(path)):
+        view = heldout_view(SimpleNamespace(plan_totals_heldout=t, provenance={}))
+        assert view["inside"].tolist() == ["", ""]
+
+
 # ----------------------------------------------------------------------------- pipeline
 def _small_demo():
     """Three EPCI of the demo (a few hundred series): a run of a few seconds."""

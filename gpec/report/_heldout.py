@@ -66,6 +66,11 @@ def _true(value) -> bool:
     return str(value).strip().lower() in ("true", "1", "1.0", "vrai")
 
 
+def _missing(value) -> bool:
+    """An empty cell of ``inside`` (no interval: the check drew no sample paths)."""
+    return value is None or value is pd.NA or str(value).strip().lower() in ("", "nan", "<na>")
+
+
 def _pct(value: float, lang: str | None) -> str:
     return fmt_number(f"{value:+.0f}%", lang).replace("-", "−")
 
@@ -153,7 +158,10 @@ def heldout_view(results) -> pd.DataFrame | None:
     cols = [c for c in HELDOUT_COLUMNS if c not in hidden and c in table.columns]
     view = table[cols].copy()
     if "inside" in view.columns:
-        view["inside"] = ["yes" if _true(v) else "no" for v in view["inside"]]
+        # no sample paths: no interval, so neither inside nor outside (NA; NaN read back)
+        view["inside"] = [
+            "" if _missing(v) else "yes" if _true(v) else "no" for v in view["inside"]
+        ]
     for c in ("observed", "central", "median", "lower", "upper"):
         if c in view.columns:
             view[c] = pd.to_numeric(view[c], errors="coerce").round(0)
