@@ -314,6 +314,46 @@ def test_auto_skips_a_large_panel_and_says_so(monkeypatch, tmp_path):
     assert "Non effectué" in report and "heldout_check = &#x27;on&#x27;" in report
 
 
+def test_a_short_panel_is_said_in_the_report_language(tmp_path):
+    """A panel too short for the check (2019-2024): the French report says why in French, the
+    terminal warning (heldout_check = 'on') keeps gpec's English message."""
+    from gpec import GpecData
+    from gpec.pipeline import run_pipeline
+
+    demo = _small_demo()
+    data = GpecData(
+        **{**demo.tables, "employment": demo.employment[demo.employment.period >= 2019]}
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_pipeline(data, {"forecast": {"heldout_check": "on"}, "run": {"lang": "fr"}})
+    assert any("too short for a check" in str(w.message) for w in caught)
+    assert res.provenance["plan_totals_heldout"]["status"] == "not possible"
+    res.write(tmp_path)
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Non effectué : l&#x27;emploi couvre 2019-2024 (6 ans), trop peu" in report
+    assert "Non effectué : held-out" not in report  # (provenance's own words: Assumptions)
+    from gpec.report import load_results
+    from gpec.report._heldout import heldout_lines
+
+    again = heldout_lines(load_results(tmp_path), "en")  # rebuilt in English from the files
+    assert again and "covers 2019-2024 (6 years), too short" in again[0]
+
+
+def test_no_cell_observed_throughout_is_said_in_french():
+    """The library's own message (not a copy of it) is the one the report translates."""
+    from gpec.report._heldout import _reason
+
+    panel = flat_noisy_panel(first=2000, last=2018, n_terr=1, n_occ=2)
+    panel.loc[panel["period"] == 2016, "value"] = np.nan
+    with pytest.raises(GpecError) as err, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        heldout_plan_totals(panel, forecaster={"models": "naive"}, origins=[2012, 2014])
+    said = _reason(str(err.value), "fr")
+    assert said.startswith("aucune cellule n'est observée") and "(2012, 2014)" in said
+    assert _reason(str(err.value), "en") == str(err.value)
+
+
 # ----------------------------------------------------------------------------- real data
 def test_rouen_sectors_median_holds_what_the_central_figure_misses(real_data, tmp_path):
     """URSSAF Rouen, EPCI x NA38 (examples/real_files/rouen.toml, 2006-2022): on a

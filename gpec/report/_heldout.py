@@ -7,6 +7,8 @@ it against what happened; a planner reads one sentence per quantity ("On this st
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -66,6 +68,39 @@ def _true(value) -> bool:
     return str(value).strip().lower() in ("true", "1", "1.0", "vrai")
 
 
+#: Why the check could not run (the messages of gpec.demand.heldout_plan_totals), in French.
+_REASONS_FR = (
+    (
+        re.compile(
+            r"held-out check of the plan totals: the employment panel covers (?P<span>\S+) "
+            r"\((?P<n>\d+) years\), too short for a check: it needs at least (?P<min>\d+) "
+            r"training years \(min_train\) before one held-out year"
+        ),
+        "l'emploi couvre {span} ({n} ans), trop peu pour ce contrôle : il faut au moins {min} "
+        "années pour réestimer les projections avant une année mise de côté",
+    ),
+    (
+        re.compile(
+            r"held-out check of the plan totals: no cell is observed throughout the held-out "
+            r"years of any origin \((?P<origins>[^)]*)\)"
+        ),
+        "aucune cellule n'est observée sur toutes les années mises de côté, à aucune origine "
+        "({origins})",
+    ),
+)
+
+
+def _reason(reason: str, lang: str | None) -> str:
+    """Why the check did not run, in the report's language (as recorded when not known)."""
+    if lang != "fr":
+        return reason
+    for pattern, french in _REASONS_FR:
+        found = pattern.fullmatch(reason.strip())
+        if found:
+            return french.format(**found.groupdict())
+    return reason
+
+
 def _missing(value) -> bool:
     """An empty cell of ``inside`` (no interval: the check drew no sample paths)."""
     return value is None or value is pd.NA or str(value).strip().lower() in ("", "nan", "<na>")
@@ -118,7 +153,7 @@ def heldout_lines(results, lang: str | None = None) -> list[str]:
                 limit=fmt_number(f"{int(info.get('limit', 0)):,}", lang),
             )
         elif status in ("skipped", "not possible"):
-            reason = str(info.get("reason", status))
+            reason = _reason(str(info.get("reason", status)), lang)
         else:
             return []
         return [tr("Not run: {reason}", lang).format(reason=reason)]
