@@ -470,8 +470,9 @@ def pooled_trend(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) ->
     """Pooled trend: how much of a series' past growth persists, learnt across the panel.
 
     For every series ``i`` and past origin ``t`` with at least ``POOLED_MIN_CHANGES`` observed
-    changes, with ``s_{i,t}`` the mean absolute yearly change up to ``t`` (the MASE scale at
-    that origin), two scaled trend estimates, the drift ``(y_t - y_first) / (t - first)`` and
+    changes, with ``s_{i,t}`` the mean absolute change from one period to the next up to ``t``
+    (on yearly panels the MASE scale at that origin; the :class:`Forecaster` passes seasonal
+    panels deseasonalised), two scaled trend estimates, the drift ``(y_t - y_first) / (t - first)`` and
     the least-squares slope of ``y_first .. y_t``, explain the average change per step that
     followed, ``(y_{t+k} - y_t) / (k s_{i,t})``. One linear model per step ``k``, without
     intercept, is fitted on every such row of the panel at once by smoothed least absolute
