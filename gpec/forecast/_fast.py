@@ -486,7 +486,9 @@ def pooled_trend(X: np.ndarray, h: int, start: np.ndarray | None = None, **_) ->
     than ``POOLED_MIN_ROWS`` rows reuses the previous step's coefficients; without any, and
     for a series without an observed change, the forecast is the last value. Above
     ``POOLED_MAX_ROWS`` rows, a fixed uniform draw per (series, period) cell keeps that many
-    on average, so that changing one series never changes which rows of the others are kept.
+    on average, so that changing one series' values never changes which rows of the others
+    are kept (a series gaining or losing usable rows moves the kept share, by its share of the
+    rows).
 
     Examples
     --------
