@@ -6,9 +6,11 @@ parameters and versions, and writes the output files (docs/architecture.md, docs
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import re
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from gpec._data import GpecData, meta_to_toml
 from gpec._hints import code_hints
 from gpec._schema import TABLES, format_problem
 from gpec.config import Config, ForecastConfig, SupplyConfig, dump_config
-from gpec.exceptions import ConfigError, DataQualityWarning, ValidationError
+from gpec.exceptions import ConfigError, DataQualityWarning, GpecError, ValidationError
 from gpec.report import OUTPUT_FILES, Results
 
 __all__ = ["Results", "load_data", "run_pipeline", "write_inputs", "forecast_stage", "OUTPUT_FILES"]
@@ -481,9 +483,12 @@ def run_pipeline(
     model, forecast = forecast_stage(data, cfg.forecast, level=level, seed=seed, verbose=verbose)
     bottom = set(data.territories.loc[data.territories["level"] == level, "territory"])
     fc_bottom = forecast[forecast["territory"].isin(bottom)]
+    n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
 
     stage("demand")
-    openings, op_paths, open_kw, interval_method = _demand_stage(fc_bottom, model, data, cfg)
+    openings, op_paths, open_kw, interval_method = _demand_stage(
+        fc_bottom, model, data, cfg, n_series
+    )
     note = _default_pyramid_note(openings)
     if note:
         warnings.warn(note, UserWarning, stacklevel=outside_stacklevel())
@@ -509,7 +514,6 @@ def run_pipeline(
         openings_paths=op_paths,
     )
     del op_paths  # the paths' memory is not needed past the gap bounds
-    n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
     heldout, heldout_info = None, {"setting": cfg.forecast.heldout_check, "status": "off"}
     if cfg.forecast.heldout_check != "off":
         heldout, heldout_info = _heldout_stage(data, cfg, bottom, open_kw, n_series, stage)
@@ -632,7 +636,7 @@ def _validated(
     return data
 
 
-def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
+def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config, n_series: int):
     """Openings of the bottom-level forecast, their paths, the openings options, the interval rule.
 
     Bounds come from joint sample paths when the forecaster draws them (the scenarios keep the
@@ -654,7 +658,6 @@ def _demand_stage(fc_bottom: pd.DataFrame, model, data: GpecData, cfg: Config):
     if dm.turnover_rate:
         open_kw["turnover_rates"] = float(dm.turnover_rate)
     op_paths = None
-    n_series = fc_bottom.groupby(["territory", "occupation"]).ngroups
     n_paths = _n_paths(n_series, cfg.forecast.horizon) if hasattr(model, "iter_paths") else 0
     if n_paths:
         openings, op_paths = demand.openings(
@@ -702,11 +705,7 @@ def _heldout_stage(
     The forecast stage itself is refitted on the years before each origin (reconciliation
     included), with the run's seed, demand parameters and number of sample paths.
     """
-    import dataclasses
-    import time
-
     from gpec import demand
-    from gpec.exceptions import GpecError
 
     setting = cfg.forecast.heldout_check
     info: dict[str, Any] = {"setting": setting}
